@@ -1,0 +1,5 @@
+import sys
+
+from temporalkit.cli import main
+
+sys.exit(main())
