@@ -1,0 +1,318 @@
+"""Everything under `outputs/` that comes from templates, rendered from the code that defines it.
+
+The skill's rule table is built from the rule registry, its category list from
+`findings.CATEGORIES` and the picker prompt from the picker's own template, so a committed
+output can only drift from the code by not being regenerated, and `check_outputs` catches that.
+
+    from temporalkit.render import check_outputs, write_outputs
+    write_outputs()          # what `temporalkit render` does
+    stale = check_outputs()  # what `temporalkit render --check` does
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.resources
+import inspect
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+SKILL_NAME = "frame-sampler-auditor"
+SKILL_OUTPUT = f"skill-{SKILL_NAME}.md"
+PICKER_OUTPUT = "prompt-video-architecture-picker.md"
+
+# Files of the installed skill folder: rendered templates, then scripts copied as they are.
+SKILL_TEMPLATES: dict[str, str] = {"SKILL.md": "SKILL.md.j2", "REFERENCE.md": "REFERENCE.md.j2"}
+SKILL_SCRIPTS: tuple[str, ...] = ("summarize_findings.py",)
+
+_DOC_SECTIONS = {
+    "what it does": "what",
+    "why is this bad": "why",
+    "why is this bad?": "why",
+    "example": "example",
+    "fix": "fix",
+}
+_DOC_HEADING = re.compile(
+    r"^\s*(?:#+\s*)?(what it does|why is this bad\??|example|fix)\s*(?::\s*(.*))?$", re.IGNORECASE
+)
+_UNDERLINE = re.compile(r"^\s*[-=]{3,}\s*$")
+
+
+class RenderError(RuntimeError):
+    """An output cannot be rendered (a source it comes from is missing or broken)."""
+
+
+@dataclass(frozen=True)
+class RuleEntry:
+    """What the skill says about one rule; every field comes from the rule class."""
+
+    id: str
+    name: str
+    category: str
+    severity: str
+    what: str
+    why: str
+    message: str
+    fix: str
+    autofix: bool
+    bad_line: str
+    good_line: str
+    bad_code: str
+    good_code: str
+
+
+# -- templates ------------------------------------------------------------------------------
+
+
+def _skill_resource(name: str):
+    return importlib.resources.files("temporalkit.skills").joinpath(SKILL_NAME, name)
+
+
+def _load_skill_template(name: str) -> str:
+    resource = _skill_resource(name)
+    if not resource.is_file():
+        raise RenderError(f"template {SKILL_NAME}/{name} is missing from the temporalkit.skills package data")
+    return resource.read_text(encoding="utf-8")
+
+
+def _table_cell(text: str) -> str:
+    """Plain text made safe for one Markdown table cell."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _code_cell(code: str) -> str:
+    """Code shown inline in a Markdown table cell (a code span, pipes escaped as GFM requires)."""
+    code = " ".join(str(code).split())
+    if not code:
+        return ""
+    fence = "``" if "`" in code else "`"
+    pad = " " if fence == "``" else ""
+    escaped = code.replace("|", "\\|")
+    return f"{fence}{pad}{escaped}{pad}{fence}"
+
+
+def template_environment():
+    """The sandboxed, strict Jinja environment every temporalkit skill template renders in."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    environment = SandboxedEnvironment(
+        loader=jinja2.FunctionLoader(_load_skill_template),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    environment.filters["cell"] = _table_cell
+    environment.filters["code_cell"] = _code_cell
+    return environment
+
+
+# -- rule registry -> template context ------------------------------------------------------
+
+
+def docstring_sections(doc: str | None) -> dict[str, str]:
+    """Split a rule docstring written in the four ruff-style parts into {"what", "why", "example", "fix"}.
+
+    Text before the first heading is kept under "summary". Headings may be `## What it does`,
+    `What it does:` or `What it does: text on the same line`.
+    """
+    sections: dict[str, list[str]] = {"summary": []}
+    current = "summary"
+    for line in inspect.cleandoc(doc or "").splitlines():
+        heading = _DOC_HEADING.match(line)
+        if heading:
+            current = _DOC_SECTIONS[heading.group(1).lower()]
+            sections.setdefault(current, [])
+            if heading.group(2):
+                sections[current].append(heading.group(2))
+            continue
+        if _UNDERLINE.match(line) and not "".join(sections[current]).strip():
+            continue
+        sections[current].append(line)
+    return {key: "\n".join(lines).strip() for key, lines in sections.items()}
+
+
+def _first_paragraph(text: str) -> str:
+    return " ".join(text.strip().split("\n\n", 1)[0].split())
+
+
+def _meaningful_lines(code: str) -> list[str]:
+    lines = []
+    for line in code.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", "import ", "from ", '"""', "'''")):
+            continue
+        lines.append(stripped)
+    return lines
+
+
+def _flagged_line(rule, code: str, expected_line: int | None) -> str:
+    """The line of `code` the rule reports (what the table shows as the bad example)."""
+    lines = code.splitlines()
+    line_number = expected_line
+    try:
+        from temporalkit.validators.engine import lint_source
+
+        reports = lint_source(code, "<example>", [rule])
+        if reports:
+            line_number = reports[0].line
+    except Exception:  # a rule that crashes on its own example is the generic test's to report
+        pass
+    if line_number and 1 <= line_number <= len(lines) and lines[line_number - 1].strip():
+        return lines[line_number - 1].strip()
+    meaningful = _meaningful_lines(code)
+    return meaningful[-1] if meaningful else ""
+
+
+def _closest_line(code: str, to: str) -> str:
+    """The line of `code` most like `to`: the corrected counterpart of the flagged line."""
+    candidates = _meaningful_lines(code)
+    if not candidates:
+        return ""
+    return max(candidates, key=lambda line: difflib.SequenceMatcher(None, line, to).ratio())
+
+
+def rule_entry(rule) -> RuleEntry:
+    sections = docstring_sections(rule.__doc__)
+    what = _first_paragraph(sections.get("what") or sections.get("summary") or rule.MESSAGE)
+    why = sections.get("why", "")
+    bad = rule.INVALID[0] if rule.INVALID else None
+    good = rule.VALID[0] if rule.VALID else None
+    bad_code = inspect.cleandoc(bad.code) if bad else ""
+    good_code = inspect.cleandoc(good.code) if good else ""
+    # Lint the example exactly as the generic rule test does, so reported lines match expected_line.
+    bad_line = _flagged_line(rule, bad.code, bad.expected_line) if bad else ""
+    return RuleEntry(
+        id=rule.ID,
+        name=rule.__name__,
+        category=rule.CATEGORY,
+        severity=rule.SEVERITY,
+        what=what,
+        why=why,
+        message=rule.MESSAGE,
+        fix=rule.FIX,
+        autofix=any(invalid.expected_fix is not None for invalid in rule.INVALID),
+        bad_line=bad_line,
+        good_line=_closest_line(good_code, bad_line) if good else "",
+        bad_code=bad_code,
+        good_code=good_code,
+    )
+
+
+def dynamic_check_entries() -> list[dict[str, str]]:
+    """The dynamic auditor's checks, when it publishes a registry of them (else an empty list)."""
+    try:
+        from temporalkit.validators import dynamic
+    except ImportError:
+        return []
+    registry = getattr(dynamic, "all_checks", None)
+    if registry is None:
+        return []
+    entries = []
+    for check in registry():
+        entries.append(
+            {
+                "id": str(getattr(check, "ID", getattr(check, "id", getattr(check, "__name__", "")))),
+                "role": str(getattr(check, "ROLE", getattr(check, "role", ""))),
+                "category": str(getattr(check, "CATEGORY", getattr(check, "category", ""))),
+                "what": _first_paragraph(
+                    docstring_sections(getattr(check, "__doc__", "") or "").get("what")
+                    or docstring_sections(getattr(check, "__doc__", "") or "").get("summary", "")
+                ),
+            }
+        )
+    return entries
+
+
+def skill_context() -> dict:
+    from temporalkit.validators.findings import CATEGORIES
+    from temporalkit.validators.rules import all_rules
+
+    return {
+        "skill_name": SKILL_NAME,
+        "categories": CATEGORIES,
+        "rules": [rule_entry(rule) for rule in all_rules()],
+        "dynamic_checks": dynamic_check_entries(),
+        "scripts": SKILL_SCRIPTS,
+    }
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def render_skill_files() -> dict[str, str]:
+    """The skill folder's files, by name relative to the folder: rendered templates and helper scripts."""
+    environment = template_environment()
+    context = skill_context()
+    files = {name: environment.get_template(template).render(context) for name, template in SKILL_TEMPLATES.items()}
+    for script in SKILL_SCRIPTS:
+        files[script] = _load_skill_template(script)
+    return files
+
+
+def render_skill() -> str:
+    """The rendered SKILL.md (YAML front matter and body)."""
+    return render_skill_files()["SKILL.md"]
+
+
+def render_picker_prompt(out_dir: str | os.PathLike = "outputs") -> str:
+    """The architecture-picker prompt for the picker's default spec."""
+    try:
+        from temporalkit.picker import default_spec, render_prompt
+    except ImportError as exc:
+        raise RenderError(
+            f"cannot render {Path(out_dir) / PICKER_OUTPUT}: temporalkit.picker with render_prompt() and "
+            f"default_spec() is not available ({exc})"
+        ) from exc
+    text = render_prompt(default_spec())
+    return text if text.endswith("\n") else text + "\n"
+
+
+def render_all(out_dir: str | os.PathLike = "outputs") -> dict[Path, str]:
+    """Every template-made output, by its path under `out_dir`, as the code produces it now."""
+    out = Path(out_dir)
+    return {
+        out / PICKER_OUTPUT: render_picker_prompt(out),
+        out / SKILL_OUTPUT: render_skill(),
+    }
+
+
+def write_atomically(path: Path, text: str, executable: bool = False) -> None:
+    """Replace `path` with `text` in one step: readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o755 if executable else 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _read_or_none(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (FileNotFoundError, UnicodeDecodeError, IsADirectoryError):
+        return None
+
+
+def write_outputs(out_dir: str | os.PathLike = "outputs") -> list[Path]:
+    """Regenerate the outputs; returns the paths whose content changed (unchanged files are not touched)."""
+    written = []
+    for path, text in render_all(out_dir).items():
+        if _read_or_none(path) != text:
+            write_atomically(path, text)
+            written.append(path)
+    return written
+
+
+def check_outputs(out_dir: str | os.PathLike = "outputs") -> list[Path]:
+    """The outputs that are missing or differ from what the templates and code produce now."""
+    return [path for path, text in render_all(out_dir).items() if _read_or_none(path) != text]
