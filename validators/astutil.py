@@ -1,0 +1,384 @@
+"""Matching helpers shared by the static rules.
+
+Rules ask questions about meaning ("is this call numpy's exclusive `randint`?", "is this
+expression `n - T`?", "is there a guard comparing `n` and `T` in this function?"); the
+answers live here so that every rule resolves aliases, generator methods and bound
+conventions the same way. Only libcst is imported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.metadata import ParentNodeProvider, ScopeProvider
+
+from temporalkit.validators.rule import Rule
+
+_EMPTY_MODULE = cst.Module([])
+
+# Upper bound conventions of the random-integer APIs, by qualified name.
+INCLUSIVE_RANDINT = frozenset({"random.randint", "random.Random.randint"})
+EXCLUSIVE_RANDINT = frozenset(
+    {
+        "random.randrange",
+        "random.Random.randrange",
+        "numpy.random.randint",
+        "numpy.random.RandomState.randint",
+        "numpy.random.Generator.integers",
+        "torch.randint",
+    }
+)
+LINSPACE = frozenset({"numpy.linspace", "torch.linspace"})
+ARANGE = frozenset({"numpy.arange", "torch.arange"})
+
+# Calls that draw from a random generator, by qualified name (global-state or Generator).
+RANDOM_PREFIXES = ("random.", "numpy.random.")
+TORCH_RANDOM = frozenset(
+    {"torch.randint", "torch.rand", "torch.randn", "torch.randperm", "torch.multinomial", "torch.bernoulli", "torch.normal"}
+)
+_NOT_RANDOM_DRAWS = frozenset(
+    {"random.seed", "random.Random", "random.getstate", "random.setstate", "numpy.random.seed",
+     "numpy.random.default_rng", "numpy.random.Generator", "numpy.random.RandomState",
+     "numpy.random.SeedSequence", "numpy.random.PCG64", "numpy.random.get_state", "numpy.random.set_state"}
+)
+_GENERATOR_METHODS = frozenset(
+    {"integers", "random", "choice", "permutation", "shuffle", "uniform", "normal", "permuted"}
+)
+
+TORCHVISION_TRANSFORMS = ("torchvision.transforms.", "torchvision.transforms.v2.")
+
+
+def code(node: cst.CSTNode) -> str:
+    """The source text of `node` (without surrounding whitespace)."""
+    return _EMPTY_MODULE.code_for_node(node).strip()
+
+
+def dotted(node: cst.CSTNode) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
+
+
+def last_identifier(node: cst.CSTNode) -> str | None:
+    """`frames` for `self.frames`, `frames`, `len(frames)`-less: the final identifier of a name chain."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return None
+
+
+def positional_args(call: cst.Call) -> list[cst.BaseExpression]:
+    return [a.value for a in call.args if a.keyword is None and not a.star]
+
+
+def keyword_arg(call: cst.Call, name: str) -> cst.Arg | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def argument(call: cst.Call, index: int, name: str) -> cst.BaseExpression | None:
+    """The value of the parameter at positional `index` or keyword `name`, if given."""
+    kw = keyword_arg(call, name)
+    if kw is not None:
+        return kw.value
+    pos = positional_args(call)
+    return pos[index] if index < len(pos) else None
+
+
+def argument_node(call: cst.Call, index: int, name: str) -> cst.Arg | None:
+    kw = keyword_arg(call, name)
+    if kw is not None:
+        return kw
+    pos = [a for a in call.args if a.keyword is None and not a.star]
+    return pos[index] if index < len(pos) else None
+
+
+def int_value(node: cst.CSTNode | None) -> int | None:
+    if isinstance(node, cst.Integer):
+        return int(node.evaluated_value)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) and isinstance(node.expression, cst.Integer):
+        return -int(node.expression.evaluated_value)
+    return None
+
+
+def is_subtraction(node: cst.CSTNode | None) -> bool:
+    return isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract)
+
+
+def is_plus_int(node: cst.CSTNode | None, value: int | None = None) -> bool:
+    """`X + k` with an integer literal k (k == value when given)."""
+    if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add)):
+        return False
+    k = int_value(node.right)
+    return k is not None and k > 0 and (value is None or k == value)
+
+
+def is_minus_int(node: cst.CSTNode | None, value: int | None = None) -> bool:
+    """`X - k` with an integer literal k (k == value when given)."""
+    if not is_subtraction(node):
+        return False
+    k = int_value(node.right)  # type: ignore[union-attr]
+    return k is not None and (value is None or k == value)
+
+
+def is_simple_operand(node: cst.CSTNode) -> bool:
+    """A name, attribute, subscript or call: what people write for `n` or `T`."""
+    return isinstance(node, (cst.Name, cst.Attribute, cst.Subscript, cst.Call))
+
+
+def is_count_minus_length(node: cst.CSTNode | None) -> bool:
+    """`n - T`: two plain operands, the right one not a literal (`len(v) - self.clip_len`)."""
+    return (
+        is_subtraction(node)
+        and is_simple_operand(node.left)  # type: ignore[union-attr]
+        and is_simple_operand(node.right)  # type: ignore[union-attr]
+        and not isinstance(node.right, cst.Call)  # type: ignore[union-attr]
+    )
+
+
+def is_floor_division(node: cst.CSTNode | None) -> bool:
+    return isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.FloorDivide)
+
+
+def is_true_division(node: cst.CSTNode | None) -> bool:
+    return isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide)
+
+
+class _NameCollector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: set[str] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        name = dotted(node)
+        if name:
+            self.found.add(name)
+            return False
+        return True
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found.add(node.value)
+
+
+def names_in(node: cst.CSTNode) -> set[str]:
+    """Every maximal dotted name (`n`, `self.clip_len`, not `self`) that appears in `node`."""
+    collector = _NameCollector()
+    node.visit(collector)
+    return collector.found
+
+
+def operand_names(node: cst.CSTNode) -> set[str]:
+    """Dotted names of an expression's leaves, with `len(x)` standing for `x` too."""
+    names = names_in(node)
+    names -= {"len", "max", "min", "int", "self"}
+    return names
+
+
+_COUNT_WORDS = re.compile(r"(^n$|^t$|num|count|total|length|^len|_len$|frames|^n_|_n$|size|duration|nframes)", re.I)
+_INDEX_WORDS = re.compile(r"(last|idx|index|end|stop|max|hi$|high)", re.I)
+
+
+def looks_like_frame_count(node: cst.CSTNode) -> bool:
+    """`len(frames)`, `num_frames`, `n`, `self.total_frames`: an expression that counts items.
+
+    Names that read like a last index (`last`, `end_idx`, `max_index`) are not counts.
+    """
+    if m.matches(node, m.Call(func=m.Name("len"))):
+        return True
+    ident = last_identifier(node)
+    if ident is None:
+        return False
+    return bool(_COUNT_WORDS.search(ident)) and not _INDEX_WORDS.search(ident)
+
+
+# -- scope and ancestry -----------------------------------------------------------------
+
+
+def parent(rule: Rule, node: cst.CSTNode) -> cst.CSTNode | None:
+    return rule.get_metadata(ParentNodeProvider, node, None)
+
+
+def ancestors(rule: Rule, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    current = parent(rule, node)
+    while current is not None:
+        yield current
+        current = parent(rule, current)
+
+
+def enclosing_function(rule: Rule, node: cst.CSTNode) -> cst.FunctionDef | None:
+    for anc in ancestors(rule, node):
+        if isinstance(anc, cst.FunctionDef):
+            return anc
+    return None
+
+
+def enclosing_scope_node(rule: Rule, node: cst.CSTNode) -> cst.CSTNode:
+    """The enclosing function, or the module."""
+    last = node
+    for anc in ancestors(rule, node):
+        if isinstance(anc, cst.FunctionDef):
+            return anc
+        last = anc
+    return last
+
+
+def assigned_values(rule: Rule, name_node: cst.Name) -> list[cst.BaseExpression]:
+    """The right-hand sides of the plain assignments `name = value` visible from `name_node`."""
+    scope = rule.get_metadata(ScopeProvider, name_node, None)
+    if scope is None:
+        return []
+    values: list[cst.BaseExpression] = []
+    for assignment in scope[name_node.value]:
+        target = getattr(assignment, "node", None)
+        if not isinstance(target, cst.Name):
+            continue
+        holder = parent(rule, target)
+        assign = parent(rule, holder) if isinstance(holder, cst.AssignTarget) else holder
+        if isinstance(assign, cst.Assign):
+            values.append(assign.value)
+        elif isinstance(assign, cst.AnnAssign) and assign.value is not None:
+            values.append(assign.value)
+    return values
+
+
+def has_guard(scope_node: cst.CSTNode, left: set[str], right: set[str]) -> bool:
+    """True if `scope_node` compares something in `left` with something in `right`, or clamps them.
+
+    A guard is any comparison (in an `if`, `assert`, `while`, conditional expression) that
+    mentions a name of each side, or a `max(...)`/`min(...)` that does.
+    """
+    if not left or not right:
+        return False
+    for node in m.findall(scope_node, m.Comparison() | m.Call(func=m.Name("max") | m.Name("min"))):
+        names = operand_names(node)
+        if names & left and names & right:
+            return True
+    return False
+
+
+# -- calls -------------------------------------------------------------------------------
+
+
+def call_names(rule: Rule, call: cst.Call) -> set[str]:
+    """Qualified names of what `call` calls, with numpy `Generator` methods resolved.
+
+    `rng.integers(...)` where `rng = np.random.default_rng(...)` (or any receiver of
+    `.integers`, a method only numpy generators have) reads as `numpy.random.Generator.integers`;
+    `np.random.default_rng().choice(...)` likewise.
+    """
+    names = rule.qualified_names(call.func)
+    func = call.func
+    if isinstance(func, cst.Attribute) and func.attr.value in _GENERATOR_METHODS:
+        if is_numpy_generator(rule, func.value) or (func.attr.value == "integers" and not names):
+            names = names | {f"numpy.random.Generator.{func.attr.value}"}
+    if not names and isinstance(func, cst.Name):
+        names = {func.value}
+    return names
+
+
+def is_numpy_generator(rule: Rule, node: cst.CSTNode) -> bool:
+    if isinstance(node, cst.Call):
+        return bool(rule.qualified_names(node.func) & {"numpy.random.default_rng", "numpy.random.Generator"})
+    if isinstance(node, cst.Name):
+        return any(is_numpy_generator(rule, v) for v in assigned_values(rule, node) if isinstance(v, cst.Call))
+    ident = last_identifier(node)
+    return ident is not None and ("rng" in ident.lower() or "generator" in ident.lower())
+
+
+def calls(rule: Rule, call: cst.Call, names: frozenset[str] | set[str]) -> bool:
+    return bool(call_names(rule, call) & names)
+
+
+def is_random_draw(rule: Rule, call: cst.Call) -> bool:
+    """A call that draws from Python's, numpy's or torch's random number generator."""
+    names = call_names(rule, call)
+    if names & _NOT_RANDOM_DRAWS:
+        return False
+    if names & TORCH_RANDOM:
+        return True
+    return any(n.startswith(RANDOM_PREFIXES) for n in names)
+
+
+def is_torchvision_transform(rule: Rule, call: cst.Call, *class_names: str) -> bool:
+    names = rule.qualified_names(call.func)
+    return any(n == f"{prefix}{cls}" for n in names for prefix in TORCHVISION_TRANSFORMS for cls in class_names)
+
+
+def is_random_transform(rule: Rule, call: cst.Call) -> bool:
+    """`T.RandomCrop(...)`, `v2.RandomResizedCrop(...)`, any torchvision `Random*` transform."""
+    for name in rule.qualified_names(call.func):
+        if name.startswith(TORCHVISION_TRANSFORMS) and name.rsplit(".", 1)[-1].startswith("Random"):
+            return True
+    return False
+
+
+def minus_one(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """`expr - 1`, parenthesised when `expr` binds looser than subtraction."""
+    if not isinstance(expr, (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.BinaryOperation)) or (
+        isinstance(expr, cst.BinaryOperation) and not isinstance(expr.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide))
+    ):
+        expr = expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return cst.BinaryOperation(left=expr, operator=cst.Subtract(), right=cst.Integer("1"))
+
+
+def plus_one(expr: cst.BaseExpression) -> cst.BaseExpression:
+    return cst.BinaryOperation(left=expr, operator=cst.Add(), right=cst.Integer("1"))
+
+
+def random_integer_bounds(rule: Rule, call: cst.Call) -> tuple[cst.BaseExpression | None, cst.BaseExpression, bool] | None:
+    """(low, high, inclusive) of a random-integer draw, or None if `call` is not one.
+
+    Knows each API's signature and convention: `random.randint(a, b)` is inclusive;
+    `random.randrange(stop)` / `(start, stop)`, numpy `randint(high)` / `(low, high)`,
+    `Generator.integers` (inclusive only with `endpoint=True`) and `torch.randint(high, size)` /
+    `(low, high, size)` are exclusive.
+    """
+    names = call_names(rule, call)
+    if names & INCLUSIVE_RANDINT:
+        low, high = argument(call, 0, "a"), argument(call, 1, "b")
+        return (low, high, True) if high is not None else None
+    if not names & EXCLUSIVE_RANDINT:
+        return None
+    inclusive = False
+    if "numpy.random.Generator.integers" in names:
+        endpoint = keyword_arg(call, "endpoint")
+        inclusive = endpoint is not None and code(endpoint.value) == "True"
+    pos = positional_args(call)
+    if "torch.randint" in names:
+        if pos and isinstance(pos[-1], (cst.Tuple, cst.List)) and keyword_arg(call, "size") is None:
+            pos = pos[:-1]
+        high_kw = keyword_arg(call, "high")
+        low_kw = keyword_arg(call, "low")
+        if high_kw is not None:
+            return (low_kw.value if low_kw else (pos[0] if pos else None), high_kw.value, inclusive)
+    else:
+        stop_kw = keyword_arg(call, "stop") or keyword_arg(call, "high")
+        low_kw = keyword_arg(call, "start") or keyword_arg(call, "low")
+        if stop_kw is not None:
+            return (low_kw.value if low_kw else (pos[0] if pos else None), stop_kw.value, inclusive)
+        if low_kw is not None and not pos:
+            return (None, low_kw.value, inclusive)
+    if len(pos) == 1:
+        return (None, pos[0], inclusive)
+    if len(pos) >= 2:
+        return (pos[0], pos[1], inclusive)
+    return None
+
+
+def window_start_span(high: cst.BaseExpression, inclusive: bool) -> cst.BinaryOperation | None:
+    """The `n - T` inside a window-start bound (`n - T`, `n - T + 1`, `n - T - 1`), else None."""
+    if is_count_minus_length(high):
+        return high  # type: ignore[return-value]
+    if (is_plus_int(high, 1) or is_minus_int(high, 1)) and is_count_minus_length(high.left):  # type: ignore[union-attr]
+        return high.left  # type: ignore[union-attr,return-value]
+    return None

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from temporalkit.validators import astutil as au
+from temporalkit.validators.rule import Invalid, Rule, Valid
+
+_INT_METHODS = {"long", "int"}
+_CONVERT_METHODS = {"astype", "to", "type"}
+_CLAMPS = {"clip", "clamp", "clamp_", "minimum", "numpy.clip", "numpy.minimum", "torch.clamp", "torch.clip", "min"}
+
+
+class LinspaceIncludesFrameCountRule(Rule):
+    """
+    What it does:
+        Flags `np.linspace(0, n, T)` / `torch.linspace(0, n, T)` turned into integer frame
+        indices when `n` is a frame count rather than the last index.
+
+    Why is this bad?
+        `linspace` includes its stop value, so the last index is `n` itself: one past the last
+        frame. Indexing a decoded clip with it raises `IndexError` (or, with clamping decoders,
+        silently repeats the last frame) for every video and every `T >= 2`.
+
+    Example:
+        ```python
+        indices = np.linspace(0, num_frames, 16).astype(int)   # last index == num_frames
+        ```
+
+    Fix:
+        Use the last valid index as the stop (autofix), or pass `endpoint=False`.
+        ```python
+        indices = np.linspace(0, num_frames - 1, 16).astype(int)
+        ```
+    """
+
+    ID = "TK101"
+    CATEGORY = "index-out-of-range"
+    SEVERITY = "error"
+    MESSAGE = (
+        "linspace stop is a frame count, not the last index: the last sampled index equals num_frames "
+        "and is out of range for every video (IndexError on frames[num_frames])"
+    )
+    FIX = "stop at the last valid index: linspace(0, num_frames - 1, T) (or endpoint=False)"
+    TRIGGERS = ("linspace",)
+
+    VALID = [
+        Valid("import numpy as np\nidx = np.linspace(0, num_frames - 1, 16).astype(int)\n"),
+        Valid("import torch\nidx = torch.linspace(0, len(frames) - 1, steps=8).round().long()\n"),
+        Valid("import numpy as np\nidx = np.linspace(0, num_frames, 16, endpoint=False).astype(np.int64)\n"),
+        Valid("import numpy as np\nweights = np.linspace(0, num_frames, 16)  # float ramp, not indices\n"),
+        Valid("import numpy as np\nidx = np.clip(np.linspace(0, n, T).astype(int), 0, n - 1)\n"),
+        Valid("import numpy as np\nidx = np.linspace(0, last_index, 16).astype(int)\n"),
+    ]
+    INVALID = [
+        Invalid(
+            "import numpy as np\n\ndef sample(num_frames, T):\n    return np.linspace(0, num_frames, T).astype(int)  # uniform\n",
+            expected_fix="import numpy as np\n\ndef sample(num_frames, T):\n    return np.linspace(0, num_frames - 1, T).astype(int)  # uniform\n",
+            expected_line=4,
+        ),
+        Invalid(
+            "import torch\n\ndef sample(frames, t, k):\n    idx = torch.linspace(0, t, k).long()\n    return frames[idx]\n",
+            expected_fix="import torch\n\ndef sample(frames, t, k):\n    idx = torch.linspace(0, t - 1, k).long()\n    return frames[idx]\n",
+        ),
+        Invalid(
+            "from numpy import linspace\nidx = linspace(0, len(video), 8, dtype=int)\n",
+            expected_fix="from numpy import linspace\nidx = linspace(0, len(video) - 1, 8, dtype=int)\n",
+        ),
+        Invalid(
+            "import numpy as np\nidx = np.round(np.linspace(0, self.total_frames, self.clip_len)).astype('int64')\n",
+            expected_fix="import numpy as np\nidx = np.round(np.linspace(0, self.total_frames - 1, self.clip_len)).astype('int64')\n",
+        ),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not au.calls(self, node, au.LINSPACE):
+            return
+        stop = au.argument(node, 1, "end") or au.argument(node, 1, "stop")
+        if stop is None or not au.looks_like_frame_count(stop):
+            return
+        endpoint = au.keyword_arg(node, "endpoint")
+        if endpoint is not None and au.code(endpoint.value) == "False":
+            return
+        if not self._becomes_integer_indices(node):
+            return
+        text = au.code(stop)
+        self.report(
+            stop,
+            f"linspace stop `{text}` is a frame count, not the last index: the last sampled index equals "
+            f"`{text}` and is out of range for every video (IndexError on frames[{text}])",
+            fix=f"stop at the last valid index: linspace(0, {au.code(au.minus_one(stop))}, T) (or endpoint=False)",
+            replacement=au.minus_one(stop),
+        )
+
+    def _becomes_integer_indices(self, call: cst.Call) -> bool:
+        dtype = au.keyword_arg(call, "dtype")
+        if dtype is not None and any(w in au.code(dtype.value) for w in ("int", "long")):
+            return True
+        current: cst.CSTNode = call
+        converted = False
+        for _ in range(8):
+            up = au.parent(self, current)
+            if isinstance(up, cst.Attribute) and up.value is current:
+                method = up.attr.value
+                if method in _CLAMPS:
+                    return False
+                call_up = au.parent(self, up)
+                if method in _INT_METHODS:
+                    converted = True
+                elif method in _CONVERT_METHODS and isinstance(call_up, cst.Call):
+                    converted |= any(w in au.code(a.value) for a in call_up.args for w in ("int", "long"))
+                current = call_up if isinstance(call_up, cst.Call) else up
+            elif isinstance(up, cst.Arg):
+                outer = au.parent(self, up)
+                if not isinstance(outer, cst.Call):
+                    break
+                names = au.call_names(self, outer)
+                if names & _CLAMPS:
+                    return False
+                if names & {"int", "numpy.int64", "numpy.int32", "torch.tensor", "torch.as_tensor"} and any(
+                    w in au.code(outer) for w in ("int", "long")
+                ):
+                    converted = True
+                current = outer
+            else:
+                break
+        return converted
