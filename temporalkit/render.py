@@ -17,6 +17,8 @@ import inspect
 import os
 import re
 import tempfile
+import textwrap
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +57,7 @@ class RuleEntry:
     severity: str
     what: str
     why: str
+    how_to_fix: str
     message: str
     fix: str
     autofix: bool
@@ -134,7 +137,7 @@ def docstring_sections(doc: str | None) -> dict[str, str]:
         if _UNDERLINE.match(line) and not "".join(sections[current]).strip():
             continue
         sections[current].append(line)
-    return {key: "\n".join(lines).strip() for key, lines in sections.items()}
+    return {key: textwrap.dedent("\n".join(lines)).strip() for key, lines in sections.items()}
 
 
 def _first_paragraph(text: str) -> str:
@@ -151,6 +154,22 @@ def _meaningful_lines(code: str) -> list[str]:
     return lines
 
 
+def _without_comment(line: str) -> str:
+    """`line` without its trailing `# comment` (left as is when it does not tokenize on its own)."""
+    try:
+        tokens = list(tokenize.generate_tokens(iter([line + "\n"]).__next__))
+    except (tokenize.TokenError, SyntaxError):
+        return line
+    for token in tokens:
+        if token.type == tokenize.COMMENT:
+            return line[: token.start[1]].rstrip()
+    return line
+
+
+def _example_code(code: str) -> str:
+    return textwrap.dedent(code).strip("\n")
+
+
 def _flagged_line(rule, code: str, expected_line: int | None) -> str:
     """The line of `code` the rule reports (what the table shows as the bad example)."""
     lines = code.splitlines()
@@ -164,9 +183,9 @@ def _flagged_line(rule, code: str, expected_line: int | None) -> str:
     except Exception:  # a rule that crashes on its own example is the generic test's to report
         pass
     if line_number and 1 <= line_number <= len(lines) and lines[line_number - 1].strip():
-        return lines[line_number - 1].strip()
+        return _without_comment(lines[line_number - 1].strip())
     meaningful = _meaningful_lines(code)
-    return meaningful[-1] if meaningful else ""
+    return _without_comment(meaningful[-1]) if meaningful else ""
 
 
 def _closest_line(code: str, to: str) -> str:
@@ -174,7 +193,8 @@ def _closest_line(code: str, to: str) -> str:
     candidates = _meaningful_lines(code)
     if not candidates:
         return ""
-    return max(candidates, key=lambda line: difflib.SequenceMatcher(None, line, to).ratio())
+    closest = max(candidates, key=lambda line: difflib.SequenceMatcher(None, line, to).ratio())
+    return _without_comment(closest)
 
 
 def rule_entry(rule) -> RuleEntry:
@@ -183,8 +203,8 @@ def rule_entry(rule) -> RuleEntry:
     why = sections.get("why", "")
     bad = rule.INVALID[0] if rule.INVALID else None
     good = rule.VALID[0] if rule.VALID else None
-    bad_code = inspect.cleandoc(bad.code) if bad else ""
-    good_code = inspect.cleandoc(good.code) if good else ""
+    bad_code = _example_code(bad.code) if bad else ""
+    good_code = _example_code(good.code) if good else ""
     # Lint the example exactly as the generic rule test does, so reported lines match expected_line.
     bad_line = _flagged_line(rule, bad.code, bad.expected_line) if bad else ""
     return RuleEntry(
@@ -194,6 +214,7 @@ def rule_entry(rule) -> RuleEntry:
         severity=rule.SEVERITY,
         what=what,
         why=why,
+        how_to_fix=sections.get("fix", ""),
         message=rule.MESSAGE,
         fix=rule.FIX,
         autofix=any(invalid.expected_fix is not None for invalid in rule.INVALID),

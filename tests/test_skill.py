@@ -1,0 +1,132 @@
+"""The rendered skill: front matter, a table row per registered rule, install / refuse / --force."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from temporalkit.cli import main
+from temporalkit.render import SKILL_SCRIPTS, render_skill_files
+from temporalkit.skill import SkillFileChanged, install_skill
+from temporalkit.validators.findings import CATEGORIES
+from temporalkit.validators.rules import all_rules
+
+
+@pytest.fixture(scope="module")
+def skill_files() -> dict[str, str]:
+    return render_skill_files()
+
+
+def front_matter_and_body(text: str) -> tuple[dict, str]:
+    assert text.startswith("---\n")
+    header, body = text[4:].split("\n---\n", 1)
+    return yaml.safe_load(header), body
+
+
+def section(body: str, heading: str) -> str:
+    start = body.index(f"\n## {heading}\n")
+    end = body.find("\n## ", start + 1)
+    return body[start : end if end != -1 else None]
+
+
+def test_front_matter_names_the_skill_and_says_when_to_use_it(skill_files):
+    meta, body = front_matter_and_body(skill_files["SKILL.md"])
+    assert meta["name"] == "frame-sampler-auditor"
+    description = meta["description"]
+    assert isinstance(description, str) and len(description) <= 1024
+    for when in ("video data pipelines", "frame samplers", "crops"):
+        assert when in description
+    assert "temporalkit audit" in body and "--format json" in body and "--dynamic" in body
+
+
+def test_every_registered_rule_has_a_table_row(skill_files):
+    rules = all_rules()
+    assert rules, "the rule registry is empty"
+    _, body = front_matter_and_body(skill_files["SKILL.md"])
+    table = [line for line in section(body, "Rules").splitlines() if line.startswith("| TK")]
+    rows = {line.split("|")[1].split()[0]: line for line in table}
+    assert set(rows) == {rule.ID for rule in rules}
+    for rule in rules:
+        cells = [cell.strip() for cell in rows[rule.ID].strip("|").split(" | ")]
+        assert cells[1] == f"`{rule.CATEGORY}`" and cells[2] == rule.SEVERITY
+        assert cells[3], f"{rule.ID}: no 'what it catches' text"
+        if rule.INVALID:
+            assert cells[4].strip("`") in " ".join(rule.INVALID[0].code.split()).replace("|", "\\|")
+    reference = skill_files["REFERENCE.md"]
+    for rule in rules:
+        assert f"## {rule.ID} `{rule.__name__}`" in reference
+
+
+def test_every_category_is_listed(skill_files):
+    categories = section(skill_files["SKILL.md"], "Categories")
+    for name in CATEGORIES:
+        assert f"| `{name}` |" in categories
+
+
+def test_body_references_only_files_the_install_writes(skill_files):
+    for script in SKILL_SCRIPTS:
+        assert script in skill_files["SKILL.md"]
+    assert "REFERENCE.md" in skill_files["SKILL.md"]
+
+
+def test_install_into_a_scratch_project_then_refuse_then_force(tmp_path, capsys):
+    target = tmp_path / "project" / ".claude" / "skills" / "frame-sampler-auditor"
+    first = install_skill(target)
+    assert sorted(p.name for p in first.written) == sorted(render_skill_files())
+    meta, _ = front_matter_and_body((target / "SKILL.md").read_text())
+    assert meta["name"] == "frame-sampler-auditor"
+    assert (target / "summarize_findings.py").stat().st_mode & 0o111
+
+    again = install_skill(target)
+    assert again.written == [] and len(again.unchanged) == len(first.written)
+
+    edited = target / "SKILL.md"
+    edited.write_text(edited.read_text() + "\nmy local note\n")
+    (target / "REFERENCE.md").unlink()
+    with pytest.raises(SkillFileChanged) as refused:
+        install_skill(target)
+    assert refused.value.path == edited
+    assert edited.read_text().endswith("my local note\n")
+    assert not (target / "REFERENCE.md").exists()  # a refused install writes nothing
+
+    assert main(["skill", "install", "--target", str(target)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(edited) in err[0] and "--force" in err[0]
+
+    assert main(["skill", "install", "--target", str(target), "--force"]) == 0
+    assert edited.read_text() == render_skill_files()["SKILL.md"]
+    assert (target / "REFERENCE.md").exists()
+
+
+def test_summarize_findings_script_reads_audit_json(tmp_path):
+    install_skill(tmp_path)
+    report = {
+        "version": "0.1.0",
+        "findings": [
+            {
+                "rule": "TK999", "category": "index-out-of-range", "severity": "error",
+                "path": "data/sampler.py", "line": 12, "column": 4, "end_line": 12, "end_column": 30,
+                "message": "index can reach num_frames", "fix": "use num_frames - 1", "source": "dynamic",
+                "extra": {"counterexample": "sample(num_frames=7, T=8) returned index 7"},
+            }
+        ],
+        "errors": [{"path": "broken.py", "message": "syntax error at line 3"}],
+    }
+    findings = tmp_path / "findings.json"
+    findings.write_text(json.dumps(report))
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "summarize_findings.py"), str(findings)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "data/sampler.py" in done.stdout and "12:4" in done.stdout
+    assert "counterexample: sample(num_frames=7, T=8) returned index 7" in done.stdout
+    assert "broken.py: syntax error at line 3" in done.stdout
+    assert "1 finding(s): 1 error(s), 0 warning(s)" in done.stdout
+
+    findings.write_text("not json")
+    bad = subprocess.run([sys.executable, str(tmp_path / "summarize_findings.py"), str(findings)], capture_output=True, text=True)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
