@@ -33,12 +33,16 @@ def test_top_level_help_has_an_example():
     assert "Example:" in build_parser().format_help()
 
 
-@pytest.mark.parametrize("command", sorted(" ".join(path) for path, _ in _subparsers(build_parser())))
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_subcommand_help_has_an_example(command):
-    parsers = dict((" ".join(path), parser) for path, parser in _subparsers(build_parser()))
-    help_text = parsers[command].format_help()
-    assert "Example:" in help_text
-    assert f"temporalkit {command.split()[0]}" in help_text.split("Example:", 1)[1]
+    if importlib.util.find_spec(f"temporalkit.commands.{command}") is None:
+        pytest.skip(f"temporalkit.commands.{command} is not shipped (see test_every_listed_command_ships_a_module)")
+    parsers = {path: parser for path, parser in _subparsers(build_parser()) if path[0] == command}
+    assert (command,) in parsers
+    for path, parser in parsers.items():  # the command and its actions (`pick render`, `skill install`)
+        help_text = parser.format_help()
+        assert "Example:" in help_text, f"`temporalkit {' '.join(path)} --help` shows no example"
+        assert f"temporalkit {command}" in help_text.split("Example:", 1)[1]
 
 
 def _modules_after(code: str) -> list[str]:
