@@ -1,12 +1,17 @@
 """Run static rules over source text; apply their mechanical fixes.
 
 Minimal core used by the generic rule test. The audit driver (file discovery, config,
-cache, parallelism, output formats) builds on `lint_source` and `apply_fixes`.
+cache, parallelism, output formats) builds on `lint_source` and `apply_fixes`, plus the
+inline suppressions and `lint_and_fix` defined here.
+
+Rules are pre-filtered by their TRIGGERS on the raw text, so a file that mentions none of
+them is never parsed and never gets scope / qualified-name metadata (the costly part).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
@@ -65,12 +70,17 @@ class _ReplaceNodes(cst.CSTTransformer):
         return self._replacements.get(id(original_node), updated_node)
 
 
-def apply_fixes(source: str, reports: Sequence[Report]) -> str:
+def apply_fixes(
+    source: str,
+    reports: Sequence[Report],
+    keep: Callable[[Report], bool] | None = None,
+) -> str:
     """Return `source` with every report's replacement applied (formatting and comments kept).
 
     Reports must come from `lint_source(source)` on this very text: nodes are matched by identity.
+    `keep` (optional) decides which re-found reports may be applied (e.g. not suppressed ones).
     """
-    fixable = [r for r in reports if r.replacement is not None]
+    fixable = [r for r in reports if r.replacement is not None and (keep is None or keep(r))]
     if not fixable:
         return source
     module = cst.parse_module(source)
@@ -82,6 +92,72 @@ def apply_fixes(source: str, reports: Sequence[Report]) -> str:
         rule = rule_cls()
         wrapper.visit(rule)
         for report in rule.reports:
-            if report.replacement is not None:
+            if report.replacement is not None and (keep is None or keep(report)):
                 replacements.setdefault(id(report.node), report.replacement)
     return module.visit(_ReplaceNodes(replacements)).code
+
+
+# -- inline suppression -----------------------------------------------------------------
+# `# temporalkit: ignore[TK101, TK203]` or bare `# temporalkit: ignore`, on the reported line,
+# or alone on the line above it.
+_SUPPRESSION = re.compile(r"#\s*temporalkit:\s*ignore\b(?:\[(?P<ids>[^\]]*)\])?", re.IGNORECASE)
+
+ALL_RULES = frozenset({"*"})
+
+
+def parse_suppressions(source: str) -> dict[int, frozenset[str]]:
+    """Line number (1-based) -> rule ids suppressed on it (`ALL_RULES` for a bare ignore)."""
+    if "temporalkit:" not in source:
+        return {}
+    suppressed: dict[int, frozenset[str]] = {}
+    for number, line in enumerate(source.splitlines(), start=1):
+        if "temporalkit:" not in line:
+            continue
+        match = _SUPPRESSION.search(line)
+        if match is None:
+            continue
+        ids = match.group("ids")
+        rule_ids = ALL_RULES if ids is None else frozenset(i.strip() for i in ids.split(",") if i.strip())
+        suppressed[number] = rule_ids
+        if line.lstrip().startswith("#"):  # a comment line of its own covers the next line
+            suppressed[number + 1] = suppressed.get(number + 1, frozenset()) | rule_ids
+    return suppressed
+
+
+def is_suppressed(rule_id: str, line: int, suppressions: dict[int, frozenset[str]]) -> bool:
+    ids = suppressions.get(line)
+    return bool(ids) and ("*" in ids or rule_id in ids)
+
+
+def lint_and_fix(
+    source: str,
+    path: str,
+    rules: Sequence[type[Rule]],
+    *,
+    fix: bool = False,
+    max_passes: int = 4,
+) -> tuple[str, list[Finding], list[Finding]]:
+    """(fixed text, findings in `source`, findings left in the fixed text), after inline suppressions.
+
+    Without `fix` the text is returned unchanged and both lists are the same. Fixing repeats until
+    no applicable fix is left (a fix may reveal another). Raises libcst.ParserSyntaxError.
+    """
+    suppressions = parse_suppressions(source)
+
+    def unsuppressed(report: Report) -> bool:
+        return not is_suppressed(report.rule.ID, report.line, suppressions)
+
+    reports = [r for r in lint_source(source, path, rules) if unsuppressed(r)]
+    original = [to_finding(r, path) for r in reports]
+    if not fix:
+        return source, original, original
+    for _ in range(max_passes):
+        if not any(r.replacement is not None for r in reports):
+            break
+        fixed = apply_fixes(source, reports, keep=unsuppressed)
+        if fixed == source:
+            break
+        source = fixed
+        suppressions = parse_suppressions(source)
+        reports = [r for r in lint_source(source, path, rules) if unsuppressed(r)]
+    return source, original, [to_finding(r, path) for r in reports]

@@ -1,0 +1,102 @@
+"""`temporalkit audit`: the static auditor (and, with --dynamic, the dynamic one) over files and directories."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "Audit frame-sampling and cropping code: static rules, optional dynamic checks, fixes."
+EXAMPLE = "temporalkit audit examples/pipelines --format sarif > temporalkit.sarif"
+
+
+def _ids(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .)")
+    parser.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text", help="output format")
+    parser.add_argument("--select", type=_ids, action="extend", metavar="IDS",
+                        help="only these rules: ids, id prefixes or categories, comma-separated (replaces the config's select)")
+    parser.add_argument("--ignore", type=_ids, action="extend", metavar="IDS",
+                        help="skip these rules: ids, id prefixes or categories (added to the config's ignore)")
+    parser.add_argument("--fix", action="store_true", help="apply the safe mechanical fixes in place (atomic writes)")
+    parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--fail-on", choices=("warning", "error"), default=None,
+                        help="lowest severity that makes the exit code 1 (default: the config's, else warning)")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the results cache")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: all cores when many files)")
+    parser.add_argument("--config", default=None, metavar="PYPROJECT", help="pyproject.toml to read (default: the nearest one)")
+    parser.add_argument("-o", "--output", default=None, metavar="FILE", help="write the report to FILE instead of stdout")
+    dynamic = parser.add_argument_group("dynamic checks (run the sampling code in a sandbox)")
+    dynamic.add_argument("--dynamic", action="store_true", help="also import and exercise the samplers found")
+    dynamic.add_argument("--timeout", type=float, default=60.0, metavar="S", help="per-file time limit of --dynamic (s)")
+    dynamic.add_argument("--memory-mb", type=int, default=2048, metavar="MB", help="per-file memory limit of --dynamic")
+
+
+def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from temporalkit.validators.audit import audit_paths
+    from temporalkit.validators.config import ConfigError, load_config, read_config
+    from temporalkit.validators.formats import render, use_color
+
+    if args.fix and args.diff:
+        print("temporalkit audit: use --fix or --diff, not both", file=sys.stderr)
+        return 2
+    if args.jobs is not None and args.jobs < 1:
+        print("temporalkit audit: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        from pathlib import Path
+
+        config = read_config(Path(args.config)) if args.config else load_config(args.paths[0])
+    except (ConfigError, OSError) as exc:
+        print(f"temporalkit audit: {exc}", file=sys.stderr)
+        return 2
+    if args.fail_on:
+        config = replace(config, fail_on=args.fail_on)
+
+    result = audit_paths(
+        args.paths,
+        select=args.select,
+        ignore=args.ignore,
+        fix=args.fix,
+        diff=args.diff,
+        config=config,
+        jobs=args.jobs,
+        cache=not args.no_cache,
+    )
+    if args.dynamic:
+        try:
+            from temporalkit.validators.dynamic import run_dynamic
+        except ImportError as exc:
+            print(f"temporalkit audit: --dynamic is not available in this installation ({exc})", file=sys.stderr)
+            return 2
+        dynamic_findings, dynamic_errors = run_dynamic(
+            args.paths, timeout=args.timeout, memory_mb=args.memory_mb, config=config
+        )
+        result.findings.extend(dynamic_findings)
+        result.errors.extend(dynamic_errors)
+        result.findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
+
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        diff_text = "".join(result.diffs[p] for p in sorted(result.diffs))
+        if args.diff and args.format == "text":
+            # The diff is the report (`--diff | git apply` works); the findings go to stderr.
+            out.write(diff_text)
+            sys.stderr.write(render("text", result.findings, result.errors, files_audited=result.files_audited,
+                                    color=use_color(sys.stderr)))
+        else:
+            if args.diff:
+                sys.stderr.write(diff_text)
+            out.write(
+                render(args.format, result.findings, result.errors, files_audited=result.files_audited,
+                       fixed_files=result.fixed_files, color=args.format == "text" and use_color(out))
+            )
+    finally:
+        if args.output:
+            out.close()
+    return 0 if args.exit_zero else result.exit_code
