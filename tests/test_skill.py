@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import subprocess
 import sys
 
 import pytest
 import yaml
 
-from temporalkit.cli import main
+from temporalkit.cli import build_parser, main
 from temporalkit.render import SKILL_SCRIPTS, render_skill_files
 from temporalkit.skill import SkillFileChanged, install_skill
 from temporalkit.validators.findings import CATEGORIES
@@ -130,3 +132,43 @@ def test_summarize_findings_script_reads_audit_json(tmp_path):
     findings.write_text("not json")
     bad = subprocess.run([sys.executable, str(tmp_path / "summarize_findings.py"), str(findings)], capture_output=True, text=True)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def _commands_in(markdown: str) -> list[str]:
+    """The `temporalkit ...` command lines the skill tells an assistant to run."""
+    commands = re.findall(r"`(temporalkit [^`]+)`", markdown)
+    commands += [line.strip() for line in markdown.splitlines() if line.strip().startswith("temporalkit ")]
+    cleaned = []
+    for command in commands:
+        command = command.split(" > ", 1)[0].split("  #", 1)[0]
+        cleaned.append(command.replace("PATH ...", "src").replace("PATH", "src"))
+    return cleaned
+
+
+def test_every_command_the_skill_gives_parses(skill_files):
+    commands = _commands_in(skill_files["SKILL.md"])
+    assert any("--format json" in c for c in commands) and any("--dynamic" in c for c in commands)
+    parser = build_parser()
+    for command in commands:
+        try:
+            parser.parse_args(shlex.split(command)[1:])
+        except SystemExit:
+            pytest.fail(f"the skill tells the assistant to run `{command}`, which the CLI rejects")
+
+
+def test_skill_procedure_end_to_end_on_a_buggy_sampler(tmp_path, capsys):
+    install_skill(tmp_path / "skill")
+    sampler = tmp_path / "project" / "sampler.py"
+    sampler.parent.mkdir()
+    sampler.write_text(
+        "import numpy as np\n\n\ndef sample(num_frames, T):\n    return np.linspace(0, num_frames, T).astype(int)\n"
+    )
+    assert main(["audit", str(sampler), "--format", "json", "--no-cache"]) == 1
+    findings = tmp_path / "findings.json"
+    findings.write_text(capsys.readouterr().out)
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "skill" / "summarize_findings.py"), str(findings)],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "TK101" in done.stdout and "5:" in done.stdout and "index-out-of-range" in done.stdout
