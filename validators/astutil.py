@@ -382,3 +382,81 @@ def window_start_span(high: cst.BaseExpression, inclusive: bool) -> cst.BinaryOp
     if (is_plus_int(high, 1) or is_minus_int(high, 1)) and is_count_minus_length(high.left):  # type: ignore[union-attr]
         return high.left  # type: ignore[union-attr,return-value]
     return None
+
+
+# -- strided sampling ---------------------------------------------------------------------
+
+
+def is_range_call(rule: Rule, node: cst.CSTNode) -> bool:
+    if not isinstance(node, cst.Call):
+        return False
+    names = call_names(rule, node)
+    return bool(names & ARANGE) or "range" in names or "builtins.range" in names
+
+
+def stride_parts(rule: Rule, node: cst.CSTNode) -> tuple[cst.BaseExpression, set[str]] | None:
+    """(step, names of what is strided over) for `range(a, n, step)`, `np.arange(...)`, `seq[a:b:step]`."""
+    if isinstance(node, cst.Call) and is_range_call(rule, node):
+        pos = positional_args(node)
+        step = keyword_arg(node, "step")
+        step_value = step.value if step is not None else (pos[2] if len(pos) >= 3 else None)
+        if step_value is None or len(pos) < 2:
+            return None
+        return step_value, operand_names(pos[1])
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
+        piece = node.slice[0].slice
+        if piece.step is None:
+            return None
+        over = operand_names(node.value)
+        if piece.upper is not None:
+            over |= operand_names(piece.upper)
+        return piece.step, over
+    return None
+
+
+def resolve_division(rule: Rule, expr: cst.BaseExpression, floor: bool) -> cst.BinaryOperation | None:
+    """The `n // T` (floor) or `n / T` behind a step: written inline, via `max(1, ...)`, or via a name."""
+    check = is_floor_division if floor else is_true_division
+    if check(expr):
+        return expr  # type: ignore[return-value]
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("max", "int"):
+        for value in positional_args(expr):
+            found = resolve_division(rule, value, floor)
+            if found is not None:
+                return found
+    if isinstance(expr, cst.Name):
+        for value in assigned_values(rule, expr):
+            found = resolve_division(rule, value, floor)
+            if found is not None:
+                return found
+    return None
+
+
+def is_truncated(rule: Rule, node: cst.CSTNode) -> bool:
+    """`expr[:T]` right around `node` (through `list(...)`/`np.array(...)`), or its name sliced `[:T]` later."""
+    current = node
+    for _ in range(3):
+        up = parent(rule, current)
+        if isinstance(up, cst.Subscript) and up.value is current:
+            return _is_head_slice(up)
+        if isinstance(up, cst.Arg):
+            outer = parent(rule, up)
+            if isinstance(outer, cst.Call) and dotted(outer.func) in ("list", "tuple", "np.array", "numpy.array", "np.asarray", "torch.tensor"):
+                current = outer
+                continue
+        if isinstance(up, (cst.Assign,)) and len(up.targets) == 1 and isinstance(up.targets[0].target, cst.Name):
+            name = up.targets[0].target.value
+            scope = enclosing_scope_node(rule, up)
+            return any(
+                _is_head_slice(sub)
+                for sub in m.findall(scope, m.Subscript(value=m.Name(name)))
+            )
+        break
+    return False
+
+
+def _is_head_slice(node: cst.CSTNode) -> bool:
+    if not isinstance(node, cst.Subscript) or len(node.slice) != 1:
+        return False
+    piece = node.slice[0].slice
+    return isinstance(piece, cst.Slice) and piece.lower is None and piece.upper is not None and piece.step is None

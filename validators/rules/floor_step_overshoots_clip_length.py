@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+
+from temporalkit.validators import astutil as au
+from temporalkit.validators.rule import Invalid, Rule, Valid
+
+
+class FloorStepOvershootsClipLengthRule(Rule):
+    """
+    What it does:
+        Flags striding over the whole video by `n // T` with nothing that keeps exactly T indices:
+        `range(0, n, n // T)`, `np.arange(0, n, n // T)`, `frames[::len(frames) // T]`.
+
+    Why is this bad?
+        `ceil(n / (n // T))` indices come out, which is T only when `T` divides `n`. With `n = 100,
+        T = 32` the step is 3 and 34 frames come back; with `n = 63, T = 32` it is 63. Batches then
+        fail to stack, or the model silently sees longer clips for some videos.
+
+    Example:
+        ```python
+        indices = list(range(0, num_frames, num_frames // T))
+        ```
+
+    Fix:
+        Compute exactly T indices.
+        ```python
+        indices = np.linspace(0, num_frames - 1, T).round().astype(int)
+        ```
+    """
+
+    ID = "TK152"
+    CATEGORY = "clip-length"
+    SEVERITY = "error"
+    MESSAGE = (
+        "striding the whole video by n // T returns ceil(n / (n // T)) frames, more than T whenever T does "
+        "not divide n (n=100, T=32 gives 34)"
+    )
+    FIX = "compute exactly T indices: np.linspace(0, n - 1, T).round().astype(int)"
+    TRIGGERS = ("//",)
+
+    VALID = [
+        Valid("import numpy as np\nidx = np.linspace(0, n - 1, T).round().astype(int)\n"),
+        Valid("def f(n, T):\n    step = n // T\n    return list(range(0, step * T, step))\n"),
+        Valid("idx = list(range(0, n, n // T))[:T]\n"),
+        Valid("for i in range(0, n, fps // target_fps):\n    keep.append(i)\n"),
+    ]
+    INVALID = [
+        Invalid("def sample(num_frames, T):\n    return list(range(0, num_frames, num_frames // T))\n", expected_line=2),
+        Invalid("import numpy as np\nstep = len(frames) // T\nidx = np.arange(0, len(frames), step)\n"),
+        Invalid("def clip(frames, T):\n    return frames[:: len(frames) // T]\n"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._check(node)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        self._check(node)
+
+    def _check(self, node: cst.Call | cst.Subscript) -> None:
+        parts = au.stride_parts(self, node)
+        if parts is None:
+            return
+        step, over = parts
+        division = au.resolve_division(self, step, floor=True)
+        if division is None or not au.operand_names(division.left) & over:
+            return
+        if isinstance(node, cst.Call):
+            stop = au.positional_args(node)[1]
+            if m.matches(stop, m.BinaryOperation(operator=m.Multiply())):
+                return
+        if au.is_truncated(self, node):
+            return
+        self.report(node)
