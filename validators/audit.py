@@ -134,8 +134,12 @@ def audit_paths(
             text = text[1:]
         triggered = tuple(rid for rid in rule_ids if _triggered(index[rid]["triggers"], text))
         if not triggered:
+            # No rule can match, so no libcst parse; the builtin parser still reports broken files.
+            error = _builtin_syntax_error(text)
+            if error:
+                result.errors.append(FileError(display, error))
             if store is not None:
-                store.put(key, [])
+                store.put(key, [], error)
             continue
         work.append(_Work(display, str(path), text, bom, triggered, fix or diff))
         work_keys[display] = key
@@ -243,6 +247,17 @@ def _as_dicts(findings: list[Finding]) -> list[dict]:
         d["end_line"], d["end_column"] = f.end_line, f.end_column
         dicts.append(d)
     return dicts
+
+
+def _builtin_syntax_error(text: str) -> str | None:
+    try:
+        compile(text, "<audit>", "exec", 0x400, dont_inherit=True)  # 0x400: ast.PyCF_ONLY_AST
+    except SyntaxError as exc:
+        where = f" near line {exc.lineno}, column {exc.offset}" if exc.lineno and exc.offset else ""
+        return f"cannot parse: syntax error{where} ({exc.msg})"
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
+        return f"cannot parse: {exc}"
+    return None
 
 
 def _syntax_error_line(exc: Exception) -> str:
