@@ -460,3 +460,54 @@ def _is_head_slice(node: cst.CSTNode) -> bool:
         return False
     piece = node.slice[0].slice
     return isinstance(piece, cst.Slice) and piece.lower is None and piece.upper is not None and piece.step is None
+
+
+_INDEX_LIKE = re.compile(r"(idx|indices|index|frame|offset|start|pos)", re.I)
+
+
+def looks_like_indices(rule: Rule, node: cst.CSTNode) -> bool:
+    """An expression of frame indices: a name like `indices`/`frame_ids`, a sampler call, a comprehension."""
+    if isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+        return True
+    if isinstance(node, cst.Call):
+        names = call_names(rule, node)
+        if names & (LINSPACE | ARANGE) or "range" in names:
+            return True
+        if isinstance(node.func, cst.Attribute) and looks_like_indices(rule, node.func.value):
+            return True
+        return any(looks_like_indices(rule, a.value) for a in node.args[:1])
+    ident = last_identifier(node)
+    return ident is not None and bool(_INDEX_LIKE.search(ident))
+
+
+_SORTERS = frozenset({"sorted", "builtins.sorted", "numpy.sort", "torch.sort"})
+
+
+def is_sorted_afterwards(rule: Rule, node: cst.CSTNode) -> bool:
+    """`node` sits inside a sort (`sorted(...)`, `np.sort(...)`, `.sort()`), or the name it is bound to is sorted later."""
+    current = node
+    for _ in range(4):
+        up = parent(rule, current)
+        if up is None:
+            return False
+        if isinstance(up, cst.Call) and (call_names(rule, up) & _SORTERS):
+            return True
+        if isinstance(up, cst.Attribute) and up.value is current and up.attr.value in ("sort", "sort_values"):
+            return True
+        if isinstance(up, cst.Assign):
+            targets = [t.target for t in up.targets if isinstance(t.target, cst.Name)]
+            if not targets:
+                return False
+            name = targets[0].value
+            scope = enclosing_scope_node(rule, up)
+            for call in m.findall(scope, m.Call()):
+                if isinstance(call.func, cst.Attribute) and m.matches(call.func, m.Attribute(value=m.Name(name), attr=m.Name("sort"))):
+                    return True
+                if call_names(rule, call) & _SORTERS and any(m.matches(a.value, m.Name(name)) for a in call.args):
+                    return True
+            return False
+        if isinstance(up, (cst.Arg, cst.Subscript, cst.SubscriptElement, cst.Index, cst.Call, cst.Attribute)):
+            current = up
+            continue
+        return False
+    return False

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+
+from temporalkit.validators import astutil as au
+from temporalkit.validators.rule import Invalid, Rule, Valid
+
+_UNIQUE = frozenset({"numpy.unique", "torch.unique"})
+
+
+class DedupShrinksClipRule(Rule):
+    """
+    What it does:
+        Flags de-duplication of sampled frame indices: `np.unique(indices)`, `torch.unique(idx)`,
+        `sorted(set(indices))`, `list(dict.fromkeys(indices))`.
+
+    Why is this bad?
+        Sampled indices repeat exactly when the video is shorter than the clip (`n < T`), or
+        when rounding maps two positions onto one frame. Removing the repeats then returns fewer
+        than T frames: batches fail to stack, or models with a fixed temporal size see a
+        shorter clip.
+
+    Example:
+        ```python
+        indices = np.unique(np.linspace(0, n - 1, T).round().astype(int))
+        ```
+
+    Fix:
+        Keep the repeats (a repeated frame is the honest answer for a short video), or handle
+        `n < T` explicitly.
+        ```python
+        indices = np.linspace(0, n - 1, T).round().astype(int)
+        ```
+    """
+
+    ID = "TK153"
+    CATEGORY = "clip-length"
+    SEVERITY = "warning"
+    MESSAGE = "de-duplicating sampled frame indices returns fewer than T frames when num_frames < T"
+    FIX = "keep repeated indices (repeat frames for short videos) so the clip always has T frames"
+    TRIGGERS = ("unique", "set(", "fromkeys")
+
+    VALID = [
+        Valid("import numpy as np\nidx = np.linspace(0, n - 1, T).round().astype(int)\n"),
+        Valid("import numpy as np\nclasses = np.unique(labels)\n"),
+        Valid("seen = set(indices)\n"),
+    ]
+    INVALID = [
+        Invalid("import numpy as np\nidx = np.unique(np.linspace(0, n - 1, T).round().astype(int))\n", expected_line=2),
+        Invalid("def f(indices):\n    return sorted(set(indices))\n"),
+        Invalid("import torch\nframe_idx = torch.unique(frame_idx)\n"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not node.args:
+            return
+        target = node.args[0].value
+        names = au.call_names(self, node)
+        if names & _UNIQUE:
+            pass
+        elif m.matches(node, m.Call(func=m.Name("sorted") | m.Name("list") | m.Name("tuple"))) and m.matches(
+            target, m.Call(func=m.Name("set") | m.Attribute(value=m.Name("dict"), attr=m.Name("fromkeys")))
+        ):
+            if not target.args:
+                return
+            target = target.args[0].value
+        else:
+            return
+        if au.looks_like_indices(self, target):
+            self.report(node)
