@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from temporalkit.validators import astutil as au
+from temporalkit.validators.rule import Invalid, Rule, Valid
+from libcst.metadata import ScopeProvider
+
+
+_CROPS = ("CenterCrop", "RandomCrop", "RandomResizedCrop", "FiveCrop", "TenCrop")
+
+
+class SquareResizeTransformRule(Rule):
+    """
+    What it does:
+        Flags torchvision `Resize((s, s))` / `Resize([224, 224])` / `Resize(size=(s, s))`
+        (transforms v1 and v2): resizing every frame to a fixed square.
+
+    Why is this bad?
+        Video is 16:9 or 4:3; forcing it to a square squeezes people thin and makes circles
+        ovals, differently for each source resolution. The model learns the distortion and the
+        pretrained weights (trained on short-side resize + crop) see a shifted input distribution.
+        `Resize(256)` (short side) followed by a crop keeps the aspect ratio.
+
+    Example:
+        ```python
+        transform = v2.Compose([v2.Resize((224, 224)), v2.ToDtype(torch.float32, scale=True)])
+        ```
+
+    Fix:
+        Resize the short side, then crop (autofix inside a `Compose([...])` list: the square
+        size becomes the short side, and a `CenterCrop` is inserted unless a crop follows).
+        ```python
+        transform = v2.Compose([v2.Resize(224), v2.CenterCrop(224), v2.ToDtype(torch.float32, scale=True)])
+        ```
+    """
+
+    ID = "TK171"
+    CATEGORY = "aspect-distortion"
+    SEVERITY = "error"
+    MESSAGE = "Resize to a fixed square (H, W) ignores the aspect ratio: every non-square video is squashed"
+    FIX = "resize the short side then crop: Resize(s) followed by CenterCrop(s) (or a random crop in training)"
+    TRIGGERS = ("Resize",)
+
+    VALID = [
+        Valid("from torchvision.transforms import v2\nt = v2.Compose([v2.Resize(256), v2.CenterCrop(224)])\n"),
+        Valid("import torchvision.transforms as T\nt = T.Compose([T.Resize((128, 171)), T.CenterCrop(112)])\n"),
+        Valid("from torchvision.transforms import v2\nt = v2.RandomResizedCrop((224, 224), antialias=True)\n"),
+        Valid("from torchvision.transforms import v2\nt = v2.Compose([v2.Resize(size=224, antialias=True), v2.RandomCrop(224)])\n"),
+    ]
+    INVALID = [
+        Invalid(
+            "from torchvision.transforms import v2\n\ntransform = v2.Compose([\n    v2.Resize((224, 224)),  # model input\n    v2.ToDtype(torch.float32, scale=True),\n])\n",
+            expected_fix="from torchvision.transforms import v2\n\ntransform = v2.Compose([\n    v2.Resize(224),\n    v2.CenterCrop(224),  # model input\n    v2.ToDtype(torch.float32, scale=True),\n])\n",
+            expected_line=4,
+        ),
+        Invalid(
+            "import torchvision.transforms as T\nt = T.Compose([T.ToTensor(), T.Resize([size, size], antialias=True)])\n",
+            expected_fix="import torchvision.transforms as T\nt = T.Compose([T.ToTensor(), T.Resize(size, antialias=True), T.CenterCrop(size)])\n",
+        ),
+        Invalid(
+            "from torchvision.transforms import Compose, Resize, CenterCrop\nt = Compose([Resize(size=(112, 112)), CenterCrop(112)])\n",
+            expected_fix="from torchvision.transforms import Compose, Resize, CenterCrop\nt = Compose([Resize(size=112), CenterCrop(112)])\n",
+        ),
+        Invalid("from torchvision.transforms import Resize\nresize = Resize((224, 224))\n"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not au.is_torchvision_transform(self, node, "Resize"):
+            return
+        size_arg = au.argument_node(node, 0, "size")
+        if size_arg is None:
+            return
+        side = square_side(size_arg.value)
+        if side is None:
+            return
+        element = au.parent(self, node)
+        replacement = None
+        if isinstance(element, cst.Element) and isinstance(au.parent(self, element), cst.List):
+            if self._crop_follows(element):
+                resize = node.with_changes(args=[a.with_changes(value=side) if a is size_arg else a for a in node.args])
+                self.report(node, replacement=resize)
+                return
+            crop = self._center_crop(node.func)
+            if crop is not None:
+                replacement = self._split(element, node, size_arg, side, crop)
+        self.report(element if replacement is not None else node, replacement=replacement)
+
+    def _crop_follows(self, element: cst.Element) -> bool:
+        items = au.parent(self, element).elements
+        following = [e for i, e in enumerate(items) if i > 0 and items[i - 1] is element]
+        return bool(following) and isinstance(following[0].value, cst.Call) and (
+            au.is_torchvision_transform(self, following[0].value, *_CROPS)
+        )
+
+    def _center_crop(self, func: cst.BaseExpression) -> cst.BaseExpression | None:
+        if isinstance(func, cst.Attribute):
+            return func.with_changes(attr=cst.Name("CenterCrop"))
+        scope = self.get_metadata(ScopeProvider, func, None)
+        if scope is not None and "CenterCrop" in scope:
+            return cst.Name("CenterCrop")
+        return None
+
+    def _split(self, element: cst.Element, call: cst.Call, size_arg: cst.Arg, side: cst.BaseExpression, crop_func):
+        resize = call.with_changes(
+            args=[a.with_changes(value=side) if a is size_arg else a for a in call.args]
+        )
+        crop = cst.Call(func=crop_func, args=[cst.Arg(side)])
+        separator = self._separator(element)
+        first = cst.Element(resize, comma=separator)
+        second = element.with_changes(value=crop)
+        return cst.FlattenSentinel([first, second])
+
+    def _separator(self, element: cst.Element) -> cst.Comma:
+        # The comma that separates the new pair is laid out like the list's own separators.
+        plain = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        comma = element.comma
+        if isinstance(comma, cst.Comma):
+            after = comma.whitespace_after
+            if isinstance(after, cst.ParenthesizedWhitespace):
+                return cst.Comma(whitespace_after=after.with_changes(first_line=cst.TrailingWhitespace()))
+            return comma
+        items = au.parent(self, element)
+        for other in getattr(items, "elements", ()):
+            if other is not element and isinstance(other.comma, cst.Comma):
+                return other.comma
+        return plain
+
+
+def square_side(size: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`s` for a two-element tuple/list `(s, s)` whose elements are the same literal or name."""
+    if not isinstance(size, (cst.Tuple, cst.List)) or len(size.elements) != 2:
+        return None
+    first, second = (e.value for e in size.elements)
+    if isinstance(first, (cst.Integer, cst.Name, cst.Attribute)) and au.code(first) == au.code(second):
+        return first
+    return None
