@@ -1,0 +1,180 @@
+"""Speed of `temporalkit audit`: one file the way pre-commit calls it, and a large real tree next to Fixit.
+
+    .venv/bin/python benchmarks/bench_audit.py [--repeats 11] [--skip-fixit] [--workdir DIR]
+
+The large tree is the Python sources of pytorchvideo and mmaction2, fetched at benchmark time with
+`pip download --no-deps` into a temporary directory (never committed). Every figure is wall time of
+a fresh process, as a user would see it. Writes outputs/bench_audit.json and outputs/bench_audit.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+TEMPORALKIT = str(BIN / "temporalkit")
+FIXIT = str(BIN / "fixit")
+PACKAGES = ("pytorchvideo", "mmaction2")
+
+
+def timed(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> tuple[float, subprocess.CompletedProcess]:
+    start = time.perf_counter()
+    completed = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
+    return time.perf_counter() - start, completed
+
+
+def fetch_tree(workdir: Path) -> Path:
+    """Download the packages and extract their .py files into workdir/tree/<package>/."""
+    downloads = workdir / "downloads"
+    tree = workdir / "tree"
+    if tree.is_dir() and any(tree.rglob("*.py")):
+        return tree
+    downloads.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(downloads), *PACKAGES], check=True
+    )
+    for archive in sorted(downloads.iterdir()):
+        package = archive.name.split("-")[0]
+        target = tree / package
+        if archive.suffix in (".whl", ".zip"):
+            with zipfile.ZipFile(archive) as zf:
+                for name in zf.namelist():
+                    if name.endswith(".py"):
+                        zf.extract(name, target)
+        elif archive.name.endswith((".tar.gz", ".tgz")):
+            with tarfile.open(archive) as tf:
+                members = [m for m in tf.getmembers() if m.isfile() and m.name.endswith(".py")]
+                tf.extractall(target, members=members, filter="data")
+    return tree
+
+
+def tree_size(tree: Path) -> tuple[int, int]:
+    files = sorted(tree.rglob("*.py"))
+    lines = sum(p.read_bytes().count(b"\n") for p in files)
+    return len(files), lines
+
+
+def one_file(workdir: Path, repeats: int) -> dict:
+    """Median wall time of `temporalkit audit FILE` in a fresh process (how pre-commit runs it)."""
+    env = dict(os.environ, TEMPORALKIT_CACHE_DIR=str(workdir / "cache-one"), NO_COLOR="1")
+    cases = {
+        "example with findings": REPO / "examples" / "pipelines" / "buggy_sampler.py",
+        "file no rule triggers on": REPO / "temporalkit" / "__init__.py",
+    }
+    results = {}
+    for label, path in cases.items():
+        shutil.rmtree(workdir / "cache-one", ignore_errors=True)
+        cold = [timed([TEMPORALKIT, "audit", "--no-cache", "--exit-zero", str(path)], env, REPO)[0] for _ in range(repeats)]
+        timed([TEMPORALKIT, "audit", "--exit-zero", str(path)], env, REPO)  # fill the cache
+        warm = [timed([TEMPORALKIT, "audit", "--exit-zero", str(path)], env, REPO)[0] for _ in range(repeats)]
+        results[label] = {
+            "path": str(path.relative_to(REPO)),
+            "no_cache_median_s": round(statistics.median(cold), 3),
+            "cached_median_s": round(statistics.median(warm), 3),
+            "repeats": repeats,
+        }
+    baseline = [timed([sys.executable, "-c", "pass"])[0] for _ in range(repeats)]
+    results["python -c pass (process start alone)"] = {"median_s": round(statistics.median(baseline), 3)}
+    return results
+
+
+def large_tree(workdir: Path, tree: Path, skip_fixit: bool) -> dict:
+    files, lines = tree_size(tree)
+    env = dict(os.environ, TEMPORALKIT_CACHE_DIR=str(workdir / "cache-tree"), NO_COLOR="1")
+    shutil.rmtree(workdir / "cache-tree", ignore_errors=True)
+    audit = [TEMPORALKIT, "audit", "--exit-zero", "--format", "json", str(tree)]
+    no_cache_s, completed = timed(audit[:2] + ["--no-cache"] + audit[2:], env)
+    report = json.loads(completed.stdout)
+    first_s, _ = timed(audit, env)  # cold, and fills the cache
+    warm_s, warm = timed(audit, env)
+    assert json.loads(warm.stdout)["findings"] == report["findings"], "cached run disagrees with uncached run"
+    rows = {
+        "temporalkit audit, cold (--no-cache)": no_cache_s,
+        "temporalkit audit, cold, filling the cache": first_s,
+        "temporalkit audit, warm (cache, unchanged files)": warm_s,
+    }
+    fixit_note = "skipped"
+    if not skip_fixit and Path(FIXIT).exists():
+        fixit_s, fixit = timed([FIXIT, "lint", str(tree)])
+        rows["fixit lint (Fixit 2.2.1 default rules)"] = fixit_s
+        fixit_note = f"exit {fixit.returncode}"
+    return {
+        "files": files,
+        "lines": lines,
+        "findings": len(report["findings"]),
+        "file_errors": len(report["errors"]),
+        "runs": {name: {"seconds": round(s, 2), "files_per_s": round(files / s, 1)} for name, s in rows.items()},
+        "fixit": fixit_note,
+    }
+
+
+def write_outputs(data: dict) -> None:
+    out = REPO / "outputs"
+    out.mkdir(exist_ok=True)
+    (out / "bench_audit.json").write_text(json.dumps(data, indent=2) + "\n")
+    one, tree = data["one_file"], data["large_tree"]
+    lines = [
+        "# temporalkit audit: speed",
+        "",
+        f"Made by `{data['command']}` on {data['machine']} ({data['date']}).",
+        "",
+        "## One file, the way pre-commit calls it (fresh process, median wall time)",
+        "",
+        "| file | --no-cache | cached |",
+        "|---|---|---|",
+    ]
+    for label, row in one.items():
+        if "path" in row:
+            lines.append(f"| {label} (`{row['path']}`) | {row['no_cache_median_s']} s | {row['cached_median_s']} s |")
+    lines += ["", f"Process start alone (`python -c pass`): {one['python -c pass (process start alone)']['median_s']} s.", ""]
+    lines += [
+        f"## Large tree: {', '.join(data['packages'])} ({tree['files']} Python files, {tree['lines']} lines)",
+        "",
+        "| run | wall time | files/s |",
+        "|---|---|---|",
+    ]
+    for name, row in tree["runs"].items():
+        lines.append(f"| {name} | {row['seconds']} s | {row['files_per_s']} |")
+    lines += ["", f"temporalkit: {tree['findings']} findings, {tree['file_errors']} files that could not be audited. Fixit: {tree['fixit']}.", ""]
+    (out / "bench_audit.md").write_text("\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=11)
+    parser.add_argument("--skip-fixit", action="store_true")
+    parser.add_argument("--workdir", default=None, help="reuse downloads here (default: a fresh temporary directory)")
+    args = parser.parse_args()
+    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="tk-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    tree = fetch_tree(workdir)
+    data = {
+        "command": "python benchmarks/bench_audit.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "date": time.strftime("%Y-%m-%d"),
+        "packages": sorted(p.name for p in (workdir / "downloads").iterdir()),
+        "one_file": one_file(workdir, args.repeats),
+        "large_tree": large_tree(workdir, tree, args.skip_fixit),
+    }
+    write_outputs(data)
+    print((REPO / "outputs" / "bench_audit.md").read_text())
+    if not args.workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

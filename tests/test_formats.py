@@ -1,0 +1,114 @@
+"""Output formats: text lines and colour, json shape, github annotations, SARIF against the schema."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from temporalkit import __version__
+from temporalkit.validators import formats
+from temporalkit.validators.findings import FileError, Finding
+
+SCHEMA = Path(__file__).parent / "data" / "sarif-2.1.0.schema.json"
+
+FINDINGS = [
+    Finding(
+        rule="TK101", category="index-out-of-range", severity="error", path="src/sampler.py", line=5, column=26,
+        end_line=5, end_column=36, message="linspace stop is a frame count", fix="use num_frames - 1",
+    ),
+    Finding(
+        rule="TK999", category="nondeterministic-eval", severity="warning", path="src/dir with space/eval,x.py",
+        line=3, column=0, message="random at eval: 50%,\nsecond line", source="dynamic",
+    ),
+]
+ERRORS = [FileError("src/broken.py", "cannot parse: syntax error near line 1, column 7 (invalid syntax)")]
+
+
+def test_text_lines_and_summary():
+    text = formats.render("text", FINDINGS, ERRORS, files_audited=4)
+    lines = text.splitlines()
+    assert lines[0] == "src/sampler.py:5:27: TK101 [error] linspace stop is a frame count (fix: use num_frames - 1)"
+    assert "src/broken.py: [file error] cannot parse" in text
+    assert lines[-1] == "Found 2 problems (1 error, 1 warning) in 2 of 4 files audited; 1 file could not be audited."
+    assert "\033[" not in text
+    assert formats.render("text", [], [], files_audited=3).strip() == "No problems found in 3 files audited."
+
+
+class FakeTTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_only_on_a_tty_and_never_with_no_color(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TERM", raising=False)
+    assert formats.use_color(FakeTTY()) is True
+    assert formats.use_color(io.StringIO()) is False
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert formats.use_color(FakeTTY()) is False
+    assert "\033[31m" in formats.format_text(FINDINGS, color=True)
+
+
+def test_json_shape():
+    document = json.loads(formats.render("json", FINDINGS, ERRORS))
+    assert document["version"] == __version__
+    first = document["findings"][0]
+    assert list(first) == ["rule", "category", "severity", "path", "line", "column", "end_line", "end_column",
+                           "message", "fix", "source"]
+    assert first["source"] == "static" and first["column"] == 26  # JSON keeps the 0-based column
+    assert document["findings"][1]["end_line"] == 3  # filled in when the finding has no end
+    assert document["errors"] == [{"path": "src/broken.py", "message": ERRORS[0].message}]
+
+
+def test_github_annotations_are_escaped():
+    lines = formats.render("github", FINDINGS, ERRORS).splitlines()
+    assert lines[0] == (
+        "::error file=src/sampler.py,line=5,col=27,endLine=5,endColumn=37,title=TK101::"
+        "linspace stop is a frame count (fix: use num_frames - 1)"
+    )
+    assert lines[1].startswith("::warning file=src/dir with space/eval%2Cx.py,line=3,col=1,")
+    assert lines[1].endswith("::random at eval: 50%25,%0Asecond line")
+    assert lines[2] == f"::error file=src/broken.py,title=temporalkit::{ERRORS[0].message}"
+
+
+@pytest.fixture(scope="module")
+def sarif_validator():
+    schema = json.loads(SCHEMA.read_text())
+    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def test_sarif_validates_against_the_schema(sarif_validator):
+    log = json.loads(formats.render("sarif", FINDINGS, ERRORS))
+    sarif_validator.validate(log)
+    run = log["runs"][0]
+    assert run["tool"]["driver"]["name"] == "temporalkit"
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == ["TK101", "TK999"]
+    first, second = run["results"]
+    assert first["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 5, "startColumn": 27, "endLine": 5, "endColumn": 37
+    }
+    assert second["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/dir%20with%20space/eval%2Cx.py"
+    assert run["invocations"][0]["toolExecutionNotifications"][0]["level"] == "error"
+
+
+def test_sarif_of_a_real_audit_validates(sarif_validator):
+    from temporalkit.validators.audit import audit_paths
+    from temporalkit.validators.config import AuditConfig
+
+    repo = Path(__file__).resolve().parents[1]
+    result = audit_paths([repo / "examples" / "pipelines"], cache=False, config=AuditConfig(root=repo))
+    log = json.loads(formats.render("sarif", result.findings, result.errors))
+    sarif_validator.validate(log)
+    descriptors = log["runs"][0]["tool"]["driver"]["rules"]
+    assert all(d["fullDescription"]["text"] for d in descriptors)  # rule docstrings from the registry
+
+
+def test_the_schema_rejects_a_broken_log(sarif_validator):
+    log = json.loads(formats.render("sarif", FINDINGS))
+    log["runs"][0]["results"][0]["level"] = "fatal"
+    with pytest.raises(jsonschema.ValidationError):
+        sarif_validator.validate(log)
