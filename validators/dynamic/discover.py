@@ -1,0 +1,390 @@
+"""Find what the dynamic auditor can exercise in a file, without running it.
+
+Discovery reads the source with libcst and picks, by name and signature:
+
+- `sampler`: a function, a static (or `self`-free) method, or a callable class taking a frame
+  count (`num_frames`, `total`, `n`, `vlen`, `video_len`, `length`, ...) and a clip length
+  (`T`, `num_samples`, `clip_len`, `num_segments`, `k`, ...), optionally a seed (`rng`, `seed`,
+  `generator`). A class gets its clip length from `__init__` and the frame count in `__call__`.
+- `multiclip`: a sampler that also takes `num_clips` (or whose name says multi-clip).
+- `subsample`: a video tensor and a sample count, no frame count (the frames are the input).
+- `transform`: a clip in, a clip out, with a transform-like name (crop, resize, flip, ...).
+- `loader`: a path in, with a loader-like name (load, read, decode, ...).
+
+Where names are not enough, `[tool.temporalkit.dynamic]` in pyproject.toml names objects and maps
+their parameters, and `temporalkit check FILE:OBJECT --role ROLE --args k=v` does the same once:
+
+    [tool.temporalkit.dynamic]
+    timeout = 60          # seconds per object
+    memory-mb = 4096      # address-space limit of the child process
+    discover = true       # false: only the objects listed below
+    skip = ["data/video.py:legacy_sampler"]
+
+    [[tool.temporalkit.dynamic.objects]]
+    target = "data/video.py:VideoDataset.sample_indices"
+    role = "sampler"
+    args = { vlen = "num_frames", clip_len = "T", mode = "val" }
+    test-time = true      # must be deterministic
+
+In `args`, the values `num_frames`, `T`, `seed`, `num_clips`, `video`, `clip` and `path` mean "pass
+the value the check is trying"; anything else is a Python literal (`3`, `True`, `'val'`) or, failing
+that, a string. Nothing here imports or executes the audited code.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+
+ROLES: tuple[str, ...] = ("sampler", "subsample", "transform", "loader", "multiclip")
+
+# The vocabulary is shared with the child process, which maps parameters by the same names.
+FRAME_COUNT_NAMES: tuple[str, ...] = (
+    "num_frames", "total", "n", "vlen", "video_len", "length", "total_frames", "n_frames",
+    "num_total_frames", "video_length", "frame_count", "nframes", "num_video_frames",
+)
+CLIP_LENGTH_NAMES: tuple[str, ...] = (
+    "T", "t", "num_samples", "clip_len", "num_segments", "k", "clip_length", "n_samples",
+    "frames_per_clip", "num_frames_per_clip", "seq_len", "sample_count", "n_segments", "num_sampled",
+)
+SEED_NAMES: tuple[str, ...] = ("rng", "seed", "generator", "random_state", "gen")
+NUM_CLIPS_NAMES: tuple[str, ...] = ("num_clips", "n_clips", "num_views", "num_windows", "clips_per_video")
+VIDEO_NAMES: tuple[str, ...] = (
+    "video", "frames", "clip", "x", "vid", "tensor", "video_tensor", "imgs", "images", "buffer", "inputs", "img",
+)
+PATH_NAMES: tuple[str, ...] = ("path", "video_path", "filename", "fname", "file", "filepath", "uri", "src", "video_file")
+# Parameters that switch a sampler into its test-time behaviour, and the value that does it.
+TEST_MODE_FLAGS: dict[str, object] = {
+    "test_mode": True, "is_test": True, "eval_mode": True, "deterministic": True,
+    "training": False, "train": False, "is_train": False, "is_training": False, "random": False,
+}
+ROLE_TOKENS: tuple[str, ...] = ("num_frames", "T", "seed", "num_clips", "video", "clip", "path")
+
+_TEST_TIME_NAME = re.compile(r"(^|_|\.)(test|val|valid|validation|eval|evaluation|inference|infer)(_|$|\.)|(Test|Val|Eval)[A-Z_]", re.I)
+_TRANSFORM_NAME = re.compile(r"crop|resize|flip|augment|transform|normali[sz]e|scale|jitter|rescale|to_tensor|colou?r|pad|rotate", re.I)
+_LOADER_NAME = re.compile(r"load|read|decode|open_video|get_frames|get_clip", re.I)
+_SAMPLER_NAME = re.compile(r"sampl|ind(ex|ices)|clip|frame|segment|select|subsample|window|tsn|offset", re.I)
+_MULTICLIP_NAME = re.compile(r"multi_?clip|multi_?view|(^|_)clips(_|$)")  # matched against the snake_case name
+_GENERIC_COUNT_NAMES = {"n", "total", "length", "k", "t"}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One object of an audited file the dynamic checks will exercise."""
+
+    path: str
+    name: str  # "sample", "ClipSampler" or "Dataset.sample_indices"
+    role: str
+    line: int
+    column: int = 0
+    args: Mapping[str, str] = field(default_factory=dict)
+    test_time: bool | None = None  # None: decide from the name and the parameters
+    reason: str = ""
+
+    @property
+    def target(self) -> str:
+        return f"{self.path}:{self.name}"
+
+
+@dataclass(frozen=True)
+class DynamicConfig:
+    """`[tool.temporalkit.dynamic]`, validated."""
+
+    root: Path | None = None
+    timeout: float | None = None
+    memory_mb: int | None = None
+    discover: bool = True
+    skip: tuple[str, ...] = ()
+    objects: tuple[Candidate, ...] = ()
+
+    def objects_in(self, path: str | os.PathLike) -> list[Candidate]:
+        resolved = _absolute(path)
+        return [c for c in self.objects if _absolute(self._resolve(c.path)) == resolved]
+
+    def is_skipped(self, path: str | os.PathLike, name: str) -> bool:
+        resolved = _absolute(path)
+        for target in self.skip:
+            file_part, _, object_part = target.rpartition(":")
+            if _absolute(self._resolve(file_part)) == resolved and object_part == name:
+                return True
+        return False
+
+    def _resolve(self, path: str) -> str:
+        if self.root is not None and not os.path.isabs(path):
+            return str(self.root / path)
+        return path
+
+
+class DiscoveryError(ValueError):
+    """A target or a `[tool.temporalkit.dynamic]` entry that cannot be used."""
+
+
+def _absolute(path: str | os.PathLike) -> str:
+    return os.path.normcase(os.path.abspath(path))
+
+
+def parse_target(target: str) -> tuple[str, str]:
+    """`"path/file.py:Object.method"` -> (`"path/file.py"`, `"Object.method"`)."""
+    path, sep, name = target.rpartition(":")
+    if not sep or not path or not name or not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)?", name):
+        raise DiscoveryError(f"{target!r}: expected FILE:OBJECT, e.g. data/video.py:sample_indices or data/video.py:Sampler")
+    return path, name
+
+
+def parse_args(pairs: Iterable[str] | Mapping[str, object] | None) -> dict[str, str]:
+    """`["vlen=num_frames", "mode=val"]` (or a mapping) -> {"vlen": "num_frames", "mode": "val"}."""
+    if not pairs:
+        return {}
+    if isinstance(pairs, Mapping):
+        return {str(k): v if isinstance(v, str) else repr(v) for k, v in pairs.items()}
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise DiscoveryError(f"--args {pair!r}: expected NAME=VALUE, e.g. clip_len=T or mode=val")
+        mapping[key.strip()] = value.strip()
+    return mapping
+
+
+def argument_value(text: str) -> object:
+    """The value of one `--args` entry that is not a role token: a Python literal, else the string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def looks_test_time(name: str) -> bool:
+    return bool(_TEST_TIME_NAME.search(name))
+
+
+def load_dynamic_config(pyproject: str | os.PathLike | None) -> DynamicConfig:
+    """Read `[tool.temporalkit.dynamic]` from `pyproject` (None or missing table: defaults)."""
+    if pyproject is None or not os.path.isfile(pyproject):
+        return DynamicConfig()
+    import tomllib
+
+    try:
+        with open(pyproject, "rb") as handle:
+            document = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise DiscoveryError(f"{pyproject}: cannot read: {exc}") from exc
+    table = document.get("tool", {}).get("temporalkit", {}).get("dynamic", {})
+    return dynamic_config_from_table(table, root=Path(pyproject).parent, origin=str(pyproject))
+
+
+def dynamic_config_from_table(table: Mapping, root: Path | None = None, origin: str = "[tool.temporalkit.dynamic]") -> DynamicConfig:
+    if not isinstance(table, Mapping):
+        raise DiscoveryError(f"{origin}: [tool.temporalkit.dynamic] must be a table")
+    known = {"timeout", "memory-mb", "discover", "skip", "objects"}
+    unknown = set(table) - known
+    if unknown:
+        raise DiscoveryError(f"{origin}: unknown key(s) in [tool.temporalkit.dynamic]: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
+    objects: list[Candidate] = []
+    for entry in table.get("objects", []):
+        if not isinstance(entry, Mapping) or "target" not in entry or "role" not in entry:
+            raise DiscoveryError(f"{origin}: each [[tool.temporalkit.dynamic.objects]] needs target = 'FILE:OBJECT' and role")
+        path, name = parse_target(str(entry["target"]))
+        role = str(entry["role"])
+        if role not in ROLES:
+            raise DiscoveryError(f"{origin}: {entry['target']}: unknown role {role!r} (one of {', '.join(ROLES)})")
+        test_time = entry.get("test-time")
+        objects.append(Candidate(path=path, name=name, role=role, line=0, args=parse_args(entry.get("args")),
+                                 test_time=None if test_time is None else bool(test_time), reason="named in pyproject"))
+    skip = table.get("skip", [])
+    if not isinstance(skip, list) or not all(isinstance(s, str) for s in skip):
+        raise DiscoveryError(f"{origin}: skip must be a list of 'FILE:OBJECT' strings")
+    return DynamicConfig(
+        root=root,
+        timeout=float(table["timeout"]) if "timeout" in table else None,
+        memory_mb=int(table["memory-mb"]) if "memory-mb" in table else None,
+        discover=bool(table.get("discover", True)),
+        skip=tuple(skip),
+        objects=tuple(objects),
+    )
+
+
+# --- signature heuristics -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Params:
+    names: tuple[str, ...]
+    required: tuple[str, ...]  # no default, not *args/**kwargs
+
+    @classmethod
+    def of(cls, function: cst.FunctionDef, drop_first: bool = False) -> "_Params":
+        params = list(function.params.posonly_params) + list(function.params.params)
+        if drop_first and params:
+            params = params[1:]
+        names = [p.name.value for p in params] + [p.name.value for p in function.params.kwonly_params]
+        required = [p.name.value for p in params if p.default is None]
+        required += [p.name.value for p in function.params.kwonly_params if p.default is None]
+        return cls(tuple(names), tuple(required))
+
+
+def _first(names: Iterable[str], vocabulary: tuple[str, ...]) -> str | None:
+    for name in names:
+        if name in vocabulary:
+            return name
+    return None
+
+
+def _sampler_role(name: str, params: _Params, *, clip_length_elsewhere: bool = False) -> tuple[str, str] | None:
+    """(role, reason) when `params` look like a sampler's, a multi-clip sampler's or a subsampler's."""
+    frame_count = _first(params.names, FRAME_COUNT_NAMES)
+    clip_length = _first([p for p in params.names if p != frame_count], CLIP_LENGTH_NAMES)
+    if clip_length is None and clip_length_elsewhere:
+        clip_length = "(from __init__)"
+    seed = _first(params.names, SEED_NAMES)
+    num_clips = _first(params.names, NUM_CLIPS_NAMES)
+    video = None if frame_count else _first(params.names, VIDEO_NAMES)
+    known = {frame_count, clip_length, seed, num_clips, video, *TEST_MODE_FLAGS}
+    unmapped = [p for p in params.required if p not in known]
+    if unmapped:
+        return None
+    if frame_count and clip_length:
+        # Generic pairs such as (n, k) only count when the name says "sampler".
+        if frame_count in _GENERIC_COUNT_NAMES and clip_length in _GENERIC_COUNT_NAMES | {"T"} and not _SAMPLER_NAME.search(name):
+            return None
+        role = "multiclip" if num_clips or _MULTICLIP_NAME.search(_snake_case(name)) else "sampler"
+        return role, f"takes {frame_count} and {clip_length}" + (f" and {num_clips}" if num_clips else "")
+    if video and clip_length:
+        return "subsample", f"takes a video ({video}) and a count ({clip_length})"
+    return None
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def _other_role(name: str, params: _Params) -> tuple[str, str] | None:
+    if len(params.required) != 1:
+        return None
+    (only,) = params.required
+    if only in PATH_NAMES and _LOADER_NAME.search(name):
+        return "loader", f"takes a path ({only}) and is named like a loader"
+    if only in VIDEO_NAMES and _TRANSFORM_NAME.search(name):
+        return "transform", f"takes a clip ({only}) and is named like a transform"
+    return None
+
+
+def _uses_self(function: cst.FunctionDef) -> bool:
+    params = list(function.params.posonly_params) + list(function.params.params)
+    if not params:
+        return False
+    self_name = params[0].name.value
+
+    class _Finder(cst.CSTVisitor):
+        found = False
+
+        def visit_Name(self, node: cst.Name) -> None:
+            if node.value == self_name:
+                self.found = True
+
+    finder = _Finder()
+    function.body.visit(finder)
+    return finder.found
+
+
+def _is_staticmethod(function: cst.FunctionDef) -> bool:
+    return any(isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in function.decorators)
+
+
+def discover_source(source: str, path: str) -> list[Candidate]:
+    """Candidates in `source` (module-level functions and classes, and their methods)."""
+    module = cst.parse_module(source)
+    definitions = _definition_lines(source)
+    found: list[Candidate] = []
+
+    def add(name: str, node: cst.CSTNode, role_reason: tuple[str, str] | None) -> None:
+        if role_reason is None:
+            return
+        role, reason = role_reason
+        line, column = definitions.get(name, (1, 0))
+        found.append(Candidate(path=path, name=name, role=role, line=line, column=column, reason=reason))
+
+    for statement in module.body:
+        if isinstance(statement, cst.FunctionDef):
+            if statement.name.value.startswith("_"):
+                continue
+            params = _Params.of(statement)
+            name = statement.name.value
+            add(name, statement, _sampler_role(name, params) or _other_role(name, params))
+        elif isinstance(statement, cst.ClassDef):
+            _discover_class(statement, add)
+    return found
+
+
+def _discover_class(node: cst.ClassDef, add) -> None:
+    class_name = node.name.value
+    if class_name.startswith("_"):
+        return
+    methods = {s.name.value: s for s in node.body.body if isinstance(s, cst.FunctionDef)}
+    init = methods.get("__init__")
+    init_params = _Params.of(init, drop_first=True) if init else _Params((), ())
+    call = methods.get("__call__") or methods.get("forward")
+    if call is not None:
+        call_params = _Params.of(call, drop_first=True)
+        init_clip_length = _first(init_params.names, CLIP_LENGTH_NAMES + ("num_frames",))
+        init_unmapped = [p for p in init_params.required if p not in {init_clip_length, *SEED_NAMES, *NUM_CLIPS_NAMES}]
+        if init_unmapped:
+            return
+        role_reason = _sampler_role(class_name, call_params, clip_length_elsewhere=init_clip_length is not None)
+        if role_reason is None and not init_params.required:
+            role_reason = _other_role(class_name, call_params)
+        if role_reason is not None:
+            add(class_name, node, role_reason)
+        return
+    for method_name, method in methods.items():
+        if method_name.startswith("__"):
+            continue
+        if not (_is_staticmethod(method) or not _uses_self(method)):
+            continue
+        params = _Params.of(method, drop_first=not _is_staticmethod(method))
+        qualified = f"{class_name}.{method_name}"
+        add(qualified, method, _sampler_role(method_name, params) or _other_role(method_name, params))
+
+
+def discover_file(path: str | os.PathLike, config: DynamicConfig | None = None) -> list[Candidate]:
+    """Candidates in the file at `path`: those `config` names first, then (unless `discover = false`) the heuristics'.
+
+    Raises OSError, UnicodeDecodeError or libcst.ParserSyntaxError for a file that cannot be read.
+    """
+    config = config or DynamicConfig()
+    text = Path(path).read_text(encoding="utf-8")
+    named = config.objects_in(path)
+    named_names = {c.name for c in named}
+    heuristic = discover_source(text, str(path)) if config.discover else []
+    lines = _definition_lines(text) if named else {}
+    result = [
+        Candidate(path=str(path), name=c.name, role=c.role, line=lines.get(c.name, (1, 0))[0],
+                  column=lines.get(c.name, (1, 0))[1], args=c.args, test_time=c.test_time, reason=c.reason)
+        for c in named
+    ]
+    result += [c for c in heuristic if c.name not in named_names]
+    return [c for c in result if not config.is_skipped(path, c.name)]
+
+
+def _definition_lines(source: str) -> dict[str, tuple[int, int]]:
+    """Line and column of the `def`/`class` keyword (not the decorators) of every module-level
+    function and class and of their methods."""
+    lines: dict[str, tuple[int, int]] = {}
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return lines
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            lines[node.name] = (node.lineno, node.col_offset)
+        if isinstance(node, ast.ClassDef):
+            for child in node.body:
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    lines[f"{node.name}.{child.name}"] = (child.lineno, child.col_offset)
+    return lines
