@@ -1,0 +1,294 @@
+"""Dynamic checks for clip transforms (a clip in, a clip out).
+
+Four behaviours, each reported with the input that shows it:
+
+- TK601 `inconsistent-crop`: T identical frames with a pattern that has no symmetry and no
+  period must come out identical, under every seed. A random crop/flip/jitter drawn per frame
+  makes them differ.
+- TK602 `aspect-distortion`: a circle on a 16:9, 9:16 and 4:3 canvas must stay round. A resize
+  to a fixed (H, W) squashes it by the same factor under every seed; random aspect jitter (as in
+  RandomResizedCrop) changes from seed to seed and is not reported.
+- TK603 `color-order`: a pure red patch must stay in the first channel (BGR swaps move it).
+- TK604 `zero-padding`: a clip shorter than T that comes back longer must not be filled with
+  blank frames (they teach the model that videos end in black).
+- TK605 `short-clip`: the transform must not crash on a short clip.
+
+The clip type the transform takes is found by trying `CLIP_TYPES` in order (or given); the
+first whose output decodes back to the frame codes that went in is used, and reported.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from temporalkit.validators.dynamic.clips import (
+    CLIP_TYPES,
+    UnusableCallable,
+    clip_to_frames,
+    dynamic_finding,
+    make_clip,
+    seed_everything,
+    short_repr,
+)
+from temporalkit.validators.dynamic.frame_code import (
+    asymmetric_pattern,
+    circle_canvas,
+    encode_frame,
+    measure_disc,
+    read_frame,
+    red_channel,
+    red_patch_canvas,
+)
+from temporalkit.validators.findings import Finding
+
+CLIP_FRAMES = 8
+SHORT_CLIP_FRAMES = 3
+CANVASES = {"16:9": (144, 256), "9:16": (256, 144), "4:3": (144, 192)}  # aspect -> (H, W)
+
+# Output frames this close (0..1 scale) are "the same frame": resampling identical inputs
+# identically is exact, so any real per-frame difference is far above it.
+SAME_FRAME_TOLERANCE = 2e-3
+# A circle whose width/height ratio stays within this factor of 1 is round (pixel rounding of
+# a ~40 px disc is a few percent).
+ROUND_TOLERANCE = 1.12
+# Random aspect jitter varies across seeds; a fixed resize does not.
+STEADY_LOG_RATIO_SPREAD = 0.03
+
+
+@dataclass(frozen=True)
+class TransformReport:
+    """`clip_type`: the input type used; `tried`: why each earlier type was passed over."""
+
+    clip_type: str
+    findings: list[Finding]
+    tried: dict[str, str] = field(default_factory=dict)
+
+
+def _describe(frames: int, height: int, width: int, clip_type: str) -> str:
+    return f"{frames} identical {width}x{height} frames ({clip_type})"
+
+
+def _call(fn: Callable, frames: list[np.ndarray], clip_type: str, seed: int) -> list[np.ndarray]:
+    seed_everything(seed)
+    return clip_to_frames(fn(make_clip(frames, clip_type)), clip_type)
+
+
+def find_clip_type(
+    fn: Callable, clip_type: str | None = None, seeds: tuple[int, ...] = (0,)
+) -> tuple[str, dict[str, str]]:
+    """The first clip type `fn` runs on under every seed and returns decodable frames for, and why
+    the types before it were passed over. Every seed is tried because a transform may only touch
+    (and so only fail on) the input under some random draws."""
+    height, width = CANVASES["16:9"]
+    coded = [encode_frame(index, height, width) for index in range(CLIP_FRAMES)]
+    candidates = [clip_type] if clip_type else list(CLIP_TYPES)
+    tried: dict[str, str] = {}
+    ran_but_unreadable = None
+    for candidate in candidates:
+        readable, total = 0, 0
+        try:
+            for seed in seeds or (0,):
+                out = _call(fn, coded, candidate, seed)
+                readable += sum(read_frame(frame).index is not None for frame in out)
+                total += len(out)
+        except Exception as error:  # user code: anything can come out
+            tried[candidate] = f"{short_repr(error)} (seed {seed})"
+            continue
+        if total and readable * 2 >= total:
+            return candidate, tried
+        tried[candidate] = f"ran, but only {readable}/{total} output frames were readable"
+        if ran_but_unreadable is None:
+            ran_but_unreadable = candidate
+    if ran_but_unreadable is not None:
+        return ran_but_unreadable, tried
+    reasons = "; ".join(f"{name}: {why}" for name, why in tried.items())
+    raise UnusableCallable(f"no clip type was accepted ({reasons})")
+
+
+def _first_differing_frame(frames: list[np.ndarray]) -> int | None:
+    reference = frames[0]
+    for position, frame in enumerate(frames[1:], start=1):
+        if frame.shape != reference.shape or float(np.abs(frame - reference).max()) > SAME_FRAME_TOLERANCE:
+            return position
+    return None
+
+
+def check_consistent_crop(fn: Callable, clip_type: str, seeds, name: str) -> list[Finding]:
+    height, width = CANVASES["16:9"]
+    pattern = asymmetric_pattern(height, width)
+    for seed in seeds:
+        out = _call(fn, [pattern] * CLIP_FRAMES, clip_type, seed)
+        position = _first_differing_frame(out)
+        if position is not None:
+            return [
+                dynamic_finding(
+                    "TK601",
+                    "inconsistent-crop",
+                    f"`{name}` on {_describe(CLIP_FRAMES, height, width, clip_type)} returned frames that "
+                    f"differ: frame 0 vs {position} (seed {seed})",
+                    "draw the random crop/flip/jitter parameters once per clip and apply them to every frame "
+                    "(e.g. call the transform on the whole (T, C, H, W) tensor)",
+                    extra={"seed": seed, "frames": [0, position], "clip_type": clip_type},
+                )
+            ]
+    return []
+
+
+def _disc_ratio(frame: np.ndarray) -> tuple[float, float, float] | None:
+    """(width/height, height, width) of the disc, or None when it is cut or missing."""
+    measured = measure_disc(frame)
+    if measured is None or measured[2]:
+        return None
+    disc_h, disc_w, _ = measured
+    if min(disc_h, disc_w) < 6:
+        return None
+    return disc_w / disc_h, disc_h, disc_w
+
+
+def _grid_ratio(fn: Callable, clip_type: str, height: int, width: int, seed: int) -> float | None:
+    out = _call(fn, [encode_frame(0, height, width)] * CLIP_FRAMES, clip_type, seed)
+    return read_frame(out[0]).aspect_change
+
+
+def check_aspect(fn: Callable, clip_type: str, seeds, name: str) -> list[Finding]:
+    distorted = []  # (aspect, height, width, seed, ratio, disc, output shape)
+    for aspect, (height, width) in CANVASES.items():
+        canvas = circle_canvas(height, width)
+        ratios: list[float] = []
+        example = None
+        for seed in seeds:
+            out = _call(fn, [canvas] * CLIP_FRAMES, clip_type, seed)
+            measured = _disc_ratio(out[0])
+            if measured is None:  # the crop cut the circle: read the square tile grid instead
+                ratio = _grid_ratio(fn, clip_type, height, width, seed)
+                if ratio is None:
+                    continue
+                ratios.append(ratio)
+                example = example or (seed, ratio, None, out[0].shape)
+            else:
+                ratios.append(measured[0])
+                example = example or (seed, measured[0], measured[1:], out[0].shape)
+        if not ratios or example is None:
+            continue
+        logs = np.log(ratios)
+        steady = float(logs.max() - logs.min()) <= STEADY_LOG_RATIO_SPREAD
+        if steady and abs(float(np.median(logs))) > math.log(ROUND_TOLERANCE):
+            distorted.append((aspect, height, width, *example))
+    if not distorted:
+        return []
+    aspect, height, width, seed, ratio, disc, shape = distorted[0]
+    shape_text = f"a {disc[1]:.0f}x{disc[0]:.0f} ellipse" if disc else "a stretched grid"
+    also = ", ".join(f"{other[0]} ({other[4]:.2f})" for other in distorted[1:])
+    return [
+        dynamic_finding(
+            "TK602",
+            "aspect-distortion",
+            f"`{name}` turned a circle on a {aspect} {width}x{height} frame into {shape_text} "
+            f"(width/height {ratio:.2f}) in its {shape[1]}x{shape[0]} output (seed {seed})"
+            + (f"; also on {also}" if also else ""),
+            "resize the short side to the target size keeping the aspect ratio, then crop "
+            "(Resize(short_side) + CenterCrop/RandomCrop)",
+            extra={
+                "ratios": {d[0]: round(d[4], 3) for d in distorted},
+                "seed": seed,
+                "clip_type": clip_type,
+            },
+        )
+    ]
+
+
+def check_color_order(fn: Callable, clip_type: str, seeds, name: str) -> list[Finding]:
+    height, width = CANVASES["16:9"]
+    canvas = red_patch_canvas(height, width)
+    seed = seeds[0] if seeds else 0
+    out = _call(fn, [canvas] * CLIP_FRAMES, clip_type, seed)
+    channel = red_channel(out[0])
+    if channel is None or channel == 0:
+        return []
+    return [
+        dynamic_finding(
+            "TK603",
+            "color-order",
+            f"`{name}` moved a pure red patch (RGB input, {clip_type}) to channel {channel}"
+            + (" (BGR order)" if channel == 2 else "")
+            + f" (seed {seed})",
+            "keep frames in RGB: convert once where they are decoded (cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)) "
+            "and do not reverse channels in the transform",
+            extra={"channel": channel, "seed": seed, "clip_type": clip_type},
+        )
+    ]
+
+
+def is_blank(frame: np.ndarray) -> bool:
+    """True for a frame with no content: every channel constant (black, or black after normalising)."""
+    return float((frame.max(axis=(0, 1)) - frame.min(axis=(0, 1))).max()) < 1e-3
+
+
+def check_short_clip(fn: Callable, clip_type: str, seeds, name: str) -> list[Finding]:
+    height, width = CANVASES["16:9"]
+    short = [encode_frame(index, height, width) for index in range(SHORT_CLIP_FRAMES)]
+    seed = seeds[0] if seeds else 0
+    try:
+        out = _call(fn, short, clip_type, seed)
+    except Exception as error:
+        return [
+            dynamic_finding(
+                "TK605",
+                "short-clip",
+                f"`{name}` raised {short_repr(error)} on a {SHORT_CLIP_FRAMES}-frame clip ({clip_type}, seed {seed})",
+                "handle clips shorter than T: repeat or loop the available frames",
+                extra={"frames": SHORT_CLIP_FRAMES, "clip_type": clip_type},
+            )
+        ]
+    if len(out) <= SHORT_CLIP_FRAMES:
+        return []
+    blank = [position for position, frame in enumerate(out) if is_blank(frame)]
+    if not blank:
+        return []
+    listed = f"frames {blank[0]}..{blank[-1]}" if len(blank) > 1 else f"frame {blank[0]}"
+    return [
+        dynamic_finding(
+            "TK604",
+            "zero-padding",
+            f"`{name}` padded a {SHORT_CLIP_FRAMES}-frame clip to {len(out)} frames with {len(blank)} blank "
+            f"frame{'s' if len(blank) > 1 else ''} ({listed}) ({clip_type})",
+            "pad short clips with real frames: repeat indices (np.linspace over the available frames) or loop",
+            extra={"frames_in": SHORT_CLIP_FRAMES, "frames_out": len(out), "blank": blank, "clip_type": clip_type},
+        )
+    ]
+
+
+def audit_transform(
+    fn: Callable,
+    *,
+    seeds: tuple[int, ...] = (0, 1, 2, 3),
+    clip_type: str | None = None,
+    name: str | None = None,
+) -> TransformReport:
+    """Run every transform check on `fn` and say which clip type it was fed.
+
+    Raises `UnusableCallable` when `fn` accepts none of the clip types.
+    """
+    name = name or getattr(fn, "__qualname__", None) or type(fn).__name__
+    chosen, tried = find_clip_type(fn, clip_type, seeds)
+    findings: list[Finding] = []
+    findings += check_consistent_crop(fn, chosen, seeds, name)
+    findings += check_aspect(fn, chosen, seeds, name)
+    findings += check_color_order(fn, chosen, seeds, name)
+    findings += check_short_clip(fn, chosen, seeds, name)
+    return TransformReport(clip_type=chosen, findings=findings, tried=tried)
+
+
+def check_transform(
+    fn: Callable,
+    *,
+    seeds: tuple[int, ...] = (0, 1, 2, 3),
+    clip_type: str | None = None,
+    name: str | None = None,
+) -> list[Finding]:
+    """The findings of `audit_transform` (each carries the clip type used in `extra`)."""
+    return audit_transform(fn, seeds=seeds, clip_type=clip_type, name=name).findings
