@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+import libcst.matchers as m
+
+from temporalkit.validators import astutil as au
+from temporalkit.validators.rule import Invalid, Rule, Valid
+
+_EVAL_NAME = re.compile(r"(^|_)(val|valid|validation|test|eval|evaluation|inference|infer)(_|$)", re.I)
+
+
+class RandomTransformInEvalRule(Rule):
+    """
+    What it does:
+        Flags torchvision `Random*` transforms (`RandomCrop`, `RandomResizedCrop`,
+        `RandomHorizontalFlip`...) inside a transform pipeline bound to an evaluation name
+        (`val_transform`, `test_tf`, `self.eval_transforms`, a `"val"` / `"test"` dict entry).
+
+    Why is this bad?
+        Evaluation should see the same pixels every run. A random crop or flip at test time
+        makes the metric noisy and irreproducible and usually lowers it (random crops cut off the
+        action); checkpoints get selected on augmentation luck.
+
+    Example:
+        ```python
+        val_transform = v2.Compose([v2.RandomResizedCrop(224), v2.ToDtype(torch.float32, scale=True)])
+        ```
+
+    Fix:
+        Use the deterministic counterpart at eval time.
+        ```python
+        val_transform = v2.Compose([v2.Resize(256), v2.CenterCrop(224), v2.ToDtype(torch.float32, scale=True)])
+        ```
+    """
+
+    ID = "TK212"
+    CATEGORY = "nondeterministic-eval"
+    SEVERITY = "warning"
+    MESSAGE = "random transform in an evaluation pipeline: validation/test inputs change from run to run"
+    FIX = "use deterministic transforms at eval time (Resize + CenterCrop, no flips)"
+    TRIGGERS = ("Random",)
+
+    VALID = [
+        Valid("from torchvision.transforms import v2\nval_transform = v2.Compose([v2.Resize(256), v2.CenterCrop(224)])\n"),
+        Valid("from torchvision.transforms import v2\ntrain_transform = v2.Compose([v2.RandomResizedCrop(224), v2.RandomHorizontalFlip()])\n"),
+        Valid("from torchvision.transforms import v2\ninterval_aug = v2.RandomCrop(112)\n"),
+    ]
+    INVALID = [
+        Invalid(
+            "from torchvision.transforms import v2\n\nval_transform = v2.Compose([\n    v2.RandomResizedCrop(224),\n    v2.ToDtype(torch.float32, scale=True),\n])\n",
+            expected_line=4,
+        ),
+        Invalid(
+            "import torchvision.transforms as T\n\nclass Data:\n    def __init__(self):\n        self.test_tf = T.Compose([T.Resize(128), T.RandomCrop(112)])\n"
+        ),
+        Invalid(
+            "import torchvision.transforms as T\ntransforms = {'train': T.RandomCrop(112), 'val': T.Compose([T.RandomHorizontalFlip()])}\n"
+        ),
+    ]
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        names = [au.last_identifier(t.target) or "" for t in node.targets]
+        if any(_EVAL_NAME.search(n) for n in names):
+            self._report_random(node.value)
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        if isinstance(node.key, cst.SimpleString) and _EVAL_NAME.search(node.key.evaluated_value or ""):
+            self._report_random(node.value)
+
+    def _report_random(self, value: cst.BaseExpression) -> None:
+        for call in m.findall(value, m.Call()):
+            if au.is_random_transform(self, call):
+                self.report(call)
