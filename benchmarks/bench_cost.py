@@ -1,0 +1,72 @@
+"""Time `temporalkit cost --model all` at T in {8, 16, 32} x size in {112, 224}.
+
+Each configuration runs the real console script in a fresh process (what a user waits for,
+Python start-up and the torch import included), REPEATS times; the median is kept. Writes
+outputs/bench_cost.json and outputs/bench_cost.md. Run: `.venv/bin/python benchmarks/bench_cost.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+FRAMES = (8, 16, 32)
+SIZES = (112, 224)
+REPEATS = 3
+TARGET_SECONDS = 10.0
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def time_cost_command(frames: int, size: int) -> float:
+    command = [sys.executable, "-m", "temporalkit", "cost", "--model", "all", "--frames", str(frames), "--size", str(size), "--format", "json"]
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    elapsed = time.perf_counter() - start
+    rows = json.loads(result.stdout)
+    assert len(rows) == 15, f"expected 15 rows, got {len(rows)}"
+    return elapsed
+
+
+def main() -> int:
+    results = []
+    for frames in FRAMES:
+        for size in SIZES:
+            times = [time_cost_command(frames, size) for _ in range(REPEATS)]
+            results.append({"frames": frames, "size": size, "median_s": statistics.median(times), "runs_s": times})
+            print(f"T={frames:2d} size={size}: median {results[-1]['median_s']:.2f} s over {REPEATS} runs", flush=True)
+    document = {
+        "command": "temporalkit cost --model all --frames T --size S --format json",
+        "repeats": REPEATS,
+        "target_s": TARGET_SECONDS,
+        "cpu_count": os.cpu_count(),
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "results": results,
+    }
+    out = ROOT / "outputs"
+    out.mkdir(exist_ok=True)
+    (out / "bench_cost.json").write_text(json.dumps(document, indent=2) + "\n")
+    lines = [
+        "# Benchmark: `temporalkit cost --model all`",
+        "",
+        f"Wall time of the console script in a fresh process (Python start-up and torch import included),",
+        f"median of {REPEATS} runs, {os.cpu_count()} CPU cores, meta device. Target: under {TARGET_SECONDS:.0f} s.",
+        f"Reproduce: `.venv/bin/python benchmarks/bench_cost.py`.",
+        "",
+        "| frames | size | median s | runs s |",
+        "|---:|---:|---:|---|",
+    ]
+    for result in results:
+        lines.append(f"| {result['frames']} | {result['size']} | {result['median_s']:.2f} | {', '.join(f'{t:.2f}' for t in result['runs_s'])} |")
+    (out / "bench_cost.md").write_text("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
