@@ -22,7 +22,7 @@ class ConfigError(ValueError):
     """A `[tool.temporalkit]` table that cannot be used (bad TOML, wrong types, unknown keys)."""
 
 
-_KNOWN_KEYS = {"select", "ignore", "exclude", "per-file-ignores", "fail-on"}
+_KNOWN_KEYS = {"select", "ignore", "exclude", "per-file-ignores", "fail-on", "dynamic"}  # "dynamic": read by validators/dynamic/discover.py
 
 
 @dataclass(frozen=True)
