@@ -101,13 +101,17 @@ def _cost_rows_for(spec: TaskSpec, measure_latency: bool) -> list[dict]:
     return rows
 
 
-def _template():
+def template_environment():
+    """Sandboxed (templates cannot reach Python internals) and strict (a missing variable is an error)."""
     from jinja2 import StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
+    return SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+
+
+def prompt_template():
     source = resources.files("temporalkit.prompts").joinpath(TEMPLATE_NAME).read_text(encoding="utf-8")
-    environment = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
-    return environment.from_string(source)
+    return template_environment().from_string(source)
 
 
 def _table_cell(value):
@@ -120,7 +124,7 @@ def _table_cell(value):
 def render_prompt(spec: TaskSpec, *, measure_latency: bool = False) -> str:
     """The Markdown prompt for `spec`. Deterministic unless `measure_latency` (and `spec.device`)."""
     spec_items = [(name, _table_cell(getattr(spec, name))) for name in SPEC_FIELDS]
-    return _template().render(
+    return prompt_template().render(
         spec=spec_items,
         spec_json=json.dumps(spec.model_dump(), indent=2),
         cost_rows=_cost_rows_for(spec, measure_latency),
@@ -181,6 +185,13 @@ def family_preference(spec: TaskSpec) -> tuple[list[str], list[str]]:
                 f"With {spec.train_clips} clips and {spec.pretraining} pretraining, convolutions are preferred: "
                 "their locality is a prior that transformers must learn from data."
             )
+    if spec.motion != "appearance" and spec.pretraining == "imagenet" and order.index("i3d") > order.index("r2plus1d"):
+        order.remove("i3d")
+        order.insert(order.index("r2plus1d"), "i3d")
+        reasons.append(
+            "Only ImageNet weights are available: an inflated 3D network (I3D) starts from them by repeating "
+            "each 2D kernel over time, which a (2+1)D network cannot do as directly."
+        )
     if spec.text:
         if spec.motion == "appearance":
             reasons.append(
@@ -194,12 +205,12 @@ def family_preference(spec: TaskSpec) -> tuple[list[str], list[str]]:
                 "For video+text, a transformer's token sequence can be attended to by the text model "
                 "(Frozen in Time uses a divided space-time TimeSformer)."
             )
-    if spec.deployment == "edge" and "transformer" in order and order[0] == "transformer" and spec.budget_gmacs:
+    if spec.deployment == "edge":
         order.remove("transformer")
         order.append("transformer")
         reasons.append(
-            "On edge devices convolutions are preferred: attention kernels are poorly supported by mobile "
-            "accelerators and memory grows with the number of tokens."
+            "On edge devices convolutions are preferred (attention kernels are poorly supported by mobile "
+            "accelerators and memory grows with the number of tokens) and the smallest input size is tried first."
         )
     if spec.long_range:
         reasons.append(
@@ -223,10 +234,11 @@ def models_for_family(family: str, spec: TaskSpec) -> list[str]:
         return ["r3d_18", "mc3_18", "i3d_r18"] if video_pretrained else ["i3d_r18", "mc3_18", "r3d_18"]
     if family == "r2plus1d":
         return ["r2plus1d_18", "s3d", "r2plus1d_r18"] if video_pretrained else ["r2plus1d_r18", "s3d", "r2plus1d_18"]
-    if video_pretrained and not spec.long_range:
+    if video_pretrained:
         ordered = ["mvit_v2_s", "swin3d_t", "mvit_v1_b", "swin3d_s", "swin3d_b", "timesformer_divided"]
     else:
-        # Divided attention is linear in T per token, which is what long clips need (TimeSformer-L: 96 frames).
+        # ImageNet-initialised TimeSformer as in its paper; divided attention before joint because its
+        # cost grows linearly, not quadratically, with T (TimeSformer-L runs 96 frames).
         ordered = ["timesformer_divided", "timesformer_joint", "mvit_v2_s", "swin3d_t"]
     if spec.motion != "motion":
         ordered.append("timesformer_space_only")
