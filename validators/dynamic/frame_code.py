@@ -29,7 +29,6 @@ float (0..1, 0..255, or mean/std normalised), or a PIL image. Torch is never imp
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -210,14 +209,21 @@ def _cell_offsets(start: float, end: float) -> np.ndarray:
     return start + relative * scale
 
 
-def _decode_bits(cells_on: np.ndarray) -> int | None:
-    cells = [int(v) for v in cells_on.reshape(-1)]
-    if any(cells[cell] != value for cell, value in _ORIENTATION_CELLS.items()):
-        return None
-    payload = [v for cell, v in enumerate(cells) if cell not in _ORIENTATION_CELLS]
-    index = sum(bit << b for b, bit in enumerate(payload[:INDEX_BITS]))
-    check = sum(bit << b for b, bit in enumerate(payload[INDEX_BITS:]))
-    return index if _crc6(index) == check else None
+_CRC_TABLE = np.array([_crc6(index) for index in range(MAX_INDEX + 1)])
+_PAYLOAD_CELLS = [cell for cell in range(CELLS_PER_SIDE * CELLS_PER_SIDE) if cell not in _ORIENTATION_CELLS]
+_DATA_WEIGHTS = 1 << np.arange(INDEX_BITS)
+_CHECK_WEIGHTS = 1 << np.arange(CHECK_BITS)
+
+
+def _decode_tiles(cells_on: np.ndarray) -> np.ndarray:
+    """Indices of (N, 4, 4) boolean tiles; -1 where orientation or CRC does not match."""
+    flat = cells_on.reshape(len(cells_on), -1).astype(np.int64)
+    oriented = np.all([flat[:, cell] == value for cell, value in _ORIENTATION_CELLS.items()], axis=0)
+    payload = flat[:, _PAYLOAD_CELLS]
+    index = payload[:, :INDEX_BITS] @ _DATA_WEIGHTS
+    check = payload[:, INDEX_BITS:] @ _CHECK_WEIGHTS
+    valid = oriented & (_CRC_TABLE[index] == check)
+    return np.where(valid, index, -1)
 
 
 def read_frame(frame: object) -> FrameReading:
@@ -232,39 +238,32 @@ def read_frame(frame: object) -> FrameReading:
     if not rows or not cols:
         return FrameReading(None, 0, period_x, period_y, None)
 
+    height, width = greenness.shape
+    ys = np.clip(np.round(np.concatenate([_cell_offsets(a, b) for a, b in rows])).astype(int), 0, height - 1)
+    xs = np.clip(np.round(np.concatenate([_cell_offsets(a, b) for a, b in cols])).astype(int), 0, width - 1)
+    sampled = image[np.ix_(ys, xs)]  # (4 * rows, 4 * cols, 3)
     # Red cells show up in channel 0 (RGB) or channel 2 (BGR); either counts as "on".
-    on_strength = np.maximum(red, blue) - green
-    height, width = on_strength.shape
-    votes: Counter[int] = Counter()
-    mirrored_votes: Counter[int] = Counter()
-    red_sum = blue_sum = 0.0
-    for top, bottom in rows:
-        ys = np.clip(np.round(_cell_offsets(top, bottom)).astype(int), 0, height - 1)
-        for left, right in cols:
-            xs = np.clip(np.round(_cell_offsets(left, right)).astype(int), 0, width - 1)
-            grid = on_strength[np.ix_(ys, xs)]
-            cells_on = grid > 0.35
-            index = _decode_bits(cells_on)
-            if index is not None:
-                votes[index] += 1
-                red_sum += float(red[np.ix_(ys, xs)][cells_on].sum())
-                blue_sum += float(blue[np.ix_(ys, xs)][cells_on].sum())
-            else:
-                index = _decode_bits(cells_on[:, ::-1])
-                if index is not None:
-                    mirrored_votes[index] += 1
+    on = (np.maximum(sampled[..., 0], sampled[..., 2]) - sampled[..., 1]) > 0.35
+    side = CELLS_PER_SIDE
+    tiles = on.reshape(len(rows), side, len(cols), side).transpose(0, 2, 1, 3).reshape(-1, side, side)
+    indices = _decode_tiles(tiles)
+    mirrored_indices = _decode_tiles(tiles[:, :, ::-1])
     channel_order = None
-    if red_sum + blue_sum > 0:
+    good = np.repeat(np.repeat((indices >= 0).reshape(len(rows), len(cols)), side, axis=0), side, axis=1)
+    on_good = on & good
+    if on_good.any():
+        red_sum, blue_sum = float(sampled[..., 0][on_good].sum()), float(sampled[..., 2][on_good].sum())
         channel_order = "RGB" if red_sum > 2 * blue_sum else "BGR" if blue_sum > 2 * red_sum else None
-    mirrored = sum(mirrored_votes.values()) > sum(votes.values())
-    chosen = mirrored_votes if mirrored else votes
-    total = sum(chosen.values())
-    if not total:
+    mirrored = int((mirrored_indices >= 0).sum()) > int((indices >= 0).sum())
+    chosen = mirrored_indices if mirrored else indices
+    chosen = chosen[chosen >= 0]
+    if not chosen.size:
         return FrameReading(None, 0, period_x, period_y, channel_order)
-    index, count = chosen.most_common(1)[0]
-    if count * 2 <= total:  # no majority among the tiles: refuse rather than guess
-        return FrameReading(None, total, period_x, period_y, channel_order, mirrored)
-    return FrameReading(index, total, period_x, period_y, channel_order, mirrored)
+    values, counts = np.unique(chosen, return_counts=True)
+    best = int(np.argmax(counts))
+    if counts[best] * 2 <= chosen.size:  # no majority among the tiles: refuse rather than guess
+        return FrameReading(None, int(chosen.size), period_x, period_y, channel_order, mirrored)
+    return FrameReading(int(values[best]), int(chosen.size), period_x, period_y, channel_order, mirrored)
 
 
 def decode_frame_index(frame: object) -> int | None:

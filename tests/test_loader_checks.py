@@ -1,0 +1,103 @@
+"""Each loader check catches its buggy loader on the probe videos and stays quiet on correct ones."""
+
+import importlib.util
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from temporalkit.validators.dynamic.clips import UnusableCallable
+from temporalkit.validators.dynamic.loader_checks import check_loader, count_parameter
+from temporalkit.validators.dynamic.probes import make_probe_set
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "pipelines"
+
+
+@pytest.fixture(scope="module")
+def probes(tmp_path_factory):
+    return make_probe_set(tmp_path_factory.mktemp("probes"))
+
+
+def load(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def categories(findings):
+    return sorted(f.category for f in findings)
+
+
+def decode(path, fmt="rgb24"):
+    with av.open(path) as container:
+        return [frame.to_ndarray(format=fmt) for frame in container.decode(video=0)]
+
+
+def reversed_clip(path, T):
+    frames = decode(path)
+    indices = np.linspace(0, len(frames) - 1, T).round().astype(int)[::-1]
+    return np.stack([frames[i] for i in indices])
+
+
+def zero_padded_clip(path, clip_len):
+    frames = decode(path)[:clip_len]
+    while len(frames) < clip_len:
+        frames.append(np.zeros_like(frames[0]))
+    return np.stack(frames)
+
+
+def duplicating_loader(path):
+    frames = decode(path)
+    return frames[:2] + frames[1:]
+
+
+def window_clip(path, num_frames):  # consecutive frames from a fixed start: a valid window sampler
+    frames = decode(path)
+    if len(frames) < num_frames:
+        return np.stack([frames[i] for i in np.linspace(0, len(frames) - 1, num_frames).round().astype(int)])
+    start = (len(frames) - num_frames) // 2
+    return np.stack(frames[start : start + num_frames])
+
+
+def test_count_parameter_is_found_by_name():
+    assert count_parameter(reversed_clip) == "T"
+    assert count_parameter(zero_padded_clip) == "clip_len"
+    assert count_parameter(duplicating_loader) is None
+
+
+def test_temporal_order_zero_padding_and_duplicates(probes):
+    findings = check_loader(reversed_clip, probes)
+    assert categories(findings) == ["temporal-order"]
+    assert "T=8" in findings[0].message and "out of order" in findings[0].message
+    assert "zero-padding" in categories(check_loader(zero_padded_clip, probes))
+    assert categories(check_loader(duplicating_loader, probes)) == ["clip-length"]
+    assert check_loader(window_clip, probes) == []
+
+
+def test_bundled_loader_examples(probes):
+    buggy = load(EXAMPLES / "dynamic_loaders.py")
+    expected = {
+        "load_clip_trusting_metadata": ["frame-count-metadata"],
+        "load_clip_strided": ["uneven-coverage"],
+        "load_video_bgr": ["color-order"],
+        "load_video_from_one": ["uneven-coverage"],
+        "load_video_square": ["aspect-distortion"],
+    }
+    for name, wanted in expected.items():
+        findings = check_loader(getattr(buggy, name), probes)
+        assert categories(findings) == wanted, (name, [f.message for f in findings])
+    first = check_loader(buggy.load_clip_trusting_metadata, probes)[0]
+    assert "container claims" in first.message and first.source == "dynamic" and first.rule == "TK613"
+    correct = load(EXAMPLES / "dynamic_loaders_correct.py")
+    for name in ("load_video", "load_clip", "load_video_short_side"):
+        assert check_loader(getattr(correct, name), probes) == [], name
+
+
+def test_a_loader_failing_everywhere_is_unusable(probes):
+    def needs_two(path, mode):
+        raise TypeError("missing mode")
+
+    with pytest.raises(UnusableCallable, match="every probe"):
+        check_loader(lambda path: needs_two(path), probes)
