@@ -1,0 +1,126 @@
+"""Dynamic layout check: feed a pipeline's output clip to the reference model of its family.
+
+2D+pool (FramePool) takes (N, T, C, H, W); 3D conv, (2+1)D and transformers take
+(N, C, T, H, W). The clip's real layout is read from its content when it carries the probe frame
+code (the axis along which frames decode to increasing indices is time), else from its shape
+(the one axis of size 3 is channels). Then:
+
+- TK621 `layout`: the real layout is not the one the model takes and the model rejects the
+  clip, or runs anyway because T happens to equal C (= 3): frames are then mixed as colours.
+
+The tiny reference builders are used (`build_tiny`), on CUDA when present. Torch is imported
+only when the check runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from temporalkit.validators.dynamic.clips import dynamic_finding, short_repr
+from temporalkit.validators.dynamic.frame_code import read_frame, to_numpy
+from temporalkit.validators.findings import Finding
+
+# family names accepted -> tiny builder family
+FAMILY_ALIASES = {
+    "2d_pool": "framepool",
+    "framepool": "framepool",
+    "3d_conv": "i3d",
+    "i3d": "i3d",
+    "2plus1d": "r2plus1d",
+    "r2plus1d": "r2plus1d",
+    "transformer": "transformer",
+}
+LAYOUT_TEXT = {"NTCHW": "(N, T, C, H, W)", "NCTHW": "(N, C, T, H, W)"}
+FIX = "permute the clip to the model's layout before the forward pass, e.g. clip.permute(1, 0, 2, 3) for (T, C, H, W) -> (C, T, H, W)"
+
+
+def _frames_along(array: np.ndarray, time_axis: int, channel_axis: int) -> list[np.ndarray]:
+    ordered = np.moveaxis(array, (time_axis, channel_axis), (0, 1))  # (T, C, H, W)
+    return [ordered[t] for t in range(ordered.shape[0])]
+
+
+def read_clip_layout(clip: object) -> tuple[str | None, str]:
+    """("TCHW" / "CTHW" / None, how it was decided) for an unbatched 4D clip."""
+    array = to_numpy(clip)
+    if array.ndim == 5 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim != 4:
+        return None, f"shape {tuple(array.shape)} is not a 4D clip"
+    candidates = {"TCHW": (0, 1), "CTHW": (1, 0)}
+    decoded = {}
+    for layout, (time_axis, channel_axis) in candidates.items():
+        if array.shape[channel_axis] not in (1, 3):
+            continue
+        indices = [read_frame(frame).index for frame in _frames_along(array, time_axis, channel_axis)]
+        known = [i for i in indices if i is not None]
+        if len(known) * 2 >= len(indices) and known == sorted(known):
+            decoded[layout] = known
+    if len(decoded) == 1:
+        layout = next(iter(decoded))
+        return layout, f"its frames decode to indices {decoded[layout][:8]} along axis {candidates[layout][0]}"
+    channel_axes = [axis for axis in (0, 1) if array.shape[axis] in (1, 3)]
+    if len(channel_axes) == 1:
+        return ("TCHW" if channel_axes[0] == 1 else "CTHW"), "its only 3-channel axis"
+    return None, "both leading axes have size 3 and no frame code was readable"
+
+
+def check_layout(clip: object, family: str, *, model=None, name: str = "clip") -> list[Finding]:
+    """Feed `clip` (one sample, 4D, or a batch of one) to the tiny reference model of `family`."""
+    import torch
+
+    from temporalkit.reference_models.registry import build_tiny
+
+    tiny_family = FAMILY_ALIASES.get(family)
+    if tiny_family is None:
+        raise ValueError(f"family must be one of {', '.join(FAMILY_ALIASES)}, got {family!r}")
+    array = to_numpy(clip).astype(np.float32)
+    if array.ndim == 5 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim != 4:
+        raise ValueError(f"{name} has shape {tuple(array.shape)}; expected a 4D clip or a batch of one")
+    clip_layout, reason = read_clip_layout(array)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    # The frames axis of the model: whichever pipeline axis it will treat as time.
+    first, second, height, width = array.shape
+    if model is None:
+        guess_frames = first if tiny_family == "framepool" else second
+        model = build_tiny(tiny_family, num_classes=4, frames=guess_frames, size=height)
+    model_layout = getattr(model, "input_layout", "NTCHW" if tiny_family == "framepool" else "NCTHW")
+    model = model.to(device).eval()
+    fed = torch.from_numpy(array[None]).to(device)
+    shape = tuple(array.shape)
+    wanted = LAYOUT_TEXT[model_layout]
+    expected_clip_layout = "TCHW" if model_layout == "NTCHW" else "CTHW"
+    try:
+        with torch.no_grad():
+            model(fed)
+        ran, error = True, None
+    except Exception as exc:  # the model rejecting the input is the finding
+        ran, error = False, short_repr(exc)
+    if clip_layout is None:
+        if not ran:
+            return [
+                dynamic_finding(
+                    "TK621",
+                    "layout",
+                    f"the {tiny_family} reference model (takes {wanted}) rejected {name} of shape "
+                    f"(1, {', '.join(map(str, shape))}): {error}",
+                    FIX,
+                    extra={"family": family, "shape": shape},
+                )
+            ]
+        return []
+    if clip_layout == expected_clip_layout:
+        return []
+    real = "(T, C, H, W)" if clip_layout == "TCHW" else "(C, T, H, W)"
+    if ran:
+        message = (
+            f"{name} of shape {shape} is {real} ({reason}) but runs through the {tiny_family} reference model, "
+            f"which takes {wanted}, only because T == C == 3: frames are mixed as colour channels"
+        )
+    else:
+        message = (
+            f"{name} of shape {shape} is {real} ({reason}); the {tiny_family} reference model takes {wanted} "
+            f"and rejected it: {error}"
+        )
+    return [dynamic_finding("TK621", "layout", message, FIX, extra={"family": family, "shape": shape, "clip_layout": clip_layout})]
