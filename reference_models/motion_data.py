@@ -47,10 +47,10 @@ class MotionDataConfig:
     size: int = 32
     num_frames: int = 16
     max_balls: int = 3
-    min_radius: float = 0.07
+    min_radius: float = 0.09
     max_radius: float = 0.14
-    min_speed: float = 0.035  # canvas sides per frame
-    max_speed: float = 0.07
+    min_speed: float = 0.05  # canvas sides per frame
+    max_speed: float = 0.09
     # Half-period of the reversal class in frames: any window of more than `max_half_period` + 1
     # consecutive frames contains a turn.
     min_half_period: int = 3
