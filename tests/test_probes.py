@@ -120,3 +120,18 @@ def test_probe_make_command_writes_the_set(tmp_path, capsys):
     blocker.write_text("")
     assert probe.run(parser.parse_args(["make", str(blocker / "sub")])) == 1
     assert str(blocker) in capsys.readouterr().err
+
+
+def test_dynamic_check_modules_do_not_import_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import temporalkit.validators.dynamic.probes, temporalkit.validators.dynamic.loader_checks\n"
+        "import temporalkit.validators.dynamic.transform_checks, temporalkit.validators.dynamic.layout_checks\n"
+        "import temporalkit.commands.probe\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
