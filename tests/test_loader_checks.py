@@ -101,3 +101,8 @@ def test_a_loader_failing_everywhere_is_unusable(probes):
 
     with pytest.raises(UnusableCallable, match="every probe"):
         check_loader(lambda path: needs_two(path), probes)
+
+
+def test_probes_come_from_probe_dir_when_not_given(probes):
+    directory = probes[0].path.parent
+    assert categories(check_loader(reversed_clip, probe_dir=str(directory), name="reversed_clip")) == ["temporal-order"]

@@ -24,7 +24,7 @@ import numpy as np
 
 from temporalkit.validators.dynamic.clips import UnusableCallable, clip_to_frames, dynamic_finding, short_repr
 from temporalkit.validators.dynamic.frame_code import read_frame
-from temporalkit.validators.dynamic.probes import ProbeVideo
+from temporalkit.validators.dynamic.probes import ProbeVideo, make_probe_set
 from temporalkit.validators.dynamic.transform_checks import is_blank
 from temporalkit.validators.findings import Finding
 
@@ -207,14 +207,23 @@ def _judge(outcome: ProbeOutcome, parameter: str | None, T: int, name: str) -> N
 
 
 def check_loader(
-    fn: Callable, probes: Sequence[ProbeVideo], *, T: int = 8, name: str | None = None
+    fn: Callable,
+    probes: Sequence[ProbeVideo] | None = None,
+    *,
+    T: int = 8,
+    name: str | None = None,
+    probe_dir: str | None = None,
 ) -> list[Finding]:
     """Call the loader on every probe and report what it got wrong (see the module docstring).
+
+    `probes` defaults to `make_probe_set(probe_dir)` (the cached set when `probe_dir` is None).
 
     Raises `UnusableCallable` when the loader fails on every probe the same way (wrong signature,
     missing dependency) rather than reporting that as a finding per probe.
     """
     name = name or getattr(fn, "__qualname__", None) or type(fn).__name__
+    if probes is None:
+        probes = make_probe_set(probe_dir)
     parameter = count_parameter(fn)
     sampling = parameter is not None
     outcomes = [_run_one(fn, probe, parameter, T) for probe in sorted(probes, key=lambda p: (p.metadata_is_wrong, p.frames, p.name))]
