@@ -436,6 +436,8 @@ def _run_grid(sampler: SamplerUnderTest, lengths: Iterable[int], clip_lengths: I
                 result.calls += 1
                 try:
                     output = sampler.invoke(num_frames, T, seed)
+                except MemoryError:
+                    raise  # the sandbox's memory limit: an error for the object, not a property of the sampler
                 except Exception as exc:  # noqa: BLE001 - user code may raise anything; each is a finding
                     result.crashes.append((cell, exc))
                     continue

@@ -1,0 +1,53 @@
+"""`temporalkit check FILE:OBJECT --role ROLE`: run the dynamic checks on one named object."""
+
+from __future__ import annotations
+
+HELP = "Run the dynamic checks on one sampler, subsampler, multi-clip sampler, transform or loader (sandboxed)."
+EXAMPLE = "temporalkit check examples/pipelines/dynamic_bugs.py:sample_dense_window --role sampler"
+
+ROLES = ("sampler", "subsample", "transform", "loader", "multiclip")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("target", metavar="FILE:OBJECT", help="e.g. data/video.py:sample_indices or data/video.py:Dataset.sample")
+    parser.add_argument("--role", choices=ROLES, required=True, help="how to call the object")
+    parser.add_argument(
+        "--args", nargs="+", default=[], metavar="NAME=VALUE",
+        help="map parameters: NAME=num_frames|T|seed|num_clips|video|path gives the value being tried, "
+        "anything else is passed as a Python literal (e.g. vlen=num_frames clip_len=T mode=\"'val'\")",
+    )
+    parser.add_argument("--test-time", action="store_true", help="the object is used at test time: it must be deterministic")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--timeout", type=float, default=60.0, metavar="S", help="time limit for the object, in seconds (default 60)")
+    parser.add_argument("--memory-mb", type=int, default=4096, metavar="MB", help="address-space limit of the sandbox (default 4096; 0: none)")
+    parser.add_argument("--verbose", "-v", action="store_true", help="also print what was called and how long it took")
+
+
+def run(args) -> int:
+    import sys
+
+    from temporalkit.validators.dynamic import check_object_results
+    from temporalkit.validators.dynamic.discover import DiscoveryError, parse_target
+    from temporalkit.validators.formats import render, use_color
+
+    try:
+        path, name = parse_target(args.target)
+    except DiscoveryError as exc:
+        print(f"temporalkit check: {exc}", file=sys.stderr)
+        return 2
+    results, errors = check_object_results(
+        path, name, args.role, args.args, timeout=args.timeout, memory_mb=args.memory_mb or None,
+        test_time=True if args.test_time else None,
+    )
+    findings = [f for result in results for f in result.findings]
+    if args.verbose:
+        for result in results:
+            for obj in result.objects:
+                for note in obj.notes:
+                    print(f"note: {note}", file=sys.stderr)
+            if result.captured.strip():
+                print(f"note: {path} printed:\n{result.captured.rstrip()}", file=sys.stderr)
+    print(render(args.format, findings, errors, files_audited=1, color=args.format == "text" and use_color()), end="")
+    if errors:
+        return 2
+    return 1 if findings else 0
