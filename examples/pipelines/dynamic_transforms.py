@@ -17,8 +17,8 @@ def random_crop_each_frame(clip: torch.Tensor) -> torch.Tensor:
     _, _, height, width = clip.shape
     frames = []
     for frame in clip:
-        top = int(torch.randint(0, height - CROP_SIZE + 1, ()))
-        left = int(torch.randint(0, width - CROP_SIZE + 1, ()))
+        top = int(torch.randint(0, max(0, height - CROP_SIZE) + 1, ()))
+        left = int(torch.randint(0, max(0, width - CROP_SIZE) + 1, ()))
         frames.append(frame[:, top : top + CROP_SIZE, left : left + CROP_SIZE])
     return torch.stack(frames)
 

@@ -16,8 +16,8 @@ STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 def random_crop_clip(clip: torch.Tensor) -> torch.Tensor:
     """(T, C, H, W) -> (T, C, 112, 112): one crop window, drawn once, for every frame."""
     _, _, height, width = clip.shape
-    top = int(torch.randint(0, height - CROP_SIZE + 1, ()))
-    left = int(torch.randint(0, width - CROP_SIZE + 1, ()))
+    top = int(torch.randint(0, max(0, height - CROP_SIZE) + 1, ()))
+    left = int(torch.randint(0, max(0, width - CROP_SIZE) + 1, ()))
     return clip[:, :, top : top + CROP_SIZE, left : left + CROP_SIZE]
 
 
