@@ -353,7 +353,8 @@ def recommend(spec: TaskSpec) -> Answer:
                 if check_latency:
                     timed = picker_costs.measured_cost(model_id, frames, size, spec.device, True)
                     if timed.latency_ms is None or timed.latency_ms > spec.latency_ms:
-                        rejected.append(f"{model_id} {frames}x{size}: {timed.latency_ms} ms > target {spec.latency_ms:g} ms")
+                        measured = "no latency" if timed.latency_ms is None else f"{timed.latency_ms:.1f} ms on {timed.latency_device}"
+                        rejected.append(f"{model_id} {frames}x{size}: {measured} > target {spec.latency_ms:g} ms")
                         continue
                 sampling, test_clips = _sampling_for(family, model_id, spec)
                 pretraining = _pretraining_for(model_id, spec)

@@ -58,7 +58,7 @@ def add_arguments(parser) -> None:
 
 def load_spec_from_args(args):
     """The TaskSpec from --spec and/or flags. Raises SpecError with field-level lines."""
-    from temporalkit.picker_schema import read_spec_mapping, spec_from_mapping
+    from temporalkit.picker_schema import SpecError, read_spec_mapping, spec_from_mapping
 
     overrides = {
         name[len("spec_"):]: value
@@ -69,6 +69,8 @@ def load_spec_from_args(args):
         data = read_spec_mapping(args.spec)
         data.update(overrides)
         return spec_from_mapping(data, args.spec)
+    if not overrides:
+        raise SpecError("temporalkit pick", ["no task spec: give --spec FILE, or --task, --motion and --train-clips"])
     return spec_from_mapping(overrides, "<flags>")
 
 
