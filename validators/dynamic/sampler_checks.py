@@ -131,7 +131,21 @@ def _seed_value(parameter: inspect.Parameter | None, seed: int) -> tuple[Any, st
         return random.Random(seed), f"random.Random({seed})"
     if "int" in annotation or name in ("seed", "random_state"):
         return seed, str(seed)
-    return np.random.default_rng(seed), f"np.random.default_rng({seed})"
+    return _fresh_generator(seed), f"np.random.default_rng({seed})"
+
+
+_GENERATORS: dict[int, tuple[np.random.Generator, dict]] = {}
+
+
+def _fresh_generator(seed: int) -> np.random.Generator:
+    """`np.random.default_rng(seed)` in its initial state; rewinding a cached one is ~10x cheaper than seeding."""
+    cached = _GENERATORS.get(seed)
+    if cached is None:
+        generator = np.random.default_rng(seed)
+        cached = _GENERATORS[seed] = (generator, generator.bit_generator.state)
+    generator, state = cached
+    generator.bit_generator.state = state
+    return generator
 
 
 @dataclass(frozen=True)
