@@ -511,3 +511,30 @@ def is_sorted_afterwards(rule: Rule, node: cst.CSTNode) -> bool:
             continue
         return False
     return False
+
+
+_FRAME_WORDS = re.compile(r"(frame|video|clip|vid$|^vid|^t$|^n$|num_|_len$|length|segment)", re.I)
+
+
+def mentions_frames(node: cst.CSTNode) -> bool:
+    """An expression about frames or clip length: `len(frames)`, `video.shape[0]`, `num_frames`, `T - n`."""
+    for name in names_in(node):
+        if any(_FRAME_WORDS.search(part) for part in name.split(".")):
+            return True
+    return False
+
+
+def produced_by_sampler(rule: Rule, node: cst.CSTNode) -> bool:
+    """`node` is (or names a value built by) linspace/arange/range/randint and friends."""
+    def _samples(expr: cst.CSTNode) -> bool:
+        for call in m.findall(expr, m.Call()):
+            names = call_names(rule, call)
+            if names & (LINSPACE | ARANGE | EXCLUSIVE_RANDINT | INCLUSIVE_RANDINT) or "range" in names:
+                return True
+        return False
+
+    if _samples(node):
+        return True
+    if isinstance(node, cst.Name):
+        return any(_samples(v) for v in assigned_values(rule, node))
+    return False

@@ -45,10 +45,12 @@ class DedupShrinksClipRule(Rule):
         Valid("import numpy as np\nidx = np.linspace(0, n - 1, T).round().astype(int)\n"),
         Valid("import numpy as np\nclasses = np.unique(labels)\n"),
         Valid("seen = set(indices)\n"),
+        Valid("import torch\nfor class_id in torch.unique(idxs):\n    pass\n"),
     ]
     INVALID = [
         Invalid("import numpy as np\nidx = np.unique(np.linspace(0, n - 1, T).round().astype(int))\n", expected_line=2),
-        Invalid("def f(indices):\n    return sorted(set(indices))\n"),
+        Invalid("def f(frame_indices):\n    return sorted(set(frame_indices))\n"),
+        Invalid("import numpy as np\n\ndef f(n, T):\n    idx = np.round(np.linspace(0, n - 1, T)).astype(int)\n    return np.unique(idx)\n", expected_line=5),
         Invalid("import torch\nframe_idx = torch.unique(frame_idx)\n"),
     ]
 
@@ -67,5 +69,8 @@ class DedupShrinksClipRule(Rule):
             target = target.args[0].value
         else:
             return
-        if au.looks_like_indices(self, target):
-            self.report(node)
+        if not (au.produced_by_sampler(self, target) or "frame" in au.code(target).lower()):
+            return
+        if isinstance(au.parent(self, node), cst.For):
+            return  # iterating over the distinct values, not building a clip
+        self.report(node)

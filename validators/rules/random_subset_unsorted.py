@@ -48,6 +48,7 @@ class RandomSubsetUnsortedRule(Rule):
         Valid("import numpy as np\nrng = np.random.default_rng(0)\nidx = np.sort(rng.choice(n, T, replace=False))\n"),
         Valid("import random\nsubset = random.sample(video_paths, 100)\n"),
         Valid("import torch\norder = torch.randperm(len(dataset))\n"),
+        Valid("import torch\nsampled = torch.randperm(length)[:max_clips]  # which clips, not which frames\n"),
     ]
     INVALID = [
         Invalid(
@@ -63,11 +64,11 @@ class RandomSubsetUnsortedRule(Rule):
         names = au.call_names(self, node)
         if names & _SAMPLERS:
             population = au.argument(node, 0, "population")
-            if population is None or not au.looks_like_indices(self, population):
+            if population is None or not (m_range(population) or self._frame_population(population)):
                 return
         elif names & _CHOICE:
             population = au.argument(node, 0, "a")
-            if population is None or not (au.looks_like_frame_count(population) or au.looks_like_indices(self, population)):
+            if population is None or not self._frame_population(population):
                 return
             if au.argument(node, 1, "size") is None:
                 return
@@ -75,8 +76,33 @@ class RandomSubsetUnsortedRule(Rule):
             up = au.parent(self, node)
             if not (isinstance(up, cst.Subscript) and up.value is node and au._is_head_slice(up)):
                 return
+            if not node.args or not self._frame_population(node.args[0].value):
+                return
         else:
             return
         if au.is_sorted_afterwards(self, node):
             return
         self.report(node)
+
+    def _frame_population(self, node: cst.BaseExpression) -> bool:
+        """Frames or frame indices: `frames`, `indices`, `num_frames`, `n`, `len(video)`, `clip.shape[0]`."""
+        if "frame" in au.code(node).lower() or au.looks_like_indices(self, node):
+            return True
+        ident = au.last_identifier(node)
+        if ident is not None:
+            return ident in ("n", "t", "T")
+        owner = node
+        if isinstance(owner, cst.Subscript):
+            owner = owner.value
+        if isinstance(owner, cst.Call):
+            owner = owner.args[0].value if au.dotted(owner.func) == "len" and owner.args else owner.func
+        while isinstance(owner, cst.Attribute) and owner.attr.value in ("shape", "size"):
+            owner = owner.value
+        return (au.last_identifier(owner) or "").lower() in _SINGLE_CLIP
+
+
+_SINGLE_CLIP = {"video", "clip", "vid", "frames"}
+
+
+def m_range(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "range"

@@ -51,6 +51,7 @@ class UnguardedFloorStepRule(Rule):
         ),
         Valid("def f(frames):\n    half = len(frames) // 2\n    return frames[half]\n"),
         Valid("def f(n, T):\n    step = n // T or 1\n    return list(range(0, n, step))\n"),
+        Valid("def f(hwa, hw, levels):\n    a = hwa // hw\n    return [x * a for x in levels]\n"),
     ]
     INVALID = [
         Invalid(
@@ -91,7 +92,25 @@ class UnguardedFloorStepRule(Rule):
                         return True
             if m.findall(scope, m.Slice(step=m.Name(name))):
                 return True
-            return bool(m.findall(scope, m.BinaryOperation(operator=m.Multiply(), left=m.Name(name)) | m.BinaryOperation(operator=m.Multiply(), right=m.Name(name))))
+            return self._scales_loop_counter(scope, name)
+        return False
+
+    @staticmethod
+    def _scales_loop_counter(scope: cst.CSTNode, name: str) -> bool:
+        """`i * seg` where `i` counts segments: `for i in range(...)` / `[... for i in range(T)]`."""
+        product = m.BinaryOperation(operator=m.Multiply(), left=m.Name(name)) | m.BinaryOperation(
+            operator=m.Multiply(), right=m.Name(name)
+        )
+        loops = m.findall(scope, m.For(iter=m.Call(func=m.Name("range"))) | m.CompFor(iter=m.Call(func=m.Name("range"))))
+        for loop in loops:
+            counter = au.dotted(loop.target)
+            if counter is None:
+                continue
+            body = loop.body if isinstance(loop, cst.For) else None
+            searched = body if body is not None else scope
+            for mul in m.findall(searched, product):
+                if counter in (au.dotted(mul.left), au.dotted(mul.right)):
+                    return True
         return False
 
     @staticmethod

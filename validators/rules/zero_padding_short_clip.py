@@ -51,6 +51,7 @@ class ZeroPaddingShortClipRule(Rule):
         Valid("import numpy as np\nclip = np.pad(frames, ((0, T - len(frames)), (0, 0), (0, 0), (0, 0)), mode='edge')\n"),
         Valid("import torch\nmask = torch.zeros(T, dtype=torch.bool)\n"),
         Valid("import torch.nn.functional as F\nx = F.pad(x, (1, 1, 1, 1))\n"),
+        Valid("import torch\nzeros_y1 = torch.zeros(im_h - y_1, mask.size(1))\n"),
     ]
     INVALID = [
         Invalid(
@@ -71,7 +72,7 @@ class ZeroPaddingShortClipRule(Rule):
                 shape = shape.left  # (T - n,) + frames.shape[1:]
             if isinstance(shape, (cst.Tuple, cst.List)) and shape.elements:
                 shape = shape.elements[0].value
-            if au.is_subtraction(shape):
+            if au.is_subtraction(shape) and au.mentions_frames(shape):
                 self.report(node)
         elif names & _PADS:
             mode = au.argument(node, 2, "mode")
@@ -85,14 +86,14 @@ class ZeroPaddingShortClipRule(Rule):
             if fill is not None and au.int_value(fill) != 0:
                 return  # padding with a chosen value is a decision, not the black-frame default
             widths = au.argument(node, 1, "pad_width") or au.argument(node, 1, "pad")
-            if widths is not None and m.findall(widths, m.BinaryOperation(operator=m.Subtract())):
+            if widths is not None and any(au.mentions_frames(d) for d in m.findall(widths, m.BinaryOperation(operator=m.Subtract()))):
                 self.report(node)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         if not isinstance(node.operator, cst.Multiply):
             return
         for listed, count in ((node.left, node.right), (node.right, node.left)):
-            if isinstance(listed, cst.List) and au.is_subtraction(count):
+            if isinstance(listed, cst.List) and au.is_subtraction(count) and au.mentions_frames(count):
                 for element in listed.elements:
                     if isinstance(element.value, cst.Call) and au.call_names(self, element.value) & _ZEROS:
                         self.report(node)
