@@ -35,11 +35,9 @@ def lint_source(
         return []
     module = cst.parse_module(source)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    reports: list[Report] = []
-    for rule_cls in applicable:
-        rule = rule_cls()
-        wrapper.visit(rule)
-        reports.extend(rule.reports)
+    instances = [rule_cls() for rule_cls in applicable]
+    wrapper.visit_batched(instances)  # one traversal for all rules
+    reports: list[Report] = [report for rule in instances for report in rule.reports]
     reports.sort(key=lambda r: (r.line, r.column, r.rule.ID))
     return reports
 
@@ -88,9 +86,9 @@ def apply_fixes(
     rules = {r.rule for r in fixable}
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     replacements: dict[int, cst.CSTNode | cst.RemovalSentinel] = {}
-    for rule_cls in sorted(rules, key=lambda r: r.ID):
-        rule = rule_cls()
-        wrapper.visit(rule)
+    instances = [rule_cls() for rule_cls in sorted(rules, key=lambda r: r.ID)]
+    wrapper.visit_batched(instances)
+    for rule in instances:
         for report in rule.reports:
             if report.replacement is not None and (keep is None or keep(report)):
                 replacements.setdefault(id(report.node), report.replacement)
