@@ -116,6 +116,17 @@ def run_comparison(
     return result
 
 
+def load_comparison(path: str | Path) -> ComparisonResult:
+    """A `ComparisonResult` back from its `motion_results.json` (to redraw the table and plot)."""
+    data = json.loads(Path(path).read_text())
+    runs = {}
+    for family, run in data["runs"].items():
+        run = dict(run)
+        run["epochs"] = [EpochRecord(**entry) for entry in run["epochs"]]
+        runs[family] = RunRecord(**run)
+    return ComparisonResult(runs, data["tiny_gmacs_per_clip"], data["flops_exercise"], data["wall_time_s"])
+
+
 def _write_atomically(path: Path, text: str) -> None:
     temporary = path.with_suffix(path.suffix + ".tmp")
     temporary.write_text(text)
@@ -168,6 +179,7 @@ def plot_accuracy_vs_gmacs(result: ComparisonResult, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     figure, axes = plt.subplots(figsize=(6, 4), dpi=120)
     for family, record in result.runs.items():
@@ -177,6 +189,9 @@ def plot_accuracy_vs_gmacs(result: ComparisonResult, path: Path) -> None:
         axes.annotate(family, (gmacs, record.video_accuracy), textcoords="offset points", xytext=(5, 5))
     axes.axhline(1 / len(CLASS_NAMES), linestyle="--", color="red", linewidth=1, label="chance")
     axes.set_xscale("log")
+    smallest, largest = min(result.tiny_gmacs.values()), max(result.tiny_gmacs.values())
+    axes.set_xlim(smallest / 1.6, largest * 2.5)  # room for the labels of the end points
+    axes.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     axes.set_ylim(0, 1.05)
     axes.set_xlabel("GMACs per clip (tiny models)")
     axes.set_ylabel("validation accuracy")

@@ -53,8 +53,8 @@ class MotionDataConfig:
     max_speed: float = 0.09
     # Half-period of the reversal class in frames: any window of more than `max_half_period` + 1
     # consecutive frames contains a turn.
-    min_half_period: int = 3
-    max_half_period: int = 5
+    min_half_period: int = 2
+    max_half_period: int = 4
     clutter_rectangles: int = 5
     noise_std: float = 0.03
 

@@ -39,6 +39,10 @@ PIXEL_STD = 0.25
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MOTION_WEIGHTS = WEIGHTS_DIR / "motion_r2plus1d.pt"
+# How the shipped MOTION_WEIGHTS were made (it is also in the checkpoint's metadata["reproduce"]).
+MOTION_REFERENCE_COMMAND = (
+    "temporalkit train --model r2plus1d --frames 8 --size 32 --epochs 6 --seed 0 --threads 1 --out DIR"
+)
 
 
 @dataclass
@@ -48,7 +52,7 @@ class TrainConfig:
     model: str = "r2plus1d"
     frames: int = 8  # T, frames per clip
     size: int = 32  # H = W
-    epochs: int = 4
+    epochs: int = 6
     seed: int = 0
     batch_size: int = 32
     lr: float = 2e-3
@@ -432,5 +436,8 @@ def load_motion_model(path: str | Path | None = None, device: str = "cpu") -> Mo
     """The shipped R(2+1)D moving-ball classifier (`weights/motion_r2plus1d.pt`), or the checkpoint at `path`."""
     path = MOTION_WEIGHTS if path is None else Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: motion checkpoint not found (reproduce it with `temporalkit train --motion-reference`)")
+        raise FileNotFoundError(
+            f"{path}: motion checkpoint not found; reproduce it with `{MOTION_REFERENCE_COMMAND}` "
+            "and copy DIR/checkpoint.pt there"
+        )
     return load_checkpoint(path, device)

@@ -11,7 +11,7 @@ import os
 import sys
 
 HELP = "Train a tiny reference model on the moving-ball motion task, or --compare the four families."
-EXAMPLE = "temporalkit train --model r2plus1d --frames 8 --size 32 --epochs 4 --seed 0 --out runs/r2plus1d"
+EXAMPLE = "temporalkit train --model r2plus1d --frames 8 --size 32 --epochs 6 --seed 0 --out runs/r2plus1d"
 
 # The families of `registry.TINY_FAMILIES` and the defaults of `training.TrainConfig`, repeated here
 # so that `temporalkit --help` does not import torch; tests/test_motion.py keeps them equal.
@@ -20,7 +20,7 @@ DEFAULTS = {
     "model": "r2plus1d",
     "frames": 8,
     "size": 32,
-    "epochs": 4,
+    "epochs": 6,
     "seed": 0,
     "batch_size": 32,
     "lr": 2e-3,

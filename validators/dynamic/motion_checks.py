@@ -12,12 +12,11 @@ Roles (how `fn` is called):
     sampler    fn(num_frames, T) -> T frame indices; probes have num_frames == T, where every
                correct sampler returns each frame once, in order
     subsample  fn(video, T) -> clip; `video` is a (num_frames, C, H, W) uint8 tensor, num_frames == T
-    transform  fn(clip) -> clip; tried with a (T, C, H, W) uint8 tensor, a (T, C, H, W) float tensor
-               in [0, 1] and a (T, H, W, C) uint8 numpy array, in that order
+    transform  fn(clip) -> clip; tried with each of `clips.CLIP_TYPES` in turn until one is accepted
     loader     fn(path) -> frames, falling back to fn(path, T); probes are MP4 files (PyAV)
 
-Outputs may be (T, C, H, W) or (C, T, H, W) tensors, (T, H, W, C) arrays or lists of frames;
-floats are rescaled, other sizes resized to the model's input.
+Outputs are read by `clips.clip_to_frames` (any common layout, dtype or normalisation) and
+resized to the model's input.
 """
 
 from __future__ import annotations
@@ -68,34 +67,19 @@ def _probes(frames: int, size: int):
     return generate_videos(labels.shape[0], PROBE_SEED, config, labels=labels)
 
 
-def to_tchw_uint8(output, frames: int, size: int):
-    """Whatever a pipeline returned -> (T, 3, size, size) uint8 tensor, or ValueError naming the shape."""
+def to_tchw_uint8(output, frames: int, size: int, sent_type: str | None = None):
+    """Whatever a pipeline returned -> (T, 3, size, size) uint8 tensor (layout and scaling read by
+    `clips.clip_to_frames`, the reader every dynamic check shares); ValueError when it is not T frames."""
     import numpy as np
     import torch
     import torch.nn.functional as F
 
-    if isinstance(output, (list, tuple)):
-        output = np.stack([np.asarray(frame) for frame in output])
-    clip = torch.as_tensor(np.asarray(output) if not isinstance(output, torch.Tensor) else output).detach().cpu()
-    if clip.dim() == 5 and clip.shape[0] == 1:
-        clip = clip[0]
-    if clip.dim() != 4:
-        raise ValueError(f"expected a 4-D clip, got shape {tuple(clip.shape)}")
-    if clip.shape[1] == 3 and clip.shape[0] == frames:
-        pass  # (T, C, H, W)
-    elif clip.shape[0] == 3 and clip.shape[1] == frames:
-        clip = clip.permute(1, 0, 2, 3)  # (C, T, H, W)
-    elif clip.shape[-1] == 3 and clip.shape[0] == frames:
-        clip = clip.permute(0, 3, 1, 2)  # (T, H, W, C)
-    else:
-        raise ValueError(f"cannot find T={frames} frames of 3 channels in shape {tuple(clip.shape)}")
-    was_float = clip.is_floating_point()
-    clip = clip.float()
-    if was_float and clip.max() <= 1.0 + 1e-6 and clip.min() >= 0.0:
-        clip = clip * 255
-    elif clip.min() < 0 or clip.max() > 255:
-        # Normalised (mean/std) output: the order of frames is what matters, not the exact scale.
-        clip = (clip - clip.min()) / (clip.max() - clip.min()).clamp(min=1e-6) * 255
+    from temporalkit.validators.dynamic.clips import clip_to_frames
+
+    frame_list = clip_to_frames(output, sent_type)
+    if len(frame_list) != frames:
+        raise ValueError(f"returned {len(frame_list)} frames, expected T={frames}")
+    clip = torch.from_numpy(np.stack(frame_list)).permute(0, 3, 1, 2) * 255  # (T, 3, H, W)
     if clip.shape[-2:] != (size, size):
         clip = F.interpolate(clip, size=(size, size), mode="bilinear", align_corners=False)
     return clip.round().clamp(0, 255).to(torch.uint8)
@@ -118,28 +102,25 @@ def _run_sampler(fn, videos, frames, size):
 def _run_subsample(fn, videos, frames, size):
     import torch
 
-    return torch.stack([to_tchw_uint8(fn(video.clone(), frames), frames, size) for video in videos]), "tensor (T, C, H, W) uint8"
-
-
-def _transform_inputs():
-    return (
-        ("tensor (T, C, H, W) uint8", lambda clip: clip.clone()),
-        ("tensor (T, C, H, W) float 0..1", lambda clip: clip.float() / 255),
-        ("numpy (T, H, W, C) uint8", lambda clip: clip.permute(0, 2, 3, 1).numpy().copy()),
-    )
+    return torch.stack([to_tchw_uint8(fn(video.clone(), frames), frames, size) for video in videos]), "tensor-TCHW-uint8"
 
 
 def _run_transform(fn, videos, frames, size):
     import torch
 
+    from temporalkit.validators.dynamic.clips import CLIP_TYPES, make_clip
+
     failures = []
-    for kind, make_input in _transform_inputs():
+    for clip_type in CLIP_TYPES:
         try:
-            outputs = [to_tchw_uint8(fn(make_input(video)), frames, size) for video in videos]
+            outputs = [
+                to_tchw_uint8(fn(make_clip(list(video.permute(0, 2, 3, 1).numpy()), clip_type)), frames, size, clip_type)
+                for video in videos
+            ]
         except Exception as exc:  # the user's transform may reject this clip type: try the next
-            failures.append(f"{kind}: {type(exc).__name__}: {exc}")
+            failures.append(f"{clip_type}: {type(exc).__name__}: {exc}")
             continue
-        return torch.stack(outputs), kind
+        return torch.stack(outputs), clip_type
     raise ValueError("transform accepted none of the clip types; " + "; ".join(failures))
 
 
