@@ -462,7 +462,7 @@ def _is_head_slice(node: cst.CSTNode) -> bool:
     return isinstance(piece, cst.Slice) and piece.lower is None and piece.upper is not None and piece.step is None
 
 
-_INDEX_LIKE = re.compile(r"(idx|indices|index|frame|offset|start|pos)", re.I)
+_INDEX_LIKE = re.compile(r"(idx|indices|index|frame|offset|start|positions)", re.I)
 
 
 def looks_like_indices(rule: Rule, node: cst.CSTNode) -> bool:
