@@ -364,3 +364,20 @@ def test_examples_buggy_flagged_and_correct_clean():
     for name, categories in EXAMPLE_CATEGORIES.items():
         if categories & ruled:  # some rule exists for what this example shows: it must speak
             assert found.get(name, set()) & categories, (name, found.get(name))
+
+
+def test_triggers_in_comments_and_strings_do_not_send_a_file_to_the_parser(tmp_path, monkeypatch):
+    write(tmp_path / "docs_only.py", '"""See fake_linspace(0, n, T)."""\nURL = "fake_linspace"  # fake_linspace\n')
+    analysed: list[str] = []
+    real_run_work = audit_module._run_work
+
+    def spy(work, *args):
+        analysed.extend(Path(item.path).name for item in work)
+        return real_run_work(work, *args)
+
+    monkeypatch.setattr(audit_module, "_run_work", spy)
+    assert run_audit(tmp_path, tmp_path, cache=False).findings == []
+    assert analysed == []
+    write(tmp_path / "code.py", BUGGY)
+    assert len(run_audit(tmp_path, tmp_path, cache=False).findings) == 1
+    assert analysed == ["code.py"]

@@ -15,6 +15,7 @@ The costly parts are avoided where they cannot matter, in this order:
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import tempfile
@@ -132,7 +133,7 @@ def audit_paths(
         bom = text.startswith("\ufeff")
         if bom:
             text = text[1:]
-        triggered = tuple(rid for rid in rule_ids if _triggered(index[rid]["triggers"], text))
+        triggered = _triggered_rules(rule_ids, index, text)
         if not triggered:
             # No rule can match, so no libcst parse; the builtin parser still reports broken files.
             error = _builtin_syntax_error(text)
@@ -189,8 +190,47 @@ def _triggers_of(rule: type["Rule"]) -> list[str]:
     return list(rule.TRIGGERS)
 
 
-def _triggered(triggers: list[str], text: str) -> bool:
-    return not triggers or any(t in text for t in triggers)
+# Comments and string literals, in one left-to-right scan so that a '#' inside a string or a
+# quote inside a comment is read correctly.
+_COMMENT_OR_STRING = re.compile(
+    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|#[^\n]*'
+)
+
+
+def code_only(text: str) -> str:
+    """`text` with comments and string literals blanked out (line structure kept approximately)."""
+    return _COMMENT_OR_STRING.sub(" ", text)
+
+
+def _triggered_rules(rule_ids: Sequence[str], index: dict[str, dict], text: str) -> tuple[str, ...]:
+    """Rules whose TRIGGERS occur in the file's code.
+
+    A trigger is looked for in the code with comments and string literals blanked out, so that
+    `//` in a URL or `{` in an f-string does not send a file to the parser; a trigger that itself
+    contains a quote (`"'Resize'"`) is about string content and is looked for in the raw text.
+    Rules without triggers always run.
+    """
+    raw_hits = [rid for rid in rule_ids if not index[rid]["triggers"] or any(t in text for t in index[rid]["triggers"])]
+    if not raw_hits:
+        return ()
+    code = None
+    hits = []
+    for rid in raw_hits:
+        triggers = index[rid]["triggers"]
+        if not triggers:
+            hits.append(rid)
+            continue
+        for trigger in triggers:
+            if "'" in trigger or '"' in trigger:
+                found = trigger in text
+            else:
+                if code is None:
+                    code = code_only(text)
+                found = trigger in code
+            if found:
+                hits.append(rid)
+                break
+    return tuple(hits)
 
 
 def _is_active(rule_id: str, category: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
