@@ -98,8 +98,11 @@ def audit_paths(
     files, result.errors = discover_files(paths, config)
     result.files_audited = len(files)
 
-    store = ResultCache(Path(cache_dir) if cache_dir else default_cache_dir(config.root)) if cache else None
-    index = _rule_index(rules, store)
+    cache_store = ResultCache(Path(cache_dir) if cache_dir else default_cache_dir(config.root))
+    # The rule index (ids, categories, triggers) is keyed by the rules' source hash, so it is used
+    # even with cache=False: it only spares importing libcst, it never changes a result.
+    index = _rule_index(rules, cache_store)
+    store = cache_store if cache else None
     wanted_select = tuple(select) if select else config.select
     wanted_ignore = tuple(config.ignore) + tuple(ignore or ())
     active = [rid for rid, info in index.items() if _is_active(rid, info["category"], wanted_select, wanted_ignore)]
