@@ -253,3 +253,99 @@ def test_train_command_defaults_match_train_config():
     for name, value in train_command.DEFAULTS.items():
         assert defaults[name] == value, name
     assert train_command.FAMILIES == TINY_FAMILIES
+
+
+# --- the shipped motion model and the motion check ---------------------------------------------
+
+
+def test_shipped_motion_model_loads_and_is_small():
+    from temporalkit.reference_models.training import MOTION_WEIGHTS, load_motion_model
+
+    assert MOTION_WEIGHTS.stat().st_size < 5 * 1024 * 1024
+    model = load_motion_model()
+    assert model.config.model == "r2plus1d" and model.class_names == CLASS_NAMES
+    assert model.metadata["reproduce"].startswith("temporalkit train --model r2plus1d")
+    clips = generate_videos(100, seed=99, config=MotionDataConfig(size=model.size, num_frames=model.frames))
+    accuracy = (model.predict(clips.videos) == clips.labels).float().mean().item()
+    assert accuracy > 0.8, accuracy
+
+
+@pytest.fixture(scope="module")
+def motion_model():
+    from temporalkit.reference_models.training import load_motion_model
+
+    return load_motion_model()
+
+
+def in_order_sampler(num_frames, T):
+    return list(range(T)) if num_frames >= T else [min(i, num_frames - 1) for i in range(T)]
+
+
+def reversed_sampler(num_frames, T):
+    return list(reversed(in_order_sampler(num_frames, T)))
+
+
+def shuffling_transform(clip):
+    order = torch.randperm(clip.shape[0], generator=torch.Generator().manual_seed(1))
+    return clip[order]
+
+
+def reversing_numpy_transform(clip):
+    import numpy as np
+
+    if not isinstance(clip, np.ndarray):
+        raise TypeError("numpy (T, H, W, C) only")
+    return clip[::-1].copy()
+
+
+def normalise_transform(clip):
+    # Correct: mean/std normalisation of a float (T, C, H, W) clip, returned in (C, T, H, W) layout.
+    return ((clip - 0.45) / 0.225).permute(1, 0, 2, 3)
+
+
+def test_motion_check_passes_a_correct_sampler_and_transform(motion_model):
+    from temporalkit.validators.dynamic.motion_checks import check_motion, measure_motion_accuracy
+
+    assert check_motion(in_order_sampler, "sampler", model=motion_model) == []
+    assert check_motion(normalise_transform, "transform", model=motion_model) == []
+    result = measure_motion_accuracy(normalise_transform, "transform", model=motion_model)
+    assert result.input_kind == "tensor-TCHW"
+    assert abs(result.pipeline_accuracy - result.reference_accuracy) < 0.1
+
+
+@pytest.mark.parametrize(
+    ("fn", "role"),
+    [(reversed_sampler, "sampler"), (shuffling_transform, "transform"), (reversing_numpy_transform, "transform")],
+)
+def test_motion_check_flags_reversed_or_shuffled_frames(motion_model, fn, role):
+    from temporalkit.validators.dynamic.motion_checks import check_motion
+
+    findings = check_motion(fn, role, model=motion_model)
+    assert len(findings) == 1
+    finding = findings[0]
+    assert (finding.rule, finding.category, finding.source, finding.path, finding.line) == (
+        "TK701",
+        "temporal-order",
+        "dynamic",
+        "",
+        0,
+    )
+    assert finding.extra["pipeline_accuracy"] < finding.extra["reference_accuracy"] - 0.25
+    assert fn.__name__ in finding.message
+
+
+def test_motion_check_through_a_loader(motion_model):
+    import av
+    import numpy as np
+
+    from temporalkit.validators.dynamic.motion_checks import check_motion
+
+    def load_frames(path):
+        with av.open(path) as container:
+            return np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+
+    def load_frames_backwards(path):
+        return load_frames(path)[::-1].copy()
+
+    assert check_motion(load_frames, "loader", model=motion_model) == []
+    assert [f.rule for f in check_motion(load_frames_backwards, "loader", model=motion_model)] == ["TK701"]
