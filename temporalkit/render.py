@@ -188,13 +188,22 @@ def _flagged_line(rule, code: str, expected_line: int | None) -> str:
     return _without_comment(meaningful[-1]) if meaningful else ""
 
 
-def _closest_line(code: str, to: str) -> str:
-    """The line of `code` most like `to`: the corrected counterpart of the flagged line."""
-    candidates = _meaningful_lines(code)
+def _closest_line(code: str, to: str, bad_code: str = "") -> str:
+    """The line of `code` most like `to`: the corrected counterpart of the flagged line.
+
+    Lines the bad example has too (`ok, frame = cap.read()`) are not the correction, so lines
+    unique to `code` are preferred.
+    """
+    shared = {" ".join(line.split()) for line in _meaningful_lines(bad_code)}
+    candidates = [line for line in _meaningful_lines(code) if " ".join(line.split()) not in shared]
+    candidates = candidates or _meaningful_lines(code)
     if not candidates:
         return ""
     closest = max(candidates, key=lambda line: difflib.SequenceMatcher(None, line, to).ratio())
     return _without_comment(closest)
+
+
+_CODE_BLOCK = re.compile(r"```(?:python)?\n(.*?)```", re.DOTALL)
 
 
 def rule_entry(rule) -> RuleEntry:
@@ -219,35 +228,68 @@ def rule_entry(rule) -> RuleEntry:
         fix=rule.FIX,
         autofix=any(invalid.expected_fix is not None for invalid in rule.INVALID),
         bad_line=bad_line,
-        good_line=_closest_line(good_code, bad_line) if good else "",
+        good_line=_good_line(sections.get("fix", ""), good_code, bad_line, bad_code),
         bad_code=bad_code,
         good_code=good_code,
     )
 
 
-def dynamic_check_entries() -> list[dict[str, str]]:
-    """The dynamic auditor's checks, when it publishes a registry of them (else an empty list)."""
-    try:
-        from temporalkit.validators import dynamic
-    except ImportError:
-        return []
-    registry = getattr(dynamic, "all_checks", None)
-    if registry is None:
-        return []
-    entries = []
-    for check in registry():
+_DOCSTRING_CHECK = re.compile(r"^- (TK\d{3}) `([a-z-]+)`: (.+?)(?=^- TK|^\s*$|\Z)", re.MULTILINE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class DynamicCheckEntry:
+    """One dynamic check as its module declares it: id, what it runs on, category, the behaviour it expects."""
+
+    id: str
+    applies_to: str
+    category: str
+    expects: str
+
+
+def _good_line(fix_section: str, good_code: str, bad_line: str, bad_code: str) -> str:
+    """The corrected counterpart of `bad_line`: from the code the docstring's Fix part shows, which
+    is written as the fix of exactly this pattern, else from the rule's first VALID example."""
+    fix_code = "\n".join(_example_code(block) for block in _CODE_BLOCK.findall(fix_section))
+    if fix_code.strip():
+        return _closest_line(fix_code, bad_line, bad_code)
+    return _closest_line(good_code, bad_line, bad_code) if good_code else ""
+
+
+def dynamic_check_entries() -> list[DynamicCheckEntry]:
+    """The dynamic auditor's checks, read from each check module's own declarations.
+
+    Samplers and loaders declare theirs in a `RULES` table (id, category, fix); transforms and the
+    layout check list them in their module docstring (`- TK601 `category`: behaviour`); the motion
+    check has `RULE_ID` and `FIX`. A check module that is missing is simply not listed.
+    """
+    import importlib
+
+    def load(name: str):
+        try:
+            return importlib.import_module(f"temporalkit.validators.dynamic.{name}")
+        except ImportError:
+            return None
+
+    entries: list[DynamicCheckEntry] = []
+    samplers = load("sampler_checks")
+    if samplers is not None:
+        for rule in getattr(samplers, "RULES", {}).values():
+            entries.append(DynamicCheckEntry(rule.id, "sampler, subsampler, multi-clip sampler", rule.category, rule.fix))
+    loaders = load("loader_checks")
+    if loaders is not None:
+        for category, (rule_id, fix) in getattr(loaders, "RULES", {}).items():
+            entries.append(DynamicCheckEntry(rule_id, "loader (probe videos)", category, fix))
+    for name, applies_to in (("transform_checks", "clip transform"), ("layout_checks", "pipeline output vs reference model")):
+        module = load(name)
+        for rule_id, category, text in _DOCSTRING_CHECK.findall(inspect.getdoc(module) or "" if module else ""):
+            entries.append(DynamicCheckEntry(rule_id, applies_to, category, " ".join(text.split())))
+    motion = load("motion_checks")
+    if motion is not None and getattr(motion, "RULE_ID", None):
         entries.append(
-            {
-                "id": str(getattr(check, "ID", getattr(check, "id", getattr(check, "__name__", "")))),
-                "role": str(getattr(check, "ROLE", getattr(check, "role", ""))),
-                "category": str(getattr(check, "CATEGORY", getattr(check, "category", ""))),
-                "what": _first_paragraph(
-                    docstring_sections(getattr(check, "__doc__", "") or "").get("what")
-                    or docstring_sections(getattr(check, "__doc__", "") or "").get("summary", "")
-                ),
-            }
+            DynamicCheckEntry(motion.RULE_ID, "sampler, subsampler, transform, loader (motion model)", "temporal-order", motion.FIX)
         )
-    return entries
+    return sorted(entries, key=lambda entry: entry.id)
 
 
 def skill_context() -> dict:

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 import yaml
+from pathlib import Path
 
 from temporalkit.cli import build_parser, main
 from temporalkit.render import SKILL_SCRIPTS, render_skill_files
@@ -172,3 +173,14 @@ def test_skill_procedure_end_to_end_on_a_buggy_sampler(tmp_path, capsys):
     )
     assert done.returncode == 0, done.stderr
     assert "TK101" in done.stdout and "5:" in done.stdout and "index-out-of-range" in done.stdout
+
+
+def test_every_dynamic_check_id_is_documented(skill_files):
+    import temporalkit.validators.dynamic as dynamic
+
+    sources = "\n".join(path.read_text() for path in Path(dynamic.__file__).parent.glob("*.py"))
+    declared = set(re.findall(r"\bTK\d{3}\b", sources))
+    assert declared, "no dynamic check ids found"
+    checks = section(skill_files["SKILL.md"], "Dynamic checks (`--dynamic`)")
+    documented = set(re.findall(r"^\| (TK\d{3}) \|", checks, re.MULTILINE))
+    assert declared <= documented, f"dynamic checks missing from the skill: {sorted(declared - documented)}"
