@@ -31,8 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", default=None, metavar="FILE", help="write the report to FILE instead of stdout")
     dynamic = parser.add_argument_group("dynamic checks (run the sampling code in a sandbox)")
     dynamic.add_argument("--dynamic", action="store_true", help="also import and exercise the samplers found")
-    dynamic.add_argument("--timeout", type=float, default=60.0, metavar="S", help="per-file time limit of --dynamic (s)")
-    dynamic.add_argument("--memory-mb", type=int, default=2048, metavar="MB", help="per-file memory limit of --dynamic")
+    dynamic.add_argument("--timeout", type=float, default=None, metavar="S",
+                         help="time limit per checked object of --dynamic, seconds (default: the dynamic auditor's)")
+    dynamic.add_argument("--memory-mb", type=int, default=None, metavar="MB",
+                         help="address-space limit of the --dynamic child process (default: the dynamic auditor's)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,9 +76,8 @@ def run(args: argparse.Namespace) -> int:
         except ImportError as exc:
             print(f"temporalkit audit: --dynamic is not available in this installation ({exc})", file=sys.stderr)
             return 2
-        dynamic_findings, dynamic_errors = run_dynamic(
-            args.paths, timeout=args.timeout, memory_mb=args.memory_mb, config=config
-        )
+        limits = {k: v for k, v in (("timeout", args.timeout), ("memory_mb", args.memory_mb)) if v is not None}
+        dynamic_findings, dynamic_errors = run_dynamic(args.paths, config=config, **limits)
         result.findings.extend(dynamic_findings)
         result.errors.extend(dynamic_errors)
         result.findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
