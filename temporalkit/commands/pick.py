@@ -42,14 +42,18 @@ def add_arguments(parser) -> None:
     parent = _spec_arguments()
     sub = parser.add_subparsers(dest="pick_command", metavar="ACTION")
     sub.required = True
-    render = sub.add_parser("render", parents=[parent], help="print the prompt for the spec")
+    render = sub.add_parser("render", parents=[parent], help="print the prompt for the spec",
+                            epilog="Example: temporalkit pick render --spec examples/spec.yaml > prompt.md")
     render.add_argument("--measure-latency", action="store_true", help="time each model on the spec's device")
-    recommend = sub.add_parser("recommend", parents=[parent], help="deterministic rule-based recommendation")
+    recommend = sub.add_parser("recommend", parents=[parent], help="deterministic rule-based recommendation",
+                               epilog=f"Example: {EXAMPLE}")
     recommend.add_argument("--format", choices=("text", "json"), default="text")
-    validate = sub.add_parser("validate", parents=[parent], help="check an assistant's answer against the spec")
+    validate = sub.add_parser("validate", parents=[parent], help="check an assistant's answer against the spec",
+                              epilog="Example: temporalkit pick validate --spec examples/spec.yaml --answer reply.md --format json")
     validate.add_argument("--answer", metavar="FILE", required=True, help="the assistant's reply ('-' for stdin)")
     validate.add_argument("--format", choices=("text", "json"), default="text")
-    ask = sub.add_parser("ask", parents=[parent], help="pipe the prompt to an LLM command and validate its reply")
+    ask = sub.add_parser("ask", parents=[parent], help="pipe the prompt to an LLM command and validate its reply",
+                         epilog='Example: temporalkit pick ask --spec examples/spec.yaml --llm-cmd "llm -m MODEL" --retries 2')
     ask.add_argument("--llm-cmd", required=True, metavar="COMMAND", help="reads the prompt on stdin, writes the reply on stdout")
     ask.add_argument("--retries", type=int, default=2, help="re-asks with the findings appended (default 2)")
     ask.add_argument("--timeout", type=float, default=600, help="seconds per LLM call (default 600)")

@@ -17,6 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         description="Write H.264/MPEG-4 probe videos (lengths, fps, aspects, VFR, missing and wrong "
         "frame counts) and manifest.json into DIR. Frame i of each video carries index i; decode it "
         "with temporalkit.validators.dynamic.frame_code.decode_frame_index.",
+        epilog=f"Example: {EXAMPLE}",
     )
     make.add_argument("directory", metavar="DIR", help="directory to write into (created if missing)")
     make.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
