@@ -115,7 +115,13 @@ def test_summarize_findings_script_reads_audit_json(tmp_path):
                 "path": "data/sampler.py", "line": 12, "column": 4, "end_line": 12, "end_column": 30,
                 "message": "index can reach num_frames", "fix": "use num_frames - 1", "source": "dynamic",
                 "extra": {"counterexample": "sample(num_frames=7, T=8) returned index 7"},
-            }
+            },
+            {
+                "rule": "TK503", "category": "temporal-order", "severity": "error",
+                "path": "data/sampler.py", "line": 30, "column": 0, "message": "indices must not decrease",
+                "fix": "", "source": "dynamic",
+                "extra": {"counterexample": {"num_frames": 2, "T": 2, "seed": 2}, "returned": [1, 0]},
+            },
         ],
         "errors": [{"path": "broken.py", "message": "syntax error at line 3"}],
     }
@@ -125,10 +131,11 @@ def test_summarize_findings_script_reads_audit_json(tmp_path):
         [sys.executable, str(tmp_path / "summarize_findings.py"), str(findings)], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    assert "data/sampler.py" in done.stdout and "12:4" in done.stdout
+    assert "data/sampler.py" in done.stdout and "12:5" in done.stdout  # 1-based column, as editors count
     assert "counterexample: sample(num_frames=7, T=8) returned index 7" in done.stdout
     assert "broken.py: syntax error at line 3" in done.stdout
-    assert "1 finding(s): 1 error(s), 0 warning(s)" in done.stdout
+    assert "counterexample: num_frames=2, T=2, seed=2 -> returned [1, 0]" in done.stdout
+    assert "2 finding(s): 2 error(s), 0 warning(s)" in done.stdout
 
     findings.write_text("not json")
     bad = subprocess.run([sys.executable, str(tmp_path / "summarize_findings.py"), str(findings)], capture_output=True, text=True)

@@ -19,11 +19,20 @@ COUNTEREXAMPLE_KEYS = ("counterexample", "minimal_input", "input", "call")
 
 
 def counterexample(finding: dict) -> str:
+    """`num_frames=1, T=2, seed=0 -> returned [0, 1]` from a dynamic finding's `extra`, else ''."""
     extra = finding.get("extra") or {}
     for key in COUNTEREXAMPLE_KEYS:
         if key in extra:
             value = extra[key]
-            return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+            if isinstance(value, dict):
+                text = ", ".join(f"{name}={item}" for name, item in value.items())
+            else:
+                text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+            if "returned" in extra:
+                text += f" -> returned {json.dumps(extra['returned'])}"
+            elif "exception" in extra:
+                text += f" -> raised {extra['exception']}"
+            return text
     return ""
 
 
@@ -38,7 +47,9 @@ def summarize(report: dict) -> str:
     for path in sorted(by_path):
         lines.append(path)
         for finding in sorted(by_path[path], key=lambda f: (f.get("line", 0), f.get("column", 0))):
-            where = f"{finding.get('line', '?')}:{finding.get('column', '?')}"
+            column = finding.get("column")
+            # JSON columns are 0-based (as libcst reports them); editors and the text format count from 1.
+            where = f"{finding.get('line', '?')}:{column + 1 if isinstance(column, int) else '?'}"
             lines.append(
                 f"  [ ] {where:>7}  {finding.get('rule', '?')} {finding.get('severity', '?')}"
                 f" [{finding.get('category', '?')}] ({finding.get('source', 'static')})"
