@@ -305,6 +305,7 @@ def _build_one(obj: Any, name: str, role: str, args: Mapping[str, str], test_tim
     num_clips = NUM_CLIPS_TRIED if "num_clips" in tokens else None
     instances: dict[tuple, Any] = {}
     videos: dict[int, Any] = {}
+    video_as_torch = _module_uses_torch(obj)
 
     def values_for(num_frames: int, T: int, seed: int) -> tuple[dict[str, Any], dict[str, str]]:
         values: dict[str, Any] = {"num_frames": num_frames, "T": T, "num_clips": num_clips}
@@ -314,7 +315,7 @@ def _build_one(obj: Any, name: str, role: str, args: Mapping[str, str], test_tim
         if role == "subsample":
             values["video"] = videos.get(num_frames)
             if values["video"] is None:
-                values["video"] = videos[num_frames] = index_video(num_frames, layout)
+                values["video"] = videos[num_frames] = index_video(num_frames, layout, as_torch=video_as_torch)
             shown["video"] = f"<{layout} video of {num_frames} frames>"
         return values, shown
 
@@ -350,10 +351,19 @@ def _build_one(obj: Any, name: str, role: str, args: Mapping[str, str], test_tim
     return sampler
 
 
-def index_video(num_frames: int, layout: str = "TCHW") -> Any:
+def _module_uses_torch(obj: Any) -> bool:
+    """Whether the module that defines `obj` imported torch (so its subsamplers expect tensors)."""
+    torch = sys.modules.get("torch")
+    module = sys.modules.get(getattr(obj, "__module__", None) or "")
+    if torch is None or module is None:
+        return False
+    return any(value is torch or (getattr(value, "__module__", None) or "").startswith("torch") for value in vars(module).values())
+
+
+def index_video(num_frames: int, layout: str = "TCHW", *, as_torch: bool = False) -> Any:
     """A tiny video whose every pixel holds its frame index, so a subsampler's output shows which frames it chose.
 
-    A torch tensor when the audited module imported torch, else a numpy array.
+    A torch tensor when `as_torch` (the audited module imported torch), else a numpy array.
     """
     frames = np.arange(num_frames, dtype=np.float32)
     shapes = {"TCHW": (num_frames, 3, 2, 2), "CTHW": (3, num_frames, 2, 2), "THWC": (num_frames, 2, 2, 3)}
@@ -363,8 +373,11 @@ def index_video(num_frames: int, layout: str = "TCHW") -> Any:
     view = [1, 1, 1, 1]
     view[time_axis] = num_frames
     video = np.ascontiguousarray(np.broadcast_to(frames.reshape(view), shapes[layout]))
-    torch = sys.modules.get("torch")
-    return torch.from_numpy(video) if torch is not None else video
+    if not as_torch:
+        return video
+    import torch
+
+    return torch.from_numpy(video)
 
 
 def _frames_chosen(output: Any, layout: str, T: int) -> np.ndarray:
