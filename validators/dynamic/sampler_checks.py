@@ -377,7 +377,7 @@ def index_video(num_frames: int, layout: str = "TCHW", *, as_torch: bool = False
         return video
     import torch
 
-    return torch.from_numpy(video)
+    return torch.from_numpy(video.copy())
 
 
 def _frames_chosen(output: Any, layout: str, T: int) -> np.ndarray:
