@@ -78,7 +78,8 @@ def test_github_annotations_are_escaped():
 @pytest.fixture(scope="module")
 def sarif_validator():
     schema = json.loads(SCHEMA.read_text())
-    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+    validator_class = jsonschema.validators.validator_for(schema)  # the vendored schema declares draft 2020-12
+    return validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
 
 
 def test_sarif_validates_against_the_schema(sarif_validator):

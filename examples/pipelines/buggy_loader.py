@@ -6,7 +6,10 @@ Audit: temporalkit audit examples/pipelines/buggy_loader.py
 import random
 
 import av
-import cv2
+try:
+    import cv2
+except ImportError:  # OpenCV is optional here: only the cv2 helpers need it
+    cv2 = None
 import numpy as np
 import torch
 from torch.utils.data import Dataset

@@ -3,7 +3,10 @@
 Audit: temporalkit audit examples/pipelines/buggy_transforms.py
 """
 
-import cv2
+try:
+    import cv2
+except ImportError:  # OpenCV is optional here: only the cv2 helpers need it
+    cv2 = None
 import numpy as np
 import torch
 import torch.nn.functional as F

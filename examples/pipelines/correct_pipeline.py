@@ -9,7 +9,10 @@ Audit: temporalkit audit examples/pipelines/correct_pipeline.py
 
 import random
 
-import cv2
+try:
+    import cv2
+except ImportError:  # OpenCV is optional here: only the cv2 helpers need it
+    cv2 = None
 import numpy as np
 import torch
 from torchvision.transforms import v2
@@ -23,15 +26,19 @@ def uniform_indices(num_frames: int, clip_len: int) -> np.ndarray:
 
 
 def random_window(num_frames: int, clip_len: int) -> list[int]:
-    """A random window of consecutive frames; a short video loops."""
+    """A random window of consecutive frames; a short video loops (kept in temporal order)."""
+    if num_frames < 1:
+        raise ValueError("video has no frames")
     if num_frames < clip_len:
-        return [i % num_frames for i in range(clip_len)]
+        return sorted(i % num_frames for i in range(clip_len))
     start = random.randint(0, num_frames - clip_len)  # inclusive: the last window can be drawn
     return list(range(start, start + clip_len))
 
 
 def center_window(num_frames: int, clip_len: int) -> list[int]:
     """Validation: the same window every epoch."""
+    if num_frames < 1:
+        raise ValueError("video has no frames")
     start = max(0, (num_frames - clip_len) // 2)
     return [min(start + i, num_frames - 1) for i in range(clip_len)]
 

@@ -130,6 +130,8 @@ def check_one(obj: Any, name: str, role: str, args: dict, test_time: bool | None
         if role == "sampler":
             def peer_obj(num_frames: int, T: int) -> Any:
                 return adapted.invoke(num_frames, T, 0)
+
+            peer_obj.__name__ = peer_obj.__qualname__ = name  # findings name the user's object, not this adapter
         else:
             peer_obj = obj
     else:
