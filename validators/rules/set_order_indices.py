@@ -38,7 +38,9 @@ class SetOrderIndicesRule(Rule):
     SEVERITY = "error"
     MESSAGE = "frame indices turned from a set back into a list without sorting: their temporal order is not defined"
     FIX = "use sorted(set(indices))"
-    TRIGGERS = ("set(", "{")
+    # Every flagged call is `list(...)` / `tuple(...)`: the name, then the parenthesis after any
+    # whitespace, a line continuation or a comment (which the prefilter blanks to a space).
+    TRIGGERS = tuple(name + sep for name in ("list", "tuple") for sep in "( \t\n\r\f\\")
 
     VALID = [
         Valid("idx = sorted(set(indices))\n"),

@@ -44,7 +44,9 @@ class VideoModelLayoutRule(Rule):
     SEVERITY = "error"
     MESSAGE = "time-first clip (T, C, H, W) fed to a video model that expects (N, C, T, H, W) without a permute"
     FIX = "permute to channels-first before batching: clip.permute(1, 0, 2, 3).unsqueeze(0) (or use weights.transforms())"
-    TRIGGERS = ("torchvision.models", "models.video", "r3d_18", "r2plus1d_18", "mc3_18", "mvit", "swin3d", "s3d")
+    # A model is recognised only by its qualified name torchvision.models.video.*, which needs an
+    # import that names torchvision.
+    TRIGGERS = ("torchvision",)
 
     VALID = [
         Valid(
