@@ -17,6 +17,10 @@ def add_arguments(parser) -> None:
         "anything else is passed as a Python literal (e.g. vlen=num_frames clip_len=T mode=\"'val'\")",
     )
     parser.add_argument("--test-time", action="store_true", help="the object is used at test time: it must be deterministic")
+    parser.add_argument(
+        "--family", choices=("2d_pool", "3d_conv", "2plus1d", "transformer"), default=None,
+        help="transform/loader: feed the clip it produces to this reference model and report a wrong layout (TK621)",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="S", help="time limit for the object, in seconds (default 60)")
     parser.add_argument("--memory-mb", type=int, default=4096, metavar="MB", help="address-space limit of the sandbox (default 4096; 0: none)")
@@ -37,7 +41,7 @@ def run(args) -> int:
         return 2
     results, errors = check_object_results(
         path, name, args.role, args.args, timeout=args.timeout, memory_mb=args.memory_mb or None,
-        test_time=True if args.test_time else None,
+        test_time=True if args.test_time else None, family=args.family,
     )
     findings = [f for result in results for f in result.findings]
     if args.verbose:

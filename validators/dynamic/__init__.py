@@ -150,13 +150,17 @@ def check_object(
     timeout: float = 60.0,
     memory_mb: int = 4096,
     test_time: bool | None = None,
+    family: str | None = None,
 ) -> tuple[list["Finding"], list["FileError"]]:
     """Check one named object (`"sample"`, `"ClipSampler"`, `"Dataset.sample_indices"`) in the role given.
 
     `args` maps parameters to what the check passes (`{"vlen": "num_frames", "clip_len": "T"}`) or
-    fixes them (`{"mode": "'val'"}`); see `temporalkit.validators.dynamic.discover`.
+    fixes them (`{"mode": "'val'"}`); see `temporalkit.validators.dynamic.discover`. `family`
+    ("2d_pool", "3d_conv", "2plus1d", "transformer"): for a transform or loader, also feed the clip it
+    produces to that reference model (TK621 `layout`).
     """
-    results, errors = check_object_results(path, object_name, role, args, timeout=timeout, memory_mb=memory_mb, test_time=test_time)
+    results, errors = check_object_results(path, object_name, role, args, timeout=timeout, memory_mb=memory_mb,
+                                           test_time=test_time, family=family)
     return [f for r in results for f in r.findings], errors
 
 
@@ -169,14 +173,16 @@ def check_object_results(
     timeout: float = 60.0,
     memory_mb: int = 4096,
     test_time: bool | None = None,
+    family: str | None = None,
 ) -> tuple[list["ModuleResult"], list["FileError"]]:
-    from temporalkit.validators.dynamic.discover import ROLES, Candidate, DiscoveryError, _definition_lines, parse_args
+    from temporalkit.validators.dynamic.discover import ROLES, Candidate, DiscoveryError, _definition_lines, check_family, parse_args
     from temporalkit.validators.findings import FileError
 
     if role not in ROLES:
         return [], [FileError(str(path), f"unknown role {role!r}; choose one of {', '.join(ROLES)}")]
     try:
         mapping = parse_args(args)
+        family = check_family(family)
         source = Path(path).read_text(encoding="utf-8")
     except DiscoveryError as exc:
         return [], [FileError(str(path), str(exc))]
@@ -184,5 +190,5 @@ def check_object_results(
         return [], [FileError(str(path), f"cannot read: {exc}")]
     line, column = _definition_lines(source).get(object_name, (1, 0))
     candidate = Candidate(path=str(path), name=object_name, role=role, line=line, column=column, args=mapping,
-                          test_time=test_time, reason="named on the command line")
+                          test_time=test_time, reason="named on the command line", family=family)
     return run_dynamic_modules([path], timeout=timeout, memory_mb=memory_mb, candidates=[candidate])

@@ -115,7 +115,51 @@ def _peer(module_name: str, function_name: str) -> Any | None:
     return getattr(module, function_name, None)
 
 
-def check_one(obj: Any, name: str, role: str, args: dict, test_time: bool | None, probe_dir: str | None) -> tuple[list, list[str]]:
+LAYOUT_T = 8  # frames asked of a loader / fed to a transform for the layout check
+
+
+def _produced_clip(obj: Any, role: str, probe_dir: str | None) -> tuple[Any, str]:
+    """One clip `obj` produces (the loader on a probe video with >= LAYOUT_T frames, the transform on
+    a coded clip), unwrapped from (clip, label) / {"video": clip}, and how it was made."""
+    from temporalkit.validators.dynamic.clips import _unwrap, make_clip
+
+    if role == "loader":
+        from temporalkit.validators.dynamic.loader_checks import count_parameter
+        from temporalkit.validators.dynamic.probes import make_probe_set
+
+        probes = make_probe_set(probe_dir)
+        probe = next((p for p in probes if p.frames >= LAYOUT_T and not p.metadata_is_wrong), probes[0])
+        parameter = count_parameter(obj)
+        output = obj(str(probe.path), **{parameter: LAYOUT_T}) if parameter else obj(str(probe.path))
+        return _unwrap(output), f"loaded {probe.path.name}"
+    from temporalkit.validators.dynamic.frame_code import encode_frame
+    from temporalkit.validators.dynamic.transform_checks import CANVASES, find_clip_type
+
+    clip_type, _ = find_clip_type(obj, seeds=(0,))
+    height, width = CANVASES["16:9"]
+    frames = [encode_frame(index, height, width) for index in range(LAYOUT_T)]
+    return _unwrap(obj(make_clip(frames, clip_type))), f"fed a {clip_type} clip of {LAYOUT_T} frames"
+
+
+def _layout_findings(obj: Any, name: str, role: str, family: str, probe_dir: str | None) -> tuple[list, list[str]]:
+    """TK621: the clip `obj` produces, fed to the reference model of `family`."""
+    try:
+        import torch  # noqa: F401 - the reference models need it
+    except ImportError:
+        return [], [f"{name}: layout check for family {family!r} not run (torch is not installed)"]
+    from temporalkit.validators.dynamic.clips import seed_everything
+    from temporalkit.validators.dynamic.layout_checks import check_layout
+
+    seed_everything(0)
+    clip, how = _produced_clip(obj, role, probe_dir)
+    try:
+        return check_layout(clip, family, name=f"the clip {name} returned ({how})"), []
+    except ValueError as exc:  # not a 4D clip (e.g. a list of frames): nothing a model takes as is
+        return [], [f"{name}: layout check for family {family!r} not run ({exc})"]
+
+
+def check_one(obj: Any, name: str, role: str, args: dict, test_time: bool | None, probe_dir: str | None,
+              family: str | None = None) -> tuple[list, list[str]]:
     """Findings (as `Finding`) and notes for one object."""
     notes: list[str] = []
     findings: list = []
@@ -150,6 +194,10 @@ def check_one(obj: Any, name: str, role: str, args: dict, test_time: bool | None
                 findings += motion(peer_obj, role)
             except Exception as exc:  # noqa: BLE001 - a missing model or weights is a note, not an error of the user's code
                 notes.append(f"{name}: motion check not run ({type(exc).__name__}: {exc})")
+    if family and role in ("transform", "loader"):
+        layout_findings, layout_notes = _layout_findings(obj, name, role, family, probe_dir)
+        findings += layout_findings
+        notes += layout_notes
     return findings, notes
 
 
@@ -201,7 +249,7 @@ def main() -> int:
         try:
             obj = _resolve(module, name)
             findings, notes = check_one(obj, name, entry["role"], dict(entry.get("args") or {}),
-                                        entry.get("test_time"), request.get("probe_dir"))
+                                        entry.get("test_time"), request.get("probe_dir"), entry.get("family"))
         except MemoryError:
             error = f"ran out of memory (limit {request.get('memory_mb')} MB)"
         except Exception as exc:  # noqa: BLE001 - any failure outside the per-call checks is this object's error

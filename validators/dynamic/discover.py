@@ -19,12 +19,14 @@ their parameters, and `temporalkit check FILE:OBJECT --role ROLE --args k=v` doe
     memory-mb = 4096      # address-space limit of the child process
     discover = true       # false: only the objects listed below
     skip = ["data/video.py:legacy_sampler"]
+    family = "3d_conv"    # optional: loaders/transforms feed this reference model (TK621 layout)
 
     [[tool.temporalkit.dynamic.objects]]
     target = "data/video.py:VideoDataset.sample_indices"
     role = "sampler"
     args = { vlen = "num_frames", clip_len = "T", mode = "val" }
     test-time = true      # must be deterministic
+    # family = "2d_pool"  # per object: 2d_pool | 3d_conv | 2plus1d | transformer (loader/transform)
 
 In `args`, the values `num_frames`, `T`, `seed`, `num_clips`, `video`, `clip` and `path` mean "pass
 the value the check is trying"; anything else is a Python literal (`3`, `True`, `'val'`) or, failing
@@ -37,7 +39,7 @@ import ast
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import libcst as cst
@@ -86,6 +88,7 @@ class Candidate:
     args: Mapping[str, str] = field(default_factory=dict)
     test_time: bool | None = None  # None: decide from the name and the parameters
     reason: str = ""
+    family: str | None = None  # reference-model family its clips are meant for (layout check TK621)
 
     @property
     def target(self) -> str:
@@ -102,6 +105,7 @@ class DynamicConfig:
     discover: bool = True
     skip: tuple[str, ...] = ()
     objects: tuple[Candidate, ...] = ()
+    family: str | None = None  # default family for loaders and transforms (layout check TK621)
 
     def objects_in(self, path: str | os.PathLike) -> list[Candidate]:
         resolved = _absolute(path)
@@ -182,7 +186,7 @@ def load_dynamic_config(pyproject: str | os.PathLike | None) -> DynamicConfig:
 def dynamic_config_from_table(table: Mapping, root: Path | None = None, origin: str = "[tool.temporalkit.dynamic]") -> DynamicConfig:
     if not isinstance(table, Mapping):
         raise DiscoveryError(f"{origin}: [tool.temporalkit.dynamic] must be a table")
-    known = {"timeout", "memory-mb", "discover", "skip", "objects"}
+    known = {"timeout", "memory-mb", "discover", "skip", "objects", "family"}
     unknown = set(table) - known
     if unknown:
         raise DiscoveryError(f"{origin}: unknown key(s) in [tool.temporalkit.dynamic]: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
@@ -196,7 +200,8 @@ def dynamic_config_from_table(table: Mapping, root: Path | None = None, origin: 
             raise DiscoveryError(f"{origin}: {entry['target']}: unknown role {role!r} (one of {', '.join(ROLES)})")
         test_time = entry.get("test-time")
         objects.append(Candidate(path=path, name=name, role=role, line=0, args=parse_args(entry.get("args")),
-                                 test_time=None if test_time is None else bool(test_time), reason="named in pyproject"))
+                                 test_time=None if test_time is None else bool(test_time), reason="named in pyproject",
+                                 family=check_family(entry.get("family"), f"{origin}: {entry['target']}")))
     skip = table.get("skip", [])
     if not isinstance(skip, list) or not all(isinstance(s, str) for s in skip):
         raise DiscoveryError(f"{origin}: skip must be a list of 'FILE:OBJECT' strings")
@@ -207,7 +212,19 @@ def dynamic_config_from_table(table: Mapping, root: Path | None = None, origin: 
         discover=bool(table.get("discover", True)),
         skip=tuple(skip),
         objects=tuple(objects),
+        family=check_family(table.get("family"), origin),
     )
+
+
+def check_family(family: object, where: str = "family") -> str | None:
+    """`family` validated against the reference-model families (None stays None)."""
+    if family is None:
+        return None
+    from temporalkit.validators.dynamic.layout_checks import FAMILY_ALIASES
+
+    if not isinstance(family, str) or family not in FAMILY_ALIASES:
+        raise DiscoveryError(f"{where}: family must be one of {', '.join(FAMILY_ALIASES)}, got {family!r}")
+    return family
 
 
 # --- signature heuristics -----------------------------------------------------------------------
@@ -365,10 +382,11 @@ def discover_file(path: str | os.PathLike, config: DynamicConfig | None = None) 
     lines = _definition_lines(text) if named else {}
     result = [
         Candidate(path=str(path), name=c.name, role=c.role, line=lines.get(c.name, (1, 0))[0],
-                  column=lines.get(c.name, (1, 0))[1], args=c.args, test_time=c.test_time, reason=c.reason)
+                  column=lines.get(c.name, (1, 0))[1], args=c.args, test_time=c.test_time, reason=c.reason,
+                  family=c.family or config.family)
         for c in named
     ]
-    result += [c for c in heuristic if c.name not in named_names]
+    result += [replace(c, family=config.family) if config.family else c for c in heuristic if c.name not in named_names]
     return [c for c in result if not config.is_skipped(path, c.name)]
 
 

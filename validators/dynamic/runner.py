@@ -125,7 +125,7 @@ def _run_child(path: str, candidates: Sequence[Candidate], *, timeout: float, me
         "path": os.path.abspath(path),
         "memory_mb": memory_mb,
         "probe_dir": probe_dir,
-        "objects": [{"name": c.name, "role": c.role, "args": dict(c.args), "test_time": c.test_time} for c in candidates],
+        "objects": [{"name": c.name, "role": c.role, "args": dict(c.args), "test_time": c.test_time, "family": c.family} for c in candidates],
     }
     outcome = _ChildOutcome()
     with tempfile.TemporaryDirectory(prefix="temporalkit-dynamic-") as workdir, tempfile.TemporaryFile() as stderr:
