@@ -90,7 +90,10 @@ def summary_line(
         audited = f" in {plural(files_audited, 'file')} audited" if files_audited is not None else ""
         parts.append(f"No problems found{audited}")
     if errors:
-        parts.append(f"{len(errors)} file{'s' if len(errors) != 1 else ''} could not be audited")
+        # one file can carry several errors (e.g. one per dynamic object that could not run)
+        unaudited = len({error.path for error in errors})
+        parts.append(f"{plural(unaudited, 'file')} could not be audited" if unaudited == len(errors)
+                     else f"{plural(len(errors), 'error')} in {plural(unaudited, 'file')} that could not be fully audited")
     if fixed:
         parts.append(f"fixed {fixed} file{'s' if fixed != 1 else ''}")
     return "; ".join(parts) + "."
