@@ -113,3 +113,9 @@ def test_the_schema_rejects_a_broken_log(sarif_validator):
     log["runs"][0]["results"][0]["level"] = "fatal"
     with pytest.raises(jsonschema.ValidationError):
         sarif_validator.validate(log)
+
+
+def test_summary_counts_files_not_errors():
+    errors = [FileError("a.py", "obj1 could not run"), FileError("a.py", "obj2 could not run"), FileError("b.py", "import failed")]
+    assert formats.summary_line([], errors, files_audited=3).endswith("3 errors in 2 files that could not be fully audited.")
+    assert formats.summary_line([], errors[2:], files_audited=3).endswith("1 file could not be audited.")
