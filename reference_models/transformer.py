@@ -95,8 +95,8 @@ class MLP(nn.Sequential):
         super().__init__(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
 
 
-class JointSpaceTimeBlock(nn.Module):
-    """Pre-norm transformer block over all tokens at once: `(N, 1 + T'P, dim) -> same`."""
+class PreNormBlock(nn.Module):
+    """The layers every block has: norm + attention, norm + MLP. Subclasses choose which tokens attend to which."""
 
     def __init__(self, config: TransformerConfig) -> None:
         super().__init__()
@@ -104,21 +104,18 @@ class JointSpaceTimeBlock(nn.Module):
         self.attn = SelfAttention(config.dim, config.heads)
         self.norm2 = nn.LayerNorm(config.dim)
         self.mlp = MLP(config.dim, int(config.dim * config.mlp_ratio))
+
+
+class JointSpaceTimeBlock(PreNormBlock):
+    """Pre-norm transformer block over all tokens at once: `(N, 1 + T'P, dim) -> same`."""
 
     def forward(self, x: torch.Tensor, time_tokens: int) -> torch.Tensor:
         x = x + self.attn(self.norm1(x))
         return x + self.mlp(self.norm2(x))
 
 
-class SpaceOnlyBlock(nn.Module):
+class SpaceOnlyBlock(PreNormBlock):
     """Attention within each frame (its P patches + the class token), then the MLP."""
-
-    def __init__(self, config: TransformerConfig) -> None:
-        super().__init__()
-        self.norm1 = nn.LayerNorm(config.dim)
-        self.attn = SelfAttention(config.dim, config.heads)
-        self.norm2 = nn.LayerNorm(config.dim)
-        self.mlp = MLP(config.dim, int(config.dim * config.mlp_ratio))
 
     def attend_space(self, x: torch.Tensor, time_tokens: int) -> torch.Tensor:
         n, _, dim = x.shape
