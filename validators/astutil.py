@@ -414,6 +414,16 @@ def stride_parts(rule: Rule, node: cst.CSTNode) -> tuple[cst.BaseExpression, set
     return None
 
 
+def stride_division(rule: Rule, node: cst.CSTNode, floor: bool) -> tuple[cst.BinaryOperation, set[str]] | None:
+    """(the `n // T` or `n / T` behind a stride's step, names strided over), or None when the step is no such division."""
+    parts = stride_parts(rule, node)
+    if parts is None:
+        return None
+    step, over = parts
+    division = resolve_division(rule, step, floor=floor)
+    return (division, over) if division is not None else None
+
+
 def resolve_division(rule: Rule, expr: cst.BaseExpression, floor: bool) -> cst.BinaryOperation | None:
     """The `n // T` (floor) or `n / T` behind a step: written inline, via `max(1, ...)`, or via a name."""
     check = is_floor_division if floor else is_true_division

@@ -56,11 +56,10 @@ class FloatStepArangeRule(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if not au.calls(self, node, au.ARANGE):
             return
-        parts = au.stride_parts(self, node)
-        if parts is None:
+        found = au.stride_division(self, node, floor=False)
+        if found is None:
             return
-        step, over = parts
-        division = au.resolve_division(self, step, floor=False)
-        if division is None or not au.operand_names(division.left) & over:
+        division, over = found
+        if not au.operand_names(division.left) & over:
             return
         self.report(node)

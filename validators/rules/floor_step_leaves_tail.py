@@ -62,12 +62,11 @@ class FloorStepLeavesTailRule(Rule):
         self._check(node)
 
     def _check(self, node: cst.Call | cst.Subscript) -> None:
-        parts = au.stride_parts(self, node)
-        if parts is None:
+        found = au.stride_division(self, node, floor=True)
+        if found is None:
             return
-        step, over = parts
-        division = au.resolve_division(self, step, floor=True)
-        if division is None or not au.operand_names(division.left) & over and not self._stop_is_multiple(node, division):
+        division, over = found
+        if not au.operand_names(division.left) & over and not self._stop_is_multiple(node, division):
             return
         if not (self._stop_is_multiple(node, division) or au.is_truncated(self, node)):
             return

@@ -59,12 +59,11 @@ class FloorStepOvershootsClipLengthRule(Rule):
         self._check(node)
 
     def _check(self, node: cst.Call | cst.Subscript) -> None:
-        parts = au.stride_parts(self, node)
-        if parts is None:
+        found = au.stride_division(self, node, floor=True)
+        if found is None:
             return
-        step, over = parts
-        division = au.resolve_division(self, step, floor=True)
-        if division is None or not au.operand_names(division.left) & over:
+        division, over = found
+        if not au.operand_names(division.left) & over:
             return
         if isinstance(node, cst.Call):
             stop = au.positional_args(node)[1]
