@@ -9,10 +9,10 @@ conventions the same way. Only libcst is imported.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.metadata import ParentNodeProvider, ScopeProvider
 
 from temporalkit.validators.rule import Rule
@@ -49,6 +49,52 @@ _GENERATOR_METHODS = frozenset(
 )
 
 TORCHVISION_TRANSFORMS = ("torchvision.transforms.", "torchvision.transforms.v2.")
+
+
+
+# -- finding nodes --------------------------------------------------------------------------
+# Plain isinstance checks instead of `libcst.matchers`: importing that module alone costs about
+# 0.18 s, more than half of the one-file budget of a pre-commit run.
+
+
+class _Collector(cst.CSTVisitor):
+    def __init__(self, types: type | tuple[type, ...], where: Callable[[Any], bool] | None) -> None:
+        super().__init__()
+        self.types = types
+        self.where = where
+        self.found: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, self.types) and (self.where is None or self.where(node)):
+            self.found.append(node)
+        return True
+
+
+def find_all(root: cst.CSTNode, types: type | tuple[type, ...], where: Callable[[Any], bool] | None = None) -> list[Any]:
+    """Every node under `root` (itself included), in source order, that is a `types` and satisfies `where`."""
+    collector = _Collector(types, where)
+    root.visit(collector)
+    return collector.found
+
+
+def is_name(node: cst.CSTNode | None, *values: str) -> bool:
+    """`node` is the bare name `values[0]` (or another of `values`)."""
+    return isinstance(node, cst.Name) and node.value in values
+
+
+def is_call_to(node: cst.CSTNode | None, *names: str) -> bool:
+    """`node` is a call of a bare name among `names`: `len(x)`, `max(a, b)`."""
+    return isinstance(node, cst.Call) and is_name(node.func, *names)
+
+
+def is_method_call(node: cst.CSTNode | None, receiver: str, method: str) -> bool:
+    """`node` is `receiver.method(...)` with a bare-name receiver."""
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and is_name(node.func.value, receiver)
+        and node.func.attr.value == method
+    )
 
 
 def code(node: cst.CSTNode) -> str:
@@ -193,7 +239,7 @@ def looks_like_frame_count(node: cst.CSTNode) -> bool:
 
     Names that read like a last index (`last`, `end_idx`, `max_index`) are not counts.
     """
-    if m.matches(node, m.Call(func=m.Name("len"))):
+    if is_call_to(node, "len"):
         return True
     ident = last_identifier(node)
     if ident is None:
@@ -251,6 +297,10 @@ def assigned_values(rule: Rule, name_node: cst.Name) -> list[cst.BaseExpression]
     return values
 
 
+def _is_comparison_or_clamp(node: cst.Comparison | cst.Call) -> bool:
+    return isinstance(node, cst.Comparison) or is_name(node.func, "max", "min")
+
+
 def has_guard(scope_node: cst.CSTNode, left: set[str], right: set[str]) -> bool:
     """True if `scope_node` compares something in `left` with something in `right`, or clamps them.
 
@@ -259,7 +309,7 @@ def has_guard(scope_node: cst.CSTNode, left: set[str], right: set[str]) -> bool:
     """
     if not left or not right:
         return False
-    for node in m.findall(scope_node, m.Comparison() | m.Call(func=m.Name("max") | m.Name("min"))):
+    for node in find_all(scope_node, (cst.Comparison, cst.Call), _is_comparison_or_clamp):
         names = operand_names(node)
         if names & left and names & right:
             return True
@@ -459,7 +509,7 @@ def is_truncated(rule: Rule, node: cst.CSTNode) -> bool:
             scope = enclosing_scope_node(rule, up)
             return any(
                 _is_head_slice(sub)
-                for sub in m.findall(scope, m.Subscript(value=m.Name(name)))
+                for sub in find_all(scope, cst.Subscript, lambda sub: is_name(sub.value, name))
             )
         break
     return False
@@ -510,10 +560,10 @@ def is_sorted_afterwards(rule: Rule, node: cst.CSTNode) -> bool:
                 return False
             name = targets[0].value
             scope = enclosing_scope_node(rule, up)
-            for call in m.findall(scope, m.Call()):
-                if isinstance(call.func, cst.Attribute) and m.matches(call.func, m.Attribute(value=m.Name(name), attr=m.Name("sort"))):
+            for call in find_all(scope, cst.Call):
+                if is_method_call(call, name, "sort"):
                     return True
-                if call_names(rule, call) & _SORTERS and any(m.matches(a.value, m.Name(name)) for a in call.args):
+                if call_names(rule, call) & _SORTERS and any(is_name(a.value, name) for a in call.args):
                     return True
             return False
         if isinstance(up, (cst.Arg, cst.Subscript, cst.SubscriptElement, cst.Index, cst.Call, cst.Attribute)):
@@ -537,7 +587,7 @@ def mentions_frames(node: cst.CSTNode) -> bool:
 def produced_by_sampler(rule: Rule, node: cst.CSTNode) -> bool:
     """`node` is (or names a value built by) linspace/arange/range/randint and friends."""
     def _samples(expr: cst.CSTNode) -> bool:
-        for call in m.findall(expr, m.Call()):
+        for call in find_all(expr, cst.Call):
             names = call_names(rule, call)
             if names & (LINSPACE | ARANGE | EXCLUSIVE_RANDINT | INCLUSIVE_RANDINT) or "range" in names:
                 return True

@@ -12,10 +12,11 @@ and are the single source the skill template and `--help` render from.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
+from functools import cache
 from typing import ClassVar
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.metadata import (
     ParentNodeProvider,
     PositionProvider,
@@ -23,6 +24,15 @@ from libcst.metadata import (
     QualifiedNameProvider,
     ScopeProvider,
 )
+
+
+@cache
+def _visitor_method_names(cls: type) -> tuple[str, ...]:
+    return tuple(
+        name
+        for name in dir(cls)
+        if name.startswith(("visit_", "leave_")) and not getattr(getattr(cls, name), "_is_no_op", False)
+    )
 
 
 @dataclass(frozen=True)
@@ -56,7 +66,7 @@ class Report:
     replacement: cst.CSTNode | cst.RemovalSentinel | None = None
 
 
-class Rule(m.MatcherDecoratableVisitor):
+class Rule(cst.BatchableCSTVisitor):
     ID: ClassVar[str] = ""
     CATEGORY: ClassVar[str] = ""
     SEVERITY: ClassVar[str] = "error"
@@ -77,10 +87,13 @@ class Rule(m.MatcherDecoratableVisitor):
         super().__init__()
         self.reports: list[Report] = []
 
-    # Lets the engine run every rule in one traversal (`MetadataWrapper.visit_batched`), as Fixit does:
+    # The engine runs every rule in one traversal (`MetadataWrapper.visit_batched`), as Fixit does:
     # a file costs one walk of its tree instead of one walk per rule. Rules must therefore not rely on
     # returning False from a visit_* method to skip children.
-    get_visitors = cst.BatchableCSTVisitor.get_visitors
+    def get_visitors(self) -> dict[str, Callable[..., object]]:
+        # libcst's version calls inspect.getmembers on every instance (tens of ms a file); the
+        # method names are a property of the class, so look them up once per class.
+        return {name: getattr(self, name) for name in _visitor_method_names(type(self))}
 
     @classmethod
     def name(cls) -> str:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
@@ -61,8 +60,8 @@ class DedupShrinksClipRule(Rule):
         names = au.call_names(self, node)
         if names & _UNIQUE:
             pass
-        elif m.matches(node, m.Call(func=m.Name("sorted") | m.Name("list") | m.Name("tuple"))) and m.matches(
-            target, m.Call(func=m.Name("set") | m.Attribute(value=m.Name("dict"), attr=m.Name("fromkeys")))
+        elif au.is_call_to(node, "sorted", "list", "tuple") and (
+            au.is_call_to(target, "set") or au.is_method_call(target, "dict", "fromkeys")
         ):
             if not target.args:
                 return

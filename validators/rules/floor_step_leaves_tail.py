@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
@@ -78,7 +77,7 @@ class FloorStepLeavesTailRule(Rule):
         stop = au.positional_args(node)[1]
         if not (isinstance(stop, cst.BinaryOperation) and isinstance(stop.operator, cst.Multiply)):
             return False
-        if m.findall(stop, m.BinaryOperation(operator=m.FloorDivide())):
+        if au.find_all(stop, cst.BinaryOperation, lambda b: isinstance(b.operator, cst.FloorDivide)):
             return True
         step = au.positional_args(node)[2] if len(au.positional_args(node)) > 2 else None
         return step is not None and au.code(step) in (au.code(stop.left), au.code(stop.right))

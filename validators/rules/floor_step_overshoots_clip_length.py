@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
@@ -67,7 +66,7 @@ class FloorStepOvershootsClipLengthRule(Rule):
             return
         if isinstance(node, cst.Call):
             stop = au.positional_args(node)[1]
-            if m.matches(stop, m.BinaryOperation(operator=m.Multiply())):
+            if isinstance(stop, cst.BinaryOperation) and isinstance(stop.operator, cst.Multiply):
                 return
         if au.is_truncated(self, node):
             return

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
@@ -79,12 +78,12 @@ def _checked_against_decoded(rule: Rule, node: cst.CSTNode) -> bool:
     current = node
     for _ in range(4):
         up = au.parent(rule, current)
-        if isinstance(up, cst.Comparison) or (isinstance(up, cst.Arg) and m.matches(au.parent(rule, up), m.Call(func=m.Name("min")))):
+        if isinstance(up, cst.Comparison) or (isinstance(up, cst.Arg) and au.is_call_to(au.parent(rule, up), "min")):
             return True
         if isinstance(up, cst.Assign):
             names = {au.dotted(t.target) for t in up.targets} - {None}
             scope = au.enclosing_scope_node(rule, up)
-            for check in m.findall(scope, m.Comparison() | m.Call(func=m.Name("min"))):
+            for check in au.find_all(scope, (cst.Comparison, cst.Call), lambda n: isinstance(n, cst.Comparison) or au.is_name(n.func, "min")):
                 if au.names_in(check) & names:
                     return True
             return False

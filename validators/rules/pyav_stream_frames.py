@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 from temporalkit.validators.rules.opencv_frame_count import _checked_against_decoded
+
+
+def _is_streams(node: cst.Attribute) -> bool:
+    return node.attr.value == "streams"
 
 
 class PyAVStreamFramesRule(Rule):
@@ -73,8 +76,8 @@ class PyAVStreamFramesRule(Rule):
         self.report(node)
 
     def _is_stream(self, node: cst.BaseExpression) -> bool:
-        if m.findall(node, m.Attribute(attr=m.Name("streams"))):
+        if au.find_all(node, cst.Attribute, _is_streams):
             return True
         if isinstance(node, cst.Name):
-            return any(m.findall(value, m.Attribute(attr=m.Name("streams"))) for value in au.assigned_values(self, node))
+            return any(au.find_all(value, cst.Attribute, _is_streams) for value in au.assigned_values(self, node))
         return False

@@ -3,7 +3,6 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-import libcst.matchers as m
 
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
@@ -116,6 +115,6 @@ class RandomSamplingInEvalRule(Rule):
         if not in_eval_context(self, node):
             return
         scope = au.enclosing_scope_node(self, node)
-        if any(au.call_names(self, c) & _SEEDING for c in m.findall(scope, m.Call())):
+        if any(au.call_names(self, c) & _SEEDING for c in au.find_all(scope, cst.Call)):
             return
         self.report(node)

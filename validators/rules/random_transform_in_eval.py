@@ -3,7 +3,6 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-import libcst.matchers as m
 
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
@@ -70,6 +69,6 @@ class RandomTransformInEvalRule(Rule):
             self._report_random(node.value)
 
     def _report_random(self, value: cst.BaseExpression) -> None:
-        for call in m.findall(value, m.Call()):
+        for call in au.find_all(value, cst.Call):
             if au.is_random_transform(self, call):
                 self.report(call)

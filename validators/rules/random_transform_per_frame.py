@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
@@ -90,7 +89,7 @@ class RandomTransformPerFrameRule(Rule):
         if au.is_torchvision_transform(self, call, "Compose", "RandomApply", "RandomChoice", "RandomOrder") or au.dotted(call.func) in ("nn.Sequential", "torch.nn.Sequential"):
             return any(
                 isinstance(inner, cst.Call) and au.is_random_transform(self, inner)
-                for inner in m.findall(call, m.Call())
+                for inner in au.find_all(call, cst.Call)
             )
         return False
 

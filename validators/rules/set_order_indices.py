@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
@@ -70,7 +69,7 @@ class SetOrderIndicesRule(Rule):
         inner = node.args[0].value
         if isinstance(inner, cst.SetComp):
             content: cst.CSTNode = inner
-        elif m.matches(inner, m.Call(func=m.Name("set") | m.Name("frozenset"))) and inner.args:
+        elif au.is_call_to(inner, "set", "frozenset") and inner.args:
             content = inner.args[0].value
         else:
             return

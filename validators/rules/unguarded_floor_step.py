@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
@@ -69,7 +68,7 @@ class UnguardedFloorStepRule(Rule):
         up = au.parent(self, node)
         if isinstance(up, cst.BooleanOperation):
             return
-        if isinstance(up, cst.Arg) and m.matches(au.parent(self, up), m.Call(func=m.Name("max"))):
+        if isinstance(up, cst.Arg) and au.is_call_to(au.parent(self, up), "max"):
             return
         scope = au.enclosing_scope_node(self, node)
         if not self._used_as_step(node, up, scope):
@@ -86,11 +85,11 @@ class UnguardedFloorStepRule(Rule):
             return isinstance(call, cst.Call) and self._is_step_arg(call, up)
         if isinstance(up, cst.Assign) and len(up.targets) == 1 and isinstance(up.targets[0].target, cst.Name):
             name = up.targets[0].target.value
-            for call in m.findall(scope, m.Call()):
+            for call in au.find_all(scope, cst.Call):
                 for arg in call.args:
-                    if m.matches(arg.value, m.Name(name)) and self._is_step_arg(call, arg):
+                    if au.is_name(arg.value, name) and self._is_step_arg(call, arg):
                         return True
-            if m.findall(scope, m.Slice(step=m.Name(name))):
+            if au.find_all(scope, cst.Slice, lambda s: au.is_name(s.step, name)):
                 return True
             return self._scales_loop_counter(scope, name)
         return False
@@ -98,17 +97,17 @@ class UnguardedFloorStepRule(Rule):
     @staticmethod
     def _scales_loop_counter(scope: cst.CSTNode, name: str) -> bool:
         """`i * seg` where `i` counts segments: `for i in range(...)` / `[... for i in range(T)]`."""
-        product = m.BinaryOperation(operator=m.Multiply(), left=m.Name(name)) | m.BinaryOperation(
-            operator=m.Multiply(), right=m.Name(name)
-        )
-        loops = m.findall(scope, m.For(iter=m.Call(func=m.Name("range"))) | m.CompFor(iter=m.Call(func=m.Name("range"))))
+        def product(node: cst.BinaryOperation) -> bool:
+            return isinstance(node.operator, cst.Multiply) and (au.is_name(node.left, name) or au.is_name(node.right, name))
+
+        loops = au.find_all(scope, (cst.For, cst.CompFor), lambda loop: au.is_call_to(loop.iter, "range"))
         for loop in loops:
             counter = au.dotted(loop.target)
             if counter is None:
                 continue
             body = loop.body if isinstance(loop, cst.For) else None
             searched = body if body is not None else scope
-            for mul in m.findall(searched, product):
+            for mul in au.find_all(searched, cst.BinaryOperation, product):
                 if counter in (au.dotted(mul.left), au.dotted(mul.right)):
                     return True
         return False

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
@@ -113,13 +112,13 @@ class VideoModelLayoutRule(Rule):
         self.report(node)
 
     def _builds_video_model(self, value: cst.BaseExpression) -> bool:
-        for call in m.findall(value, m.Call()):
+        for call in au.find_all(value, cst.Call):
             if any(n.startswith(_VIDEO_MODELS) and n.rsplit(".", 1)[-1][:1].islower() for n in self.qualified_names(call.func)):
                 return True
         return False
 
     def _reorders(self, value: cst.BaseExpression) -> bool:
-        for call in m.findall(value, m.Call()):
+        for call in au.find_all(value, cst.Call):
             if isinstance(call.func, cst.Attribute) and call.func.attr.value in _REORDER_METHODS:
                 return True
             if au.call_names(self, call) & _REORDER_CALLS:
@@ -129,7 +128,7 @@ class VideoModelLayoutRule(Rule):
         return False
 
     def _is_time_first(self, value: cst.BaseExpression) -> bool:
-        for call in m.findall(value, m.Call()):
+        for call in au.find_all(value, cst.Call):
             if au.call_names(self, call) & _TIME_FIRST:
                 return True
         prefixes = set()

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
@@ -86,7 +85,7 @@ class ZeroPaddingShortClipRule(Rule):
             if fill is not None and au.int_value(fill) != 0:
                 return  # padding with a chosen value is a decision, not the black-frame default
             widths = au.argument(node, 1, "pad_width") or au.argument(node, 1, "pad")
-            if widths is not None and any(au.mentions_frames(d) for d in m.findall(widths, m.BinaryOperation(operator=m.Subtract()))):
+            if widths is not None and any(au.mentions_frames(d) for d in au.find_all(widths, cst.BinaryOperation, lambda b: isinstance(b.operator, cst.Subtract))):
                 self.report(node)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
