@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import ParentNodeProvider, ScopeProvider
 
+from temporalkit.validators import tree
 from temporalkit.validators.rule import Rule
 
 _EMPTY_MODULE = cst.Module([])
@@ -51,30 +51,11 @@ _GENERATOR_METHODS = frozenset(
 TORCHVISION_TRANSFORMS = ("torchvision.transforms.", "torchvision.transforms.v2.")
 
 
-
 # -- finding nodes --------------------------------------------------------------------------
 # Plain isinstance checks instead of `libcst.matchers`: importing that module alone costs about
 # 0.18 s, more than half of the one-file budget of a pre-commit run.
 
-
-class _Collector(cst.CSTVisitor):
-    def __init__(self, types: type | tuple[type, ...], where: Callable[[Any], bool] | None) -> None:
-        super().__init__()
-        self.types = types
-        self.where = where
-        self.found: list[cst.CSTNode] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, self.types) and (self.where is None or self.where(node)):
-            self.found.append(node)
-        return True
-
-
-def find_all(root: cst.CSTNode, types: type | tuple[type, ...], where: Callable[[Any], bool] | None = None) -> list[Any]:
-    """Every node under `root` (itself included), in source order, that is a `types` and satisfies `where`."""
-    collector = _Collector(types, where)
-    root.visit(collector)
-    return collector.found
+find_all = tree.find_all
 
 
 def is_name(node: cst.CSTNode | None, *values: str) -> bool:
@@ -251,7 +232,7 @@ def looks_like_frame_count(node: cst.CSTNode) -> bool:
 
 
 def parent(rule: Rule, node: cst.CSTNode) -> cst.CSTNode | None:
-    return rule.get_metadata(ParentNodeProvider, node, None)
+    return rule.parent(node)
 
 
 def ancestors(rule: Rule, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -280,7 +261,7 @@ def enclosing_scope_node(rule: Rule, node: cst.CSTNode) -> cst.CSTNode:
 
 def assigned_values(rule: Rule, name_node: cst.Name) -> list[cst.BaseExpression]:
     """The right-hand sides of the plain assignments `name = value` visible from `name_node`."""
-    scope = rule.get_metadata(ScopeProvider, name_node, None)
+    scope = rule.scope_of(name_node)
     if scope is None:
         return []
     values: list[cst.BaseExpression] = []

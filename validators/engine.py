@@ -5,7 +5,9 @@ cache, parallelism, output formats) builds on `lint_source` and `apply_fixes`, p
 inline suppressions and `lint_and_fix` defined here.
 
 Rules are pre-filtered by their TRIGGERS on the raw text, so a file that mentions none of
-them is never parsed and never gets scope / qualified-name metadata (the costly part).
+them is never parsed. A parsed file gets one fast walk (`tree`) for the parent map and one for
+the rules; scopes (the costly libcst metadata) are resolved only when a rule first asks for a
+qualified name, and positions only when a rule reports something.
 """
 
 from __future__ import annotations
@@ -13,11 +15,60 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-import libcst as cst
-from libcst.metadata import MetadataWrapper
+from typing import TYPE_CHECKING
 
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
+
+from temporalkit.validators import tree
 from temporalkit.validators.findings import Finding
 from temporalkit.validators.rule import Report, Rule
+
+if TYPE_CHECKING:
+    from libcst.metadata import Scope
+
+
+class Analysis:
+    """What rules may ask about one parsed module: parents, scopes, qualified names."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        self.parents = tree.parents(module)
+        self._wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        self._scopes: dict[cst.CSTNode, Scope | None] | None = None
+
+    def scope_of(self, node: cst.CSTNode) -> Scope | None:
+        if self._scopes is None:
+            self._scopes = self._wrapper.resolve(ScopeProvider)
+        return self._scopes.get(node)
+
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        # What libcst's QualifiedNameProvider computes, for the nodes asked about only.
+        scope = self.scope_of(node)
+        if scope is None:
+            return set()
+        return {q.name for q in scope.get_qualified_names_for(node)}
+
+    def place(self, reports: list[Report]) -> None:
+        """Fill in the reports' line and column ranges."""
+        if not reports:
+            return
+        positions = self._wrapper.resolve(PositionProvider)
+        for report in reports:
+            pos = positions[report.node]
+            report.line, report.column = pos.start.line, pos.start.column
+            report.end_line, report.end_column = pos.end.line, pos.end.column
+
+
+def run_rules(module: cst.Module, rules: Iterable[type[Rule]]) -> list[Report]:
+    """Every report of `rules` on `module`, placed, in source order."""
+    analysis = Analysis(module)
+    instances = [rule_cls(analysis) for rule_cls in rules]
+    tree.dispatch(module, instances)  # one walk for all rules
+    reports: list[Report] = [report for rule in instances for report in rule.reports]
+    analysis.place(reports)
+    reports.sort(key=lambda r: (r.line, r.column, r.rule.ID))
+    return reports
 
 
 def lint_source(
@@ -33,13 +84,7 @@ def lint_source(
     applicable = [r for r in rules if r.applies_to(source)]
     if not applicable:
         return []
-    module = cst.parse_module(source)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    instances = [rule_cls() for rule_cls in applicable]
-    wrapper.visit_batched(instances)  # one traversal for all rules
-    reports: list[Report] = [report for rule in instances for report in rule.reports]
-    reports.sort(key=lambda r: (r.line, r.column, r.rule.ID))
-    return reports
+    return run_rules(cst.parse_module(source), applicable)
 
 
 def to_finding(report: Report, path: str, source: str = "static") -> Finding:
@@ -83,15 +128,11 @@ def apply_fixes(
         return source
     module = cst.parse_module(source)
     # lint_source parsed its own module: re-lint on this tree so node identities match.
-    rules = {r.rule for r in fixable}
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    rules = sorted({r.rule for r in fixable}, key=lambda r: r.ID)
     replacements: dict[int, cst.CSTNode | cst.RemovalSentinel] = {}
-    instances = [rule_cls() for rule_cls in sorted(rules, key=lambda r: r.ID)]
-    wrapper.visit_batched(instances)
-    for rule in instances:
-        for report in rule.reports:
-            if report.replacement is not None and (keep is None or keep(report)):
-                replacements.setdefault(id(report.node), report.replacement)
+    for report in run_rules(module, rules):
+        if report.replacement is not None and (keep is None or keep(report)):
+            replacements.setdefault(id(report.node), report.replacement)
     return module.visit(_ReplaceNodes(replacements)).code
 
 

@@ -1,9 +1,9 @@
 """Base class for static rules, in the manner of Fixit's `LintRule`.
 
-A rule is a libcst visitor with class-level metadata (id, category, severity, message,
+A rule is a set of `visit_<NodeType>` methods over a libcst tree, with class-level metadata (id, category, severity, message,
 suggested fix), its own `VALID` / `INVALID` examples, and a `TRIGGERS` tuple of plain
 substrings: a file whose text contains none of a rule's triggers is never analysed by it,
-which lets the engine skip metadata resolution for most files.
+which lets the engine skip parsing most files.
 
 Rule docstrings are written in four parts (what it does / why it is bad / example / fix),
 and are the single source the skill template and `--help` render from.
@@ -12,27 +12,14 @@ and are the single source the skill template and `--help` render from.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from collections.abc import Callable
-from functools import cache
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
-from libcst.metadata import (
-    ParentNodeProvider,
-    PositionProvider,
-    QualifiedName,
-    QualifiedNameProvider,
-    ScopeProvider,
-)
 
+if TYPE_CHECKING:
+    from libcst.metadata import Scope
 
-@cache
-def _visitor_method_names(cls: type) -> tuple[str, ...]:
-    return tuple(
-        name
-        for name in dir(cls)
-        if name.startswith(("visit_", "leave_")) and not getattr(getattr(cls, name), "_is_no_op", False)
-    )
+    from temporalkit.validators.engine import Analysis
 
 
 @dataclass(frozen=True)
@@ -57,16 +44,17 @@ class Report:
 
     rule: "type[Rule]"
     node: cst.CSTNode
-    line: int
-    column: int
-    end_line: int
-    end_column: int
     message: str
     fix: str
     replacement: cst.CSTNode | cst.RemovalSentinel | None = None
+    # Filled in by the engine after the walk: positions are computed only for files with reports.
+    line: int = 0
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
 
 
-class Rule(cst.BatchableCSTVisitor):
+class Rule:
     ID: ClassVar[str] = ""
     CATEGORY: ClassVar[str] = ""
     SEVERITY: ClassVar[str] = "error"
@@ -76,24 +64,13 @@ class Rule(cst.BatchableCSTVisitor):
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
 
-    METADATA_DEPENDENCIES = (
-        PositionProvider,
-        QualifiedNameProvider,
-        ScopeProvider,
-        ParentNodeProvider,
-    )
+    # `visit_<NodeType>(node)` / `leave_<NodeType>(node)` methods are called by the engine over one
+    # walk of the tree shared by all rules (as Fixit batches its rules). Returning False from a
+    # visit method does not skip the children.
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, analysis: Analysis) -> None:
+        self.analysis = analysis
         self.reports: list[Report] = []
-
-    # The engine runs every rule in one traversal (`MetadataWrapper.visit_batched`), as Fixit does:
-    # a file costs one walk of its tree instead of one walk per rule. Rules must therefore not rely on
-    # returning False from a visit_* method to skip children.
-    def get_visitors(self) -> dict[str, Callable[..., object]]:
-        # libcst's version calls inspect.getmembers on every instance (tens of ms a file); the
-        # method names are a property of the class, so look them up once per class.
-        return {name: getattr(self, name) for name in _visitor_method_names(type(self))}
 
     @classmethod
     def name(cls) -> str:
@@ -104,10 +81,16 @@ class Rule(cst.BatchableCSTVisitor):
         return not cls.TRIGGERS or any(t in source_text for t in cls.TRIGGERS)
 
     # -- helpers for subclasses -------------------------------------------------
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.analysis.parents.get(node)
+
+    def scope_of(self, node: cst.CSTNode) -> Scope | None:
+        """The libcst scope `node` sits in (resolved for the whole file on first use)."""
+        return self.analysis.scope_of(node)
+
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         """Fully qualified names `node` may refer to (`np.linspace` -> {"numpy.linspace"})."""
-        names: set[QualifiedName] = self.get_metadata(QualifiedNameProvider, node, set())
-        return {q.name for q in names}
+        return self.analysis.qualified_names(node)
 
     def refers_to(self, node: cst.CSTNode, *qualified: str) -> bool:
         return bool(self.qualified_names(node) & set(qualified))
@@ -120,15 +103,10 @@ class Rule(cst.BatchableCSTVisitor):
         fix: str | None = None,
         replacement: cst.CSTNode | cst.RemovalSentinel | None = None,
     ) -> None:
-        pos = self.get_metadata(PositionProvider, node)
         self.reports.append(
             Report(
                 rule=type(self),
                 node=node,
-                line=pos.start.line,
-                column=pos.start.column,
-                end_line=pos.end.line,
-                end_column=pos.end.column,
                 message=message or self.MESSAGE,
                 fix=fix if fix is not None else self.FIX,
                 replacement=replacement,

@@ -3,6 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from temporalkit.validators import astutil as au
+from temporalkit.validators.engine import Analysis
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
 _CONSUMERS = frozenset(
@@ -65,8 +66,8 @@ class OpenCVBGRFramesRule(Rule):
         Invalid("import cv2\nfrom PIL import Image\nimage = Image.fromarray(cv2.imread(path))\n"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, analysis: Analysis) -> None:
+        super().__init__(analysis)
         self._reads: list[cst.Call] = []
         self._converted = False
         self._consumed = False

@@ -3,6 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from temporalkit.validators import astutil as au
+from temporalkit.validators.engine import Analysis
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
 _FRAME_SEQUENCES = {"clip", "video", "vid", "frames", "imgs", "images", "frame_list"}
@@ -71,8 +72,8 @@ class RandomTransformPerFrameRule(Rule):
         ),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, analysis: Analysis) -> None:
+        super().__init__(analysis)
         self._random_transforms: set[str] = set()
 
     def visit_Assign(self, node: cst.Assign) -> None:

@@ -4,7 +4,6 @@ import libcst as cst
 
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
-from libcst.metadata import ScopeProvider
 
 
 _CROPS = ("CenterCrop", "RandomCrop", "RandomResizedCrop", "FiveCrop", "TenCrop")
@@ -96,7 +95,7 @@ class SquareResizeTransformRule(Rule):
     def _center_crop(self, func: cst.BaseExpression) -> cst.BaseExpression | None:
         if isinstance(func, cst.Attribute):
             return func.with_changes(attr=cst.Name("CenterCrop"))
-        scope = self.get_metadata(ScopeProvider, func, None)
+        scope = self.scope_of(func)
         if scope is not None and "CenterCrop" in scope:
             return cst.Name("CenterCrop")
         return None

@@ -3,6 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from temporalkit.validators import astutil as au
+from temporalkit.validators.engine import Analysis
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
 # Produce time-first clips: read_video gives (T, H, W, C); stacking frames gives (T, ...).
@@ -77,8 +78,8 @@ class VideoModelLayoutRule(Rule):
         ),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, analysis: Analysis) -> None:
+        super().__init__(analysis)
         self._models: set[str] = set()
         self._time_first: set[str] = set()
 
