@@ -261,6 +261,8 @@ def enclosing_scope_node(rule: Rule, node: cst.CSTNode) -> cst.CSTNode:
 
 def assigned_values(rule: Rule, name_node: cst.Name) -> list[cst.BaseExpression]:
     """The right-hand sides of the plain assignments `name = value` visible from `name_node`."""
+    if not rule.analysis.may_be_assigned(name_node.value):
+        return []
     scope = rule.scope_of(name_node)
     if scope is None:
         return []

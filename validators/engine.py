@@ -6,8 +6,8 @@ inline suppressions and `lint_and_fix` defined here.
 
 Rules are pre-filtered by their TRIGGERS on the raw text, so a file that mentions none of
 them is never parsed. A parsed file gets one fast walk (`tree`) for the parent map and one for
-the rules; scopes (the costly libcst metadata) are resolved only when a rule first asks for a
-qualified name, and positions only when a rule reports something.
+the rules; what rules ask about names is answered by `analysis.Analysis`, which resolves
+libcst's scopes only when the file's imports do not settle the question.
 """
 
 from __future__ import annotations
@@ -15,49 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from typing import TYPE_CHECKING
-
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
 
 from temporalkit.validators import tree
+from temporalkit.validators.analysis import Analysis
 from temporalkit.validators.findings import Finding
 from temporalkit.validators.rule import Report, Rule
-
-if TYPE_CHECKING:
-    from libcst.metadata import Scope
-
-
-class Analysis:
-    """What rules may ask about one parsed module: parents, scopes, qualified names."""
-
-    def __init__(self, module: cst.Module) -> None:
-        self.module = module
-        self.parents = tree.parents(module)
-        self._wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        self._scopes: dict[cst.CSTNode, Scope | None] | None = None
-
-    def scope_of(self, node: cst.CSTNode) -> Scope | None:
-        if self._scopes is None:
-            self._scopes = self._wrapper.resolve(ScopeProvider)
-        return self._scopes.get(node)
-
-    def qualified_names(self, node: cst.CSTNode) -> set[str]:
-        # What libcst's QualifiedNameProvider computes, for the nodes asked about only.
-        scope = self.scope_of(node)
-        if scope is None:
-            return set()
-        return {q.name for q in scope.get_qualified_names_for(node)}
-
-    def place(self, reports: list[Report]) -> None:
-        """Fill in the reports' line and column ranges."""
-        if not reports:
-            return
-        positions = self._wrapper.resolve(PositionProvider)
-        for report in reports:
-            pos = positions[report.node]
-            report.line, report.column = pos.start.line, pos.start.column
-            report.end_line, report.end_column = pos.end.line, pos.end.column
 
 
 def run_rules(module: cst.Module, rules: Iterable[type[Rule]]) -> list[Report]:

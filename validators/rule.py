@@ -1,9 +1,10 @@
 """Base class for static rules, in the manner of Fixit's `LintRule`.
 
-A rule is a set of `visit_<NodeType>` methods over a libcst tree, with class-level metadata (id, category, severity, message,
-suggested fix), its own `VALID` / `INVALID` examples, and a `TRIGGERS` tuple of plain
-substrings: a file whose text contains none of a rule's triggers is never analysed by it,
-which lets the engine skip parsing most files.
+A rule is a set of `visit_<NodeType>` methods over a libcst tree, with class-level metadata
+(id, category, severity, message, suggested fix), its own `VALID` / `INVALID` examples, and a
+`TRIGGERS` tuple of plain substrings: a file whose text contains none of a rule's triggers is
+never analysed by it, which lets the engine skip parsing most files. What a rule may ask about
+the tree (parents, qualified names, scopes) comes from `analysis.Analysis`.
 
 Rule docstrings are written in four parts (what it does / why it is bad / example / fix),
 and are the single source the skill template and `--help` render from.
@@ -19,7 +20,7 @@ import libcst as cst
 if TYPE_CHECKING:
     from libcst.metadata import Scope
 
-    from temporalkit.validators.engine import Analysis
+    from temporalkit.validators.analysis import Analysis
 
 
 @dataclass(frozen=True)
@@ -85,11 +86,11 @@ class Rule:
         return self.analysis.parents.get(node)
 
     def scope_of(self, node: cst.CSTNode) -> Scope | None:
-        """The libcst scope `node` sits in (resolved for the whole file on first use)."""
+        """The libcst scope `node` sits in (resolved for the whole file on first use: costly)."""
         return self.analysis.scope_of(node)
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
-        """Fully qualified names `node` may refer to (`np.linspace` -> {"numpy.linspace"})."""
+        """What `node` names, by import or builtin (`np.linspace` -> {"numpy.linspace"}, `len` -> {"builtins.len"})."""
         return self.analysis.qualified_names(node)
 
     def refers_to(self, node: cst.CSTNode, *qualified: str) -> bool:

@@ -27,7 +27,7 @@ _FORMATTING = (
 )
 
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-_FIELD_ORDER: dict[tuple[type, tuple[str, ...]], tuple[str, ...]] = {}
+_FIELD_ORDER: dict[tuple, tuple[int, ...] | None] = {}
 
 
 def _may_hold_nodes(annotation: object) -> bool:
@@ -58,20 +58,28 @@ def _child_fields(cls: type) -> tuple[str, ...]:
     return fields
 
 
-def _present(value: object) -> bool:
-    if isinstance(value, cst.CSTNode):
-        return not isinstance(value, _FORMATTING)
-    if isinstance(value, (tuple, list)):
-        return any(isinstance(item, cst.CSTNode) and not isinstance(item, _FORMATTING) for item in value)
-    return False
+# Type -> 2 for a content node, 1 for a formatting node, 0 for anything else. Looked up by exact
+# type because isinstance against libcst's abstract node classes (ABCMeta) is slow when it fails.
+_KIND: dict[type, int] = {}
 
 
-def _learn_order(node: cst.CSTNode, present: tuple[str, ...]) -> tuple[str, ...]:
-    """The order libcst visits `present` fields of `node` in, from one call to its `children`."""
+def _kind(value_type: type) -> int:
+    kind = _KIND.get(value_type)
+    if kind is None:
+        if not issubclass(value_type, cst.CSTNode):
+            kind = 0
+        else:
+            kind = 1 if issubclass(value_type, _FORMATTING) else 2
+        _KIND[value_type] = kind
+    return kind
+
+
+def _learn_order(node: cst.CSTNode, present: tuple[str, ...]) -> tuple[int, ...] | None:
+    """How libcst orders the `present` fields of `node` (indices into `present`; None: as listed)."""
     owner: dict[int, str] = {}
     for name in present:
         value = getattr(node, name)
-        for item in value if isinstance(value, (tuple, list)) else (value,):
+        for item in value if type(value) in (tuple, list) else (value,):
             owner.setdefault(id(item), name)
     order: list[str] = []
     for child in node.children:
@@ -79,26 +87,45 @@ def _learn_order(node: cst.CSTNode, present: tuple[str, ...]) -> tuple[str, ...]
         if name is not None and name not in order:
             order.append(name)
     order.extend(name for name in present if name not in order)
-    return tuple(order)
+    permutation = tuple(present.index(name) for name in order)
+    return None if permutation == tuple(range(len(present))) else permutation
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The non-formatting children of `node`, in source order."""
     cls = type(node)
-    present = tuple(name for name in _child_fields(cls) if _present(getattr(node, name)))
-    if not present:
-        return []
-    key = (cls, present)
-    order = _FIELD_ORDER.get(key)
-    if order is None:
-        order = _FIELD_ORDER[key] = _learn_order(node, present)
-    found: list[cst.CSTNode] = []
-    for name in order:
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        fields = _child_fields(cls)
+    present: list[str] = []
+    values: list[object] = []  # a node, or a list of the content nodes of a sequence field
+    kinds = _KIND
+    for name in fields:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            found.append(value)
+        value_type = type(value)
+        if value_type is tuple or value_type is list:
+            items = [item for item in value if (kinds.get(type(item)) or _kind(type(item))) == 2]
+            if items:
+                present.append(name)
+                values.append(items)
+        elif (kinds.get(value_type) or _kind(value_type)) == 2:
+            present.append(name)
+            values.append(value)
+    if not values:
+        return []
+    key = (cls, *present)
+    if key in _FIELD_ORDER:
+        permutation = _FIELD_ORDER[key]
+    else:
+        permutation = _FIELD_ORDER[key] = _learn_order(node, tuple(present))
+    if permutation is not None:
+        values = [values[i] for i in permutation]
+    found: list[cst.CSTNode] = []
+    for value in values:
+        if type(value) is list:
+            found.extend(value)
         else:
-            found.extend(item for item in value if isinstance(item, cst.CSTNode) and not isinstance(item, _FORMATTING))
+            found.append(value)  # type: ignore[arg-type]
     return found
 
 
@@ -126,7 +153,16 @@ def find_all(
     root: cst.CSTNode, types: type | tuple[type, ...], where: Callable[[typing.Any], bool] | None = None
 ) -> list[typing.Any]:
     """Every node under `root` (itself included), in source order, that is a `types` and satisfies `where`."""
-    return [n for n in nodes(root) if isinstance(n, types) and (where is None or where(n))]
+    matches: dict[type, bool] = {}
+    found = []
+    for node in nodes(root):
+        node_type = type(node)
+        match = matches.get(node_type)
+        if match is None:
+            match = matches[node_type] = issubclass(node_type, types)
+        if match and (where is None or where(node)):
+            found.append(node)
+    return found
 
 
 def parents(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
@@ -153,6 +189,11 @@ def dispatch(root: cst.CSTNode, visitors: Sequence[object]) -> None:
                 table.setdefault((name[6:], True), []).append(getattr(visitor, name))
     if not table:
         return
+    by_type: dict[tuple[type, bool], list[Callable[[cst.CSTNode], object]]] = {}
     for node, leaving in walk(root):
-        for method in table.get((type(node).__name__, leaving), ()):
+        key = (type(node), leaving)
+        methods = by_type.get(key)
+        if methods is None:
+            methods = by_type[key] = table.get((key[0].__name__, leaving), [])
+        for method in methods:
             method(node)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from temporalkit.validators import astutil as au
-from temporalkit.validators.engine import Analysis
+from temporalkit.validators.analysis import Analysis
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
 # Produce time-first clips: read_video gives (T, H, W, C); stacking frames gives (T, ...).

@@ -1,0 +1,149 @@
+"""Qualified names from the bindings table must equal those from libcst's scope analysis."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from temporalkit.validators import tree
+from temporalkit.validators.analysis import Analysis
+from temporalkit.validators.rules import all_rules
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Each case is a scoping situation the table must either answer like libcst or hand over to it.
+SCOPING_CASES = {
+    "plain imports": """
+        import numpy as np
+        import torch.nn.functional as F
+        import os.path
+        from torchvision.transforms import v2, Resize as R
+        from . import sibling
+        from ..pkg.mod import thing as other
+        x = np.linspace(0, 1, 3); F.pad(x, (1, 1)); os.path.join("a"); v2.Resize(3); R(3)
+        sibling.f(); other.g(); np.random.default_rng().integers(3); (x + 1).view(2); x[0].item()
+    """,
+    "function-local import": """
+        import numpy as np
+        def f():
+            import torch as np
+            return np.zeros(3)
+        def g():
+            return np.zeros(3)
+        def h():
+            def inner():
+                return cv2.imread("x")
+            import cv2
+            return inner
+        y = cv2.imread("y")
+    """,
+    "class-body import": """
+        class A:
+            import random
+            x = random.randint(0, 3)
+            y = [random.random() for _ in range(3)]
+            f = lambda self: random.random()
+            def m(self):
+                return random.randint(0, 1)
+    """,
+    "conditional and repeated imports": """
+        try:
+            import decord
+        except ImportError:
+            decord = None
+        if flag:
+            from numpy import linspace as space
+        else:
+            from torch import linspace as space
+        import numpy
+        import numpy
+        space(0, 1, 3); decord.VideoReader("v"); numpy.arange(3)
+    """,
+    "shadowing": """
+        import numpy as np
+        def f(np, input, len):
+            return np.zeros(3), input.view(1), len(input)
+        def g(frames):
+            input = frames
+            max = 3
+            return input, max(1, 2), min(1, 2), len(frames)
+        for np in range(3):
+            pass
+        [np for np in range(3)]
+        def h():
+            global np
+            np = None
+            return np.zeros(2)
+        del np
+    """,
+    "headers and decorators": """
+        import functools
+        def outer():
+            import torch
+            @functools.lru_cache(maxsize=torch.cuda.device_count())
+            def inner(x=torch.zeros(1), *, y: torch.Tensor = None) -> torch.Tensor:
+                return torch.ones(1)
+            return inner
+    """,
+    "star import": """
+        from numpy import *
+        import torch
+        linspace(0, 1, 3); torch.zeros(1); len([])
+    """,
+    "walrus, with, except, match": """
+        import json
+        with open("f") as fh, ctx() as (a, b):
+            data = json.load(fh)
+        try:
+            pass
+        except ValueError as json:
+            json.dumps({})
+        if (n := len(data)) > 3:
+            print(n)
+        match data:
+            case {"k": json}:
+                pass
+    """,
+}
+
+
+def _sources() -> list[tuple[str, str]]:
+    sources = [(name, textwrap.dedent(code)) for name, code in SCOPING_CASES.items()]
+    for directory in ("validators", "temporalkit", "reference_models", "examples", "benchmarks"):
+        sources += [(str(p.relative_to(REPO)), p.read_text()) for p in sorted((REPO / directory).rglob("*.py"))]
+    for rule in all_rules():
+        sources += [(f"{rule.ID} example {i}", textwrap.dedent(e.code)) for i, e in enumerate([*rule.VALID, *rule.INVALID])]
+    return sources
+
+
+@pytest.mark.parametrize("name,source", [pytest.param(n, s, id=n) for n, s in _sources()])
+def test_table_answers_like_scope_analysis(name: str, source: str) -> None:
+    module = cst.parse_module(source)
+    analysis = Analysis(module)
+    asked = [n for n in tree.nodes(module) if isinstance(n, (cst.Name, cst.Attribute, cst.Call, cst.Subscript))]
+    answers = [analysis.qualified_names(n) for n in asked]  # before the scopes exist
+    for node, answer in zip(asked, answers):
+        assert answer == analysis.qualified_names_from_scope(node), (name, cst.Module([]).code_for_node(node))
+
+
+def test_table_settles_the_common_cases_without_scope_analysis() -> None:
+    module = cst.parse_module(textwrap.dedent(SCOPING_CASES["plain imports"]) + textwrap.dedent(SCOPING_CASES["function-local import"]))
+    analysis = Analysis(module)
+    for node in tree.nodes(module):
+        analysis.qualified_names(node)
+    assert not analysis.scopes_resolved
+
+
+def test_examples_of_answers() -> None:
+    module = cst.parse_module(textwrap.dedent(SCOPING_CASES["function-local import"]))
+    analysis = Analysis(module)
+    calls = [(cst.Module([]).code_for_node(c), analysis.qualified_names(c.func)) for c in tree.find_all(module, cst.Call)]
+    assert calls == [
+        ("np.zeros(3)", {"torch.zeros"}),  # inside f, np is torch
+        ("np.zeros(3)", {"numpy.zeros"}),  # inside g, the module's numpy
+        ('cv2.imread("x")', {"cv2.imread"}),  # inner sees h's import
+        ('cv2.imread("y")', set()),  # module level: cv2 is only imported inside h
+    ]

@@ -1,0 +1,239 @@
+"""What rules may ask about one parsed module: parents, scopes, qualified names, positions.
+
+Scope analysis is the costly part of reading a file (two full libcst passes, about three
+quarters of the time on a large tree), and most of what rules ask does not need it: "is
+`np.linspace` numpy's linspace?" is answered by the file's one `import numpy as np`. So
+qualified names come from a table of the file's bindings when that table settles the answer,
+and from libcst's scope analysis otherwise: when a name is imported more than once, imported
+inside a function or class, imported relatively or with `*`, or also bound by an assignment,
+parameter, loop, `def`, ... The two agree by construction on the cases the table answers
+(tests/test_analysis.py compares them on every name of a corpus).
+
+Qualified names are those that come from an import or a builtin (`numpy.linspace`,
+`builtins.range`): names of the user's own variables (`f.<locals>.frames.view`) are never
+what a rule looks for.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import TYPE_CHECKING
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+from libcst.metadata import ImportAssignment, MetadataWrapper, PositionProvider, QualifiedNameSource, ScopeProvider
+
+from temporalkit.validators import tree
+
+if TYPE_CHECKING:
+    from libcst.metadata import Scope
+
+    from temporalkit.validators.rule import Report
+
+_WANTED_SOURCES = (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
+_SCOPE_OWNERS = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+# How each kind of node binds names.
+_BINDING_KINDS: dict[type, str] = {
+    cst.Import: "import",
+    cst.ImportFrom: "import",
+    cst.AssignTarget: "target",
+    cst.AnnAssign: "target",
+    cst.AugAssign: "target",
+    cst.For: "target",
+    cst.CompFor: "target",
+    cst.NamedExpr: "target",
+    cst.Del: "target",
+    cst.AsName: "as",
+    cst.FunctionDef: "name",
+    cst.ClassDef: "name",
+    cst.TypeAlias: "name",
+    cst.TypeVar: "name",
+    cst.TypeVarTuple: "name",
+    cst.ParamSpec: "name",
+    cst.Param: "param",
+    cst.Global: "declared",
+    cst.Nonlocal: "declared",
+    cst.MatchAs: "match",
+    cst.MatchStar: "match",
+    cst.MatchMapping: "rest",
+}
+
+
+class Bindings:
+    """Which names the module binds, and how: a conservative summary for `Analysis`."""
+
+    def __init__(self, parents: dict[cst.CSTNode, cst.CSTNode]) -> None:
+        # name -> (import statement that binds it, the function or class it sits in, None: the module)
+        self.imports: dict[str, list[tuple[cst.Import | cst.ImportFrom, cst.CSTNode | None]]] = {}
+        self.other: set[str] = set()
+        self.parameters: set[str] = set()  # names of parameters, a subset of `other`
+        self.declared: set[str] = set()  # names in `global` / `nonlocal` statements
+        self.unsure = False  # a star import: any name may come from it
+        # Exact-type dispatch: parse trees hold only concrete node classes, and a failing
+        # isinstance against libcst's classes (ABCMeta) costs more than the whole lookup.
+        for node, parent in parents.items():
+            kind = _BINDING_KINDS.get(type(node))
+            if kind is None:
+                continue
+            if kind == "import":
+                self._add_import(node, parents)
+            elif kind == "target":
+                self._add_target(node.target)
+            elif kind == "as":
+                if type(parent) is not cst.ImportAlias:
+                    self._add_target(node.name)
+            elif kind == "name":
+                self.other.add(node.name.value)
+            elif kind == "param":
+                self.other.add(node.name.value)
+                self.parameters.add(node.name.value)
+            elif kind == "declared":
+                self.other.update(item.name.value for item in node.names)
+                self.declared.update(item.name.value for item in node.names)
+            elif kind == "match" and node.name is not None:
+                self.other.add(node.name.value)
+            elif kind == "rest" and node.rest is not None:
+                self.other.add(node.rest.value)
+        if self.unsure:
+            self.imports.clear()
+
+    def _add_import(self, node: cst.Import | cst.ImportFrom, parents: dict[cst.CSTNode, cst.CSTNode]) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            self.unsure = True
+            return
+        owner = next((a for a in _ancestors(node, parents) if type(a) in _SCOPE_OWNERS), None)
+        for alias in node.names:
+            bound = alias.evaluated_alias or alias.evaluated_name.split(".")[0]
+            self.imports.setdefault(bound, []).append((node, owner))
+
+    def _add_target(self, target: cst.CSTNode) -> None:
+        if isinstance(target, cst.Name):
+            self.other.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._add_target(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._add_target(target.value)
+
+    def visible_imports(
+        self, name: str, node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]
+    ) -> list[cst.Import | cst.ImportFrom] | None:
+        """The import statements `name` resolves to where `node` reads it ([]: none), or None when unsure.
+
+        Only for names bound by imports alone. As in Python and libcst, the innermost function
+        (or the module) that imports the name wins, and a class body's imports are seen from the
+        class body itself but not from the functions in it. Anything subtler (an access in a
+        function's header, a comprehension or lambda inside a class that imports) is left to
+        the scope analysis.
+        """
+        if self.unsure or name in self.other:
+            return None
+        by_owner: dict[cst.CSTNode | None, list[cst.Import | cst.ImportFrom]] = {}
+        for statement, owner in self.imports.get(name, ()):
+            by_owner.setdefault(owner, []).append(statement)
+        innermost = True
+        child = node
+        for ancestor in _ancestors(node, parents):
+            kind = type(ancestor)
+            if kind in _SCOPE_OWNERS or kind in _COMPREHENSIONS:
+                in_body = kind not in _COMPREHENSIONS and child is ancestor.body
+                if ancestor in by_owner:
+                    if not in_body or (kind is cst.ClassDef and not innermost):
+                        return None
+                    return by_owner[ancestor]
+                if in_body or kind in _COMPREHENSIONS:
+                    innermost = False
+            child = ancestor
+        return by_owner.get(None, [])
+
+
+def _ancestors(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]):
+    current = parents.get(node)
+    while current is not None:
+        yield current
+        current = parents.get(current)
+
+
+class Analysis:
+    """Parents from one fast walk; bindings, scopes and positions computed when first needed."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        self.parents = tree.parents(module)
+        self._wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        self._scopes: dict[cst.CSTNode, Scope | None] | None = None
+        self._bindings: Bindings | None = None
+
+    @property
+    def bindings(self) -> Bindings:
+        if self._bindings is None:
+            self._bindings = Bindings(self.parents)
+        return self._bindings
+
+    @property
+    def scopes_resolved(self) -> bool:
+        return self._scopes is not None
+
+    def scope_of(self, node: cst.CSTNode) -> Scope | None:
+        if self._scopes is None:
+            self._scopes = self._wrapper.resolve(ScopeProvider)
+        return self._scopes.get(node)
+
+    def may_be_assigned(self, name: str) -> bool:
+        """False when nothing in the module binds `name` other than an import."""
+        return self.bindings.unsure or name in self.bindings.other
+
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        """Import and builtin qualified names of `node` (`np.linspace` -> {"numpy.linspace"})."""
+        full_name = get_full_name_for_node(node)
+        if full_name is None or self._is_not_a_reference(node):
+            return set()
+        root = full_name.split(".", 1)[0]
+        bindings = self.bindings
+        if not bindings.unsure:
+            if root in bindings.other:
+                if root not in bindings.imports and not hasattr(builtins, root):
+                    return set()  # only ever the user's own variable
+                return self.qualified_names_from_scope(node)
+            statements = bindings.visible_imports(root, node, self.parents)
+            if statements:
+                names: set[str] = set()
+                for statement in statements:
+                    assignment = ImportAssignment(root, None, statement, 0, statement)  # type: ignore[arg-type]
+                    names.update(q.name for q in assignment.get_qualified_names_for(full_name))
+                return names
+            if statements is not None:  # nothing binds it here: a builtin, or undefined
+                return {f"builtins.{root}"} if hasattr(builtins, root) else set()
+        return self.qualified_names_from_scope(node)
+
+    def _is_not_a_reference(self, node: cst.CSTNode) -> bool:
+        """An attribute's or keyword's name, or a name in an import statement: libcst gives these no scope."""
+        if not isinstance(node, (cst.Name, cst.Attribute)):
+            return False
+        parent = self.parents.get(node)
+        if isinstance(node, cst.Name) and (
+            (isinstance(parent, cst.Attribute) and parent.attr is node) or (isinstance(parent, cst.Arg) and parent.keyword is node)
+        ):
+            return True
+        while isinstance(parent, (cst.Attribute, cst.AsName)):
+            parent = self.parents.get(parent)
+        return isinstance(parent, (cst.ImportAlias, cst.ImportFrom))
+
+    def qualified_names_from_scope(self, node: cst.CSTNode) -> set[str]:
+        """The same answer from libcst's scope analysis (resolving it for the module if needed)."""
+        scope = self.scope_of(node)
+        if scope is None:
+            return set()
+        return {q.name for q in scope.get_qualified_names_for(node) if q.source in _WANTED_SOURCES}
+
+    def place(self, reports: list[Report]) -> None:
+        """Fill in the reports' line and column ranges."""
+        if not reports:
+            return
+        positions = self._wrapper.resolve(PositionProvider)
+        for report in reports:
+            pos = positions[report.node]
+            report.line, report.column = pos.start.line, pos.start.column
+            report.end_line, report.end_column = pos.end.line, pos.end.column
