@@ -17,8 +17,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-import subprocess
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -382,6 +380,8 @@ def discover_files(paths: Sequence[Path], config: AuditConfig) -> tuple[list[Pat
 
 def _git_files(directory: Path) -> list[Path] | None:
     """Tracked and untracked-but-not-ignored files under `directory`; None when not in a git work tree."""
+    import subprocess  # here, not at the top: a one-file run (pre-commit) never needs it
+
     try:
         completed = subprocess.run(
             ["git", "ls-files", "-co", "--exclude-standard", "-z", "--", "."],
@@ -444,6 +444,8 @@ def _read_gitignore(path: Path) -> list[str]:
 # -- writing ------------------------------------------------------------------------------
 def write_atomic(path: Path, text: str) -> str | None:
     """Replace `path` with `text` atomically, keeping its permission bits. Returns an error or None."""
+    import tempfile  # only --fix writes
+
     temp = None
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)

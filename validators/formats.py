@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from urllib.parse import quote
 
 from temporalkit import __version__
 from temporalkit.term import use_color  # noqa: F401  (re-exported: colours on a TTY, never with NO_COLOR)
@@ -147,6 +146,8 @@ def format_github(findings: Sequence[Finding], errors: Sequence[FileError] = ())
 
 # -- SARIF 2.1.0 --------------------------------------------------------------------------
 def _uri(path: str) -> str:
+    from urllib.parse import quote  # SARIF only
+
     return quote(path.replace(os.sep, "/"), safe="/:")
 
 
