@@ -102,6 +102,7 @@ def _call_peer_check(check: Any, obj: Any, role: str, name: str, probe_dir: str 
 _PEER_CHECKS: dict[str, tuple[tuple[str, str], ...]] = {
     "transform": (("transform_checks", "check_transform"),),
     "loader": (("loader_checks", "check_loader"),),
+    "image": (("image_checks", "check_image_reader"),),
 }
 
 
