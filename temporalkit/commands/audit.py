@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     dynamic.add_argument("--timeout", type=float, default=None, metavar="S",
                          help="time limit per checked object of --dynamic, seconds (default: the dynamic auditor's)")
     dynamic.add_argument("--memory-mb", type=int, default=None, metavar="MB",
-                         help="address-space limit of the --dynamic child process (default: the dynamic auditor's)")
+                         help="memory limit of the --dynamic child process (default: memory-mb of [tool.temporalkit.dynamic], "
+                         "else 4096; 0: none); enforced on address space, or on resident memory where an NVIDIA GPU is present")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,11 +74,20 @@ def run(args: argparse.Namespace) -> int:
     if args.dynamic:
         try:
             from temporalkit.validators.dynamic import run_dynamic
+            from temporalkit.validators.dynamic.runner import memory_limit_mode
         except ImportError as exc:
             print(f"temporalkit audit: --dynamic is not available in this installation ({exc})", file=sys.stderr)
             return 2
-        limits = {k: v for k, v in (("timeout", args.timeout), ("memory_mb", args.memory_mb)) if v is not None}
-        dynamic_findings, dynamic_errors = run_dynamic(args.paths, config=config, **limits)
+        try:
+            if args.memory_mb is not None and args.memory_mb < 0:
+                raise ValueError(f"--memory-mb must be 0 (no limit) or more, got {args.memory_mb}")
+            memory_limit_mode()  # a bad TEMPORALKIT_MEMORY_LIMIT is a usage error, said before anything runs
+        except ValueError as exc:
+            print(f"temporalkit audit: {exc}", file=sys.stderr)
+            return 2
+        limits = {k: v for k, v in (("timeout", args.timeout),) if v is not None}
+        # memory_mb None: the pyproject's memory-mb, else the runner's default; 0: no limit.
+        dynamic_findings, dynamic_errors = run_dynamic(args.paths, config=config, memory_mb=args.memory_mb, **limits)
         result.findings.extend(dynamic_findings)
         result.errors.extend(dynamic_errors)
         result.findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))

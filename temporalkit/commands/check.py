@@ -23,7 +23,11 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="S", help="time limit for the object, in seconds (default 60)")
-    parser.add_argument("--memory-mb", type=int, default=4096, metavar="MB", help="address-space limit of the sandbox (default 4096; 0: none)")
+    parser.add_argument(
+        "--memory-mb", type=int, default=None, metavar="MB",
+        help="memory limit of the sandbox (default: memory-mb of [tool.temporalkit.dynamic], else 4096; 0: none); "
+        "enforced on address space, or on resident memory where an NVIDIA GPU is present",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="also print what was called and how long it took")
 
 
@@ -32,15 +36,20 @@ def run(args) -> int:
 
     from temporalkit.validators.dynamic import check_object_results
     from temporalkit.validators.dynamic.discover import DiscoveryError, parse_target
+    from temporalkit.validators.dynamic.runner import memory_limit_mode
     from temporalkit.validators.formats import render, use_color
 
     try:
         path, name = parse_target(args.target)
-    except DiscoveryError as exc:
+        if args.memory_mb is not None and args.memory_mb < 0:
+            raise ValueError(f"--memory-mb must be 0 (no limit) or more, got {args.memory_mb}")
+        memory_limit_mode()  # a bad TEMPORALKIT_MEMORY_LIMIT is a usage error, said before anything runs
+    except (DiscoveryError, ValueError) as exc:
         print(f"temporalkit check: {exc}", file=sys.stderr)
         return 2
+    # None: the pyproject's memory-mb, else the runner's default; 0 stays 0 (no limit).
     results, errors = check_object_results(
-        path, name, args.role, args.args, timeout=args.timeout, memory_mb=args.memory_mb or None,
+        path, name, args.role, args.args, timeout=args.timeout, memory_mb=args.memory_mb,
         test_time=True if args.test_time else None, family=args.family,
     )
     findings = [f for result in results for f in result.findings]

@@ -11,8 +11,9 @@ with a JSON request on stdin; answers with JSON lines on its original stdout:
 
 Before the user module is imported, file descriptors 1 and 2 are pointed at a temporary file, so
 whatever the user code prints (from Python or from C) is captured rather than mixed into the
-answer, and the address space is limited with RLIMIT_AS. Torch is imported here only if the user
-module imported it.
+answer, and, when the runner enforces the memory limit as "address-space", the address space is
+limited with RLIMIT_AS (under "resident" the runner watches this process's RSS instead: RLIMIT_AS
+keeps CUDA from initialising). Torch is imported here only if the user module imported it.
 """
 
 from __future__ import annotations
@@ -28,10 +29,24 @@ import traceback
 from typing import Any
 
 CAPTURED_TAIL_CHARS = 4000
+NVIDIA_DEVICE_FILES = ("/dev/nvidiactl", "/proc/driver/nvidia/version")
 
 
-def _limit_memory(memory_mb: int | None) -> None:
-    if not memory_mb:
+def nvidia_gpu_visible(device_files: tuple[str, ...] = NVIDIA_DEVICE_FILES, environ: Any = None) -> bool:
+    """True when an NVIDIA GPU may be usable by a process started now: its driver is loaded and
+    CUDA_VISIBLE_DEVICES does not hide every device ("" or a first entry of -1). Reads no GPU state,
+    so neither this process nor the runner (which imports it from here) needs torch."""
+    environ = os.environ if environ is None else environ
+    visible = environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        first = visible.split(",")[0].strip()
+        if not first or first.startswith("-"):
+            return False
+    return any(os.path.exists(path) for path in device_files)
+
+
+def _limit_memory(memory_mb: int | None, mode: str | None = "address-space") -> None:
+    if not memory_mb or mode != "address-space":
         return
     import resource
 
@@ -142,28 +157,44 @@ def _produced_clip(obj: Any, role: str, probe_dir: str | None) -> tuple[Any, str
     return _unwrap(obj(make_clip(frames, clip_type))), f"fed a {clip_type} clip of {LAYOUT_T} frames"
 
 
-def _layout_findings(obj: Any, name: str, role: str, family: str, probe_dir: str | None) -> tuple[list, list[str]]:
-    """TK621: the clip `obj` produces, fed to the reference model of `family`."""
+def _layout_findings(obj: Any, name: str, role: str, family: str, probe_dir: str | None) -> tuple[list, list[str], str | None]:
+    """TK621: the clip `obj` produces, fed to the reference model of `family`: findings, notes, and
+    an error when the check itself could not be done (it costs only this check, not the object's others)."""
     try:
         import torch  # noqa: F401 - the reference models need it
     except ImportError:
-        return [], [f"{name}: layout check for family {family!r} not run (torch is not installed)"]
+        return [], [f"{name}: layout check for family {family!r} not run (torch is not installed)"], None
     from temporalkit.validators.dynamic.clips import seed_everything
-    from temporalkit.validators.dynamic.layout_checks import check_layout
+    from temporalkit.validators.dynamic.layout_checks import check_layout_with_notes
+
+    def failed(exc: BaseException) -> str:
+        return f"layout check (TK621) for family {family!r} failed: {traceback.format_exception_only(type(exc), exc)[-1].strip()}"
 
     seed_everything(0)
-    clip, how = _produced_clip(obj, role, probe_dir)
     try:
-        return check_layout(clip, family, name=f"the clip {name} returned ({how})"), []
+        clip, how = _produced_clip(obj, role, probe_dir)
+    except MemoryError:
+        raise  # the sandbox's memory limit: an error for the object
+    except Exception as exc:  # noqa: BLE001 - the object failed on the layout clip: this check's error only
+        return [], [], failed(exc)
+    try:
+        findings, notes = check_layout_with_notes(clip, family, name=f"the clip {name} returned ({how})",
+                                                  expect_cuda=nvidia_gpu_visible())
     except ValueError as exc:  # not a 4D clip (e.g. a list of frames): nothing a model takes as is
-        return [], [f"{name}: layout check for family {family!r} not run ({exc})"]
+        return [], [f"{name}: layout check for family {family!r} not run ({exc})"], None
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. a CUDA error outside the forward pass
+        return [], [], failed(exc)
+    return findings, [f"{name}: {note}" for note in notes], None
 
 
 def check_one(obj: Any, name: str, role: str, args: dict, test_time: bool | None, probe_dir: str | None,
-              family: str | None = None) -> tuple[list, list[str]]:
-    """Findings (as `Finding`) and notes for one object."""
+              family: str | None = None) -> tuple[list, list[str], str | None]:
+    """Findings (as `Finding`), notes, and the error of a check that could not be done, for one object."""
     notes: list[str] = []
     findings: list = []
+    error: str | None = None
     if role in ("sampler", "subsample", "multiclip"):
         from temporalkit.validators.dynamic.sampler_checks import build_samplers, check_sampler
 
@@ -196,10 +227,10 @@ def check_one(obj: Any, name: str, role: str, args: dict, test_time: bool | None
             except Exception as exc:  # noqa: BLE001 - a missing model or weights is a note, not an error of the user's code
                 notes.append(f"{name}: motion check not run ({type(exc).__name__}: {exc})")
     if family and role in ("transform", "loader"):
-        layout_findings, layout_notes = _layout_findings(obj, name, role, family, probe_dir)
+        layout_findings, layout_notes, error = _layout_findings(obj, name, role, family, probe_dir)
         findings += layout_findings
         notes += layout_notes
-    return findings, notes
+    return findings, notes, error
 
 
 def main() -> int:
@@ -224,7 +255,7 @@ def main() -> int:
             emit({"event": "captured", "text": text[-CAPTURED_TAIL_CHARS:]})
 
     sys.dont_write_bytecode = True
-    _limit_memory(request.get("memory_mb"))
+    _limit_memory(request.get("memory_mb"), request.get("memory_limit", "address-space"))
     import numpy  # noqa: F401 - imported before user code so its start-up is not charged to it
 
     from temporalkit.validators.findings import Finding
@@ -249,8 +280,8 @@ def main() -> int:
         notes: list[str] = []
         try:
             obj = _resolve(module, name)
-            findings, notes = check_one(obj, name, entry["role"], dict(entry.get("args") or {}),
-                                        entry.get("test_time"), request.get("probe_dir"), entry.get("family"))
+            findings, notes, error = check_one(obj, name, entry["role"], dict(entry.get("args") or {}),
+                                               entry.get("test_time"), request.get("probe_dir"), entry.get("family"))
         except MemoryError:
             error = f"ran out of memory (limit {request.get('memory_mb')} MB)"
         except Exception as exc:  # noqa: BLE001 - any failure outside the per-call checks is this object's error

@@ -8,8 +8,10 @@ code (the axis along which frames decode to increasing indices is time), else fr
 - TK621 `layout`: the real layout is not the one the model takes and the model rejects the
   clip, or runs anyway because T happens to equal C (= 3): frames are then mixed as colours.
 
-The tiny reference builders are used (`build_tiny`), on CUDA when present. Torch is imported
-only when the check runs.
+The tiny reference builders are used (`build_tiny`), on CUDA when it works, else on CPU: the
+verdict does not depend on the device, but a CPU run where a GPU was expected says so in a note
+(CUDA unusable in the sandbox, or an error on CUDA such as out of memory, which is then not taken
+for the model rejecting the clip). Torch is imported only when the check runs.
 """
 
 from __future__ import annotations
@@ -64,8 +66,40 @@ def read_clip_layout(clip: object) -> tuple[str | None, str]:
     return None, "both leading axes have size 3 and no frame code was readable"
 
 
+def _cuda_state(expect_cuda: bool) -> tuple[bool, str | None]:
+    """(CUDA usable, why not when a GPU was expected): the warning torch gives when initialisation
+    fails (e.g. "Error 2: out of memory" under an address-space limit) is kept as the reason."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        available = torch.cuda.is_available()
+    if available or not expect_cuda:
+        return available, None
+    reasons = [str(w.message).split(" (Triggered internally")[0] for w in caught if "cuda" in str(w.message).lower()]
+    reason = reasons[0] if reasons else "torch.cuda.is_available() is False"
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            reason += f"; the address space is limited to {soft // 2**20} MB (RLIMIT_AS), which CUDA needs far more of"
+    except (ImportError, OSError, ValueError):
+        pass
+    return False, reason
+
+
 def check_layout(clip: object, family: str, *, model=None, name: str = "clip") -> list[Finding]:
     """Feed `clip` (one sample, 4D, or a batch of one) to the tiny reference model of `family`."""
+    return check_layout_with_notes(clip, family, model=model, name=name)[0]
+
+
+def check_layout_with_notes(clip: object, family: str, *, model=None, name: str = "clip",
+                            expect_cuda: bool = False) -> tuple[list[Finding], list[str]]:
+    """`check_layout`, and notes on where the model ran when that was not CUDA although
+    `expect_cuda` (an NVIDIA GPU is present), or when CUDA failed and CPU was used instead."""
     import torch
 
     from temporalkit.reference_models.registry import build_tiny
@@ -79,24 +113,43 @@ def check_layout(clip: object, family: str, *, model=None, name: str = "clip") -
     if array.ndim != 4:
         raise ValueError(f"{name} has shape {tuple(array.shape)}; expected a 4D clip or a batch of one")
     clip_layout, reason = read_clip_layout(array)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    notes: list[str] = []
+    cuda, why_not = _cuda_state(expect_cuda)
+    if why_not:
+        notes.append(f"layout check of {name} ran on CPU although an NVIDIA GPU is present: CUDA is unusable here ({why_not})")
     # The frames axis of the model: whichever pipeline axis it will treat as time.
     first, second, height, width = array.shape
     if model is None:
         guess_frames = first if tiny_family == "framepool" else second
         model = build_tiny(tiny_family, num_classes=4, frames=guess_frames, size=height)
     model_layout = getattr(model, "input_layout", "NTCHW" if tiny_family == "framepool" else "NCTHW")
-    model = model.to(device).eval()
-    fed = torch.from_numpy(array[None]).to(device)
+    model = model.eval()
     shape = tuple(array.shape)
     wanted = LAYOUT_TEXT[model_layout]
     expected_clip_layout = "TCHW" if model_layout == "NTCHW" else "CTHW"
-    try:
+
+    def forward(device: str) -> None:
         with torch.no_grad():
-            model(fed)
-        ran, error = True, None
-    except Exception as exc:  # the model rejecting the input is the finding
+            model.to(device)(torch.from_numpy(array[None]).to(device))
+
+    ran, error, ran_on = True, None, "cuda" if cuda else "cpu"
+    try:
+        forward(ran_on)
+    except Exception as exc:  # the model rejecting the input is the finding (unless CUDA itself failed, below)
         ran, error = False, short_repr(exc)
+    if cuda and not ran:
+        # A CUDA failure (out of memory, a driver error) must not pass for a rejected layout: the CPU decides.
+        cuda_error = error
+        try:
+            forward("cpu")
+            ran, error = True, None
+        except Exception as exc:  # noqa: BLE001 - rejected on CPU too
+            error = short_repr(exc)
+        if ran or _is_cuda_error(cuda_error):
+            ran_on = "cpu"
+            notes.append(f"layout check of {name} ran on CPU: on CUDA it raised {cuda_error}")
+        else:
+            error = cuda_error  # rejected alike on CUDA and on CPU: the layout
     if clip_layout is None:
         if not ran:
             return [
@@ -106,12 +159,12 @@ def check_layout(clip: object, family: str, *, model=None, name: str = "clip") -
                     f"the {tiny_family} reference model (takes {wanted}) rejected {name} of shape "
                     f"(1, {', '.join(map(str, shape))}): {error}",
                     FIX,
-                    extra={"family": family, "shape": shape},
+                    extra={"family": family, "shape": shape, "device": ran_on},
                 )
-            ]
-        return []
+            ], notes
+        return [], notes
     if clip_layout == expected_clip_layout:
-        return []
+        return [], notes
     real = "(T, C, H, W)" if clip_layout == "TCHW" else "(C, T, H, W)"
     if ran:
         message = (
@@ -123,4 +176,10 @@ def check_layout(clip: object, family: str, *, model=None, name: str = "clip") -
             f"{name} of shape {shape} is {real} ({reason}); the {tiny_family} reference model takes {wanted} "
             f"and rejected it: {error}"
         )
-    return [dynamic_finding("TK621", "layout", message, FIX, extra={"family": family, "shape": shape, "clip_layout": clip_layout})]
+    return [dynamic_finding("TK621", "layout", message, FIX, extra={"family": family, "shape": shape, "clip_layout": clip_layout,
+                                                                                   "device": ran_on})], notes
+
+
+def _is_cuda_error(text: str | None) -> bool:
+    lowered = (text or "").lower()
+    return any(key in lowered for key in ("cuda", "out of memory", "nvidia", "cudnn", "cublas", "acceleratorerror"))
