@@ -190,6 +190,20 @@ def evaluate(
     return EvalResult(clip_accuracy, video_accuracy, n)
 
 
+def check_one_gpu_per_process(local_rank: int, local_world_size: int) -> None:
+    """NCCL wants a GPU of its own for each process of a node: say so in one line, before any
+    process group is made, when torchrun started more processes than there are visible GPUs (else
+    `cuda:LOCAL_RANK` fails deep in CUDA with "invalid device ordinal", or NCCL with a duplicate GPU)."""
+    visible = torch.cuda.device_count()
+    wanted = max(local_rank + 1, local_world_size)
+    if wanted > visible:
+        devices = f"{visible} CUDA device{'' if visible == 1 else 's'}"
+        raise ValueError(
+            f"{wanted} processes on this node (torchrun --nproc_per_node, this one LOCAL_RANK {local_rank}) but only {devices} "
+            f"visible, and each process needs its own GPU; use --nproc_per_node <= {visible}, or --device cpu (Gloo)"
+        )
+
+
 class _Distributed:
     """The torchrun environment, or a single process when `WORLD_SIZE` is unset or 1."""
 
@@ -202,6 +216,8 @@ class _Distributed:
             import torch.distributed as dist
 
             if self.device.type == "cuda":
+                local_world_size = int(os.environ.get("LOCAL_WORLD_SIZE", str(self.local_rank + 1)))
+                check_one_gpu_per_process(self.local_rank, local_world_size)
                 self.device = torch.device("cuda", self.local_rank)
                 torch.cuda.set_device(self.device)
             if not dist.is_initialized():

@@ -1,7 +1,8 @@
 """`temporalkit train`: train a reference model on moving balls, or compare all four families.
 
 Under `torchrun --nproc_per_node=N -m temporalkit.cli train ...` the same command trains with
-DistributedDataParallel (see `temporalkit.reference_models.training`).
+DistributedDataParallel (see `temporalkit.reference_models.training`): on CUDA, N must not exceed
+the visible GPUs (each process exits 2 with one line saying so); `--device cpu` uses Gloo.
 """
 
 from __future__ import annotations
