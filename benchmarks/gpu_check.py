@@ -11,20 +11,33 @@ Checks (each timed, in its own try/except, recorded as pass / fail / skip / cpu-
                      clip 0 of the batch equal to it alone
   3a/3b  cost        `temporalkit cost --model all --frames 16 --size 224 --device cuda --latency`; the
                      CPU median of one model for a ratio (3b runs last, on a quiet machine)
-  4a     rlimit      torch import + CUDA init under RLIMIT_AS = the dynamic auditor's default limit and none
-  4b     audit       `temporalkit audit --dynamic examples/pipelines`, default limit and --memory-mb 0
+  4a1    memory      the dynamic runner itself (`run_module`, default limit, TEMPORALKIT_MEMORY_LIMIT
+                     unset = auto): which enforcement it picks (resident memory where an NVIDIA GPU is
+                     present, RLIMIT_AS elsewhere); in the child, CUDA init + an allocation + a Conv3d and
+                     its resident memory after; a memory hog killed with the limit's message; the object
+                     after it checked by a fresh child
+  4a2    rlimits     (info, CUDA only) raw probes: torch + CUDA under RLIMIT_AS and under RLIMIT_DATA at
+                     the default limit, to show what an address-space limit does to CUDA
+  4b     audit       `temporalkit audit --dynamic examples/pipelines`, default limit (auto) and --memory-mb 0
   4c     probe       `temporalkit check` of an identity transform with --family 3d_conv (layout check
-                     TK621 + motion check TK701 in the sandboxed child), both limits, and without
-                     --family (motion check alone), with a log of whether the child initialised CUDA
+                     TK621 + motion check TK701 in the sandboxed child), default limit (auto) and
+                     --memory-mb 0, and without --family (motion check alone), with a log of whether the
+                     child initialised CUDA, its RLIMIT_AS and its peak resident memory
   5a/5b  motion      `temporalkit train` r2plus1d on CUDA (the shipped checkpoint's recipe); the shipped
                      checkpoint evaluated on CUDA and CPU
   6a-6c  ddp         torchrun --nproc_per_node=1 train on CUDA; NCCL + DDP smoke worker (this file,
-                     --ddp-worker); --nproc_per_node=2 on one GPU (info)
+                     --ddp-worker); --nproc_per_node=2 on one GPU must fail at once with one line
+                     naming the cause (more processes than GPUs)
 
 Without CUDA every CUDA part says "no CUDA" and the CPU parts run (training runs become small CPU
 smoke runs), so the script is tested here. The 4b/4c subprocesses run in the background while the
 GPU checks run. Writes OUT_DIR/gpu_check.json and gpu_check.md after every check (a killed run
 leaves what it had), audit_default.json / audit_mem0.json and logs.txt; prints a compact summary.
+
+`--skip` takes id prefixes: `--skip 2,3,4b,5,6a,6b` runs only 1, 4a, 4c and 6c (the memory limit, the
+layout check on CUDA, torchrun with more processes than GPUs). Not yet timed on a GPU; from the parts'
+times in the last full H200 run (1: 9 s, 4c: 9-10 s each in the background, 6c: 9 s, a torch + CUDA
+probe: 4-5 s) expect 1-2 minutes; `--budget-s 150` keeps later checks from starting past that.
 """
 
 from __future__ import annotations
@@ -50,12 +63,11 @@ CPU_LATENCY_MODEL = "r2plus1d_r18"
 
 
 def audit_default_mb() -> int:
-    """The address-space limit `temporalkit audit --dynamic` gives its child when --memory-mb is not given."""
-    import inspect
+    """The memory limit `temporalkit audit --dynamic` / `check` give their child when neither --memory-mb
+    nor the pyproject's memory-mb is set."""
+    from temporalkit.validators.dynamic.runner import DEFAULT_MEMORY_MB
 
-    from temporalkit.validators.dynamic import run_dynamic
-
-    return int(inspect.signature(run_dynamic).parameters["memory_mb"].default)
+    return DEFAULT_MEMORY_MB
 
 PROBE_MODULE = '''"""gpu_check probe: an identity clip transform; logs whether the dynamic child initialised CUDA.
 
@@ -82,17 +94,25 @@ def _showwarning(message, category, filename, lineno, file=None, line=None):
     _show(message, category, filename, lineno, file, line)
 
 
+def _peak_rss_mb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmHWM:"))
+
+
 def _watch():
-    calls, initialised, memory = 0, False, -1
+    calls, initialised, memory, peak = 0, False, -1, 0
     while True:
         time.sleep(0.05)
         if _CALLS[0] != calls:
             calls = _CALLS[0]
             _record("calls", transform_calls=calls)
+        if _peak_rss_mb() >= peak + 64:
+            peak = _peak_rss_mb()
+            _record("rss", peak_rss_mb=peak)
         if torch.cuda.is_initialized():
             if not initialised:
                 initialised = True
-                _record("cuda_initialized", device_name=torch.cuda.get_device_name())
+                _record("cuda_initialized", device_name=torch.cuda.get_device_name(), peak_rss_mb=_peak_rss_mb())
             if torch.cuda.max_memory_allocated() != memory:
                 memory = torch.cuda.max_memory_allocated()
                 _record("cuda_memory", max_memory_allocated=memory)
@@ -101,7 +121,8 @@ def _watch():
 warnings.showwarning = _showwarning
 _soft = resource.getrlimit(resource.RLIMIT_AS)[0]
 _record("import", rlimit_as_mb=None if _soft == resource.RLIM_INFINITY else _soft // 2**20,
-        cuda_initialized=torch.cuda.is_initialized())
+        cuda_initialized=torch.cuda.is_initialized(), peak_rss_mb=_peak_rss_mb(),
+        memory_limit_env=os.environ.get("TEMPORALKIT_MEMORY_LIMIT"))
 threading.Thread(target=_watch, daemon=True).start()
 
 
@@ -123,12 +144,13 @@ def identity_clip_transform(clip):
 
 RLIMIT_PROBE = r'''
 import json, resource, sys, time, warnings
-mb = int(sys.argv[1])
-out = {"memory_mb": mb}
+mb, kind = int(sys.argv[1]), sys.argv[2]
+out = {"memory_mb": mb, "rlimit": kind}
 if mb:
-    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    which = resource.RLIMIT_AS if kind == "AS" else resource.RLIMIT_DATA
+    hard = resource.getrlimit(which)[1]
     limit = mb * 2**20 if hard == resource.RLIM_INFINITY else min(mb * 2**20, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    resource.setrlimit(which, (limit, hard))
 start = time.monotonic()
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
@@ -170,9 +192,12 @@ class Run:
     def left(self) -> float:
         return self.deadline - time.monotonic()
 
+    def skipped(self, cid: str) -> bool:
+        return any(cid.startswith(s) for s in self.skip)
+
     def check(self, cid: str, title: str, fn, *args, min_s: float = 5.0) -> dict:
         record = {"id": cid, "title": title, "status": "fail", "seconds": 0.0, "error": None, "details": {}}
-        if any(cid.startswith(s) for s in self.skip):
+        if self.skipped(cid):
             record.update(status="skip", error="skipped by --skip")
         elif self.left() < min_s:
             record.update(status="skip", error=f"time budget: {self.left():.0f} s left, needs about {min_s:.0f} s")
@@ -500,47 +525,169 @@ def check_cost_cpu(run: Run, cuda_record: dict):
 # -- 4 dynamic auditor under a memory limit -----------------------------------------------------
 
 
-def check_rlimit(run: Run):
+MEMORY_PROBE_MODULE = '''"""gpu_check memory probe: CUDA in the dynamic runner's child, a memory hog, an object after it."""
+import json, os, resource
+
+_LOG = os.environ.get("TK_GPUCHECK_MEMORY_LOG")
+_DONE = []
+
+
+def _memory():
+    with open("/proc/self/status") as status:
+        fields = {line.split(":")[0]: int(line.split()[1]) // 1024 for line in status if line.startswith(("VmRSS:", "VmHWM:"))}
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return {"rss_mb": fields.get("VmRSS"), "peak_rss_mb": fields.get("VmHWM"),
+            "rlimit_as_mb": None if soft == resource.RLIM_INFINITY else soft // 2**20}
+
+
+def _record(event, **data):
+    if _LOG:
+        with open(_LOG, "a") as log:
+            log.write(json.dumps({"event": event, "pid": os.getpid(), **data}, default=str) + "\\n")
+
+
+_record("import", **_memory())
+
+
+def _centres(num_frames, T):
+    if num_frames == 0:
+        raise ValueError("empty video")
+    if num_frames < T:
+        return [min(i, num_frames - 1) for i in range(T)]
+    return [(2 * i + 1) * num_frames // (2 * T) for i in range(T)]
+
+
+def sample_with_cuda(num_frames, T):
+    if not _DONE:  # the first call: torch, CUDA init, an allocation and a Conv3d, as a user's pipeline would
+        _DONE.append(True)
+        info = {}
+        import warnings
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                import torch
+                info["cuda_available"] = torch.cuda.is_available()
+            info["warnings"] = [str(w.message)[:300] for w in caught if "cuda" in str(w.message).lower()]
+            if info["cuda_available"]:
+                info["alloc_sum"] = float(torch.ones(1024, device="cuda").sum())
+                conv = torch.nn.Conv3d(3, 8, 3).cuda()
+                conv(torch.randn(1, 3, 8, 32, 32, device="cuda"))
+                torch.cuda.synchronize()
+                info["conv3d"] = "ok"
+                info["device_name"] = torch.cuda.get_device_name()
+        except Exception as exc:
+            info["error"] = f"{type(exc).__name__}: {exc}"[:500]
+        _record("cuda", **info, **_memory())
+    return _centres(num_frames, T)
+
+
+def sample_hog(num_frames, T):
+    import numpy as np
+    kept = []
+    for _ in range(64):  # up to 32 GB in 512 MB steps, every page touched
+        kept.append(np.ones(512 * 2**20, dtype=np.uint8))
+        _record("hog", **_memory())
+    return list(range(T))
+
+
+def sample_after_hog(num_frames, T):
+    return _centres(num_frames, T)
+'''
+
+
+def check_memory_limit(run: Run):
+    """4a1: the dynamic runner's memory limit as `audit --dynamic` / `check` apply it (auto mode, default limit)."""
+    from temporalkit.validators.dynamic.child import nvidia_gpu_visible
+    from temporalkit.validators.dynamic.discover import Candidate
+    from temporalkit.validators.dynamic.runner import MEMORY_LIMIT_ENV, memory_limit_mode, run_module
+
     default_mb = audit_default_mb()
-    limits = [default_mb, 0] + ([16384, 65536] if run.cuda else [])
-    probes = []
-    for mb in limits:
-        result = run_command(run, f"rlimit_{mb}", [sys.executable, "-c", RLIMIT_PROBE, str(mb)], 90)
-        line = next((l for l in result["stdout"].splitlines() if l.startswith("RLIMIT_PROBE ")), None)
-        probe = json.loads(line.split(" ", 1)[1]) if line else {"memory_mb": mb, "error": f"no answer (rc {result['rc']}): {last_lines(result['stderr'])}"}
-        probes.append(probe)
-    details = {"probes": probes}
-    unlimited = next(p for p in probes if p["memory_mb"] == 0)
-    default = next(p for p in probes if p["memory_mb"] == default_mb)
-    if "error" in unlimited:
-        details["error"] = f"torch/CUDA fails even without a limit: {unlimited['error']}"
+    probe_dir = run.tmp / "memory_probe"
+    probe_dir.mkdir(exist_ok=True)
+    path = probe_dir / "memory_probe.py"
+    path.write_text(MEMORY_PROBE_MODULE)
+    log = run.tmp / "memory_probe.jsonl"
+    source = MEMORY_PROBE_MODULE.splitlines()
+    candidates = [Candidate(path=str(path), name=name, role="sampler",
+                            line=next(i for i, line in enumerate(source, 1) if line.startswith(f"def {name}(")))
+                  for name in ("sample_with_cuda", "sample_hog", "sample_after_hog")]
+    saved = os.environ.pop(MEMORY_LIMIT_ENV, None)  # auto, as a user gets it
+    os.environ["TK_GPUCHECK_MEMORY_LOG"] = str(log)
+    try:
+        mode = memory_limit_mode()
+        start = time.monotonic()
+        result = run_module(str(path), candidates, timeout=90, memory_mb=default_mb)
+        seconds = round(time.monotonic() - start, 2)
+    finally:
+        os.environ.pop("TK_GPUCHECK_MEMORY_LOG", None)
+        if saved is not None:
+            os.environ[MEMORY_LIMIT_ENV] = saved
+    events = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.exists() else []
+    objects = {o.candidate.name: o for o in result.objects}
+    cuda = next((e for e in events if e["event"] == "cuda"), {})
+    hogged = [e["rss_mb"] for e in events if e["event"] == "hog"]
+    details = {
+        "memory_mb": default_mb, "mode": mode, "nvidia_gpu_visible": nvidia_gpu_visible(),
+        "env_set_and_ignored": saved, "seconds": seconds, "import_error": result.import_error,
+        "children": sum(e["event"] == "import" for e in events),
+        "child_rlimit_as_mb": sorted({e.get("rlimit_as_mb") for e in events if e["event"] == "import"}, key=str),
+        "child_cuda": cuda, "hog_last_rss_mb": hogged[-1] if hogged else None,
+        "objects": {n: {"error": o.error, "findings": [f.rule for f in o.findings]} for n, o in objects.items()},
+    }
+    hog_error = (objects["sample_hog"].error if "sample_hog" in objects else None) or ""
+    after = objects.get("sample_after_hog")
+    problems = []
+    if result.import_error:
+        problems.append(f"import error: {result.import_error}")
+    if "ran out of memory" not in hog_error:
+        problems.append(f"memory hog not stopped by the limit: {hog_error or 'no error'}")
+    if after is None or after.error or after.findings:
+        problems.append(f"the object after the hog: {details['objects'].get('sample_after_hog')}")
+    if run.cuda:
+        if mode != "resident" or "resident memory" not in hog_error:
+            problems.append(f"mode {mode} (expected resident with an NVIDIA GPU); hog: {hog_error[:200]}")
+        if cuda.get("conv3d") != "ok":
+            problems.append(f"CUDA in the child under the default limit: {cuda.get('error') or cuda.get('warnings') or cuda or 'no record'}")
+    elif mode != "address-space":
+        problems.append(f"mode {mode} without an NVIDIA GPU (expected address-space)")
+    if problems:
+        details["error"] = "; ".join(problems)[:1500]
         return "fail", details
+    return ("pass" if run.cuda else "cpu-only"), details
+
+
+def check_raw_rlimits(run: Run):
+    """4a2 (info): what RLIMIT_AS and RLIMIT_DATA at the default limit do to torch + CUDA, outside the runner."""
     if not run.cuda:
-        details["error"] = f"no CUDA; torch import under {default_mb} MB: {default.get('import_torch') or default.get('error')}"
-        return "cpu-only", details
-    details["cuda_ok_unlimited"] = unlimited.get("conv3d") == "ok"
-    details["cuda_ok_at_default_limit"] = default.get("conv3d") == "ok"
-    if not details["cuda_ok_at_default_limit"]:
-        details["error"] = (f"CUDA unusable under RLIMIT_AS={default_mb} MB: "
-                            f"{default.get('error') or default.get('warnings') or 'is_available() False'}")
-        return "fail", details
-    return "pass", details
+        return "skip", {"error": "no CUDA"}
+    default_mb = audit_default_mb()
+    probes = []
+    for kind in ("AS", "DATA"):
+        result = run_command(run, f"rlimit_{kind}_{default_mb}", [sys.executable, "-c", RLIMIT_PROBE, str(default_mb), kind], 90)
+        line = next((l for l in result["stdout"].splitlines() if l.startswith("RLIMIT_PROBE ")), None)
+        probes.append(json.loads(line.split(" ", 1)[1]) if line else
+                      {"memory_mb": default_mb, "rlimit": kind, "error": f"no answer (rc {result['rc']}): {last_lines(result['stderr'])}"})
+    return "info", {"probes": probes}
 
 
 def start_background(run: Run) -> dict:
     """The 4b audits and 4c probe checks, started now and collected after the GPU checks."""
     started = {}
-    audits = [("default", [])] + ([("mem0", ["--memory-mb", "0"])] if run.cuda else [])
-    for name, extra in audits if not run.skip & {"4", "4b"} else []:
+    audits = [("4b1", "default", [])] + ([("4b2", "mem0", ["--memory-mb", "0"])] if run.cuda else [])
+    for cid, name, extra in audits:
+        if run.skipped(cid):
+            continue
         report = run.out / f"audit_{name}.json"
         started[f"audit_{name}"] = Command(run, f"audit_{name}", cli(
             "audit", "--dynamic", "examples/pipelines", "--no-cache", "--format", "json", "--output", str(report), *extra))
-    if run.skip & {"4", "4c"}:
-        return started
     probe_dir = run.tmp / "probe"
     probe_dir.mkdir(exist_ok=True)
     (probe_dir / "cuda_probe_pipeline.py").write_text(PROBE_MODULE)
-    for name, extra in (("default", ["--family", "3d_conv"]), ("mem0", ["--family", "3d_conv", "--memory-mb", "0"]), ("motion", [])):
+    probes = (("4c1", "default", ["--family", "3d_conv"]), ("4c2", "mem0", ["--family", "3d_conv", "--memory-mb", "0"]),
+              ("4c3", "motion", []))
+    for cid, name, extra in probes:
+        if run.skipped(cid):
+            continue
         log = run.tmp / f"probe_{name}.jsonl"
         started[f"probe_{name}"] = Command(run, f"probe_{name}", cli(
             "check", f"{probe_dir / 'cuda_probe_pipeline.py'}:identity_clip_transform", "--role", "transform",
@@ -590,10 +737,14 @@ def check_probe(run: Run, name: str, command: Command | None, layout: bool = Tru
         report = json.loads(result["stdout"])
         details["findings"] = [f"{f['rule']}: {f['message'][:300]}" for f in report["findings"]]
         details["errors"] = [e["message"][:500] for e in report["errors"]]
+        details["tk621_device"] = next((f["extra"].get("device") for f in report["findings"] if f["rule"] == "TK621"), None)
     except (json.JSONDecodeError, KeyError, TypeError):
         details["findings"], details["errors"] = None, [f"no JSON report (rc {result['rc']}): {last_lines(result['stderr'])}"]
     details["notes"] = [l for l in result["stderr"].splitlines() if l.startswith("note:")][:10]
+    details["cpu_notes"] = [l for l in details["notes"] if "ran on CPU" in l]
     details["child_rlimit_mb"] = [e.get("rlimit_as_mb") for e in events if e["event"] == "import"]
+    details["child_memory_limit_env"] = [e.get("memory_limit_env") for e in events if e["event"] == "import"]
+    details["child_peak_rss_mb"] = max((e["peak_rss_mb"] for e in events if e.get("peak_rss_mb") is not None), default=None)
     details["child_cuda_initialized"] = any(e["event"] == "cuda_initialized" or e.get("cuda_initialized") for e in events)
     details["child_cuda_max_memory"] = max((e["max_memory_allocated"] for e in events if e["event"] == "cuda_memory"), default=None)
     details["child_cuda_warnings"] = [e["message"] for e in events if e["event"] == "cuda_warning"]
@@ -608,8 +759,9 @@ def check_probe(run: Run, name: str, command: Command | None, layout: bool = Tru
         motion_ran = details["transform_calls"] >= 100
         details["note"] = f"motion check ran: {motion_ran} (100 probe clips through the transform); child CUDA init {details['child_cuda_initialized']}"
         return ("info" if run.cuda else "cpu-only") if motion_ran else "fail", details
-    if run.cuda and not details["child_cuda_initialized"]:
-        details["error"] = f"layout check ran on CPU: the child did not initialise CUDA ({details['child_cuda_warnings'][:2] or 'no warning'})"
+    if run.cuda and (not details["child_cuda_initialized"] or details["tk621_device"] != "cuda"):
+        details["error"] = (f"layout check ran on {details['tk621_device']}: child CUDA init {details['child_cuda_initialized']} "
+                            f"({details['child_cuda_warnings'][:2] or 'no warning'}); notes {details['cpu_notes'][:2]}")
         return "fail", details
     return ("pass" if run.cuda else "cpu-only"), details
 
@@ -737,11 +889,15 @@ def check_two_ranks_one_gpu(run: Run):
     details = brief(result, 1500)
     details["gpus"] = torch.cuda.device_count()
     details["error_lines"] = [l for l in result["stderr"].splitlines() if "Error" in l or "error" in l][:8]
-    if result["rc"] == 0:
-        return "info", details
-    details["error"] = (f"exit {result['rc']} with {details['gpus']} GPU(s) (the README's torchrun example needs one GPU per "
-                        f"process): {details['error_lines'][-1:] or last_lines(result['stderr'])}")
-    return "info", details
+    details["clear_lines"] = sorted({l[l.index("temporalkit train:"):].strip() for l in result["stderr"].splitlines() if "temporalkit train:" in l})
+    if details["gpus"] >= 2:
+        return ("pass" if result["rc"] == 0 else "fail"), details
+    deep = [l for l in result["stderr"].splitlines() if "invalid device ordinal" in l or "Duplicate GPU" in l]
+    if result["rc"] == 0 or deep or not any("processes on this node" in l for l in details["clear_lines"]):
+        details["error"] = (f"exit {result['rc']} with {details['gpus']} GPU(s): expected an early exit with one line naming the "
+                            f"cause; got {(deep or details['error_lines'])[-1:] or last_lines(result['stderr'])}")
+        return "fail", details
+    return "pass", details
 
 
 def ddp_worker(backend: str, result_path: str) -> int:
@@ -810,23 +966,30 @@ def headline(record: dict) -> str:
     if cid == "3b":
         versus = f" vs CUDA {d['cuda_latency_ms']} ms: CPU/CUDA x{d.get('cpu_over_cuda')}" if d.get("cuda_latency_ms") else ""
         return f"{d.get('model')} CPU {d.get('cpu_latency_ms')} ms{versus}"
-    if cid == "4a":
-        return "; ".join(f"{p['memory_mb'] or 'none'} MB: {p.get('conv3d') or p.get('cuda_available') if 'error' not in p else p['error'][:60]}" for p in d.get("probes", []))
+    if cid == "4a1":
+        cuda = d.get("child_cuda") or {}
+        return (f"{d.get('memory_mb')} MB enforced as {d.get('mode')}; child CUDA {cuda.get('conv3d') or cuda.get('cuda_available')} "
+                f"at {cuda.get('peak_rss_mb')} MB peak RSS (RLIMIT_AS {d.get('child_rlimit_as_mb')}); hog: "
+                f"{str((d.get('objects') or {}).get('sample_hog', {}).get('error'))[:70]}")
+    if cid == "4a2":
+        return "; ".join(f"RLIMIT_{p.get('rlimit')} {p['memory_mb']} MB: " + (p['error'][:50] if 'error' in p else str(p.get('conv3d') or p.get('cuda_available')))
+                         for p in d.get("probes", []))
     if cid.startswith("4b"):
         return (f"rc {d.get('rc')} in {d.get('seconds')} s, {d.get('findings')} findings ({d.get('dynamic_findings')} dynamic, "
                 f"TK701 {d.get('tk701')}), {len(d.get('errors', []))} errors")
     if cid.startswith("4c") and d.get("note"):
         return f"rc {d.get('rc')} in {d.get('seconds')} s, {d['note']}"
     if cid.startswith("4c"):
-        return (f"rc {d.get('rc')} in {d.get('seconds')} s, TK621 {d.get('layout_check_ran')}, child rlimit {d.get('child_rlimit_mb')} MB, "
-                f"child CUDA init {d.get('child_cuda_initialized')} (max {d.get('child_cuda_max_memory')} B), transform calls {d.get('transform_calls')}")
+        return (f"rc {d.get('rc')} in {d.get('seconds')} s, TK621 {d.get('layout_check_ran')} on {d.get('tk621_device')}, child rlimit "
+                f"{d.get('child_rlimit_mb')} MB, child CUDA init {d.get('child_cuda_initialized')} (max {d.get('child_cuda_max_memory')} B), "
+                f"peak RSS {d.get('child_peak_rss_mb')} MB, transform calls {d.get('transform_calls')}")
     if cid in ("5a", "6a"):
         return f"{d.get('device')} world {d.get('world_size')}: clip {d.get('clip_accuracy', float('nan')):.3f} video {d.get('video_accuracy', float('nan')):.3f} in {d.get('wall_time_s')} s"
     if cid == "5b":
         return "  ".join(f"{k}: clip {v['clip_accuracy']:.3f} video {v['video_accuracy']:.3f}" for k, v in d.get("results", {}).items()) \
             + f"  (checkpoint says {d.get('metadata_accuracy')})"
     if cid == "6c":
-        return f"rc {d.get('rc')} with {d.get('gpus')} GPU(s) in {d.get('seconds')} s: {str(record['error'] or 'ran')[:120]}"
+        return f"rc {d.get('rc')} with {d.get('gpus')} GPU(s) in {d.get('seconds')} s: {str(record['error'] or (d.get('clear_lines') or ['ran'])[0])[:160]}"
     if cid == "6b":
         return f"{d.get('backend_in_use')} world {d.get('world_size')} all_reduce {d.get('all_reduce')} losses {d.get('losses')}"
     return str(record["error"] or "")[:160]
@@ -861,7 +1024,14 @@ def markdown(document: dict) -> str:
         if record["id"].startswith("4c") and "child_events" in d:
             lines += ["", f"## {record['id']} {record['title']}", "", f"`{d['command']}`: exit {d['rc']} in {d['seconds']} s", ""]
             lines += [f"- finding: {f}" for f in d.get("findings") or []] + [f"- error: {e}" for e in d.get("errors") or []]
-            lines += [f"- child: `{json.dumps(e)}`" for e in d["child_events"] if e["event"] != "calls"][:12]
+            lines += [f"- child: `{json.dumps(e)}`" for e in d["child_events"] if e["event"] not in ("calls", "rss")][:12]
+            lines += [f"- {note}" for note in d.get("cpu_notes") or []]
+        if record["id"] == "4a1" and "objects" in d:
+            lines += ["", f"## {record['id']} {record['title']}", "",
+                      f"limit {d['memory_mb']} MB enforced as `{d['mode']}` (NVIDIA GPU visible: {d['nvidia_gpu_visible']}); "
+                      f"{d['children']} child processes, RLIMIT_AS in them {d['child_rlimit_as_mb']}; {d['seconds']} s", "",
+                      f"- child CUDA: `{json.dumps(d['child_cuda'])}`"]
+            lines += [f"- {name}: {obj['error'] or 'checked'}; findings {obj['findings']}" for name, obj in d["objects"].items()]
     lines += ["", "Full details: `gpu_check.json`; subprocess output: `logs.txt`.", ""]
     return "\n".join(lines)
 
@@ -889,11 +1059,15 @@ def summary(run: Run) -> str:
             for line in d.get("stderr_cuda_lines", [])[:3]:
                 lines.append(f"      stderr: {line[:160]}")
         if record["id"].startswith("4c"):
-            for event in [e for e in d.get("child_events", []) if e["event"] not in ("calls", "cuda_memory", "import")][:3]:
+            for event in [e for e in d.get("child_events", []) if e["event"] not in ("calls", "cuda_memory", "import", "rss")][:3]:
                 lines.append(f"      child: {json.dumps(event)[:240]}")
             for error in (d.get("errors") or [])[:2]:
                 lines.append(f"      error: {error[:240]}")
-        if record["id"] == "4a":
+        if record["id"] == "4a1":
+            lines.append(f"      child CUDA: {json.dumps(d.get('child_cuda'))[:300]}")
+            for name, obj in (d.get("objects") or {}).items():
+                lines.append(f"      {name}: {json.dumps(obj)[:300]}")
+        if record["id"] == "4a2":
             for probe in d.get("probes", []):
                 lines.append(f"      {json.dumps(probe)[:300]}")
         if record["status"] in ("fail", "info") and record["error"] and record["id"] not in ("2",):
@@ -921,18 +1095,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"gpu_check: tree {ROOT}, python {sys.executable}, out {out}, budget {args.budget_s:.0f} s", flush=True)
     run.check("1", "device selection", check_device, run, min_s=1)
     background = start_background(run)
-    run.check("4a", "torch + CUDA init under RLIMIT_AS", check_rlimit, run, min_s=20)
+    run.check("4a1", "runner memory limit (auto): CUDA, hog, next", check_memory_limit, run, min_s=20)
+    run.check("4a2", "raw RLIMIT_AS / RLIMIT_DATA + CUDA (info)", check_raw_rlimits, run, min_s=15)
     run.check("2", "registry models: CPU vs CUDA, 16x224 b8", check_models, run, min_s=30)
     cost_cuda = run.check("3a", "temporalkit cost --device cuda --latency", check_cost_cuda, run, min_s=20)
     run.check("5a", "temporalkit train r2plus1d (motion)", check_train, run, min_s=30)
     run.check("5b", "shipped motion checkpoint on CUDA", check_shipped_checkpoint, run, min_s=10)
     run.check("6a", "torchrun --nproc_per_node=1 train", check_torchrun_train, run, min_s=30)
     run.check("6b", "NCCL + DDP smoke (torchrun, 1 rank)", check_ddp_smoke, run, min_s=20)
-    run.check("6c", "torchrun --nproc_per_node=2 on 1 GPU", check_two_ranks_one_gpu, run, min_s=30)
+    run.check("6c", "torchrun --nproc_per_node=2 on 1 GPU: one line", check_two_ranks_one_gpu, run, min_s=30)
     # Collected last so that they ran meanwhile; a negative budget just means wait(5 s) then kill.
-    run.check("4b1", "audit --dynamic examples/pipelines", check_audit, run, "default", background.get("audit_default"), min_s=0)
+    run.check("4b1", "audit --dynamic examples/pipelines (auto)", check_audit, run, "default", background.get("audit_default"), min_s=0)
     run.check("4b2", "audit --dynamic --memory-mb 0", check_audit, run, "mem0", background.get("audit_mem0"), min_s=0)
-    run.check("4c1", "layout+motion probe, default limit", check_probe, run, "default", background.get("probe_default"), min_s=0)
+    run.check("4c1", "layout+motion probe, default limit (auto)", check_probe, run, "default", background.get("probe_default"), min_s=0)
     run.check("4c2", "layout+motion probe, --memory-mb 0", check_probe, run, "mem0", background.get("probe_mem0"), min_s=0)
     run.check("4c3", "motion-only probe (no family), default", check_probe, run, "motion", background.get("probe_motion"), False, min_s=0)
     run.check("3b", "cost --device cpu --latency, one model", check_cost_cpu, run, cost_cuda, min_s=15)
