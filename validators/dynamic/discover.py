@@ -9,7 +9,15 @@ Discovery reads the source with libcst and picks, by name and signature:
 - `multiclip`: a sampler that also takes `num_clips` (or whose name says multi-clip).
 - `subsample`: a video tensor and a sample count, no frame count (the frames are the input).
 - `transform`: a clip in, a clip out, with a transform-like name (crop, resize, flip, ...).
-- `loader`: a path in, with a loader-like name (load, read, decode, ...).
+- `loader`: a path in, with a loader-like name (load, read, decode, ...): a video loader, fed the
+  probe videos.
+- `image`: such a loader that reads one still image, fed the probe images. Told from a video loader
+  by, in this order: the path parameter's name (`video_path` -> loader; `image_path`, `img_path`,
+  `frame_path` -> image), the calls in its body and in the module's functions it calls (a video API
+  such as `av.open` or `cv2.VideoCapture` -> loader; an image API such as `cv2.imread`,
+  `PIL.Image.open`, `torchvision.io.read_image`/`decode_image`, `imageio.imread` -> image, unless
+  every such call is inside a loop: a folder of frames is a video), then its name (`video`, `clip`,
+  `frames` -> loader; `image`, `img`, `photo`, singular `frame` -> image). Anything else stays a loader.
 
 Where names are not enough, `[tool.temporalkit.dynamic]` in pyproject.toml names objects and maps
 their parameters, and `temporalkit check FILE:OBJECT --role ROLE --args k=v` does the same once:
@@ -40,11 +48,13 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 
-ROLES: tuple[str, ...] = ("sampler", "subsample", "transform", "loader", "multiclip")
+ROLES: tuple[str, ...] = ("sampler", "subsample", "transform", "loader", "multiclip", "image")
 
 # The vocabulary is shared with the child process, which maps parameters by the same names.
 FRAME_COUNT_NAMES: tuple[str, ...] = (
@@ -61,6 +71,26 @@ VIDEO_NAMES: tuple[str, ...] = (
     "video", "frames", "clip", "x", "vid", "tensor", "video_tensor", "imgs", "images", "buffer", "inputs", "img",
 )
 PATH_NAMES: tuple[str, ...] = ("path", "video_path", "filename", "fname", "file", "filepath", "uri", "src", "video_file")
+VIDEO_PATH_NAMES: tuple[str, ...] = ("video_path", "video_file")
+IMAGE_PATH_NAMES: tuple[str, ...] = (
+    "image_path", "img_path", "image_file", "img_file", "image_filename", "img_filename", "frame_path", "frame_file", "im_path",
+)
+# Qualified names (after the module's imports are applied) of calls that read one still image, and
+# of calls that open a video.
+IMAGE_READ_CALLS: frozenset[str] = frozenset({
+    "cv2.imread", "cv2.imdecode", "PIL.Image.open",
+    "torchvision.io.read_image", "torchvision.io.decode_image", "torchvision.io.decode_jpeg", "torchvision.io.decode_png",
+    "torchvision.io.image.read_image", "torchvision.io.image.decode_image",
+    "torchvision.datasets.folder.pil_loader", "torchvision.datasets.folder.default_loader",
+    "imageio.imread", "imageio.v2.imread", "imageio.v3.imread", "skimage.io.imread",
+    "matplotlib.pyplot.imread", "matplotlib.image.imread", "tifffile.imread",
+})
+VIDEO_READ_CALLS: frozenset[str] = frozenset({
+    "av.open", "cv2.VideoCapture", "torchvision.io.read_video", "torchvision.io.VideoReader",
+    "torchvision.io.video.read_video", "decord.VideoReader", "decord.VideoLoader", "torchcodec.decoders.VideoDecoder",
+    "imageio.get_reader", "imageio.v2.get_reader", "imageio.mimread", "imageio.v2.mimread", "imageio.v3.imiter",
+    "skvideo.io.vread", "skvideo.io.vreader", "moviepy.editor.VideoFileClip", "moviepy.VideoFileClip",
+})
 # Parameters that switch a sampler into its test-time behaviour, and the value that does it.
 TEST_MODE_FLAGS: dict[str, object] = {
     "test_mode": True, "is_test": True, "eval_mode": True, "deterministic": True,
@@ -70,7 +100,10 @@ ROLE_TOKENS: tuple[str, ...] = ("num_frames", "T", "seed", "num_clips", "video",
 
 _TEST_TIME_NAME = re.compile(r"(^|_|\.)(test|val|valid|validation|eval|evaluation|inference|infer)(_|$|\.)|(Test|Val|Eval)[A-Z_]", re.I)
 _TRANSFORM_NAME = re.compile(r"crop|resize|flip|augment|transform|normali[sz]e|scale|jitter|rescale|to_tensor|colou?r|pad|rotate", re.I)
-_LOADER_NAME = re.compile(r"load|read|decode|open_video|get_frames|get_clip", re.I)
+_LOADER_NAME = re.compile(r"load|read|decode|open_video|get_frames|get_clip|open_?(image|img)", re.I)
+# Matched against the snake_case name, video first: `load_video_frame` is a video loader.
+_VIDEO_LOADER_NAME = re.compile(r"video|clip|frames|movie|(^|_)vid(_|$)")
+_IMAGE_READER_NAME = re.compile(r"image|img|picture|photo|jpe?g|png|thumbnail|(^|_)frame(_|$)|imread")
 _SAMPLER_NAME = re.compile(r"sampl|ind(ex|ices)|clip|frame|segment|select|subsample|window|tsn|offset", re.I)
 _MULTICLIP_NAME = re.compile(r"multi_?clip|multi_?view|(^|_)clips(_|$)")  # matched against the snake_case name
 _GENERIC_COUNT_NAMES = {"n", "total", "length", "k", "t"}
@@ -281,12 +314,111 @@ def _snake_case(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
-def _other_role(name: str, params: _Params) -> tuple[str, str] | None:
+class _ModuleCalls:
+    """What the functions of one module call, by qualified name, as far as the source says.
+
+    Names go through the module's imports (`from PIL import Image` makes `Image.open` read
+    `PIL.Image.open`, wherever the import is, `try:` blocks included), and a call of another function
+    of the module counts as the calls that function makes.
+    """
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        self.functions = {s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)}
+
+    @cached_property
+    def aliases(self) -> dict[str, str]:
+        """Local name -> what it was imported as; read only when a path reader needs it."""
+        aliases: dict[str, str] = {}
+        self.module.visit(_ImportCollector(aliases))
+        return aliases
+
+    def qualified(self, dotted: str) -> str:
+        head, dot, rest = dotted.partition(".")
+        return self.aliases.get(head, head) + dot + rest
+
+    def calls(self, function: cst.FunctionDef, _seen: frozenset[str] = frozenset()) -> list[tuple[str, bool]]:
+        """(qualified name, inside a loop or comprehension) of every call `function` makes."""
+        collector = _CallCollector()
+        function.body.visit(collector)
+        found: list[tuple[str, bool]] = []
+        for dotted, in_loop in collector.calls:
+            found.append((self.qualified(dotted), in_loop))
+            helper = self.functions.get(dotted)
+            if helper is not None and dotted not in _seen and len(_seen) < 4:
+                found += [(name, in_loop or inner) for name, inner in self.calls(helper, _seen | {dotted})]
+        return found
+
+
+class _ImportCollector(cst.CSTVisitor):
+    def __init__(self, aliases: dict[str, str]) -> None:
+        self.aliases = aliases
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = get_full_name_for_node(alias.name) or ""
+            if alias.asname is not None:
+                self.aliases[alias.evaluated_alias or full] = full
+            else:
+                head = full.partition(".")[0]
+                self.aliases[head] = head
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+            return
+        module = get_full_name_for_node(node.module) or ""
+        for alias in node.names:
+            name = get_full_name_for_node(alias.name) or ""
+            self.aliases[alias.evaluated_alias if alias.asname is not None else name] = f"{module}.{name}"
+
+
+class _CallCollector(cst.CSTVisitor):
+    _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, bool]] = []
+        self.loops = 0
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, self._LOOPS):
+            self.loops += 1
+        elif isinstance(node, cst.Call):
+            dotted = get_full_name_for_node(node.func)
+            if dotted:
+                self.calls.append((dotted, self.loops > 0))
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if isinstance(original_node, self._LOOPS):
+            self.loops -= 1
+
+
+def _path_reader_role(name: str, only: str, function: cst.FunctionDef | None, calls: _ModuleCalls | None) -> tuple[str, str]:
+    """("loader", reason) for a video loader, ("image", reason) for a single-image reader."""
+    if only in VIDEO_PATH_NAMES:
+        return "loader", f"takes a video path ({only}) and is named like a loader"
+    if only in IMAGE_PATH_NAMES:
+        return "image", f"takes an image path ({only}) and is named like a reader"
+    made = calls.calls(function) if function is not None and calls is not None else []
+    video = next((call for call, _ in made if call in VIDEO_READ_CALLS), None)
+    if video:
+        return "loader", f"takes a path ({only}) and calls {video}"
+    images = [(call, in_loop) for call, in_loop in made if call in IMAGE_READ_CALLS]
+    if images and not all(in_loop for _, in_loop in images):
+        return "image", f"takes a path ({only}) and calls {images[0][0]}: a single-image reader"
+    snake = _snake_case(name)
+    if _IMAGE_READER_NAME.search(snake) and not _VIDEO_LOADER_NAME.search(snake) and not images:
+        return "image", f"takes a path ({only}) and is named like an image reader"
+    return "loader", f"takes a path ({only}) and is named like a loader"
+
+
+def _other_role(name: str, params: _Params, function: cst.FunctionDef | None = None,
+                calls: _ModuleCalls | None = None) -> tuple[str, str] | None:
     if len(params.required) != 1:
         return None
     (only,) = params.required
-    if only in PATH_NAMES and _LOADER_NAME.search(name):
-        return "loader", f"takes a path ({only}) and is named like a loader"
+    if only in PATH_NAMES + IMAGE_PATH_NAMES and _LOADER_NAME.search(name):
+        return _path_reader_role(name, only, function, calls)
     if only in VIDEO_NAMES and _TRANSFORM_NAME.search(name):
         return "transform", f"takes a clip ({only}) and is named like a transform"
     return None
@@ -318,6 +450,7 @@ def discover_source(source: str, path: str) -> list[Candidate]:
     """Candidates in `source` (module-level functions and classes, and their methods)."""
     module = cst.parse_module(source)
     definitions = _definition_lines(source)
+    calls = _ModuleCalls(module)
     found: list[Candidate] = []
 
     def add(name: str, node: cst.CSTNode, role_reason: tuple[str, str] | None) -> None:
@@ -333,13 +466,13 @@ def discover_source(source: str, path: str) -> list[Candidate]:
                 continue
             params = _Params.of(statement)
             name = statement.name.value
-            add(name, statement, _sampler_role(name, params) or _other_role(name, params))
+            add(name, statement, _sampler_role(name, params) or _other_role(name, params, statement, calls))
         elif isinstance(statement, cst.ClassDef):
-            _discover_class(statement, add)
+            _discover_class(statement, add, calls)
     return found
 
 
-def _discover_class(node: cst.ClassDef, add) -> None:
+def _discover_class(node: cst.ClassDef, add, calls: _ModuleCalls | None = None) -> None:
     class_name = node.name.value
     if class_name.startswith("_"):
         return
@@ -355,7 +488,7 @@ def _discover_class(node: cst.ClassDef, add) -> None:
             return
         role_reason = _sampler_role(class_name, call_params, clip_length_elsewhere=init_clip_length is not None)
         if role_reason is None and not init_params.required:
-            role_reason = _other_role(class_name, call_params)
+            role_reason = _other_role(class_name, call_params, call, calls)
         if role_reason is not None:
             add(class_name, node, role_reason)
         return
@@ -366,7 +499,7 @@ def _discover_class(node: cst.ClassDef, add) -> None:
             continue
         params = _Params.of(method, drop_first=not _is_staticmethod(method))
         qualified = f"{class_name}.{method_name}"
-        add(qualified, method, _sampler_role(method_name, params) or _other_role(method_name, params))
+        add(qualified, method, _sampler_role(method_name, params) or _other_role(method_name, params, method, calls))
 
 
 def discover_file(path: str | os.PathLike, config: DynamicConfig | None = None) -> list[Candidate]:

@@ -12,6 +12,11 @@ list and the code version, so a second call costs only a manifest read.
 
     probes = make_probe_set()               # $XDG_CACHE_HOME/temporalkit/probes/<key>/
     probes = make_probe_set("tests/probes") # or a directory of your choice
+
+Probe images, for single-image readers, are one coded frame each (a different index per image),
+written as PNG and JPEG with PyAV at 16:9, 9:16 and 4:3, and read back the same way:
+
+    images = make_probe_images()            # $XDG_CACHE_HOME/temporalkit/probe-images/<key>/
 """
 
 from __future__ import annotations
@@ -300,3 +305,151 @@ def remove_probe_set(directory: str | os.PathLike) -> None:
     directory = Path(directory)
     if (directory / "manifest.json").is_file():
         shutil.rmtree(directory)
+
+
+# --- probe images (single-image readers) ---------------------------------------------------------
+
+# Bump when the way probe images are written changes: it is part of their cache key.
+PROBE_IMAGE_FORMAT_VERSION = 1
+
+# Image format -> (PyAV encoder, pixel format it encodes). JPEG at qscale 2 keeps the 7 px cells
+# of the frame code readable through 4:2:0 chroma.
+_IMAGE_ENCODERS: dict[str, tuple[str, str]] = {
+    "png": ("png", "rgb24"),
+    "jpeg": ("mjpeg", "yuvj420p"),
+}
+
+
+@dataclass(frozen=True)
+class ProbeImageSpec:
+    """One still image to write, `name` being its file name: frame `index` of the frame code at
+    `aspect`, as `format` (png | jpeg)."""
+
+    name: str
+    index: int
+    aspect: str
+    format: str
+
+
+# Distinct indices (an image read back as another is caught) whose tiles decode neither transposed
+# nor mirrored (a reader that swaps height and width is never read as returning the image itself).
+PROBE_IMAGE_SPECS: tuple[ProbeImageSpec, ...] = (
+    ProbeImageSpec("image_16x9.png", 41, "16:9", "png"),
+    ProbeImageSpec("image_9x16.png", 74, "9:16", "png"),
+    ProbeImageSpec("image_16x9.jpg", 111, "16:9", "jpeg"),
+    ProbeImageSpec("image_4x3.jpg", 148, "4:3", "jpeg"),
+)
+
+
+@dataclass(frozen=True)
+class ProbeImage:
+    """One probe image on disk: `encode_frame(index, height, width)` (RGB) stored as `format`.
+
+    Red data cells on a green grid: red must come back in channel 0, the tiles are square, and the
+    index reads back only from this image's own pixels.
+    """
+
+    name: str
+    path: Path
+    index: int
+    aspect: str
+    format: str
+    height: int
+    width: int
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.format.upper()}, {self.width}x{self.height}, {self.aspect})"
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["path"] = self.path.name
+        return data
+
+
+def _image_cache_key(specs: tuple[ProbeImageSpec, ...]) -> str:
+    import av
+
+    payload = json.dumps(
+        {"version": PROBE_IMAGE_FORMAT_VERSION, "av": av.__version__, "specs": [asdict(s) for s in specs]},
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def default_probe_image_dir(specs: tuple[ProbeImageSpec, ...] = PROBE_IMAGE_SPECS) -> Path:
+    """`$XDG_CACHE_HOME/temporalkit/probe-images/<content key>` (XDG default: ~/.cache)."""
+    cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache_home) / "temporalkit" / "probe-images" / _image_cache_key(specs)
+
+
+def _write_image(spec: ProbeImageSpec, path: Path) -> None:
+    import av
+
+    codec, pix_fmt = _IMAGE_ENCODERS[spec.format]
+    height, width = ASPECT_SIZES[spec.aspect]
+    context = av.CodecContext.create(codec, "w")
+    context.width, context.height, context.pix_fmt = width, height, pix_fmt
+    context.time_base = Fraction(1, 1)
+    if codec == "mjpeg":
+        context.options = {"qmin": "2", "qmax": "2"}
+    frame = av.VideoFrame.from_ndarray(encode_frame(spec.index, height, width), format="rgb24").reformat(format=pix_fmt)
+    packets = list(context.encode(frame)) + list(context.encode(None))
+    path.write_bytes(b"".join(bytes(packet) for packet in packets))
+
+
+def _inspect_image(spec: ProbeImageSpec, path: Path) -> ProbeImage:
+    """Decode the written image and check that it carries its index, in RGB, with square tiles."""
+    import av
+
+    with av.open(str(path)) as container:
+        pixels = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    reading = read_frame(pixels)
+    height, width = ASPECT_SIZES[spec.aspect]
+    if reading.index != spec.index or reading.channel_order != "RGB" or pixels.shape != (height, width, 3):
+        raise RuntimeError(
+            f"probe image {spec.name}: reads back as index {reading.index} ({reading.channel_order}, "
+            f"shape {pixels.shape}), expected {spec.index} (RGB, {(height, width, 3)})"
+        )
+    return ProbeImage(spec.name, path, spec.index, spec.aspect, spec.format, height, width)
+
+
+def make_probe_images(
+    directory: str | os.PathLike | None = None,
+    specs: tuple[ProbeImageSpec, ...] = PROBE_IMAGE_SPECS,
+) -> list[ProbeImage]:
+    """Write (or reuse) the probe images and `manifest.json` in `directory`; return them.
+
+    `directory` defaults to `default_probe_image_dir()`; one whose manifest carries the same content
+    key is reused as is. Files are written in a scratch directory and moved in, manifest last.
+    """
+    key = _image_cache_key(specs)
+    target = Path(directory) if directory is not None else default_probe_image_dir(specs)
+    try:
+        manifest = json.loads((target / "manifest.json").read_text())
+        if manifest.get("key") == key:
+            images = [ProbeImage(**{**entry, "path": target / entry["path"]}) for entry in manifest["images"]]
+            if all(image.path.is_file() for image in images):
+                return images
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    target.mkdir(parents=True, exist_ok=True)
+    images = []
+    with tempfile.TemporaryDirectory(dir=target, prefix=".probe-images-") as scratch:
+        for spec in specs:
+            scratch_path = Path(scratch) / spec.name
+            _write_image(spec, scratch_path)
+            image = _inspect_image(spec, scratch_path)
+            final_path = target / scratch_path.name
+            os.replace(scratch_path, final_path)
+            images.append(replace(image, path=final_path))
+        manifest = {
+            "key": key,
+            "format_version": PROBE_IMAGE_FORMAT_VERSION,
+            "description": "temporalkit probe images: each carries its `index` in the temporalkit frame code "
+            "(temporalkit.validators.dynamic.frame_code.decode_frame_index), in RGB, with square tiles.",
+            "images": [image.to_dict() for image in images],
+        }
+        scratch_manifest = Path(scratch) / "manifest.json"
+        scratch_manifest.write_text(json.dumps(manifest, indent=2) + "\n")
+        os.replace(scratch_manifest, target / "manifest.json")
+    return images
