@@ -279,7 +279,8 @@ def dynamic_check_entries() -> list[DynamicCheckEntry]:
     loaders = load("loader_checks")
     if loaders is not None:
         for category, (rule_id, fix) in getattr(loaders, "RULES", {}).items():
-            entries.append(DynamicCheckEntry(rule_id, "loader (probe videos)", category, fix))
+            applies_to = "loader (probe videos), image reader (probe images)" if rule_id in ("TK616", "TK617") else "loader (probe videos)"
+            entries.append(DynamicCheckEntry(rule_id, applies_to, category, fix))
     for name, applies_to in (("transform_checks", "clip transform"), ("layout_checks", "pipeline output vs reference model")):
         module = load(name)
         for rule_id, category, text in _DOCSTRING_CHECK.findall(inspect.getdoc(module) or "" if module else ""):

@@ -77,3 +77,28 @@ def test_validators_and_rules_do_not_import_torch():
         "import temporalkit.validators.engine, temporalkit.term\n"
     )
     assert _modules_after(code) == []
+
+
+def test_check_roles_are_the_discovery_roles():
+    from temporalkit.commands import check
+    from temporalkit.validators.dynamic.discover import ROLES
+
+    assert check.ROLES == ROLES
+
+
+def test_one_file_audit_start_up_stays_lean():
+    """What `temporalkit audit FILE` imports before it reads the file: no libcst, no dynamic auditor.
+
+    A file no rule triggers on is answered without parsing (pre-commit on most files), so libcst must
+    not be imported by building the CLI.
+    """
+    probe = (
+        "import json, sys\n"
+        "from temporalkit.cli import build_parser\n"
+        "build_parser().parse_args(['audit', 'x.py'])\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('libcst', 'torch', 'numpy')"
+        " or m.startswith('temporalkit.validators.dynamic.'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-HELP = "Run the dynamic checks on one sampler, subsampler, multi-clip sampler, transform or loader (sandboxed)."
+HELP = "Run the dynamic checks on one sampler, subsampler, multi-clip sampler, transform, loader or image reader (sandboxed)."
 EXAMPLE = "temporalkit check examples/pipelines/dynamic_bugs.py:sample_dense_window --role sampler"
 
-ROLES = ("sampler", "subsample", "transform", "loader", "multiclip")
+# The same as validators.dynamic.discover.ROLES (a test keeps them equal): importing discover here would
+# put libcst on the start-up path of every command, `temporalkit audit FILE` included.
+ROLES = ("sampler", "subsample", "transform", "loader", "multiclip", "image")
 
 
 def add_arguments(parser) -> None:
