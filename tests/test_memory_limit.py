@@ -301,3 +301,32 @@ def test_the_child_notes_a_cpu_layout_check_where_a_gpu_is_present(tmp_path, mon
     assert [f.rule for f in findings] == ["TK621"] and error is None
     assert notes and notes[0].startswith("crop_each_frame: layout check of the clip crop_each_frame returned")
     assert "ran on CPU although an NVIDIA GPU is present" in notes[0]
+
+
+# --- the time limit follows the same order: command line, then pyproject, then 60 s -------------
+
+SLOW_SAMPLER = """
+import time
+
+
+def sample_centres(num_frames, T):
+    time.sleep(30)
+    return [0] * T
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "audit"])
+def test_pyproject_timeout_applies_when_no_option_is_given(tmp_path, capsys, command):
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[tool.temporalkit.dynamic]\ntimeout = 1\n")
+    path = root / "pipeline.py"
+    path.write_text(SLOW_SAMPLER)
+    argv = (
+        ["check", f"{path}:sample_centres", "--role", "sampler", "--format", "json"]
+        if command == "check"
+        else ["audit", str(root), "--dynamic", "--no-cache", "--format", "json"]
+    )
+    main(argv)
+    errors = json.loads(capsys.readouterr().out)["errors"]
+    assert any("time limit of 1 s" in e["message"] for e in errors), errors  # the pyproject's, not 60 s

@@ -24,7 +24,10 @@ def add_arguments(parser) -> None:
         help="transform/loader: feed the clip it produces to this reference model and report a wrong layout (TK621)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="S", help="time limit for the object, in seconds (default 60)")
+    parser.add_argument(
+        "--timeout", type=float, default=None, metavar="S",
+        help="time limit for the object, in seconds (default: timeout of [tool.temporalkit.dynamic], else 60)",
+    )
     parser.add_argument(
         "--memory-mb", type=int, default=None, metavar="MB",
         help="memory limit of the sandbox (default: memory-mb of [tool.temporalkit.dynamic], else 4096; 0: none); "

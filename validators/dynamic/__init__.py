@@ -68,8 +68,8 @@ def _dynamic_config(config: Any, paths: Sequence[str | os.PathLike]) -> "Dynamic
 def run_dynamic_modules(
     paths: Sequence[str | os.PathLike],
     *,
-    timeout: float | None = 60.0,
-    memory_mb: int | None = 4096,
+    timeout: float | None = None,
+    memory_mb: int | None = None,
     config: Any = None,
     roles: Iterable[str] | None = None,
     candidates: Sequence["Candidate"] | None = None,
@@ -125,15 +125,15 @@ def run_dynamic_modules(
 def run_dynamic(
     paths: Sequence[str | os.PathLike],
     *,
-    timeout: float = 60.0,
-    memory_mb: int = 4096,
+    timeout: float | None = None,
+    memory_mb: int | None = None,
     config: Any = None,
     roles: Iterable[str] | None = None,
 ) -> tuple[list["Finding"], list["FileError"]]:
     """Discover samplers, subsamplers, multi-clip samplers, transforms and loaders in `paths` and check them.
 
-    `timeout` is per object (and per import), in seconds; `memory_mb` limits the child's address space.
-    Returns findings sorted by (path, line, rule) and one `FileError` per file that could not be imported
+    `timeout` is per object (and per import), in seconds; `memory_mb` limits the child's memory (0: no
+    limit). None takes the pyproject's `timeout` / `memory-mb`, else 60 s / 4096 MB. Returns findings sorted by (path, line, rule) and one `FileError` per file that could not be imported
     or object that could not be checked.
     """
     results, errors = run_dynamic_modules(paths, timeout=timeout, memory_mb=memory_mb, config=config, roles=roles)
@@ -147,8 +147,8 @@ def check_object(
     role: str,
     args: Mapping[str, str] | Iterable[str] | None = None,
     *,
-    timeout: float = 60.0,
-    memory_mb: int = 4096,
+    timeout: float | None = None,
+    memory_mb: int | None = None,
     test_time: bool | None = None,
     family: str | None = None,
 ) -> tuple[list["Finding"], list["FileError"]]:
@@ -170,8 +170,8 @@ def check_object_results(
     role: str,
     args: Mapping[str, str] | Iterable[str] | None = None,
     *,
-    timeout: float = 60.0,
-    memory_mb: int = 4096,
+    timeout: float | None = None,
+    memory_mb: int | None = None,
     test_time: bool | None = None,
     family: str | None = None,
 ) -> tuple[list["ModuleResult"], list["FileError"]]:
