@@ -115,20 +115,25 @@ class ProbeVideo:
         return data
 
 
-def _cache_key(specs: tuple[ProbeSpec, ...]) -> str:
+def _cache_key(version: int, specs: tuple) -> str:
+    """A key for a set of probes: what they are, how they are written, and the PyAV that wrote them."""
     import av
 
     payload = json.dumps(
-        {"version": PROBE_FORMAT_VERSION, "av": av.__version__, "specs": [asdict(s) for s in specs]},
+        {"version": version, "av": av.__version__, "specs": [asdict(s) for s in specs]},
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def _cache_root() -> Path:
+    cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache_home) / "temporalkit"
+
+
 def default_probe_dir(specs: tuple[ProbeSpec, ...] = PROBE_SPECS) -> Path:
     """`$XDG_CACHE_HOME/temporalkit/probes/<content key>` (XDG default: ~/.cache)."""
-    cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache_home) / "temporalkit" / "probes" / _cache_key(specs)
+    return _cache_root() / "probes" / _cache_key(PROBE_FORMAT_VERSION, specs)
 
 
 def _presentation_times_ms(spec: ProbeSpec) -> list[int]:
@@ -270,7 +275,7 @@ def iter_probe_set(
     the manifest last, so an interrupted run never leaves a manifest that lies. Consume the
     iterator to the end: the manifest is written after the last probe.
     """
-    key = _cache_key(specs)
+    key = _cache_key(PROBE_FORMAT_VERSION, specs)
     target = Path(directory) if directory is not None else default_probe_dir(specs)
     cached = _load_manifest(target, key)
     if cached is not None:
@@ -366,20 +371,9 @@ class ProbeImage:
         return data
 
 
-def _image_cache_key(specs: tuple[ProbeImageSpec, ...]) -> str:
-    import av
-
-    payload = json.dumps(
-        {"version": PROBE_IMAGE_FORMAT_VERSION, "av": av.__version__, "specs": [asdict(s) for s in specs]},
-        sort_keys=True,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-
 def default_probe_image_dir(specs: tuple[ProbeImageSpec, ...] = PROBE_IMAGE_SPECS) -> Path:
     """`$XDG_CACHE_HOME/temporalkit/probe-images/<content key>` (XDG default: ~/.cache)."""
-    cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache_home) / "temporalkit" / "probe-images" / _image_cache_key(specs)
+    return _cache_root() / "probe-images" / _cache_key(PROBE_IMAGE_FORMAT_VERSION, specs)
 
 
 def _write_image(spec: ProbeImageSpec, path: Path) -> None:
@@ -422,7 +416,7 @@ def make_probe_images(
     `directory` defaults to `default_probe_image_dir()`; one whose manifest carries the same content
     key is reused as is. Files are written in a scratch directory and moved in, manifest last.
     """
-    key = _image_cache_key(specs)
+    key = _cache_key(PROBE_IMAGE_FORMAT_VERSION, specs)
     target = Path(directory) if directory is not None else default_probe_image_dir(specs)
     try:
         manifest = json.loads((target / "manifest.json").read_text())
