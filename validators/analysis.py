@@ -52,7 +52,7 @@ _BINDING_KINDS: dict[type, str] = {
     cst.TypeVar: "name",
     cst.TypeVarTuple: "name",
     cst.ParamSpec: "name",
-    cst.Param: "param",
+    cst.Param: "name",
     cst.Global: "declared",
     cst.Nonlocal: "declared",
     cst.MatchAs: "match",
@@ -68,8 +68,6 @@ class Bindings:
         # name -> (import statement that binds it, the function or class it sits in, None: the module)
         self.imports: dict[str, list[tuple[cst.Import | cst.ImportFrom, cst.CSTNode | None]]] = {}
         self.other: set[str] = set()
-        self.parameters: set[str] = set()  # names of parameters, a subset of `other`
-        self.declared: set[str] = set()  # names in `global` / `nonlocal` statements
         self.unsure = False  # a star import: any name may come from it
         # Exact-type dispatch: parse trees hold only concrete node classes, and a failing
         # isinstance against libcst's classes (ABCMeta) costs more than the whole lookup.
@@ -86,12 +84,8 @@ class Bindings:
                     self._add_target(node.name)
             elif kind == "name":
                 self.other.add(node.name.value)
-            elif kind == "param":
-                self.other.add(node.name.value)
-                self.parameters.add(node.name.value)
-            elif kind == "declared":
+            elif kind == "declared":  # global / nonlocal: the name is bound in another scope
                 self.other.update(item.name.value for item in node.names)
-                self.declared.update(item.name.value for item in node.names)
             elif kind == "match" and node.name is not None:
                 self.other.add(node.name.value)
             elif kind == "rest" and node.rest is not None:
