@@ -17,6 +17,7 @@ what a rule looks for.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -97,7 +98,7 @@ class Bindings:
         if isinstance(node.names, cst.ImportStar):
             self.unsure = True
             return
-        owner = next((a for a in _ancestors(node, parents) if type(a) in _SCOPE_OWNERS), None)
+        owner = next((a for a in ancestors(node, parents) if type(a) in _SCOPE_OWNERS), None)
         for alias in node.names:
             bound = alias.evaluated_alias or alias.evaluated_name.split(".")[0]
             self.imports.setdefault(bound, []).append((node, owner))
@@ -129,7 +130,7 @@ class Bindings:
             by_owner.setdefault(owner, []).append(statement)
         innermost = True
         child = node
-        for ancestor in _ancestors(node, parents):
+        for ancestor in ancestors(node, parents):
             kind = type(ancestor)
             if kind in _SCOPE_OWNERS or kind in _COMPREHENSIONS:
                 in_body = kind not in _COMPREHENSIONS and child is ancestor.body
@@ -143,7 +144,8 @@ class Bindings:
         return by_owner.get(None, [])
 
 
-def _ancestors(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]):
+def ancestors(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    """The parent of `node`, its parent, ... up to the module."""
     current = parents.get(node)
     while current is not None:
         yield current
@@ -154,7 +156,6 @@ class Analysis:
     """Parents from one fast walk; bindings, scopes and positions computed when first needed."""
 
     def __init__(self, module: cst.Module) -> None:
-        self.module = module
         self.parents = tree.parents(module)
         self._wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self._scopes: dict[cst.CSTNode, Scope | None] | None = None

@@ -14,7 +14,7 @@ from typing import Any
 
 import libcst as cst
 
-from temporalkit.validators import tree
+from temporalkit.validators import analysis, tree
 from temporalkit.validators.rule import Rule
 
 _EMPTY_MODULE = cst.Module([])
@@ -236,10 +236,7 @@ def parent(rule: Rule, node: cst.CSTNode) -> cst.CSTNode | None:
 
 
 def ancestors(rule: Rule, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    current = parent(rule, node)
-    while current is not None:
-        yield current
-        current = parent(rule, current)
+    return analysis.ancestors(node, rule.analysis.parents)
 
 
 def enclosing_function(rule: Rule, node: cst.CSTNode) -> cst.FunctionDef | None:
