@@ -1,0 +1,80 @@
+"""The precision benchmark's bookkeeping, on a tiny corpus this test writes (the real corpus is not in the repo)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_precision", REPO / "benchmarks" / "bench_precision.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SAMPLER = textwrap.dedent(
+    """
+    import numpy as np
+
+    def sample(num_frames, clip_len):
+        return np.linspace(0, num_frames, clip_len).astype(int)
+
+    def start(num_frames, clip_len):
+        return np.random.randint(0, num_frames - clip_len)
+    """
+)
+
+
+def test_counts_verdicts_lost_and_unlabelled(tmp_path):
+    bench = _bench()
+    corpus = tmp_path / "corpus"
+    (corpus / "someone+video").mkdir(parents=True)
+    (corpus / "someone+video" / "sampler.py").write_text(SAMPLER)
+    (corpus / "someone+other").mkdir()
+    (corpus / "someone+other" / "clean.py").write_text("x = 1\n")
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"repos": [
+        {"repo": "someone/video", "commit": "a" * 40, "split": "tuning"},
+        {"repo": "someone/other", "commit": "b" * 40, "split": "held-out"},
+        {"repo": "someone/absent", "commit": "c" * 40, "split": "held-out"},
+    ]}))
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps([
+        {"repo": "someone/video", "commit": "a" * 40, "path": "sampler.py", "line": 5, "rule": "TK101",
+         "verdict": "TP", "reason": "linspace reaches num_frames"},
+        {"repo": "someone/video", "commit": "a" * 40, "path": "sampler.py", "line": 40, "rule": "TK101",
+         "verdict": "TP", "reason": "a true finding the rules no longer report"},
+        {"repo": "someone/absent", "commit": "c" * 40, "path": "x.py", "line": 1, "rule": "TK101",
+         "verdict": "TP", "reason": "not in the corpus: neither kept nor lost"},
+    ]))
+    output, data = tmp_path / "out.md", tmp_path / "out.json"
+    unlabelled = tmp_path / "unlabelled.json"
+    assert bench.main([str(corpus), "--manifest", str(manifest), "--labels", str(labels), "--output", str(output),
+                       "--json", str(data), "--unlabelled", str(unlabelled)]) == 0
+
+    result = json.loads(data.read_text())
+    [video, other] = result["repos"]
+    assert video["TP"] == 1 and video["findings"] == 1 + video["unlabelled"] and video["unlabelled"] >= 1
+    assert other["findings"] == 0 and other["lines"] == 1
+    assert [x["line"] for x in result["lost"]] == [40]
+    skeletons = json.loads(unlabelled.read_text())
+    assert {x["line"] for x in skeletons} == {8} and all(x["verdict"] == "" for x in skeletons)
+    report = output.read_text()
+    assert "1 lost" in report and "someone/absent" not in report
+
+
+def test_rejects_an_unknown_verdict(tmp_path):
+    bench = _bench()
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps([{"repo": "r/r", "path": "a.py", "line": 1, "rule": "TK101", "verdict": "maybe"}]))
+    try:
+        bench.load_labels(labels)
+    except SystemExit as exc:
+        assert "maybe" in str(exc)
+    else:
+        raise AssertionError("an unknown verdict was accepted")
