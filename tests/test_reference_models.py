@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -283,3 +285,57 @@ def test_package_and_registry_import_without_torch():
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------- checkpoint layout pinned
+
+STATE_DICT_LAYOUTS = Path(__file__).parent / "data" / "reference_state_dicts.json"
+
+
+def state_dict_layout(model: torch.nn.Module) -> dict:
+    """Parameter count and every state-dict key with its shape: what a checkpoint depends on."""
+    return {
+        "parameters": count_parameters(model),
+        "state_dict": [f"{key} {tuple(value.shape)}" for key, value in sorted(model.state_dict().items())],
+    }
+
+
+def _build_for_layout(name: str) -> torch.nn.Module:
+    from temporalkit.reference_models.registry import MODELS
+
+    if name.startswith("tiny_"):
+        return build_tiny(name.removeprefix("tiny_"), num_classes=4, frames=8, size=32)
+    if name == "resnet2d":
+        return ResNet2d()
+    return MODELS[name].build(num_classes=400, frames=8, size=224)
+
+
+@pytest.mark.parametrize("name", sorted(json.loads(STATE_DICT_LAYOUTS.read_text())))
+def test_state_dict_keys_shapes_and_parameter_counts_are_unchanged(name):
+    """Checkpoints saved from these models (the shipped motion model among them) must keep loading.
+
+    tests/data/reference_state_dicts.json was recorded from the models as they were before their
+    stage loops and weight loading were shared; regenerate it only for a deliberate layout change.
+    """
+    expected = json.loads(STATE_DICT_LAYOUTS.read_text())[name]
+    with torch.device("meta"):  # shapes only: no memory, no initialisation cost
+        layout = state_dict_layout(_build_for_layout(name))
+    assert layout["state_dict"] == expected["state_dict"]
+    assert layout["parameters"] == expected["parameters"]
+
+
+def test_every_model_we_build_has_a_pinned_layout():
+    from temporalkit.reference_models.registry import OURS, TINY_FAMILIES
+
+    pinned = set(json.loads(STATE_DICT_LAYOUTS.read_text()))
+    assert {*OURS, *(f"tiny_{family}" for family in TINY_FAMILIES), "resnet2d"} == pinned
+
+
+def test_shipped_motion_checkpoint_loads_strictly():
+    from temporalkit.reference_models.training import MOTION_WEIGHTS, load_motion_model
+
+    classifier = load_motion_model()
+    state = torch.load(MOTION_WEIGHTS, map_location="cpu", weights_only=True)["state_dict"]
+    assert set(classifier.model.state_dict()) == set(state)
+    for key, value in state.items():
+        torch.testing.assert_close(classifier.model.state_dict()[key], value)
