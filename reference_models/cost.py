@@ -214,8 +214,9 @@ def published_check_rows() -> list[dict]:
 def write_cost_outputs(out_dir) -> list[str]:
     """Write cost_table.json and cost_table.md (all models x TABLE_CONFIGS, meta device) atomically."""
     import json
-    import os
     from pathlib import Path
+
+    from temporalkit.fileio import write_atomic
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -252,9 +253,7 @@ def write_cost_outputs(out_dir) -> list[str]:
     written = []
     for name, text in (("cost_table.json", json.dumps(document, indent=2) + "\n"), ("cost_table.md", "\n".join(markdown) + "\n")):
         path = out_dir / name
-        temporary = path.with_suffix(path.suffix + ".tmp")
-        temporary.write_text(text)
-        os.replace(temporary, path)
+        write_atomic(path, text)
         written.append(str(path))
     return written
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import torch
 
+from temporalkit.fileio import atomic_output, write_atomic
 from temporalkit.reference_models.motion_data import CLASS_NAMES
 from temporalkit.reference_models.training import (
     FAMILIES,
@@ -128,9 +128,7 @@ def load_comparison(path: str | Path) -> ComparisonResult:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
+    write_atomic(path, text)
 
 
 def results_markdown(result: ComparisonResult) -> str:
@@ -198,10 +196,11 @@ def plot_accuracy_vs_gmacs(result: ComparisonResult, path: Path) -> None:
     axes.set_title("Moving balls: accuracy vs compute (x = clip-level)")
     axes.legend(fontsize=7, loc="lower right")
     figure.tight_layout()
-    temporary = path.with_name(path.stem + ".tmp.png")
-    figure.savefig(temporary)
-    plt.close(figure)
-    os.replace(temporary, path)
+    try:
+        with atomic_output(path) as temporary:
+            figure.savefig(temporary)
+    finally:
+        plt.close(figure)
 
 
 def write_results(result: ComparisonResult, out_dir: Path) -> list[str]:

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from temporalkit.fileio import atomic_output, write_atomic
 from temporalkit.reference_models.device import pick_device
 from temporalkit.reference_models.motion_data import CLASS_NAMES, MotionDataConfig, generate_videos
 
@@ -386,15 +387,12 @@ def save_checkpoint(model: nn.Module, config: TrainConfig, record: RunRecord, pa
             "reproduce": train_command(config),
         },
     }
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    torch.save(checkpoint, temporary)
-    os.replace(temporary, path)
+    with atomic_output(path) as temporary:
+        torch.save(checkpoint, temporary)
 
 
 def _write_json_atomically(path: Path, data: dict) -> None:
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(temporary, path)
+    write_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 def train_command(config: TrainConfig) -> str:

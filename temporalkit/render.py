@@ -16,11 +16,12 @@ import importlib.resources
 import inspect
 import os
 import re
-import tempfile
 import textwrap
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+
+from temporalkit.fileio import write_atomic
 
 SKILL_NAME = "frame-sampler-auditor"
 SKILL_OUTPUT = f"skill-{SKILL_NAME}.md"
@@ -347,17 +348,9 @@ def render_all(out_dir: str | os.PathLike = "outputs") -> dict[Path, str]:
 
 
 def write_atomically(path: Path, text: str, executable: bool = False) -> None:
-    """Replace `path` with `text` in one step: readers see the old file or the new one, never half."""
+    """Replace `path` with `text` in one step (temporalkit.fileio.write_atomic), mode 0o755 or 0o644."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o755 if executable else 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, mode=0o755 if executable else 0o644)
 
 
 def _read_or_none(path: Path) -> str | None:

@@ -96,9 +96,10 @@ def audit_paths(
     files, result.errors = discover_files(paths, config)
     result.files_audited = len(files)
 
-    cache_store = ResultCache(Path(cache_dir) if cache_dir else default_cache_dir(config.root))
-    # The rule index (ids, categories, triggers) is keyed by the rules' source hash, so it is used
-    # even with cache=False: it only spares importing libcst, it never changes a result.
+    # With cache=False nothing is written (no cache folder is created); the rule index (ids,
+    # categories, triggers), keyed by the rules' source hash, is still read when present: it only
+    # spares importing libcst, it never changes a result.
+    cache_store = ResultCache(Path(cache_dir) if cache_dir else default_cache_dir(config.root), writable=cache)
     index = _rule_index(rules, cache_store)
     store = cache_store if cache else None
     wanted_select = tuple(select) if select else config.select
@@ -160,7 +161,8 @@ def audit_paths(
             if changed and diff:
                 result.diffs[item.display_path] = unified_diff(item.text, new_text, item.display_path)
             if changed and fix:
-                write_error = write_atomic(Path(item.path), ("\ufeff" if item.bom else "") + new_text)
+                original = (("\ufeff" if item.bom else "") + item.text).encode("utf-8")  # the bytes read
+                write_error = write_atomic(Path(item.path), ("\ufeff" if item.bom else "") + new_text, expected=original)
                 if write_error:
                     result.errors.append(FileError(item.display_path, write_error))
                     result.findings.extend(_with_path(before, item.display_path))
@@ -442,26 +444,27 @@ def _read_gitignore(path: Path) -> list[str]:
 
 
 # -- writing ------------------------------------------------------------------------------
-def write_atomic(path: Path, text: str) -> str | None:
-    """Replace `path` with `text` atomically, keeping its permission bits. Returns an error or None."""
-    import tempfile  # only --fix writes
+def write_atomic(path: Path, text: str, *, expected: bytes | None = None, force: bool = False) -> str | None:
+    """Write a fix into `path` (see temporalkit.fileio.write_atomic: atomic, mode and owner kept,
+    symlinks followed). `expected`: the bytes the fix was computed from; if the file no longer
+    holds them (edited while the audit ran), nothing is written. Returns a one-line error or None."""
+    from temporalkit.fileio import FileChangedError, ForeignOwnerError, ReadOnlyFileError
+    from temporalkit.fileio import write_atomic as write_file
 
-    temp = None
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
+        write_file(path, text, expected=expected, force=force)
+    except FileChangedError:
+        try:
+            if path.read_bytes() == text.encode("utf-8"):
+                return None  # it already holds this fix (the same file reached by a symlink too)
+        except OSError:
+            pass
+        return "changed while auditing; fix not written (run again to fix the new content)"
+    except ReadOnlyFileError:
+        return "file is read-only; fix not written (make it writable to fix it)"
+    except ForeignOwnerError:
+        return "file belongs to another user; fix not written (replacing it would change its owner)"
     except OSError as exc:
-        if temp is not None:
-            try:
-                os.unlink(temp)
-            except OSError:
-                pass
         return f"cannot write the fix: {exc.strerror or exc}; file left unchanged"
     return None
 

@@ -25,12 +25,12 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
+from temporalkit.fileio import atomic_output, write_atomic
 from temporalkit.validators.dynamic.frame_code import encode_frame, read_frame
 
 # Bump when the frame code or the way probes are written changes: it is part of the cache key.
@@ -271,8 +271,8 @@ def iter_probe_set(
 ) -> Iterator[ProbeVideo]:
     """`make_probe_set`, yielding each probe as it is ready (for progress display).
 
-    Files are written to a temporary directory inside `directory` and moved in one by one, with
-    the manifest last, so an interrupted run never leaves a manifest that lies. Consume the
+    Each file is written atomically (temporalkit.fileio: a temporary file beside it, then a
+    replace), one by one, with the manifest last, so an interrupted run never leaves a manifest that lies. Consume the
     iterator to the end: the manifest is written after the last probe.
     """
     key = _cache_key(PROBE_FORMAT_VERSION, specs)
@@ -283,26 +283,22 @@ def iter_probe_set(
         return
     target.mkdir(parents=True, exist_ok=True)
     probes = []
-    with tempfile.TemporaryDirectory(dir=target, prefix=".probes-") as scratch:
-        for spec in specs:
-            scratch_path = Path(scratch) / _file_name(spec)
+    for spec in specs:
+        final_path = target / _file_name(spec)
+        with atomic_output(final_path) as scratch_path:
             _write(spec, scratch_path)
             probe = _inspect(spec, scratch_path)
-            final_path = target / scratch_path.name
-            os.replace(scratch_path, final_path)
-            probe = replace(probe, path=final_path)
-            probes.append(probe)
-            yield probe
-        manifest = {
-            "key": key,
-            "format_version": PROBE_FORMAT_VERSION,
-            "description": "temporalkit probe videos: frame i of each file carries index i in the "
-            "temporalkit frame code (temporalkit.validators.dynamic.frame_code.decode_frame_index).",
-            "probes": [p.to_dict() for p in probes],
-        }
-        scratch_manifest = Path(scratch) / "manifest.json"
-        scratch_manifest.write_text(json.dumps(manifest, indent=2) + "\n")
-        os.replace(scratch_manifest, target / "manifest.json")
+        probe = replace(probe, path=final_path)
+        probes.append(probe)
+        yield probe
+    manifest = {
+        "key": key,
+        "format_version": PROBE_FORMAT_VERSION,
+        "description": "temporalkit probe videos: frame i of each file carries index i in the "
+        "temporalkit frame code (temporalkit.validators.dynamic.frame_code.decode_frame_index).",
+        "probes": [p.to_dict() for p in probes],
+    }
+    write_atomic(target / "manifest.json", json.dumps(manifest, indent=2) + "\n")
 
 
 def remove_probe_set(directory: str | os.PathLike) -> None:
@@ -414,7 +410,7 @@ def make_probe_images(
     """Write (or reuse) the probe images and `manifest.json` in `directory`; return them.
 
     `directory` defaults to `default_probe_image_dir()`; one whose manifest carries the same content
-    key is reused as is. Files are written in a scratch directory and moved in, manifest last.
+    key is reused as is. Each file is written atomically (temporalkit.fileio), manifest last.
     """
     key = _cache_key(PROBE_IMAGE_FORMAT_VERSION, specs)
     target = Path(directory) if directory is not None else default_probe_image_dir(specs)
@@ -428,22 +424,18 @@ def make_probe_images(
         pass
     target.mkdir(parents=True, exist_ok=True)
     images = []
-    with tempfile.TemporaryDirectory(dir=target, prefix=".probe-images-") as scratch:
-        for spec in specs:
-            scratch_path = Path(scratch) / spec.name
+    for spec in specs:
+        final_path = target / spec.name
+        with atomic_output(final_path) as scratch_path:
             _write_image(spec, scratch_path)
             image = _inspect_image(spec, scratch_path)
-            final_path = target / scratch_path.name
-            os.replace(scratch_path, final_path)
-            images.append(replace(image, path=final_path))
-        manifest = {
-            "key": key,
-            "format_version": PROBE_IMAGE_FORMAT_VERSION,
-            "description": "temporalkit probe images: each carries its `index` in the temporalkit frame code "
-            "(temporalkit.validators.dynamic.frame_code.decode_frame_index), in RGB, with square tiles.",
-            "images": [image.to_dict() for image in images],
-        }
-        scratch_manifest = Path(scratch) / "manifest.json"
-        scratch_manifest.write_text(json.dumps(manifest, indent=2) + "\n")
-        os.replace(scratch_manifest, target / "manifest.json")
+        images.append(replace(image, path=final_path))
+    manifest = {
+        "key": key,
+        "format_version": PROBE_IMAGE_FORMAT_VERSION,
+        "description": "temporalkit probe images: each carries its `index` in the temporalkit frame code "
+        "(temporalkit.validators.dynamic.frame_code.decode_frame_index), in RGB, with square tiles.",
+        "images": [image.to_dict() for image in images],
+    }
+    write_atomic(target / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return images
