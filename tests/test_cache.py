@@ -138,14 +138,17 @@ def test_an_old_cache_folder_is_adopted_and_pruned(tmp_path):
 
 
 # -- what the cache trusts -------------------------------------------------------------------------
+FINDING = {"rule": "TK900", "category": "short-clip", "severity": "error", "line": 2, "column": 0, "message": "m"}
 BAD_ENTRIES = [
     [],
     "findings",
     {"findings": None, "error": None},
     {"findings": [{"bogus": 1}], "error": None},
     {"findings": [{"rule": "TK900"}], "error": None},
-    {"findings": [{"rule": "TK900", "category": "no-such", "severity": "error", "line": 1, "column": 0, "message": "m"}]},
-    {"findings": [{"rule": "TK900", "category": "short-clip", "severity": "error", "line": "2", "column": 0, "message": "m"}]},
+    {"findings": [dict(FINDING, category="no-such")], "error": None},
+    {"findings": [dict(FINDING, line="2")], "error": None},
+    {"findings": [dict(FINDING, extra=[])], "error": None},
+    {"findings": [FINDING], "error": 5},
 ]
 
 
@@ -157,7 +160,9 @@ def test_a_wrong_shaped_entry_is_a_miss(tmp_path, bad):
     cold = audit(tmp_path, path, cache_dir=cache)
     (results,) = results_files(cache)
     entries = json.loads(results.read_text())
-    results.write_text(json.dumps({key: bad for key in entries}))
+    binding = {key: {k: v for k, v in entry.items() if k in ("sha256", "rules")} for key, entry in entries.items()}
+    # The entry's own content and rule hashes are kept, so only its shape is wrong.
+    results.write_text(json.dumps({key: {**binding[key], **bad} if isinstance(bad, dict) else bad for key in entries}))
     warm = audit(tmp_path, path, cache_dir=cache)
     assert warm.findings == cold.findings and len(warm.findings) == 1 and warm.errors == []
 

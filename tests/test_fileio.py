@@ -169,7 +169,11 @@ def test_fileio_imports_nothing_heavy():
     import subprocess
     import sys
 
-    code = "import sys, temporalkit.fileio; bad = [m for m in ('torch', 'libcst', 'numpy') if m in sys.modules]; assert not bad, bad"
+    code = (
+        "import sys, temporalkit.fileio\n"
+        "bad = [m for m in ('torch', 'libcst', 'numpy') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr
 
