@@ -6,12 +6,47 @@ Parameter names follow torchvision's `resnet18` / `r2plus1d_18` so their checkpo
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import torch
 from torch import nn
 from torchvision.models.resnet import BasicBlock as BasicBlock2d
 
 RESNET18_WIDTHS = (64, 128, 256, 512)
 RESNET18_DEPTHS = (2, 2, 2, 2)
+
+# A residual block as a stage builder calls it: block(in_channels, out_channels, stride).
+BlockFactory = Callable[[int, int, int], nn.Module]
+
+
+def make_stages(block: BlockFactory, widths: Sequence[int], depths: Sequence[int] = RESNET18_DEPTHS) -> dict[str, nn.Sequential]:
+    """The residual stages of a ResNet, by name: `{"layer1": ..., "layer4": ...}`.
+
+    One builder for every network here, as torchvision's `VideoResNet._make_layer` is: stage i has
+    `depths[i]` blocks of `widths[i]` channels; its first block takes the previous stage's width at
+    stride 2 (stride 1 in the first stage, which follows the stem), the others keep the size. The
+    block decides what a stride means (H, W for 2D blocks; T, H, W for (2+1)D blocks) and builds its
+    own projection shortcut, so the parameter names stay torchvision's (`layer2.0.downsample.0`).
+    """
+    stages = {}
+    in_channels = widths[0]
+    for index, (width, depth) in enumerate(zip(widths, depths), start=1):
+        stride = 1 if index == 1 else 2
+        blocks = [block(in_channels, width, stride)]
+        blocks += [block(width, width, 1) for _ in range(depth - 1)]
+        stages[f"layer{index}"] = nn.Sequential(*blocks)
+        in_channels = width
+    return stages
+
+
+def basic_block_2d(in_channels: int, out_channels: int, stride: int = 1) -> BasicBlock2d:
+    """torchvision's 2D `BasicBlock`, with the 1x1 projection shortcut it needs when the size changes."""
+    downsample = None
+    if stride != 1 or in_channels != out_channels:
+        downsample = nn.Sequential(
+            nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride, bias=False), nn.BatchNorm2d(out_channels)
+        )
+    return BasicBlock2d(in_channels, out_channels, stride, downsample)
 
 
 class ResNet2d(nn.Module):
@@ -28,11 +63,8 @@ class ResNet2d(nn.Module):
         self.bn1 = nn.BatchNorm2d(widths[0])
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        in_channels = widths[0]
-        for index, (width, depth) in enumerate(zip(widths, RESNET18_DEPTHS), start=1):
-            stride = 1 if index == 1 else 2
-            setattr(self, f"layer{index}", _resnet2d_stage(in_channels, width, depth, stride))
-            in_channels = width
+        for name, stage in make_stages(basic_block_2d, widths).items():
+            self.add_module(name, stage)  # layer1..layer4 output (N, widths[k], H/4, W/4) ... (H/32, W/32)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(widths[-1], num_classes)
         self.feature_dim = widths[-1]
@@ -43,17 +75,6 @@ class ResNet2d(nn.Module):
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         return self.fc(torch.flatten(self.avgpool(self.forward_features(frames)), 1))
-
-
-def _resnet2d_stage(in_channels: int, width: int, depth: int, stride: int) -> nn.Sequential:
-    downsample = None
-    if stride != 1 or in_channels != width:
-        downsample = nn.Sequential(
-            nn.Conv2d(in_channels, width, kernel_size=1, stride=stride, bias=False), nn.BatchNorm2d(width)
-        )
-    blocks = [BasicBlock2d(in_channels, width, stride, downsample)]
-    blocks += [BasicBlock2d(width, width) for _ in range(depth - 1)]
-    return nn.Sequential(*blocks)
 
 
 def r2plus1d_mid_channels(in_channels: int, out_channels: int) -> int:

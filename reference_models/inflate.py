@@ -103,15 +103,19 @@ class I3DResNet(ResNet2d):
         self.time_kernel = time_kernel
         _inflate_children(self, time_kernel, temporal_padding)
 
-    def load_2d_state_dict(self, state_dict: dict, strict: bool = True):
-        """Load a 2D ResNet-18 state dict, inflating its conv kernels to this network's time kernels."""
+    def inflate_2d_state_dict(self, state_dict: dict) -> dict:
+        """A 2D ResNet-18 state dict with its conv kernels inflated to this network's time kernels."""
         own = self.state_dict()
         inflated = {}
         for key, value in state_dict.items():
             if key in own and value.dim() == 4 and own[key].dim() == 5:
                 value = inflate_conv_weight(value, own[key].shape[2])
             inflated[key] = value
-        return self.load_state_dict(inflated, strict=strict)
+        return inflated
+
+    def load_2d_state_dict(self, state_dict: dict, strict: bool = True):
+        """Load a 2D ResNet-18 state dict, inflating its conv kernels to this network's time kernels."""
+        return self.load_state_dict(self.inflate_2d_state_dict(state_dict), strict=strict)
 
 
 def _widths_of(resnet2d: nn.Module) -> tuple[int, ...]:
@@ -141,13 +145,7 @@ def i3d_r18(
     """
     model = I3DResNet(num_classes=num_classes, widths=widths, time_kernel=time_kernel, temporal_padding=temporal_padding)
     if weights_2d is not None:
-        from temporalkit.reference_models.weights import load_state_dict_file
+        from temporalkit.reference_models.weights import load_weights
 
-        state = load_state_dict_file(weights_2d)
-        own = model.state_dict()
-        state = {k: v for k, v in state.items() if not (k.startswith("fc.") and own[k].shape != v.shape)}
-        missing, unexpected = model.load_2d_state_dict(state, strict=False)
-        missing = [key for key in missing if not key.startswith("fc.")]
-        if missing or unexpected:
-            raise ValueError(f"{weights_2d}: not a resnet18 checkpoint (missing {missing[:5]}, unexpected {unexpected[:5]})")
+        load_weights(model, weights_2d, adapt=model.inflate_2d_state_dict)
     return model

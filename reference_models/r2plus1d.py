@@ -9,12 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from temporalkit.reference_models.blocks import (
-    RESNET18_DEPTHS,
-    RESNET18_WIDTHS,
-    Conv2Plus1DBasicBlock,
-    R2Plus1dStem,
-)
+from temporalkit.reference_models.blocks import RESNET18_WIDTHS, Conv2Plus1DBasicBlock, R2Plus1dStem, make_stages
 
 
 class R2Plus1dResNet(nn.Module):
@@ -28,13 +23,8 @@ class R2Plus1dResNet(nn.Module):
     def __init__(self, num_classes: int = 400, widths: tuple[int, ...] = RESNET18_WIDTHS) -> None:
         super().__init__()
         self.stem = R2Plus1dStem(widths[0])
-        in_channels = widths[0]
-        for index, (width, depth) in enumerate(zip(widths, RESNET18_DEPTHS), start=1):
-            stride = 1 if index == 1 else 2
-            blocks = [Conv2Plus1DBasicBlock(in_channels, width, stride)]
-            blocks += [Conv2Plus1DBasicBlock(width, width) for _ in range(depth - 1)]
-            setattr(self, f"layer{index}", nn.Sequential(*blocks))
-            in_channels = width
+        for name, stage in make_stages(Conv2Plus1DBasicBlock, widths).items():
+            self.add_module(name, stage)
         self.avgpool = nn.AdaptiveAvgPool3d(1)
         self.fc = nn.Linear(widths[-1], num_classes)
         self._init_weights()

@@ -435,12 +435,18 @@ def load_checkpoint(
     device: str = "cpu",
     build: Callable[[str, int, int, int], nn.Module] = build_model,
 ) -> MotionClassifier:
-    """Rebuild the model a `train` checkpoint was saved from and load its weights (eval mode)."""
-    checkpoint = torch.load(Path(path), map_location="cpu", weights_only=True)
+    """Rebuild the model a `train` checkpoint was saved from and load its weights (eval mode).
+
+    Read and loaded by `weights.read_checkpoint` / `load_weights`, the reference models' one loader:
+    a missing file is a one-line `WeightsNotFoundError`, and every key must fit (no head skipped).
+    """
+    from temporalkit.reference_models.weights import load_weights, read_checkpoint
+
+    checkpoint = read_checkpoint(path, how_to_get=f"`{MOTION_REFERENCE_COMMAND}`, then pass DIR/checkpoint.pt")
     config = TrainConfig(**checkpoint["config"])
     class_names = tuple(checkpoint["class_names"])
     model = build(config.model, len(class_names), config.frames, config.size)
-    model.load_state_dict(checkpoint["state_dict"])
+    load_weights(model, checkpoint["state_dict"], skip_mismatched_head=False)
     target = pick_device(device)
     model.to(target).eval()
     return MotionClassifier(model, config, class_names, checkpoint.get("metadata", {}), target)
@@ -448,10 +454,8 @@ def load_checkpoint(
 
 def load_motion_model(path: str | Path | None = None, device: str = "cpu") -> MotionClassifier:
     """The shipped R(2+1)D moving-ball classifier (`weights/motion_r2plus1d.pt`), or the checkpoint at `path`."""
+    from temporalkit.reference_models.weights import find_checkpoint
+
     path = MOTION_WEIGHTS if path is None else Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path}: motion checkpoint not found; reproduce it with `{MOTION_REFERENCE_COMMAND}` "
-            "and copy DIR/checkpoint.pt there"
-        )
-    return load_checkpoint(path, device)
+    how_to_get = f"`{MOTION_REFERENCE_COMMAND}`, then copy DIR/checkpoint.pt to {path}"
+    return load_checkpoint(find_checkpoint(path, how_to_get), device)

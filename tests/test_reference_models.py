@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -243,6 +244,47 @@ def test_missing_weights_give_one_line_with_where_we_looked(tmp_path, monkeypatc
     assert str(missing) in message and str(tmp_path / "torch_home" / "hub" / "checkpoints") in message
     with pytest.raises(WeightsNotFoundError, match="torchvision.models.resnet18"):
         i3d_r18(weights_2d="resnet18", widths=TINY)
+
+
+def test_every_builder_loads_through_the_one_loader(tmp_path):
+    from temporalkit.reference_models.r2plus1d import R2Plus1dResNet
+    from temporalkit.reference_models.weights import load_weights
+
+    torch.manual_seed(1)
+    source = R2Plus1dResNet(num_classes=7, widths=TINY)
+    path = tmp_path / "tiny_r2plus1d.pth"
+    torch.save(source.state_dict(), path)
+    model = r2plus1d_r18(num_classes=3, widths=TINY, weights=path)  # 7-class head left at its init
+    torch.testing.assert_close(model.layer4[1].conv2[0][3].weight, source.layer4[1].conv2[0][3].weight)
+    assert model.fc.out_features == 3
+
+    headless = {k: v for k, v in source.state_dict().items() if not k.startswith("fc.")}
+    assert load_weights(R2Plus1dResNet(num_classes=7, widths=TINY), headless) == ["fc.weight", "fc.bias"]
+    with pytest.raises(ValueError, match="does not fit R2Plus1dResNet") as error:
+        load_weights(R2Plus1dResNet(num_classes=7, widths=TINY), headless, skip_mismatched_head=False)
+    assert "\n" not in str(error.value)
+    with pytest.raises(ValueError, match=r"does not fit I3DResNet: missing \['conv1.weight'"):
+        i3d_r18(widths=TINY, weights_2d=path)  # an R(2+1)D checkpoint is no 2D ResNet
+
+
+def test_motion_checkpoint_loads_strictly_and_a_missing_one_is_one_line(tmp_path):
+    from temporalkit.reference_models.training import TrainConfig, load_checkpoint, load_motion_model
+
+    torch.manual_seed(0)
+    model = build_tiny("r2plus1d", num_classes=5, frames=8, size=32)
+    checkpoint = {"config": dataclasses.asdict(TrainConfig()), "class_names": list("abcde"), "state_dict": model.state_dict()}
+    torch.save(checkpoint, tmp_path / "checkpoint.pt")
+    loaded = load_checkpoint(tmp_path / "checkpoint.pt")
+    torch.testing.assert_close(loaded.model.fc.weight, model.fc.weight)
+
+    checkpoint["state_dict"] = {k: v for k, v in model.state_dict().items() if k != "fc.bias"}
+    torch.save(checkpoint, tmp_path / "no_bias.pt")
+    with pytest.raises(ValueError, match=r"missing \['fc.bias'\]"):
+        load_checkpoint(tmp_path / "no_bias.pt")  # a trained checkpoint's head is never skipped
+
+    with pytest.raises(WeightsNotFoundError) as error:
+        load_motion_model(tmp_path / "absent.pt")
+    assert "\n" not in str(error.value) and "temporalkit train --model r2plus1d" in str(error.value)
 
 
 def test_checkpoint_in_the_hub_cache_is_found(tmp_path, monkeypatch):
