@@ -137,6 +137,18 @@ def test_an_old_cache_folder_is_adopted_and_pruned(tmp_path):
     assert (cache / MARKER_NAME).is_file() and not stale.exists() and not (cache / SUBFOLDER).exists()
 
 
+def test_the_shared_xdg_folder_holding_only_probe_videos_is_used_as_is(tmp_path, monkeypatch):
+    path = tmp_path / "sampler.py"
+    path.write_text(BUGGY)
+    folder = tmp_path / "xdg" / "temporalkit"
+    (folder / "probes" / "0123").mkdir(parents=True)
+    (folder / "probes" / "0123" / "manifest.json").write_text("{}")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    audit(tmp_path, path)
+    assert (folder / MARKER_NAME).is_file() and results_files(folder) and not (folder / SUBFOLDER).exists()
+    assert (folder / "probes" / "0123" / "manifest.json").read_text() == "{}"
+
+
 # -- what the cache trusts -------------------------------------------------------------------------
 FINDING = {"rule": "TK900", "category": "short-clip", "severity": "error", "line": 2, "column": 0, "message": "m"}
 BAD_ENTRIES = [

@@ -17,8 +17,9 @@ only its own `results-<fingerprint>.json` / `rules-<fingerprint>.json` of other 
 its own temporary files left by a killed run):
 - the folder does not exist: it is created with a marker file (`.temporalkit-cache`) and a
   `.gitignore` of `*`; stale entries are pruned there;
-- it exists and carries the marker (or holds nothing but an old temporalkit cache: its
-  `.gitignore` and entry files): the same;
+- it exists and carries the marker, or holds nothing but what temporalkit writes (an older
+  version's `.gitignore` and entry files, the dynamic auditor's `probes/` and
+  `probe-images/` folders): the same;
 - it exists without the marker (someone else's folder, e.g. `TEMPORALKIT_CACHE_DIR=~/stuff`):
   the cache lives in a subfolder `temporalkit-cache/` of it, created and marked as above; the
   user's folder gains that one entry and nothing else. (If that subfolder too exists unmarked,
@@ -27,8 +28,13 @@ its own temporary files left by a killed run):
 What the cache trusts. A cache folder that git tracks files in (`git ls-files` lists any) is not
 read or written at all: a cache committed to a repository could otherwise make CI report "no
 problems" for code it never audited. Every entry records the full content hash and a hash of the
-rule ids it was made for, and is used only when both match the file being audited; an entry of any
-other shape (hand-edited, truncated, from another version) is a miss, never an error.
+rule ids it was made for, and is used only when both match the file being audited, so an entry
+moved or copied under another key never stands for another file's result (someone who can write
+the folder can also write matching hashes: that is what the git check is for). An entry or rule
+index of any other shape (hand-edited, truncated, from another version) is a miss, never an error.
+
+`--no-cache` (`writable=False`) creates and writes nothing; a rule index already there is still
+read (it only spares importing libcst).
 """
 
 from __future__ import annotations
@@ -60,6 +66,8 @@ _ENTRY_FILE = re.compile(r"(?:results|rules)-([0-9a-f]{20})\.json")
 # Temporary files of fileio.write_atomic for our entry files, and those of temporalkit <= 0.1.0.
 _TEMP_FILE = re.compile(r"\.(?:results|rules)-[0-9a-f]{20}\.json\.[0-9a-f]{8}\.tmp\.json|\.tmp-[a-z0-9_]{8}\.json")
 _STALE_TEMP_AGE_S = 3600
+# validators/dynamic/probes.py keeps its probe files under $XDG_CACHE_HOME/temporalkit/ too.
+_PROBE_FOLDERS = ("probes", "probe-images")
 
 
 def ruleset_fingerprint() -> str:
@@ -203,16 +211,22 @@ def _is_ours(directory: Path) -> bool:
 
 
 def _is_old_cache(directory: Path) -> bool:
-    """A folder made by an older temporalkit: its .gitignore and nothing but cache files.
-
-    Adopted (marked on the next write) so its stale entries are pruned; no other folder is."""
+    """A folder that holds nothing but what temporalkit writes there: an older version's cache
+    (its `.gitignore` of `*` and entry files) and/or the dynamic auditor's probe folders (which
+    share `$XDG_CACHE_HOME/temporalkit`). Adopted (marked on the next write); no other folder is."""
     try:
-        if (directory / ".gitignore").read_text() != _GITIGNORE_TEXT:
-            return False
         names = os.listdir(directory)
+        if ".gitignore" in names and (directory / ".gitignore").read_text() != _GITIGNORE_TEXT:
+            return False
     except (OSError, UnicodeDecodeError):
         return False
-    return all(name == ".gitignore" or _ENTRY_FILE.fullmatch(name) or _TEMP_FILE.fullmatch(name) for name in names)
+    return bool(names) and all(
+        name == ".gitignore"
+        or _ENTRY_FILE.fullmatch(name)
+        or _TEMP_FILE.fullmatch(name)
+        or (name in _PROBE_FOLDERS and (directory / name).is_dir())
+        for name in names
+    )
 
 
 def _prune(directory: Path, fingerprint: str) -> None:
