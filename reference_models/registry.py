@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
 
-FAMILIES = ("2d_pool", "3d_conv", "2plus1d", "transformer")
+# The family vocabulary lives in `families`; FAMILIES and TINY_FAMILIES are read from here too.
+from temporalkit.reference_models.families import FAMILIES, TINY_FAMILIES, Family  # noqa: F401
 
 # TimeSformer-Base (Bertasius et al. 2021, ViT-B/16 at 8x224^2) for the cost table: the
 # `timesformer()` builder defaults to a tiny size for CPU training, which would make the table
@@ -70,13 +71,17 @@ class ModelEntry:
     """
 
     id: str
-    family: str
+    family: str  # a `Family` value: "2d_pool", "3d_conv", "2plus1d" or "transformer"
     input_layout: str  # "NTCHW" (FramePool) or "NCTHW" (3D conv, transformers, torchvision)
     builder: str
     builder_kwargs: dict = field(default_factory=dict)
     unsupported: Unsupported = _always_supported
     source: str = ""  # paper or documentation URL
     torchvision_weights: str | None = None  # name of the torchvision Weights enum, e.g. "R3D_18_Weights"
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ValueError(f"{self.id}: family must be one of {', '.join(FAMILIES)}, got {self.family!r}")
 
     def build(self, num_classes: int = 400, frames: int = 16, size: int = 224):
         """Return the network (random init, on the current default device) for this input."""
@@ -174,36 +179,35 @@ MODELS: dict[str, ModelEntry] = {entry.id: entry for entry in _ENTRIES}
 OURS = tuple(entry.id for entry in _ENTRIES if entry.torchvision_weights is None)
 TORCHVISION = tuple(entry.id for entry in _ENTRIES if entry.torchvision_weights is not None)
 
-TINY_FAMILIES = ("framepool", "i3d", "r2plus1d", "transformer")
 TINY_WIDTHS = (8, 16, 32, 64)
 
 
 def build_tiny(family: str, num_classes: int, frames: int, size: int):
-    """A small network of `family` that trains in seconds on CPU at 8-16 frames, 32-64 px.
+    """A small network of `family` (any spelling `Family.parse` accepts) that trains in seconds on
+    CPU at 8-16 frames, 32-64 px.
 
     framepool/i3d/r2plus1d use ResNet-18 depth with widths (8, 16, 32, 64); the transformer is
     divided attention with dim 64, depth 2, 2 heads and a patch of size // 8 (so 8x8 patches of
     a 64 px frame). Input layout: `model.input_layout` ("NTCHW" for framepool, else "NCTHW").
     """
-    if family == "framepool":
+    which = Family.parse(family)
+    if which is Family.POOL_2D:
         from temporalkit.reference_models.framepool import FramePool
 
         return FramePool(num_classes=num_classes, widths=TINY_WIDTHS)
-    if family == "i3d":
+    if which is Family.CONV_3D:
         from temporalkit.reference_models.inflate import I3DResNet
 
         return I3DResNet(num_classes=num_classes, widths=TINY_WIDTHS)
-    if family == "r2plus1d":
+    if which is Family.CONV_2PLUS1D:
         from temporalkit.reference_models.r2plus1d import R2Plus1dResNet
 
         return R2Plus1dResNet(num_classes=num_classes, widths=TINY_WIDTHS)
-    if family == "transformer":
-        from temporalkit.reference_models.transformer import timesformer
+    from temporalkit.reference_models.transformer import timesformer
 
-        if size % 8:
-            raise ValueError(f"tiny transformer needs a size divisible by 8 (got {size})")
-        return timesformer(
-            num_classes=num_classes, attention="divided", frames=frames, size=size,
-            dim=64, depth=2, heads=2, patch=size // 8,
-        )
-    raise ValueError(f"family must be one of {', '.join(TINY_FAMILIES)}, got {family!r}")
+    if size % 8:
+        raise ValueError(f"tiny transformer needs a size divisible by 8 (got {size})")
+    return timesformer(
+        num_classes=num_classes, attention="divided", frames=frames, size=size,
+        dim=64, depth=2, heads=2, patch=size // 8,
+    )

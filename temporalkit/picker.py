@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from temporalkit import picker_costs
+from temporalkit.reference_models.families import ANSWER_FAMILIES
 from temporalkit.picker_schema import (
     PRETRAINING_STRENGTH,
     SPEC_FIELDS,
@@ -135,7 +136,7 @@ def render_prompt(spec: TaskSpec, *, measure_latency: bool = False) -> str:
         answer_schema=json.dumps(Answer.model_json_schema(), indent=2),
         few_clips=FEW_CLIPS,
         tolerance_percent=round(ESTIMATE_TOLERANCE * 100),
-        sampling_by_family={family: allowed_sampling(family) for family in ("2d_pool", "i3d", "r2plus1d", "transformer")},
+        sampling_by_family={family: allowed_sampling(family) for family in ANSWER_FAMILIES},
     )
 
 

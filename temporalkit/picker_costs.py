@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from temporalkit.picker_schema import ANSWER_FAMILY_OF_REGISTRY_FAMILY
+from temporalkit.reference_models.families import Family
 
 TORCHVISION_MODELS: frozenset[str] = frozenset(
     {"r3d_18", "mc3_18", "r2plus1d_18", "s3d", "mvit_v1_b", "mvit_v2_s", "swin3d_t", "swin3d_s", "swin3d_b"}
@@ -121,7 +121,7 @@ def answer_family(model_id: str) -> str | None:
     entry = model_entry(model_id)
     if entry is None:
         return None
-    return ANSWER_FAMILY_OF_REGISTRY_FAMILY.get(entry.family)
+    return Family(entry.family).answer_name
 
 
 def unsupported_reason(model_id: str, frames: int, size: int) -> str | None:
@@ -149,7 +149,7 @@ def torchvision_published_rows() -> list[dict]:
         rows.append(
             {
                 "model": model_id,
-                "family": ANSWER_FAMILY_OF_REGISTRY_FAMILY.get(entry.family, entry.family),
+                "family": Family(entry.family).answer_name,
                 "acc1": published["acc1"],
                 "acc5": published["acc5"],
                 "gflops": published["gmacs"],

@@ -13,20 +13,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from temporalkit.reference_models.families import ANSWER_FAMILIES
+
 Motion = Literal["appearance", "mixed", "motion"]
 Pretraining = Literal["none", "imagenet", "kinetics"]
 Deployment = Literal["edge", "server"]
-AnswerFamily = Literal["2d_pool", "i3d", "r2plus1d", "transformer"]
+# The answer speaks the papers' names (`i3d`, `r2plus1d`); `Family.parse` maps them to the registry's.
+AnswerFamily = Literal[ANSWER_FAMILIES]  # "2d_pool", "i3d", "r2plus1d", "transformer"
 Sampling = Literal["uniform", "dense", "multi_clip"]
-
-# The answer speaks the vocabulary of the issue; the cost table speaks the registry's.
-REGISTRY_FAMILY_OF_ANSWER_FAMILY: dict[str, str] = {
-    "2d_pool": "2d_pool",
-    "i3d": "3d_conv",
-    "r2plus1d": "2plus1d",
-    "transformer": "transformer",
-}
-ANSWER_FAMILY_OF_REGISTRY_FAMILY: dict[str, str] = {v: k for k, v in REGISTRY_FAMILY_OF_ANSWER_FAMILY.items()}
 
 # "none" < "imagenet" < "kinetics": a Kinetics-pretrained user can also start from ImageNet.
 PRETRAINING_STRENGTH: dict[str, int] = {"none": 0, "imagenet": 1, "kinetics": 2}

@@ -11,6 +11,8 @@ ROLES = ("sampler", "subsample", "transform", "loader", "multiclip", "image")
 
 
 def add_arguments(parser) -> None:
+    from temporalkit.reference_models.families import ALIASES  # standard library only
+
     parser.add_argument("target", metavar="FILE:OBJECT", help="e.g. data/video.py:sample_indices or data/video.py:Dataset.sample")
     parser.add_argument("--role", choices=ROLES, required=True, help="how to call the object")
     parser.add_argument(
@@ -20,8 +22,9 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--test-time", action="store_true", help="the object is used at test time: it must be deterministic")
     parser.add_argument(
-        "--family", choices=("2d_pool", "3d_conv", "2plus1d", "transformer"), default=None,
-        help="transform/loader: feed the clip it produces to this reference model and report a wrong layout (TK621)",
+        "--family", choices=tuple(ALIASES), default=None, metavar="FAMILY",
+        help="transform/loader: feed the clip it produces to this reference model and report a wrong layout (TK621); "
+        f"one of {', '.join(ALIASES)}",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(

@@ -11,12 +11,13 @@ import argparse
 import os
 import sys
 
+from temporalkit.reference_models.families import TINY_FAMILIES as FAMILIES  # standard library only
+
 HELP = "Train a tiny reference model on the moving-ball motion task, or --compare the four families."
 EXAMPLE = "temporalkit train --model r2plus1d --frames 8 --size 32 --epochs 6 --seed 0 --out runs/r2plus1d"
 
-# The families of `registry.TINY_FAMILIES` and the defaults of `training.TrainConfig`, repeated here
-# so that `temporalkit --help` does not import torch; tests/test_motion.py keeps them equal.
-FAMILIES = ("framepool", "i3d", "r2plus1d", "transformer")
+# The defaults of `training.TrainConfig`, repeated here so that `temporalkit --help` does not import
+# torch; tests/test_motion.py keeps them equal.
 DEFAULTS = {
     "model": "r2plus1d",
     "frames": 8,

@@ -250,13 +250,15 @@ def dynamic_config_from_table(table: Mapping, root: Path | None = None, origin: 
 
 
 def check_family(family: object, where: str = "family") -> str | None:
-    """`family` validated against the reference-model families (None stays None)."""
+    """`family` validated against every spelling of the reference-model families (None stays None)."""
     if family is None:
         return None
-    from temporalkit.validators.dynamic.layout_checks import FAMILY_ALIASES
+    from temporalkit.reference_models.families import Family
 
-    if not isinstance(family, str) or family not in FAMILY_ALIASES:
-        raise DiscoveryError(f"{where}: family must be one of {', '.join(FAMILY_ALIASES)}, got {family!r}")
+    try:
+        Family.parse(family)
+    except ValueError as exc:
+        raise DiscoveryError(f"{where}: {exc}") from None
     return family
 
 

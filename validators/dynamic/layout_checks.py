@@ -18,20 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from temporalkit.reference_models.families import Family
 from temporalkit.validators.dynamic.clips import dynamic_finding, short_repr
 from temporalkit.validators.dynamic.frame_code import read_frame, to_numpy
 from temporalkit.validators.findings import Finding
 
-# family names accepted -> tiny builder family
-FAMILY_ALIASES = {
-    "2d_pool": "framepool",
-    "framepool": "framepool",
-    "3d_conv": "i3d",
-    "i3d": "i3d",
-    "2plus1d": "r2plus1d",
-    "r2plus1d": "r2plus1d",
-    "transformer": "transformer",
-}
 LAYOUT_TEXT = {"NTCHW": "(N, T, C, H, W)", "NCTHW": "(N, C, T, H, W)"}
 FIX = "permute the clip to the model's layout before the forward pass, e.g. clip.permute(1, 0, 2, 3) for (T, C, H, W) -> (C, T, H, W)"
 
@@ -104,9 +95,7 @@ def check_layout_with_notes(clip: object, family: str, *, model=None, name: str 
 
     from temporalkit.reference_models.registry import build_tiny
 
-    tiny_family = FAMILY_ALIASES.get(family)
-    if tiny_family is None:
-        raise ValueError(f"family must be one of {', '.join(FAMILY_ALIASES)}, got {family!r}")
+    tiny_family = Family.parse(family).tiny_name  # any accepted spelling; ValueError names them all
     array = to_numpy(clip).astype(np.float32)
     if array.ndim == 5 and array.shape[0] == 1:
         array = array[0]
