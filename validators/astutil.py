@@ -520,6 +520,60 @@ def looks_like_indices(rule: Rule, node: cst.CSTNode) -> bool:
     return ident is not None and bool(_INDEX_LIKE.search(ident))
 
 
+# Data that is indexed or sampled like frames but is not frames. A name heuristic: the order rules
+# and the aspect rule list it in their "Known problems".
+_NOT_FRAME_DATA = re.compile(
+    r"(mask|token|patch|box|caption|sentence|text|word|label|class|query|queries|anchor|proposal"
+    r"|embed|pos_|_pos$|^pos$|sinusoid|keypoint|joint|^ids?$|_ids?$)",
+    re.I,
+)
+_FRAME_DATA = re.compile(r"(frame|clip|video|^vid|segment|^imgs?$|^images?$)", re.I)
+
+
+def names_non_frame_data(node: cst.CSTNode) -> bool:
+    """`node` names masks, tokens, patches, boxes, captions, labels, embeddings or ids, and no frames.
+
+    `mask_t_ind`, `self.pos_embed`, `token_ids`, `gt_boxes` are such data; `frame_ids`,
+    `clip_mask_idx` mention frames and are not.
+    """
+    parts = [part for name in names_in(node) for part in name.split(".") if part != "self"]
+    for key in find_all(node, cst.SimpleString):  # results["mask"], state["pos_embed"]
+        value = key.evaluated_value
+        if isinstance(value, str) and value.isidentifier():
+            parts.append(value)
+    if any(_FRAME_DATA.search(part) for part in parts):
+        return False
+    return any(_NOT_FRAME_DATA.search(part) for part in parts)
+
+
+def bound_name(rule: Rule, node: cst.CSTNode) -> cst.BaseAssignTargetExpression | None:
+    """The single target `x` / `self.x` of `x = <... node ...>` when `node` is (part of) its value."""
+    current = node
+    for _ in range(6):
+        up = parent(rule, current)
+        if up is None or isinstance(up, (cst.BaseSmallStatement, cst.BaseCompoundStatement)) and not isinstance(
+            up, (cst.Assign, cst.AnnAssign)
+        ):
+            return None
+        if isinstance(up, cst.Assign):
+            if len(up.targets) == 1 and isinstance(up.targets[0].target, (cst.Name, cst.Attribute)):
+                return up.targets[0].target
+            return None
+        if isinstance(up, cst.AnnAssign):
+            return up.target if isinstance(up.target, (cst.Name, cst.Attribute)) else None
+        current = up
+    return None
+
+
+def subscripted_by(name: str, scope: cst.CSTNode) -> list[cst.BaseExpression]:
+    """What `name` indexes in `scope`: `mask` for `mask[name, :, :]`, `frames` for `frames[name]`."""
+    found = []
+    for sub in find_all(scope, cst.Subscript):
+        if any(name in names_in(element.slice) for element in sub.slice):
+            found.append(sub.value)
+    return found
+
+
 _SORTERS = frozenset({"sorted", "builtins.sorted", "numpy.sort", "torch.sort"})
 
 
