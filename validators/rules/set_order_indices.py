@@ -20,6 +20,13 @@ class SetOrderIndicesRule(Rule):
         indices grow past the table size (`list({8, 1, 16})` is `[16, 1, 8]`); the clip's frames
         then come out of temporal order. A set used only for membership (`i in seen`) is fine.
 
+    Known problems:
+        "Frame indices" is read from names: a set built from names like `indices`, `frame_ids`,
+        `positions`, `start`, or a comprehension over them. Sets of labels, captions, tokens,
+        boxes, masks or ids (by their names) are not reported, even though turning a set of
+        strings into a list gives a different order in every process; frame indices stored
+        under such a name are missed.
+
     Example:
         ```python
         indices = list(set(indices))
@@ -46,6 +53,20 @@ class SetOrderIndicesRule(Rule):
         Valid("seen = set(indices)\nkeep = [i for i in range(n) if i in seen]\n"),
         Valid("labels = list(set(class_names))\n"),
         Valid("idx = list(set(frame_ids))\nidx.sort()\n"),
+        # A label vocabulary collected through a set comprehension: labels, not frame indices.
+        Valid(
+            """
+            def class_index(samples, field):
+                classes = list({meta[field] for _, meta in samples})
+                return {name: i for i, name in enumerate(classes)}
+            """
+        ),
+        Valid(
+            """
+            def unique_tokens(token_idx):
+                return list(set(token_idx))
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -73,7 +94,10 @@ class SetOrderIndicesRule(Rule):
             content = inner.args[0].value
         else:
             return
-        if not au.looks_like_indices(self, content):
+        if not self._frame_indices(content):
+            return
+        target = au.bound_name(self, node)
+        if target is not None and au.names_non_frame_data(target):
             return
         if au.is_sorted_afterwards(self, node):
             return
@@ -83,3 +107,16 @@ class SetOrderIndicesRule(Rule):
         else:
             replacement = node.with_changes(args=[node.args[0].with_changes(value=sorted_call)])
         self.report(node, replacement=replacement)
+
+    def _frame_indices(self, content: cst.CSTNode) -> bool:
+        """Frame indices: an index-like name, a sampler call, or a comprehension over / producing them."""
+        if au.names_non_frame_data(content):
+            return False
+        if isinstance(content, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            parts: list[cst.CSTNode] = [content.elt]
+            comp = content.for_in
+            while comp is not None:
+                parts.append(comp.iter)
+                comp = comp.inner_for_in
+            return any(au.looks_like_indices(self, part) or au.mentions_frames(part) for part in parts)
+        return au.looks_like_indices(self, content)
