@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from temporalkit.validators import astutil as au
@@ -13,6 +15,8 @@ _RESIZERS = {
     "torchvision.transforms.v2.functional.resize": (1, "size"),
 }
 _MIN_IMAGE_SIDE = 64  # below this a square size is a feature map or an embedding grid, not a frame
+_ASPECT_WORDS = re.compile(r"(aspect|ratio)", re.I)
+_SQRT = frozenset({"math.sqrt", "numpy.sqrt", "torch.sqrt"})
 
 
 class SquareResizeFunctionRule(Rule):
@@ -24,7 +28,20 @@ class SquareResizeFunctionRule(Rule):
     Why is this bad?
         Real videos are not square; a fixed (H, W) squashes them, by a different factor for each
         source resolution, so the model sees distorted shapes and a different input distribution
-        from the pretrained weights. (Small sizes such as positional-embedding grids are ignored.)
+        from the pretrained weights.
+
+        Not everything resized to a square is a frame, and these are not reported: token grids
+        (positional embeddings, sinusoid tables: the side is a square root of a token count, or
+        the tensor is named like one), masks and label maps (nearest-neighbour interpolation, or
+        a mask-like name), the final resize of a random-resized (Inception-style) crop, whose
+        random aspect ratio is the augmentation, a resize to a teacher model's resolution in
+        distillation (the clip is already a square crop), and literal sizes under 64.
+
+    Known problems:
+        Embeddings, masks and teacher inputs are partly recognised by name (`pos_embed`,
+        `sinusoid_table`, `mask`, `teacher_res`...): frames under such names are missed. A crop
+        counts as Inception-style when it is a slice with computed bounds in a function that
+        mentions an aspect ratio (`aspect`, `ratio`).
 
     Example:
         ```python
@@ -53,11 +70,98 @@ class SquareResizeFunctionRule(Rule):
         Valid("import torch.nn.functional as F\npos = F.interpolate(pos, size=(14, 14), mode='bicubic')\n"),
         Valid("import torchvision.transforms.functional as TF\nframe = TF.resize(frame, 256)\n"),
         Valid("import torch.nn.functional as F\nx = F.interpolate(x, scale_factor=2)\n"),
+        # A positional-embedding grid: the side is the square root of a token count.
+        Valid(
+            """
+            import math
+            import torch.nn.functional as F
+
+            def resize_grid(table, new_tokens):
+                side = int(math.sqrt(new_tokens))
+                old = int(table.shape[1] ** 0.5)
+                grid = table.reshape(1, old, old, -1).permute(0, 3, 1, 2)
+                return F.interpolate(grid, size=(side, side), mode="bicubic")
+            """
+        ),
+        # The same, with the grid size handed in: recognised by the embedding's name.
+        Valid(
+            """
+            import torch.nn.functional as F
+
+            def adapt(state, hw):
+                state["pos_embed"] = F.interpolate(state["pos_embed"], size=(hw, hw), mode="bicubic")
+            """
+        ),
+        Valid(
+            """
+            import torch.nn.functional as F
+
+            def sinusoid_for(sinusoid_table, new_p):
+                return F.interpolate(sinusoid_table, size=(new_p, new_p), mode="bicubic")
+            """
+        ),
+        # A mask brought into the model's square input space, nearest-neighbour.
+        Valid(
+            """
+            import torch.nn.functional as F
+
+            def mask_to_input(masks, size):
+                return F.interpolate(masks[None].float(), size=(size, size), mode="nearest")
+            """
+        ),
+        # Inception-style crop: a random area and a random aspect ratio, then a square resize.
+        Valid(
+            """
+            import math
+            import cv2
+            import numpy as np
+
+            def random_resized_crop(img, out):
+                h, w = img.shape[:2]
+                area = h * w * np.random.uniform(0.08, 1.0)
+                aspect = np.random.uniform(3 / 4, 4 / 3)
+                ch = min(h, int(round(math.sqrt(area / aspect))))
+                cw = min(w, int(round(math.sqrt(area * aspect))))
+                y = np.random.randint(0, h - ch + 1)
+                x = np.random.randint(0, w - cw + 1)
+                patch = img[y:y + ch, x:x + cw]
+                return cv2.resize(patch, (out, out))
+            """
+        ),
+        Valid(
+            """
+            import torch.nn.functional as F
+
+            def inception_crop(clip, size, top, left, crop_h, crop_w, ratio_range=(0.75, 1.33)):
+                return F.interpolate(clip[:, :, top:top + crop_h, left:left + crop_w], size=(size, size), mode="bilinear")
+            """
+        ),
+        # Distillation: the clip is already a square crop; the teacher takes another resolution.
+        Valid(
+            """
+            import torch.nn.functional as F
+
+            def teacher_view(images, teacher_res):
+                return F.interpolate(images, size=(teacher_res, teacher_res), mode="bilinear")
+            """
+        ),
     ]
     INVALID = [
         Invalid("import cv2\n\ndef load(frame):\n    return cv2.resize(frame, (224, 224))\n", expected_line=4),
         Invalid("import torch.nn.functional as F\nclip = F.interpolate(clip, size=(224, 224), mode='bilinear')\n"),
         Invalid("from torchvision.transforms.v2 import functional as F\nx = F.resize(x, [size, size])\n"),
+        # A detected box cut out and squashed: the crop's aspect is the box's, not a chosen one.
+        Invalid(
+            """
+            import cv2
+
+            def person_patch(frame, box):
+                x0, y0, x1, y1 = box
+                person = frame[y0:y1, x0:x1]
+                return cv2.resize(person, (224, 224))
+            """,
+            expected_line=7,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -74,4 +178,63 @@ class SquareResizeFunctionRule(Rule):
         value = au.int_value(side)
         if value is not None and value < _MIN_IMAGE_SIDE:
             return
+        image = au.argument(node, 0, "src" if "cv2.resize" in names else "input")
+        if image is None or self._not_a_frame(node, image, side):
+            return
         self.report(node)
+
+    def _not_a_frame(self, node: cst.Call, image: cst.BaseExpression, side: cst.BaseExpression) -> bool:
+        """A token grid, a mask or label map, an Inception-style crop, or a teacher's input."""
+        if self._token_grid_side(side) or _nearest(node):
+            return True
+        target = au.bound_name(self, node)
+        named = [image, side] + ([target] if target is not None else [])
+        if any(au.names_non_frame_data(n) for n in named):
+            return True
+        if any("teacher" in name.lower() for n in named for name in au.names_in(n)):
+            return True
+        return self._aspect_jittered_crop(node, image)
+
+    def _token_grid_side(self, side: cst.BaseExpression) -> bool:
+        """`int(n ** 0.5)` / `int(math.sqrt(n))`, written inline or bound to the name `side`."""
+        values = [side]
+        if isinstance(side, cst.Name):
+            values += au.assigned_values(self, side)
+        for value in values:
+            for power in au.find_all(value, cst.BinaryOperation, lambda b: isinstance(b.operator, cst.Power)):
+                if isinstance(power.right, cst.Float) and float(power.right.value) == 0.5:
+                    return True
+            if any(au.call_names(self, c) & _SQRT for c in au.find_all(value, cst.Call)):
+                return True
+        return False
+
+    def _aspect_jittered_crop(self, node: cst.Call, image: cst.BaseExpression) -> bool:
+        """`image` is a crop with computed bounds, in a function that draws or takes an aspect ratio."""
+        function = au.enclosing_function(self, node)
+        if function is None:
+            return False
+        if not any(_ASPECT_WORDS.search(part) for name in au.names_in(function) for part in name.split(".")):
+            return False
+        candidates: list[cst.CSTNode] = [image]
+        for name in au.find_all(image, cst.Name):
+            candidates += au.assigned_values(self, name)
+        return any(_is_crop(c) for c in candidates)
+
+
+def _is_crop(node: cst.CSTNode) -> bool:
+    """A subscript with a slice whose bounds are computed: `img[y:y + h, x:x + w]`."""
+    for sub in au.find_all(node, cst.Subscript):
+        for element in sub.slice:
+            piece = element.slice
+            if isinstance(piece, cst.Slice) and piece.upper is not None and au.int_value(piece.upper) is None:
+                return True
+    return False
+
+
+def _nearest(call: cst.Call) -> bool:
+    """Nearest-neighbour interpolation: masks and label maps, not frames."""
+    for keyword in ("mode", "interpolation"):
+        arg = au.keyword_arg(call, keyword)
+        if arg is not None and "nearest" in au.code(arg.value).lower():
+            return True
+    return False

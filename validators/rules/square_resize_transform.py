@@ -21,6 +21,9 @@ class SquareResizeTransformRule(Rule):
         pretrained weights (trained on short-side resize + crop) see a shifted input distribution.
         `Resize(256)` (short side) followed by a crop keeps the aspect ratio.
 
+        A square resize in one branch of an `if` whose other branch resizes the short side is a
+        protocol the configuration chooses (for example "no crop" evaluation), and is not reported.
+
     Example:
         ```python
         transform = v2.Compose([v2.Resize((224, 224)), v2.ToDtype(torch.float32, scale=True)])
@@ -46,6 +49,21 @@ class SquareResizeTransformRule(Rule):
         Valid("import torchvision.transforms as T\nt = T.Compose([T.Resize((128, 171)), T.CenterCrop(112)])\n"),
         Valid("from torchvision.transforms import v2\nt = v2.RandomResizedCrop((224, 224), antialias=True)\n"),
         Valid("from torchvision.transforms import v2\nt = v2.Compose([v2.Resize(size=224, antialias=True), v2.RandomCrop(224)])\n"),
+        # A configured choice: squash the whole image, or keep the aspect ratio and crop.
+        Valid(
+            """
+            import torchvision.transforms as T
+
+            def eval_transform(cfg, size):
+                steps = []
+                if cfg.crop_ratio == 0.0:
+                    steps.append(T.Resize((size, size)))
+                else:
+                    steps.append(T.Resize(int(size / cfg.crop_ratio)))
+                    steps.append(T.CenterCrop(size))
+                return T.Compose(steps)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -73,6 +91,8 @@ class SquareResizeTransformRule(Rule):
         side = square_side(size_arg.value)
         if side is None:
             return
+        if self._alternative_keeps_aspect(node):
+            return
         element = au.parent(self, node)
         replacement = None
         if isinstance(element, cst.Element) and isinstance(au.parent(self, element), cst.List):
@@ -84,6 +104,22 @@ class SquareResizeTransformRule(Rule):
             if crop is not None:
                 replacement = self._split(element, node, size_arg, side, crop)
         self.report(element if replacement is not None else node, replacement=replacement)
+
+    def _alternative_keeps_aspect(self, node: cst.Call) -> bool:
+        """`node` is in one branch of an `if` whose other branch resizes the short side."""
+        previous: cst.CSTNode = node
+        for anc in au.ancestors(self, node):
+            if isinstance(anc, (cst.FunctionDef, cst.ClassDef)):
+                return False
+            if isinstance(anc, cst.If) and anc.orelse is not None:
+                other = anc.orelse if previous is anc.body else anc.body
+                for call in au.find_all(other, cst.Call):
+                    if au.is_torchvision_transform(self, call, "Resize"):
+                        size = au.argument(call, 0, "size")
+                        if size is not None and not isinstance(size, (cst.Tuple, cst.List)):
+                            return True
+            previous = anc
+        return False
 
     def _crop_follows(self, element: cst.Element) -> bool:
         items = au.parent(self, element).elements
