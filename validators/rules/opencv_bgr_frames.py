@@ -9,6 +9,9 @@ from temporalkit.validators.rule import Invalid, Rule, Valid
 _CONSUMERS = frozenset(
     {"torch.from_numpy", "torch.as_tensor", "torch.tensor", "numpy.stack", "numpy.array", "numpy.asarray", "PIL.Image.fromarray"}
 )
+# Conversions out of BGR by other libraries: mmcv.imconvert(img, "bgr", "rgb"), mmcv.bgr2rgb(img).
+_BGR2RGB = frozenset({"mmcv.bgr2rgb", "mmcv.image.bgr2rgb"})
+_IMCONVERT = frozenset({"mmcv.imconvert", "mmcv.image.imconvert"})
 
 
 class OpenCVBGRFramesRule(Rule):
@@ -23,6 +26,16 @@ class OpenCVBGRFramesRule(Rule):
         (PyAV, torchvision, decord) produce RGB. Feeding BGR swaps red and blue: normalisation
         statistics are applied to the wrong channels and accuracy drops by several points without
         any error.
+
+    Known problems:
+        The check is per module: one read, one conversion and one consumer anywhere in the file
+        decide, without following the frames from one to the other. A conversion is
+        `cv2.cvtColor` to anything but BGR, `mmcv.imconvert(x, "bgr", ...)` / `mmcv.bgr2rgb`, a
+        channel slice `x[..., ::-1]` / `x[:, :, ::-1]` or `np.flip` on the last axis (a flip of
+        rows or columns, `cv2.flip(frame, 1)`, is not one). A capture is a value assigned from
+        `cv2.VideoCapture` (a local, `self.cap` set in the class, or a parameter annotated as
+        one); a capture handed in unannotated is missed. Arrays built from number literals
+        (`np.array([[0, 0, w, h]])`) are not frames.
 
     Example:
         ```python
@@ -55,6 +68,37 @@ class OpenCVBGRFramesRule(Rule):
         Valid("import cv2\nimport numpy as np\nimg = cv2.imread(path)[..., ::-1]\narr = np.asarray(img)\n"),
         Valid("import cv2\ncap = cv2.VideoCapture(path)\nok, f = cap.read()\ncv2.imwrite('out.png', f)\n"),
         Valid("import cv2\nimport numpy as np\ng = cv2.imread(path, cv2.IMREAD_GRAYSCALE)\narr = np.asarray(g)\n"),
+        # Frames for display are converted by mmcv; the only array built is a box.
+        Valid(
+            """
+            import cv2
+            import mmcv
+            import numpy as np
+
+            def show(paths, w, h):
+                whole = np.array([[0, 0, w, h]], dtype=np.float32)
+                frames = [mmcv.imconvert(cv2.imread(p), "bgr", "rgb") for p in paths]
+                return whole, frames
+            """
+        ),
+        # A capture stored on the object, converted channel-wise with a slice.
+        Valid(
+            """
+            import cv2
+            import numpy as np
+
+            class Reader:
+                def __init__(self, path):
+                    self.source = cv2.VideoCapture(path)
+
+                def next_clip(self, T):
+                    frames = []
+                    for _ in range(T):
+                        ok, frame = self.source.read()
+                        frames.append(frame[:, :, ::-1])
+                    return np.stack(frames)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -64,6 +108,40 @@ class OpenCVBGRFramesRule(Rule):
             expected_line=9,
         ),
         Invalid("import cv2\nfrom PIL import Image\nimage = Image.fromarray(cv2.imread(path))\n"),
+        # A horizontal flip is augmentation, not a colour conversion (issue 17); the capture is
+        # recognised by what it was assigned from, whatever its name.
+        Invalid(
+            """
+            import cv2
+            import numpy as np
+            import torch
+
+            def read(path):
+                stream = cv2.VideoCapture(path)
+                frames = []
+                ok, frame = stream.read()
+                while ok:
+                    frames.append(cv2.flip(frame, 1))
+                    ok, frame = stream.read()
+                return torch.from_numpy(np.stack(frames))
+            """,
+            expected_line=9,
+        ),
+        Invalid(
+            """
+            import cv2
+            import numpy as np
+
+            class Demo:
+                def __init__(self, path):
+                    self.cap = cv2.VideoCapture(path)
+
+                def clip(self, T):
+                    frames = [self.cap.read()[1] for _ in range(T)]
+                    return np.stack(frames)[::-1]
+            """,
+            expected_line=10,
+        ),
     ]
 
     def __init__(self, analysis: Analysis) -> None:
@@ -75,20 +153,36 @@ class OpenCVBGRFramesRule(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         names = au.call_names(self, node)
         if "cv2.cvtColor" in names:
+            code = au.argument(node, 1, "code")
+            if code is None or not au.code(code).upper().endswith("2BGR"):
+                self._converted = True
+        elif names & _BGR2RGB:
             self._converted = True
+        elif names & _IMCONVERT:
+            source = au.argument(node, 1, "src")
+            if isinstance(source, cst.SimpleString) and source.evaluated_value.lower() == "bgr":
+                self._converted = True
+        elif "numpy.flip" in names:
+            axis = au.argument(node, 1, "axis")
+            if au.int_value(axis) in (-1, 2):
+                self._converted = True
         elif "cv2.imread" in names:
             flags = au.argument(node, 1, "flags")
             if flags is None or not self.refers_to(flags, "cv2.IMREAD_GRAYSCALE"):
                 self._reads.append(node)
         elif names & _CONSUMERS:
-            self._consumed = True
+            if not _number_literal(au.argument(node, 0, "obj")):
+                self._consumed = True
         elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "read" and self._is_capture(node.func.value):
             self._reads.append(node)
-        elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "flip":
-            self._converted = True
 
-    def visit_Slice(self, node: cst.Slice) -> None:
-        if au.int_value(node.step) == -1:
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        # A channel reversal: `x[..., ::-1]`, `x[:, :, ::-1]`. A lone `[::-1]` reverses the first
+        # axis (the frames of a clip, or the rows of an image), which is no colour conversion.
+        if len(node.slice) < 2:
+            return
+        last = node.slice[-1].slice
+        if isinstance(last, cst.Slice) and au.int_value(last.step) == -1 and last.lower is None and last.upper is None:
             self._converted = True
 
     def leave_Module(self, original_node: cst.Module) -> None:
@@ -96,9 +190,35 @@ class OpenCVBGRFramesRule(Rule):
             self.report(self._reads[0])
 
     def _is_capture(self, node: cst.BaseExpression) -> bool:
+        """`node` was assigned from `cv2.VideoCapture(...)` (or is a parameter annotated as one)."""
         if isinstance(node, cst.Call):
             return self.refers_to(node.func, "cv2.VideoCapture")
+        values: list[cst.BaseExpression] = []
         if isinstance(node, cst.Name):
-            return any(isinstance(v, cst.Call) and self.refers_to(v.func, "cv2.VideoCapture") for v in au.assigned_values(self, node))
-        ident = (au.last_identifier(node) or "").lower()
-        return "cap" in ident
+            values = au.assigned_values(self, node)
+            function = au.enclosing_function(self, node)
+            if function is not None:
+                params = function.params
+                for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+                    if param.name.value == node.value and param.annotation is not None:
+                        if self.refers_to(param.annotation.annotation, "cv2.VideoCapture"):
+                            return True
+        elif isinstance(node, cst.Attribute) and au.is_name(node.value, "self"):
+            cls = next((a for a in au.ancestors(self, node) if isinstance(a, cst.ClassDef)), None)
+            if cls is not None:
+                target = au.dotted(node)
+                for assign in au.find_all(cls, cst.Assign):
+                    if any(au.dotted(t.target) == target for t in assign.targets):
+                        values.append(assign.value)
+        return any(
+            isinstance(call, cst.Call) and self.refers_to(call.func, "cv2.VideoCapture")
+            for value in values
+            for call in au.find_all(value, cst.Call)
+        )
+
+
+def _number_literal(node: cst.BaseExpression | None) -> bool:
+    """A list/tuple display holding number literals (`[[0, 0, w, h]]`): boxes or constants, not frames."""
+    if not isinstance(node, (cst.List, cst.Tuple)):
+        return False
+    return any(isinstance(n, (cst.Integer, cst.Float)) for n in au.find_all(node, (cst.Integer, cst.Float)))
