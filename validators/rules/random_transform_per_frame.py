@@ -33,6 +33,12 @@ class RandomTransformPerFrameRule(Rule):
         ```python
         clip = train_transform(torch.stack(frames))   # one crop for the whole clip
         ```
+
+    Known problems:
+        "The frames of one clip" is read from the loop's iterable name: `frames`, `clip`,
+        `video`, `imgs`, `images` or anything with "frame" in it. A loop over the videos of a batch
+        under one of these names is reported; frames under another name are missed. Random
+        draws written by hand in such a loop are TK182's.
     """
 
     ID = "TK181"
@@ -70,6 +76,19 @@ class RandomTransformPerFrameRule(Rule):
         Invalid(
             "from torchvision import transforms\n\ndef load(video):\n    return [transforms.RandomHorizontalFlip()(img) for img in video]\n"
         ),
+        # nn.Sequential under another alias (issue 17): matched by qualified name, not spelling.
+        Invalid(
+            """
+            import torch.nn as tnn
+            import torchvision.transforms as T
+
+            augment = tnn.Sequential(T.RandomResizedCrop(224), T.RandomHorizontalFlip())
+
+            def load(frames):
+                return [augment(frame) for frame in frames]
+            """,
+            expected_line=8,
+        ),
     ]
 
     def __init__(self, analysis: Analysis) -> None:
@@ -87,7 +106,9 @@ class RandomTransformPerFrameRule(Rule):
     def _builds_random_transform(self, call: cst.Call) -> bool:
         if au.is_random_transform(self, call):
             return True
-        if au.is_torchvision_transform(self, call, "Compose", "RandomApply", "RandomChoice", "RandomOrder") or au.dotted(call.func) in ("nn.Sequential", "torch.nn.Sequential"):
+        if au.is_torchvision_transform(self, call, "Compose", "RandomApply", "RandomChoice", "RandomOrder") or self.refers_to(
+            call.func, "torch.nn.Sequential"
+        ):
             return any(
                 isinstance(inner, cst.Call) and au.is_random_transform(self, inner)
                 for inner in au.find_all(call, cst.Call)
