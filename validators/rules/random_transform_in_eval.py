@@ -22,6 +22,12 @@ class RandomTransformInEvalRule(Rule):
         makes the metric noisy and irreproducible and usually lowers it (random crops cut off the
         action); checkpoints get selected on augmentation luck.
 
+    Known problems:
+        An evaluation pipeline is recognised by the name it is bound to (`val_transform`,
+        `test_tf`, `self.eval_transforms`, a `"val"` / `"test"` dict key). A pipeline built under
+        another name and used for evaluation is missed; one named `test_*` in a unit test is
+        reported.
+
     Example:
         ```python
         val_transform = v2.Compose([v2.RandomResizedCrop(224), v2.ToDtype(torch.float32, scale=True)])

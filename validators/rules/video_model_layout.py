@@ -26,6 +26,11 @@ class VideoModelLayoutRule(Rule):
         runs, convolving over the wrong axes; otherwise it fails with a channel mismatch deep
         inside the stem. The weights' own `transforms()` does this permutation for you.
 
+    Known problems:
+        A call to anything named like `preprocess...` or `...transform...` is taken to reorder
+        the axes (as `weights.transforms()` does); a custom transform that does not is missed.
+        Clips are followed through plain assignments within one function only.
+
     Example:
         ```python
         clip = torch.stack(frames)            # (T, C, H, W)
