@@ -373,7 +373,7 @@ def random_integer_bounds(rule: Rule, call: cst.Call) -> tuple[cst.BaseExpressio
     `Generator.integers` (inclusive only with `endpoint=True`) and `torch.randint(high, size)` /
     `(low, high, size)` are exclusive.
     """
-    names = call_names(rule, call)
+    names = random_call_names(rule, call)
     if names & INCLUSIVE_RANDINT:
         low, high = argument(call, 0, "a"), argument(call, 1, "b")
         return (low, high, True) if high is not None else None
@@ -411,6 +411,226 @@ def window_start_span(high: cst.BaseExpression, inclusive: bool) -> cst.BinaryOp
         return high  # type: ignore[return-value]
     if (is_plus_int(high, 1) or is_minus_int(high, 1)) and is_count_minus_length(high.left):  # type: ignore[union-attr]
         return high.left  # type: ignore[union-attr,return-value]
+    return None
+
+
+# -- random generators bound to names, and window bounds through variables ---------------
+
+_GENERATOR_FACTORIES = {
+    "random.Random": "random.Random",
+    "random.SystemRandom": "random.Random",
+    "numpy.random.RandomState": "numpy.random.RandomState",
+    "numpy.random.default_rng": "numpy.random.Generator",
+    "numpy.random.Generator": "numpy.random.Generator",
+}
+_MODULE_GENERATORS = {"random": "random", "numpy.random": "numpy.random"}
+_BOUND_METHODS = frozenset({"randint", "randrange", "integers"})
+
+
+def local_assigned_values(rule: Rule, name_node: cst.Name) -> list[cst.BaseExpression]:
+    """Right-hand sides of `name = value` (single target, or a tuple element) in the function around `name_node`.
+
+    A plain walk of the enclosing function (or module), without resolving scopes: cheap enough to
+    ask for every operand of a random draw.
+    """
+    if not rule.analysis.may_be_assigned(name_node.value):
+        return []
+    name = name_node.value
+    values: list[cst.BaseExpression] = []
+    for assign in find_all(enclosing_scope_node(rule, name_node), (cst.Assign, cst.AnnAssign)):
+        targets = [t.target for t in assign.targets] if isinstance(assign, cst.Assign) else [assign.target]
+        for target in targets:
+            if is_name(target, name) and assign.value is not None:
+                values.append(assign.value)
+            elif isinstance(target, (cst.Tuple, cst.List)) and any(is_name(e.value, name) for e in target.elements):
+                values.append(cst.Name("_unpacked"))  # counted, never matched
+    return values
+
+
+def generator_kind(rule: Rule, node: cst.CSTNode, depth: int = 0) -> str | None:
+    """What a receiver of `.randint`/`.randrange`/`.integers` is, when it was bound to a name.
+
+    `r = random.Random(seed)` gives "random.Random"; `def f(rng=np.random)` gives "numpy.random";
+    `self.rng = np.random.default_rng(seed)` (in any method of the class) gives
+    "numpy.random.Generator"; `np.random.RandomState(0)` gives "numpy.random.RandomState".
+    None when unknown.
+    """
+    if depth > 3:
+        return None
+    if isinstance(node, cst.Call):
+        for name in rule.qualified_names(node.func):
+            if name in _GENERATOR_FACTORIES:
+                return _GENERATOR_FACTORIES[name]
+        return None
+    for name in rule.qualified_names(node):
+        if name in _MODULE_GENERATORS:
+            return _MODULE_GENERATORS[name]
+    values: list[cst.BaseExpression] = []
+    if isinstance(node, cst.Name):
+        values = local_assigned_values(rule, node)
+        function = enclosing_function(rule, node)
+        if function is not None:
+            params = function.params
+            for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+                if param.name.value == node.value and param.default is not None:
+                    values.append(param.default)
+    elif isinstance(node, cst.Attribute) and is_name(node.value, "self"):
+        cls = next((a for a in ancestors(rule, node) if isinstance(a, cst.ClassDef)), None)
+        if cls is not None:
+            target = dotted(node)
+            for assign in find_all(cls, cst.Assign):
+                if any(dotted(t.target) == target for t in assign.targets):
+                    values.append(assign.value)
+    for value in values:
+        kind = generator_kind(rule, value, depth + 1)
+        if kind is not None:
+            return kind
+    return None
+
+
+def random_call_names(rule: Rule, call: cst.Call) -> set[str]:
+    """`call_names`, plus the draws of generators bound to names (`r.randint` with `r = random.Random(0)`)."""
+    names = call_names(rule, call)
+    func = call.func
+    if isinstance(func, cst.Attribute) and func.attr.value in _BOUND_METHODS:
+        kind = generator_kind(rule, func.value)
+        if kind is not None:
+            names = names | {f"{kind}.{func.attr.value}"}
+    return names
+
+
+def _linear(rule: Rule, expr: cst.BaseExpression, sign: int, out: dict[str, Any], depth: int) -> None:
+    """Flatten `expr` into signed terms and an integer constant (see `window_bound`)."""
+    value = int_value(expr)
+    if value is not None:
+        out["constant"] += sign * value
+        return
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
+        _linear(rule, expr.left, sign, out, depth)
+        _linear(rule, expr.right, sign if isinstance(expr.operator, cst.Add) else -sign, out, depth)
+        return
+    if isinstance(expr, cst.Call):
+        args = positional_args(expr)
+        if is_name(expr.func, "int") and len(args) == 1 and len(expr.args) == 1:
+            _linear(rule, args[0], sign, out, depth)
+            return
+        if is_name(expr.func, "max") and len(args) == 2 and len(expr.args) == 2 and sign > 0:
+            literal = [a for a in args if int_value(a) is not None]
+            if len(literal) == 1 and int_value(literal[0]) in (0, 1):
+                out["clamped"] = True
+                _linear(rule, args[0] if args[1] is literal[0] else args[1], sign, out, depth)
+                return
+    if isinstance(expr, cst.Name) and 0 < depth < 3:
+        values = local_assigned_values(rule, expr)
+        if len(values) == 1 and (
+            isinstance(values[0], cst.BinaryOperation) and isinstance(values[0].operator, (cst.Add, cst.Subtract))
+            or is_call_to(values[0], "max")
+        ):
+            out["through"].append(expr)
+            _linear(rule, values[0], sign, out, depth + 1)
+            return
+    out["terms"].append((sign, expr))
+
+
+class WindowBound:
+    """A random draw whose upper bound is `count - length + offset` (written inline or through names).
+
+    `inclusive` is the API's convention; `offset` is the integer added to `count - length`
+    (1 for `n - T + 1`, -1 for `max(0, n - T - 1)`); `through` lists the names the bound was
+    read through (empty: written in the call); `clamped` is True when a `max(0, ...)` /
+    `max(1, ...)` keeps it non-negative.
+    """
+
+    __slots__ = ("call", "low", "high", "inclusive", "count", "length", "offset", "through", "clamped")
+
+    def __init__(self, **kwargs: Any) -> None:
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    @property
+    def inline(self) -> bool:
+        return not self.through
+
+    @property
+    def span_text(self) -> str:
+        return f"{code(self.count)} - {code(self.length)}"
+
+
+def window_bound(rule: Rule, call: cst.Call) -> WindowBound | None:
+    """The `n - T` window behind a random-integer draw's upper bound, or None.
+
+    Reads `randint(0, n - T)`, `integers(0, n - T + 1)`, `randint(0, rand_end)` with
+    `rand_end = max(0, n - T - 1)`, `randint(0, pos - 1)` with `pos = max(1, 1 + n - T)`.
+    Symmetric-margin coordinates `randint(m, n - m)` (CutMix/mixup box centres) are not windows:
+    None.
+    """
+    bounds = random_integer_bounds(rule, call)
+    if bounds is None:
+        return None
+    low, high, inclusive = bounds
+    out: dict[str, Any] = {"constant": 0, "terms": [], "through": [], "clamped": False}
+    _linear(rule, high, 1, out, 0)
+    if len(out["terms"]) == 1 and isinstance(out["terms"][0][1], cst.Name):
+        # `randint(0, last)` / `randint(0, positions - 1)`: read the one name's assignment.
+        out = {"constant": 0, "terms": [], "through": [], "clamped": False}
+        _linear(rule, high, 1, out, 1)
+    terms = out["terms"]
+    if len(terms) != 2 or {s for s, _ in terms} != {1, -1}:
+        return None
+    count = next(t for s, t in terms if s > 0)
+    length = next(t for s, t in terms if s < 0)
+    if not (is_simple_operand(count) and is_simple_operand(length)) or isinstance(length, cst.Call):
+        return None
+    if low is not None and int_value(low) != 0:
+        low_out: dict[str, Any] = {"constant": 0, "terms": [], "through": [], "clamped": False}
+        _linear(rule, low, 1, low_out, 0)
+        if any(s > 0 and code(t) == code(length) for s, t in low_out["terms"]):
+            return None  # randint(m, n - m): a centre kept m away from both edges
+    return WindowBound(
+        call=call, low=low, high=high, inclusive=inclusive, count=count, length=length,
+        offset=out["constant"], through=out["through"], clamped=out["clamped"],
+    )
+
+
+_SPATIAL_ROW = re.compile(r"(^h$|height|^img_?h$|^im_?h$|^image_?h$|_h$|^h_|^ih$)", re.I)
+_SPATIAL_COLUMN = re.compile(r"(^w$|width|^img_?w$|^im_?w$|^image_?w$|_w$|^w_|^iw$)", re.I)
+_SPATIAL_ANY = re.compile(r"(crop|patch|box|pixel|^size$|^img|^image|^im_)", re.I)
+
+
+def spatial_axis(count: cst.CSTNode, length: cst.CSTNode) -> str | None:
+    """"row", "column" or "row/column" when `count - length` is a spatial offset range (height - size), else None."""
+    for axis, pattern in (("row", _SPATIAL_ROW), ("column", _SPATIAL_COLUMN)):
+        if any(pattern.search(part) for name in names_in(count) for part in name.split(".")[-1:]):
+            return axis
+    if mentions_frames(count):
+        return None
+    if any(_SPATIAL_ANY.search(name.split(".")[-1]) for name in names_in(count) | names_in(length)):
+        return "row/column"
+    return None
+
+
+def bound_is_guarded(rule: Rule, bound: WindowBound) -> bool:
+    """A `max(0, ...)` clamp on the bound, or a comparison of count and length in the enclosing function."""
+    if bound.clamped:
+        return True
+    scope = enclosing_scope_node(rule, bound.call)
+    return has_guard(scope, operand_names(bound.count), operand_names(bound.length))
+
+
+def bound_convention_error(bound: WindowBound) -> str | None:
+    """Which off-by-one the bound has for its API's convention, or None when `n - T` is the last value drawn.
+
+    "short": exclusive `n - T` or `n - T - 1` (TK131); "short-inclusive": inclusive `n - T - 1`
+    (TK132); "overshoot": inclusive `n - T + 1` (TK103). The rule that owns the off-by-one
+    reports the call (and says when nothing guards `n < T`), so TK112 stays quiet on it: one
+    finding per call.
+    """
+    if not bound.inclusive and bound.offset in (0, -1):
+        return "short"
+    if bound.inclusive and bound.offset == -1:
+        return "short-inclusive"
+    if bound.inclusive and bound.offset == 1:
+        return "overshoot"
     return None
 
 

@@ -9,34 +9,50 @@ from temporalkit.validators.rule import Invalid, Rule, Valid
 class ExclusiveBoundMissesLastStartRule(Rule):
     """
     What it does:
-        Flags a random window start drawn with an exclusive upper bound of `n - T`:
+        Flags a random start drawn with an exclusive upper bound of `n - T`:
         `np.random.randint(0, n - T)`, `rng.integers(0, n - T)`, `torch.randint(0, n - T, (1,))`,
-        `random.randrange(n - T)`.
+        `random.randrange(n - T)`, also when the bound is held in a variable
+        (`last = max(0, n - T - 1)`, then `np.random.randint(0, last)`) or the generator is bound
+        to a name (`r = random.Random(seed)`, `rng=np.random`, `self.rng = ...` set in
+        `__init__`). Also flags an end index drawn as `end = np.random.randint(L, n)` and used
+        as `start = end - L`. The start is a frame window start or a spatial crop offset
+        (`np.random.randint(0, height - size)`).
 
     Why is this bad?
         These APIs exclude their upper bound, so the last valid start `n - T` (the window that
-        ends on the last frame) is never drawn and the final frame is never seen in training.
+        ends on the last frame, or the crop that touches the last row or column) is never drawn.
         When `n == T` the range is empty and the call raises `ValueError` (numpy, `randrange`) or
-        `RuntimeError` (torch): exactly-T-frame videos crash.
+        `RuntimeError` (torch), unless the code checks `n > T` first. An end index drawn from
+        `[L, n)` never reaches the end `n` of the video for the same reason.
 
     Example:
         ```python
         start = rng.integers(0, num_frames - clip_len)
+        y = np.random.randint(0, height - size)   # the crop never includes the last row
         ```
 
     Fix:
-        Add one to the exclusive bound (autofix).
+        Add one to the exclusive bound. The autofix applies only to a bound written in the call
+        with a zero (or absent) low end; a bound held in a variable, or an end-index draw, is
+        reported without a fix.
         ```python
         start = rng.integers(0, num_frames - clip_len + 1)
         ```
+
+    Known problems:
+        The call's meaning is read from its shape (`randint(0, a - b)`); a draw of that shape
+        that is not a start (a value that must stay below `a - b`) is reported too. A draw
+        `randint(m, n - m)` is taken for a box centre kept `m` away from both edges and never
+        reported. Whether the operands are spatial (rows/columns) or frames is guessed from
+        their names (`h`, `height`, `img_w`, `size`).
     """
 
     ID = "TK131"
     CATEGORY = "start-range"
     SEVERITY = "error"
     MESSAGE = (
-        "exclusive upper bound n - T: the last valid start n - T is never drawn (the last frame is never "
-        "sampled) and the call raises when num_frames == T"
+        "exclusive upper bound n - T: the last valid start n - T is never drawn (the last frame, or the last "
+        "row/column of a crop, is never sampled), and the call raises when n == T unless that is checked"
     )
     FIX = "use the exclusive bound n - T + 1"
     TRIGGERS = ("randint", "integers", "randrange")
@@ -47,6 +63,37 @@ class ExclusiveBoundMissesLastStartRule(Rule):
         Valid("import torch\nstart = int(torch.randint(0, num_frames - clip_len + 1, (1,)))\n"),
         Valid("import random\nstart = random.randint(0, num_frames - clip_len)\n"),
         Valid("import numpy as np\nx = np.random.randint(0, width - 112 + 1)\n"),
+        # A CutMix/mixup box centre kept `margin` away from both edges is not a start.
+        Valid(
+            """
+            import numpy as np
+
+            def box_centre(shape, margin):
+                h, w = shape
+                y = np.random.randint(0 + margin, h - margin)
+                x = np.random.randint(margin, w - margin, size=4)
+                return y, x
+            """
+        ),
+        # An end index whose window is `[end - L + 1, end]` (inclusive end): [L - 1, n) is right.
+        Valid(
+            """
+            import numpy as np
+
+            def window(n, L):
+                end = np.random.randint(L - 1, n)
+                return np.arange(end - L + 1, end + 1)
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+
+            def window(seg_len, L):
+                last = max(0, seg_len - L)
+                return np.random.randint(0, last + 1)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -70,20 +117,207 @@ class ExclusiveBoundMissesLastStartRule(Rule):
             "import numpy as np\nstart = self.rng.integers(low=0, high=n - T)\n",
             expected_fix="import numpy as np\nstart = self.rng.integers(low=0, high=n - T + 1)\n",
         ),
+        # A guarded random crop: it cannot raise, but the last row is never part of the crop.
+        Invalid(
+            """
+            import numpy as np
+
+            def random_crop(images, size):
+                height = images.shape[2]
+                y = 0
+                if height > size:
+                    y = int(np.random.randint(0, height - size))
+                return images[:, :, y:y + size]
+            """,
+            expected_fix="""
+            import numpy as np
+
+            def random_crop(images, size):
+                height = images.shape[2]
+                y = 0
+                if height > size:
+                    y = int(np.random.randint(0, height - size + 1))
+                return images[:, :, y:y + size]
+            """,
+            expected_line=8,
+        ),
+        # A random erase/box position of the same shape: never touches the last column.
+        Invalid(
+            """
+            import numpy as np
+
+            def patch(img_w, w):
+                return np.random.randint(0, img_w - w) if img_w > w else 0
+            """,
+            expected_fix="""
+            import numpy as np
+
+            def patch(img_w, w):
+                return np.random.randint(0, img_w - w + 1) if img_w > w else 0
+            """,
+        ),
+        # Generators bound to names.
+        Invalid(
+            """
+            import random
+
+            def sample(n, T, seed):
+                r = random.Random(seed)
+                return r.randrange(0, n - T)
+            """,
+            expected_fix="""
+            import random
+
+            def sample(n, T, seed):
+                r = random.Random(seed)
+                return r.randrange(0, n - T + 1)
+            """,
+            expected_line=6,
+        ),
+        Invalid(
+            """
+            import numpy as np
+
+            def sample(num_frames, T, rng=np.random):
+                return rng.randint(0, num_frames - T)
+            """,
+            expected_fix="""
+            import numpy as np
+
+            def sample(num_frames, T, rng=np.random):
+                return rng.randint(0, num_frames - T + 1)
+            """,
+        ),
+        Invalid(
+            """
+            import numpy as np
+
+            class Sampler:
+                def __init__(self, seed):
+                    self.gen = np.random.RandomState(seed)
+
+                def __call__(self, num_frames):
+                    return self.gen.randint(0, num_frames - self.clip_len)
+            """,
+            expected_fix="""
+            import numpy as np
+
+            class Sampler:
+                def __init__(self, seed):
+                    self.gen = np.random.RandomState(seed)
+
+                def __call__(self, num_frames):
+                    return self.gen.randint(0, num_frames - self.clip_len + 1)
+            """,
+            expected_line=9,
+        ),
+        # Bounds held in a variable: reported without a fix (the variable may serve elsewhere).
+        Invalid(
+            """
+            import numpy as np
+
+            def dense_start(num_frames, sample_range):
+                positions = max(1, 1 + num_frames - sample_range)
+                return 0 if positions == 1 else np.random.randint(0, positions - 1)
+            """,
+            expected_line=6,
+        ),
+        Invalid(
+            """
+            import numpy as np
+
+            def start(n, size):
+                rand_end = max(0, n - size - 1)
+                return np.random.randint(0, rand_end)
+            """,
+            expected_line=6,
+        ),
+        # An exclusive end index: the window [end - L, end) never ends on the last frame.
+        Invalid(
+            """
+            import numpy as np
+
+            def segment_window(seg_len, converted_len, clip_len):
+                if seg_len <= converted_len:
+                    return np.zeros(clip_len, dtype=int)
+                end_idx = np.random.randint(converted_len, seg_len)
+                str_idx = end_idx - converted_len
+                return np.linspace(str_idx, end_idx - 1, clip_len).astype(int)
+            """,
+            expected_line=7,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
+        bound = au.window_bound(self, node)
+        if bound is not None:
+            if au.bound_convention_error(bound) == "short":
+                self._report_start(bound)
+            return
+        self._check_end_draw(node)
+
+    def _report_start(self, bound: au.WindowBound) -> None:
+        span, high = bound.span_text, au.code(bound.high)
+        axis = au.spatial_axis(bound.count, bound.length)
+        if bound.offset == 0:
+            missed = f"the last valid {'start' if axis is None else 'offset'} `{span}` is never drawn"
+        else:
+            missed = f"the last two valid {'starts' if axis is None else 'offsets'} `{span} - 1` and `{span}` are never drawn"
+        if axis is None:
+            what = f"{missed} (the window ending on the last frame is never sampled)"
+        else:
+            what = f"{missed}, so the crop or box never includes the last {axis}"
+        where = "" if bound.inline else f" (through `{'`, `'.join(au.code(n) for n in bound.through)}`)"
+        message = f"exclusive upper bound `{high}`{where}: {what}"
+        if not au.bound_is_guarded(self, bound):
+            limit = au.code(bound.length) + ("" if bound.offset == 0 else " + 1")
+            message += (
+                f"; nothing checks {au.code(bound.count)} against {au.code(bound.length)} and the call raises when "
+                f"{au.code(bound.count)} <= {limit}"
+            )
+        certain = bound.inline and (bound.low is None or au.int_value(bound.low) == 0)
+        replacement = None
+        if certain and bound.offset == 0:
+            replacement = au.plus_one(bound.high)
+        elif certain and au.is_minus_int(bound.high, 1):
+            replacement = au.plus_one(bound.high.left)  # type: ignore[attr-defined]
+        self.report(
+            bound.high,
+            message,
+            fix=f"use the exclusive bound `{span} + 1`" + ("" if bound.inline else f" where `{au.code(bound.through[0])}` is set"),
+            replacement=replacement,
+        )
+
+    def _check_end_draw(self, node: cst.Call) -> None:
+        """`end = randint(L, n)` then `end - L`: an exclusive end index that never reaches `n`."""
         bounds = au.random_integer_bounds(self, node)
         if bounds is None:
             return
-        _, high, inclusive = bounds
-        if inclusive or not au.is_count_minus_length(high):
+        low, high, inclusive = bounds
+        if inclusive or low is None or not au.is_simple_operand(low) or not au.is_simple_operand(high):
             return
-        text = au.code(high)
-        self.report(
-            high,
-            f"exclusive upper bound `{text}`: the last valid start `{text}` is never drawn (the last frame is "
-            f"never sampled) and the call raises when the video has exactly {au.code(high.right)} frames",
-            fix=f"use the exclusive bound `{text} + 1`",
-            replacement=au.plus_one(high),
+        if au.int_value(low) is not None or not au.looks_like_frame_count(high):
+            return
+        assign = au.parent(self, node)
+        if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name)):
+            return
+        end = assign.targets[0].target.value
+        scope = au.enclosing_scope_node(self, node)
+        length = au.code(low)
+
+        def is_start(sub: cst.BinaryOperation) -> bool:
+            if not (au.is_name(sub.left, end) and au.code(sub.right) == length):
+                return False
+            up = au.parent(self, sub)
+            return not (isinstance(up, cst.BinaryOperation) and up.left is sub and au.is_plus_int(up, 1))
+
+        if not any(True for _ in au.find_all(scope, cst.BinaryOperation, lambda b: au.is_subtraction(b) and is_start(b))):
+            return
+        n = au.code(high)
+        message = (
+            f"end index drawn from [{length}, {n}) with an exclusive bound and used as `{end} - {length}`: the end "
+            f"`{n}` is never drawn, so the window ending on the last frame is never sampled"
         )
+        if not au.has_guard(scope, au.operand_names(high), au.operand_names(low)):
+            message += f"; the call raises when {n} <= {length}"
+        self.report(high, message, fix=f"draw the end with the exclusive bound `{n} + 1`")

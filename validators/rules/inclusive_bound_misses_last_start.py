@@ -10,7 +10,9 @@ class InclusiveBoundMissesLastStartRule(Rule):
     """
     What it does:
         Flags Python's inclusive `random.randint(0, n - T - 1)` (and `integers(..., endpoint=True)`)
-        used for a window start.
+        used for a window start or a crop offset, also when the bound is held in a variable
+        (`last = max(0, n - T - 1)`, then `random.randint(0, last)`) or the generator is bound to
+        a name (`r = random.Random(seed)`).
 
     Why is this bad?
         `random.randint` already includes its upper bound; subtracting one more excludes the last
@@ -23,10 +25,17 @@ class InclusiveBoundMissesLastStartRule(Rule):
         ```
 
     Fix:
-        Use `n - T` as the inclusive bound (autofix).
+        Use `n - T` as the inclusive bound (autofix when the bound is written in the call with a
+        zero low end; a bound held in a variable is reported without a fix).
         ```python
         start = random.randint(0, num_frames - clip_len)
         ```
+
+    Known problems:
+        The call's meaning is read from its shape (`randint(0, a - b - 1)`); a value that must
+        stay strictly below `a - b` is reported too. `randint(m, n - m - 1)` is taken for a box
+        centre and never reported. Rows/columns versus frames in the message is guessed from
+        the operands' names.
     """
 
     ID = "TK132"
@@ -40,6 +49,8 @@ class InclusiveBoundMissesLastStartRule(Rule):
     TRIGGERS = ("randint", "endpoint")
 
     VALID = [
+        # A box centre kept `m` away from both edges: not a start.
+        Valid("import random\ncy = random.randint(m, img_h - m - 1)\n"),
         Valid("import random\nstart = random.randint(0, num_frames - clip_len)\n"),
         Valid("import random\ni = random.randint(0, len(frames) - 1)\n"),
         Valid("import numpy as np\nstart = np.random.randint(0, n - T - 1 + 2)\n"),
@@ -55,20 +66,53 @@ class InclusiveBoundMissesLastStartRule(Rule):
             "import numpy as np\nrng = np.random.default_rng()\ns = rng.integers(0, len(v) - self.T - 1, endpoint=True)\n",
             expected_fix="import numpy as np\nrng = np.random.default_rng()\ns = rng.integers(0, len(v) - self.T, endpoint=True)\n",
         ),
+        Invalid(
+            """
+            import random
+
+            def sample(num_frames, size, seed):
+                r = random.Random(seed)
+                rand_end = max(0, num_frames - size - 1)
+                return r.randint(0, rand_end)
+            """,
+            expected_line=7,
+        ),
+        Invalid(
+            """
+            import random
+
+            def crop(img, h, w, th, tw):
+                if h > th and w > tw:
+                    return random.randint(0, h - th - 1), random.randint(0, w - tw)
+            """,
+            expected_fix="""
+            import random
+
+            def crop(img, h, w, th, tw):
+                if h > th and w > tw:
+                    return random.randint(0, h - th), random.randint(0, w - tw)
+            """,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        bounds = au.random_integer_bounds(self, node)
-        if bounds is None:
+        bound = au.window_bound(self, node)
+        if bound is None or au.bound_convention_error(bound) != "short-inclusive":
             return
-        _, high, inclusive = bounds
-        if not inclusive or not au.is_minus_int(high, 1) or not au.is_count_minus_length(high.left):
-            return
-        span = high.left
+        span, high = bound.span_text, au.code(bound.high)
+        axis = au.spatial_axis(bound.count, bound.length)
+        where = "" if bound.inline else f" (through `{au.code(bound.through[0])}`)"
+        if axis is None:
+            what = f"the last valid start `{span}` is never drawn (the window ending on the last frame is never sampled)"
+        else:
+            what = f"the last valid offset `{span}` is never drawn, so the crop never includes the last {axis}"
+        message = f"inclusive upper bound `{high}`{where}: {what}"
+        if not au.bound_is_guarded(self, bound):
+            message += f"; nothing checks {au.code(bound.count)} against {au.code(bound.length)} and the call raises when {au.code(bound.count)} <= {au.code(bound.length)}"
+        certain = bound.inline and (bound.low is None or au.int_value(bound.low) == 0) and au.is_minus_int(bound.high, 1)
         self.report(
-            high,
-            f"inclusive upper bound `{au.code(high)}`: the last valid start `{au.code(span)}` is never drawn and "
-            f"the call raises when the video has exactly {au.code(span.right)} frames",
-            fix=f"use the inclusive bound `{au.code(span)}`",
-            replacement=span,
+            bound.high,
+            message,
+            fix=f"use the inclusive bound `{span}`" + ("" if bound.inline else f" where `{au.code(bound.through[0])}` is set"),
+            replacement=bound.high.left if certain else None,  # type: ignore[attr-defined]
         )

@@ -10,7 +10,9 @@ class RandintInclusiveOvershootRule(Rule):
     """
     What it does:
         Flags Python's `random.randint(a, b)` used with an exclusive-style upper bound:
-        `random.randint(0, n - T + 1)` or `random.randint(0, len(frames))`.
+        `random.randint(0, n - T + 1)` or `random.randint(0, len(frames))`, also on a
+        `random.Random` instance bound to a name and through a variable
+        (`span = n - T + 1`, then `random.randint(0, span)`).
 
     Why is this bad?
         Unlike numpy's `randint`/`Generator.integers` and `torch.randint`, Python's
@@ -28,6 +30,12 @@ class RandintInclusiveOvershootRule(Rule):
         ```python
         start = random.randint(0, num_frames - clip_len)
         ```
+
+    Known problems:
+        `random.randint(0, X + 1)` is reported when `X` is a subtraction or reads like a count
+        (`num_frames`, `len(...)`, by name); a deliberate `+ 1` on such a name (a stride up to
+        and including `max_stride + 1`) would be reported too. A bound held in a variable is
+        reported without a fix.
     """
 
     ID = "TK103"
@@ -46,6 +54,8 @@ class RandintInclusiveOvershootRule(Rule):
         Valid("import numpy as np\nstart = np.random.randint(0, num_frames - clip_len + 1)\n"),
         Valid("import torch\nstart = torch.randint(0, n - t + 1, (1,)).item()\n"),
         Valid("import random\nstride = random.randint(1, max_stride + 1)\n"),
+        # A box centre kept `m` away from both edges: not a start.
+        Valid("import random\ncy = random.randint(m, img_h - m + 1)\n"),
     ]
     INVALID = [
         Invalid(
@@ -61,15 +71,53 @@ class RandintInclusiveOvershootRule(Rule):
             "import random as rnd\nstart = rnd.randint(0, self.num_frames - self.clip_len + 1)\n",
             expected_fix="import random as rnd\nstart = rnd.randint(0, self.num_frames - self.clip_len)\n",
         ),
+        Invalid(
+            """
+            import random
+
+            class Clips:
+                def __init__(self, seed):
+                    self.random = random.Random(seed)
+
+                def start(self, num_frames):
+                    return self.random.randint(0, num_frames - self.clip_len + 1)
+            """,
+            expected_fix="""
+            import random
+
+            class Clips:
+                def __init__(self, seed):
+                    self.random = random.Random(seed)
+
+                def start(self, num_frames):
+                    return self.random.randint(0, num_frames - self.clip_len)
+            """,
+        ),
+        Invalid(
+            """
+            import random
+
+            def start(num_frames, clip_len):
+                positions = num_frames - clip_len + 1
+                return random.randint(0, positions)
+            """,
+            expected_line=6,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not au.calls(self, node, au.INCLUSIVE_RANDINT):
+        bound = au.window_bound(self, node)
+        if bound is not None:
+            if au.bound_convention_error(bound) == "overshoot":
+                self._report_window(bound)
+            return
+        if not au.random_call_names(self, node) & au.INCLUSIVE_RANDINT:
             return
         high = au.argument(node, 1, "b")
         if high is None:
             return
-        if au.is_plus_int(high, 1) and (au.is_subtraction(high.left) or au.looks_like_frame_count(high.left)):
+        from_zero = au.int_value(au.argument(node, 0, "a")) == 0
+        if from_zero and au.is_plus_int(high, 1) and (au.is_subtraction(high.left) or au.looks_like_frame_count(high.left)):
             inclusive = high.left
             self.report(
                 high,
@@ -78,7 +126,7 @@ class RandintInclusiveOvershootRule(Rule):
                 fix=f"use the inclusive bound: random.randint(..., {au.code(inclusive)})",
                 replacement=inclusive,
             )
-        elif au.int_value(au.argument(node, 0, "a")) == 0 and m_len(high):
+        elif from_zero and m_len(high):
             self.report(
                 high,
                 f"random.randint includes its upper bound `{au.code(high)}`: index {au.code(high)} is one past the "
@@ -86,6 +134,26 @@ class RandintInclusiveOvershootRule(Rule):
                 fix=f"use the last index: random.randint(0, {au.code(au.minus_one(high))})",
                 replacement=au.minus_one(high),
             )
+
+    def _report_window(self, bound: au.WindowBound) -> None:
+        span, high = bound.span_text, au.code(bound.high)
+        axis = au.spatial_axis(bound.count, bound.length)
+        where = "" if bound.inline else f" (= `{span} + 1`)"
+        if axis is None:
+            what = f"the start can be `{span} + 1`, one past the last valid start, and the clip runs off the end of the video"
+        else:
+            what = f"the offset can be `{span} + 1`, and the crop runs one {axis} past the image (a smaller crop)"
+        message = f"the upper bound `{high}`{where} is inclusive here: {what}"
+        if not au.bound_is_guarded(self, bound):
+            count, length = au.code(bound.count), au.code(bound.length)
+            message += f"; nothing checks {count} against {length} either, and the call raises when {count} < {length} - 1"
+        certain = bound.inline and au.is_plus_int(bound.high, 1)
+        self.report(
+            bound.high,
+            message,
+            fix=f"use the inclusive bound `{span}`" + ("" if bound.inline else f" where `{au.code(bound.through[0])}` is set"),
+            replacement=bound.high.left if certain else None,  # type: ignore[attr-defined]
+        )
 
 
 def m_len(node: cst.CSTNode) -> bool:

@@ -9,8 +9,11 @@ from temporalkit.validators.rule import Invalid, Rule, Valid
 class UnguardedWindowStartRule(Rule):
     """
     What it does:
-        Flags a random window start `randint(0, n - T)` (any random-integer API) in a function that
-        never compares `n` with `T` or clamps the bound with `max(...)`.
+        Flags a random window start `randint(0, n - T)` (any random-integer API, also through a
+        variable or a generator bound to a name) in a function that never compares `n` with `T`
+        or clamps the bound with `max(...)`, when `n` is a frame count. A bound that is also off
+        by one is reported by TK131/TK132/TK103 instead, which then say that nothing checks
+        `n < T` (one finding per call).
 
     Why is this bad?
         Videos shorter than the clip are common (trimmed datasets, corrupt tails). With `n < T` the
@@ -34,6 +37,14 @@ class UnguardedWindowStartRule(Rule):
             start = random.randint(0, num_frames - T)
             return list(range(start, start + T))
         ```
+
+    Known problems:
+        Whether `n` is a frame count is read from its name (`num_frames`, `len(video)`,
+        `seg_len`, `total`, `n`): spatial offsets (`img_h - crop_h`, `width - size`), CutMix/mixup
+        boxes and multi-scale crop sizes (`int(min(h, w) * scale)`, bounded by the image side by
+        construction) are left alone, and so is a frame count with an unusual name. A guard is
+        any comparison or `max`/`min` that mentions both operands anywhere in the function, even
+        one that does not protect this call.
     """
 
     ID = "TK112"
@@ -54,6 +65,42 @@ class UnguardedWindowStartRule(Rule):
             "        return self.rng.integers(0, len(frames) - self.T + 1)\n"
         ),
         Valid("import random\n\ndef crop(w):\n    return random.randint(0, w - 112)\n"),
+        # CutMix/mixup box centres and min-max boxes: coordinates, not frame windows.
+        Valid(
+            """
+            import numpy as np
+
+            def boxes(img_h, img_w, margin, lo, hi):
+                cy = np.random.randint(0 + margin, img_h - margin, size=8)
+                cut_w = np.random.randint(int(img_w * lo), int(img_w * hi))
+                x0 = np.random.randint(0, img_w - cut_w + 1)
+                return cy, x0
+            """
+        ),
+        # A multi-scale crop: the crop side is a fraction of min(h, w), so it always fits.
+        Valid(
+            """
+            import random
+
+            def multi_scale_offset(img_w, img_h, scales):
+                base = min(img_h, img_w)
+                crop_w = int(base * random.choice(scales))
+                crop_h = int(min(img_h, img_w) * random.choice(scales))
+                return random.randint(0, img_w - crop_w), random.randint(0, img_h - crop_h)
+            """
+        ),
+        # A masking generator whose length is drawn below the total: `temporal - t >= 0` always.
+        Valid(
+            """
+            import random
+
+            def mask_block(self):
+                t = random.randint(1, self.temporal)
+                return random.randint(0, self.temporal - t)
+            """
+        ),
+        # The bound is off by one too: TK131 reports the call (and the missing guard), not TK112.
+        Valid("import numpy as np\n\ndef sample(num_frames, T):\n    return np.random.randint(0, num_frames - T)\n"),
     ]
     INVALID = [
         Invalid(
@@ -66,23 +113,36 @@ class UnguardedWindowStartRule(Rule):
             "        return video[start:start + self.clip_len]\n",
             expected_line=5,
         ),
+        # Through a variable, with a generator bound to a name in __init__.
+        Invalid(
+            """
+            import numpy as np
+
+            class Sampler:
+                def __init__(self, seed):
+                    self.rs = np.random.RandomState(seed)
+
+                def __call__(self, total_frames):
+                    span = total_frames - self.clip_len + 1
+                    return self.rs.randint(0, span)
+            """,
+            expected_line=10,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        bounds = au.random_integer_bounds(self, node)
-        if bounds is None:
+        bound = au.window_bound(self, node)
+        if bound is None or bound.offset not in (-1, 0, 1) or au.bound_convention_error(bound) is not None:
             return
-        span = au.window_start_span(bounds[1], bounds[2])
-        if span is None:
+        if not au.looks_like_frame_count(bound.count) or au.spatial_axis(bound.count, bound.length) is not None:
             return
-        scope = au.enclosing_scope_node(self, node)
-        count, length = au.operand_names(span.left), au.operand_names(span.right)
-        if au.has_guard(scope, count, length):
+        if au.bound_is_guarded(self, bound):
             return
+        n, t = au.code(bound.count), au.code(bound.length)
+        where = "" if bound.inline else f" (through `{au.code(bound.through[0])}`)"
         self.report(
             node,
-            f"random window start over `{au.code(span)}` with no check that {au.code(span.left)} >= "
-            f"{au.code(span.right)}: the call raises on videos shorter than the clip",
-            fix=f"handle `{au.code(span.left)} < {au.code(span.right)}` first (repeat/loop frames) or clamp with "
-            f"max(0, {au.code(span)})",
+            f"random window start over `{n} - {t}`{where} with no check that {n} >= {t}: the call raises on videos "
+            "shorter than the clip",
+            fix=f"handle `{n} < {t}` first (repeat/loop frames) or clamp with max(0, {n} - {t})",
         )
