@@ -22,6 +22,13 @@ class RandomSubsetUnsortedRule(Rule):
         motion, causality and the action's direction are destroyed, and temporal models learn
         from noise. Nothing crashes, so it survives into training.
 
+    Known problems:
+        Whether a population is "frames" is read from names: `range(n)` / `range(num_frames)`,
+        `len(frames)`, `video.shape[0]`, names like `indices`. A subset stored in, or only used to
+        index, something named like a mask, tokens, patches, boxes, captions, labels or ids
+        (`mask[idx] = 1`, `token_ids`) is taken to be no frame index and is not reported; a frame
+        subset given such a name is missed.
+
     Example:
         ```python
         indices = random.sample(range(num_frames), T)
@@ -49,6 +56,47 @@ class RandomSubsetUnsortedRule(Rule):
         Valid("import random\nsubset = random.sample(video_paths, 100)\n"),
         Valid("import torch\norder = torch.randperm(len(dataset))\n"),
         Valid("import torch\nsampled = torch.randperm(length)[:max_clips]  # which clips, not which frames\n"),
+        # Which time steps of a tube mask to switch on: a mask, indexed in any order.
+        Valid(
+            """
+            import random
+            import numpy as np
+
+            def time_mask(cfg):
+                mask = np.zeros(cfg.window, dtype=int)
+                picked = random.sample(range(0, cfg.window[0]), cfg.num_masked)
+                mask[picked, :, :] = 1
+                return mask
+            """
+        ),
+        # Tokens dropped at random (positions are already embedded): token indices, not frames.
+        Valid(
+            """
+            import numpy as np
+
+            def drop_tokens(tokens, n, keep):
+                kept = np.random.choice(n, keep, replace=False)
+                return tokens[kept]
+            """
+        ),
+        Valid(
+            """
+            import torch
+
+            def shuffle_boxes(boxes, n):
+                picked = torch.randperm(n)[:8]
+                return boxes[picked]
+            """
+        ),
+        Valid(
+            """
+            import random
+
+            def pick(n, T, seed):
+                r = random.Random(seed)
+                return sorted(r.sample(range(n), T))
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -58,13 +106,47 @@ class RandomSubsetUnsortedRule(Rule):
         Invalid("import numpy as np\nrng = np.random.default_rng()\nidx = rng.choice(num_frames, size=T, replace=False)\n"),
         Invalid("import torch\nclip = video[torch.randperm(video.shape[0])[:T]]\n"),
         Invalid("import numpy as np\nidx = np.random.permutation(num_frames)[: self.T]\n"),
+        # A seeded Python generator bound to a name draws in random order too.
+        Invalid(
+            """
+            import random
+
+            def pick(n, T, seed):
+                r = random.Random(seed)
+                idx = r.sample(range(n), T)
+                return idx
+            """,
+            expected_line=6,
+        ),
+        Invalid(
+            """
+            import random
+
+            class Sampler:
+                def __init__(self, seed):
+                    self.rng = random.Random(seed)
+
+                def __call__(self, frames, T):
+                    chosen = self.rng.sample(range(len(frames)), T)
+                    return [frames[i] for i in chosen]
+            """,
+            expected_line=9,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
         names = au.call_names(self, node)
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "sample":
+            if au.generator_kind(self, func.value) == "random.Random":
+                names = names | {"random.Random.sample"}
         if names & _SAMPLERS:
             population = au.argument(node, 0, "population")
-            if population is None or not (m_range(population) or self._frame_population(population)):
+            stop = _range_stop(population) if population is not None else None
+            if stop is not None:
+                if not (self._frame_population(stop) or au.looks_like_frame_count(stop)):
+                    return
+            elif population is None or not self._frame_population(population):
                 return
         elif names & _CHOICE:
             population = au.argument(node, 0, "a")
@@ -82,7 +164,22 @@ class RandomSubsetUnsortedRule(Rule):
             return
         if au.is_sorted_afterwards(self, node):
             return
+        if self._not_frames(node):
+            return
         self.report(node)
+
+    def _not_frames(self, node: cst.Call) -> bool:
+        """The subset is stored as, or only indexes, masks / tokens / boxes / captions / labels / ids."""
+        target = au.bound_name(self, node)
+        if target is None:
+            return False
+        if au.names_non_frame_data(target):
+            return True
+        name = au.dotted(target)
+        if name is None:
+            return False
+        indexed = au.subscripted_by(name, au.enclosing_scope_node(self, node))
+        return bool(indexed) and all(au.names_non_frame_data(value) for value in indexed)
 
     def _frame_population(self, node: cst.BaseExpression) -> bool:
         """Frames or frame indices: `frames`, `indices`, `num_frames`, `n`, `len(video)`, `clip.shape[0]`."""
@@ -104,5 +201,9 @@ class RandomSubsetUnsortedRule(Rule):
 _SINGLE_CLIP = {"video", "clip", "vid", "frames"}
 
 
-def m_range(node: cst.CSTNode) -> bool:
-    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "range"
+def _range_stop(node: cst.CSTNode) -> cst.BaseExpression | None:
+    """`n` for `range(n)` / `range(0, n)` / `range(a, n, s)`, else None."""
+    if isinstance(node, cst.Call) and au.is_name(node.func, "range"):
+        args = au.positional_args(node)
+        return args[0] if len(args) == 1 else (args[1] if len(args) >= 2 else None)
+    return None
