@@ -1,19 +1,37 @@
-"""The child process that imports one audited module and runs the dynamic checks on its objects.
+"""The processes that import one audited module and run the dynamic checks on its objects.
 
-Started by `temporalkit.validators.dynamic.runner` as ``python -m temporalkit.validators.dynamic.child``
-with a JSON request on stdin; answers with JSON lines on its original stdout:
+Started by `temporalkit.validators.dynamic.runner` as ``python -m temporalkit.validators.dynamic.child
+--supervise`` (inside ``unshare`` where namespaces are available), with a JSON request on stdin.
+
+- The supervisor (``--supervise``) runs no user code. It applies RLIMIT_FSIZE and RLIMIT_NPROC, in
+  namespace mode binds the audited tree and $HOME read-only (the cache and the working folder stay
+  writable), becomes a child subreaper (so processes that call setsid stay in its tree), starts the
+  worker in a session of its own (in namespace mode also in a nested user + mount namespace, so the
+  read-only mounts are locked), ignores the signals the worker's code may send its parent, reports
+  how the worker ended, and kills whatever it left behind.
+- The worker (no argument) reads the request, imports the checking code, snapshots it (`_Pristine`),
+  imports the user module and checks each object, restoring the checking code before each object
+  and distrusting an object that changed it while being checked. When the runner enforces the memory
+  limit as "address-space" it sets RLIMIT_AS (under "resident" the runner watches the RSS instead:
+  RLIMIT_AS keeps CUDA from initialising). Torch is imported here only if the user module imported it.
+
+Answers are JSON lines on a pipe the runner opened for this run (its fd number and a per-run token
+come in the request, read before any user code runs); every line carries the token, and the runner
+ignores lines without it:
 
     {"event": "imported"}
     {"event": "start", "object": "sample"}
     {"event": "done", "object": "sample", "findings": [...], "notes": [...], "error": null}
     {"event": "import_error", "message": "..."}
-    {"event": "captured", "text": "..."}       # what the user code printed (tail)
+    {"event": "finished"}
+    {"event": "sandbox", "problems": [...]}     # from the supervisor: what could not be applied
+    {"event": "exit", "status": 0}              # from the supervisor: how the worker ended
 
-Before the user module is imported, file descriptors 1 and 2 are pointed at a temporary file, so
-whatever the user code prints (from Python or from C) is captured rather than mixed into the
-answer, and, when the runner enforces the memory limit as "address-space", the address space is
-limited with RLIMIT_AS (under "resident" the runner watches this process's RSS instead: RLIMIT_AS
-keeps CUDA from initialising). Torch is imported here only if the user module imported it.
+What the user code prints (fds 1 and 2, from Python or from C) goes to a pipe the runner reads,
+keeping only the end of it.
+
+The token and the pipe stop output and casual forgery; code that deliberately searches this process's
+memory for the token can still forge answers (it runs in the same process as the checks).
 """
 
 from __future__ import annotations
@@ -24,11 +42,9 @@ import inspect
 import json
 import os
 import sys
-import tempfile
 import traceback
 from typing import Any
 
-CAPTURED_TAIL_CHARS = 4000
 NVIDIA_DEVICE_FILES = ("/dev/nvidiactl", "/proc/driver/nvidia/version")
 
 
@@ -233,26 +249,293 @@ def check_one(obj: Any, name: str, role: str, args: dict, test_time: bool | None
     return findings, notes, error
 
 
-def main() -> int:
-    request = json.loads(sys.stdin.read())
-    answer = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-    capture = tempfile.TemporaryFile()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.dup2(capture.fileno(), 1)
-    os.dup2(capture.fileno(), 2)
+# --- process tree helpers (also used by the runner) ---------------------------------------------
+
+PR_SET_CHILD_SUBREAPER = 36
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC = 1, 32, 4096, 16384
+
+
+def _libc() -> Any:
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def set_subreaper() -> bool:
+    """Make this process the reaper of its orphaned descendants (Linux), so none can leave the tree."""
+    try:
+        return _libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def descendants(root: int) -> list[int]:
+    """Every live (non-zombie) descendant of `root`, read from /proc; parents before children."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()  # after "pid (comm)": state ppid ...
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 1 and fields[0] != b"Z":
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found: list[int] = []
+    todo = [root]
+    while todo:
+        for pid in children.get(todo.pop(), ()):
+            if pid not in found:
+                found.append(pid)
+                todo.append(pid)
+    return found
+
+
+def kill_tree(root: int, *, include_root: bool = True, reap: bool = False) -> None:
+    """SIGKILL every descendant of `root` (stopped first, so none can fork meanwhile), then `root`.
+
+    Works as long as `root` is alive and a subreaper (or a PID namespace's init): orphans are then
+    reparented to it and stay in the tree. `reap`: also collect the zombies of this process's children."""
+    import signal
+
+    for _ in range(50):
+        pids = descendants(root)
+        if not pids:
+            break
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except OSError:
+                    pass
+        if reap:
+            _reap()
+    if include_root:
+        try:
+            os.kill(root, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+# --- the supervisor: sandbox set-up, the limits, the worker, and every descendant killed at the end ---
+
+def _mount_views(read_only: list[str], writable: list[str]) -> list[str]:
+    """In a fresh mount namespace (we are root in our own user namespace): bind each `read_only` path
+    read-only over itself, then each `writable` path that lies inside one of them writable again.
+    Returns one line per path that could not be done."""
+    import ctypes
+
+    libc = _libc()
+    problems = []
+
+    def mount(source: str | None, target: str, flags: int) -> bool:
+        if libc.mount(source.encode() if source else None, target.encode(), None, flags, None) == 0:
+            return True
+        problems.append(f"{target}: {os.strerror(ctypes.get_errno())}")
+        return False
+
+    for path in read_only:
+        if os.path.isdir(path) and mount(path, path, MS_BIND | MS_REC):
+            mount(None, path, MS_REMOUNT | MS_BIND | MS_RDONLY)
+    for path in writable:
+        inside = any(path == ro or path.startswith(ro.rstrip("/") + "/") for ro in read_only)
+        if inside and os.path.isdir(path) and mount(path, path, MS_BIND | MS_REC):
+            mount(None, path, MS_REMOUNT | MS_BIND)
+    return problems
+
+
+def _enter_locked_namespace() -> None:
+    """In the worker, before exec: a nested user + mount namespace. The mounts the supervisor made are
+    copied into it locked, so the worker (root only in its own namespace) cannot unmount the read-only
+    views or remount them writable."""
+    try:
+        libc = _libc()
+        uid, gid = os.getuid(), os.getgid()
+        if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0:
+            os._exit(121)
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(text)
+    except BaseException:  # noqa: BLE001 - no half-made sandbox: the runner reports exit code 121
+        os._exit(121)
+
+
+def _set_limits(request: dict) -> list[str]:
+    import resource
+
+    problems = []
+    for name, value in (("RLIMIT_FSIZE", request.get("file_size_mb")), ("RLIMIT_NPROC", request.get("max_processes"))):
+        if not value:
+            continue
+        limit = int(value) * (1024 * 1024 if name == "RLIMIT_FSIZE" else 1)
+        which = getattr(resource, name)
+        try:
+            hard = resource.getrlimit(which)[1]
+            resource.setrlimit(which, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+        except (ValueError, OSError) as exc:
+            problems.append(f"{name}: {exc}")
+    return problems
+
+
+def supervise() -> int:
+    """Read the request, set up the sandbox and the limits, run the worker, report how it ended,
+    and kill whatever it left behind. Runs no user code (the worker is a fresh interpreter)."""
+    import signal
+    import subprocess
+
+    request = json.loads(sys.stdin.buffer.read())
+    token = request["token"]
+    answer_fd = int(request["answer_fd"])
+    answer = os.fdopen(answer_fd, "w", buffering=1, encoding="utf-8", closefd=False)
 
     def emit(event: dict) -> None:
-        answer.write(json.dumps(event, default=str) + "\n")
+        event["token"] = token
+        answer.write(json.dumps(event) + "\n")
         answer.flush()
 
-    def emit_captured() -> None:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        capture.seek(0)
-        text = capture.read().decode("utf-8", "replace")
-        if text:
-            emit({"event": "captured", "text": text[-CAPTURED_TAIL_CHARS:]})
+    in_namespace = request.get("isolation") == "namespaces"
+    problems = _set_limits(request)
+    if in_namespace:
+        problems += _mount_views(request.get("read_only", []), request.get("writable", []))
+    if not set_subreaper() and not in_namespace:
+        problems.append("PR_SET_CHILD_SUBREAPER failed: processes that leave the tree cannot be killed at the end")
+    if problems:
+        emit({"event": "sandbox", "problems": problems})
+    # The worker gets the answer channel, in its own session (its signals to its group stay there).
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "temporalkit.validators.dynamic.child"],
+        stdin=subprocess.PIPE,
+        pass_fds=(answer_fd,),
+        start_new_session=True,
+        preexec_fn=_enter_locked_namespace if in_namespace else None,
+    )
+    # What the worker's code sends its parent (os.kill(os.getppid(), SIGTERM)) must not end the audit early.
+    for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM"):
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    try:
+        worker.stdin.write(json.dumps(request).encode())
+        worker.stdin.close()
+    except OSError:
+        pass
+    status = worker.wait()
+    if not in_namespace:  # in a PID namespace, this process's exit kills every process left in it
+        kill_tree(os.getpid(), include_root=False, reap=True)
+    emit({"event": "exit", "status": status})
+    return 0
+
+
+# --- the worker: imports the user module and runs the checks ----------------------------------------
+
+AUDITOR_MODULES = ("json", "json.encoder", "__main__")
+
+
+class _Pristine:
+    """The auditor's own code as it was before the user module was imported: the namespaces of the
+    temporalkit modules (and json), the code and defaults of their functions and the attributes of their
+    classes. `restore()` puts back whatever was replaced, deleted or added and names it, so a user module
+    that monkeypatches a check cannot make it report nothing."""
+
+    def __init__(self) -> None:
+        self.modules: dict[str, tuple[Any, dict]] = {}
+        self.functions: dict[int, tuple[Any, Any, Any, Any]] = {}
+        self.classes: dict[int, tuple[type, dict]] = {}
+        for name, module in list(sys.modules.items()):
+            if module is None or not (name in AUDITOR_MODULES or name == "temporalkit" or name.startswith("temporalkit.")):
+                continue
+            namespace = dict(vars(module))
+            self.modules[name] = (module, namespace)
+            for value in namespace.values():
+                self._remember(value, getattr(module, "__name__", name))
+
+    def _remember(self, value: Any, owner: str) -> None:
+        if inspect.isfunction(value) and value.__module__ == owner:
+            self.functions[id(value)] = (value, value.__code__, value.__defaults__, value.__kwdefaults__)
+        elif inspect.isclass(value) and value.__module__ == owner and id(value) not in self.classes:
+            attributes = dict(vars(value))
+            self.classes[id(value)] = (value, attributes)
+            for attribute in attributes.values():
+                function = attribute.__func__ if isinstance(attribute, (staticmethod, classmethod)) else attribute
+                self._remember(function, owner)
+
+    def restore(self) -> list[str]:
+        changed: list[str] = []
+        for name, (module, namespace) in self.modules.items():
+            current = vars(module)
+            for key, value in namespace.items():
+                if current.get(key, _MISSING) is not value:
+                    changed.append(f"{name}.{key}")
+                    current[key] = value
+            for key in [k for k, v in current.items() if k not in namespace and not inspect.ismodule(v) and not _dunder(k)]:
+                changed.append(f"{name}.{key}")
+                del current[key]
+        for cls, attributes in self.classes.values():
+            for key, value in attributes.items():
+                if cls.__dict__.get(key, _MISSING) is not value:
+                    changed.append(f"{cls.__module__}.{cls.__qualname__}.{key}")
+                    setattr(cls, key, value)
+            for key in [k for k in cls.__dict__ if k not in attributes and not _dunder(k)]:
+                changed.append(f"{cls.__module__}.{cls.__qualname__}.{key}")
+                delattr(cls, key)
+        for function, code, defaults, kwdefaults in self.functions.values():
+            if function.__code__ is not code or function.__defaults__ is not defaults or function.__kwdefaults__ is not kwdefaults:
+                changed.append(f"{function.__module__}.{function.__qualname__} (its code)")
+                function.__code__, function.__defaults__, function.__kwdefaults__ = code, defaults, kwdefaults
+        return changed
+
+
+_MISSING = object()
+
+
+def _dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")  # e.g. a module's __annotations__, made on first access
+CHECK_MODULES = ("sampler_checks", "transform_checks", "loader_checks", "image_checks", "layout_checks",
+                 "motion_checks", "clips", "frame_code", "probes")
+
+
+def _describe_base_exception(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"called sys.exit({exc.code!r}) (SystemExit)"
+    if isinstance(exc, KeyboardInterrupt):
+        return "raised KeyboardInterrupt"
+    return f"raised {type(exc).__name__} (a BaseException, not an Exception): {exc}".rstrip(": ")
+
+
+def main() -> int:
+    request = json.loads(sys.stdin.buffer.read())
+    # The answer channel is a pipe the runner opened for this run; every line carries the run's token,
+    # which reached this process on stdin (not in the environment, argv or a file) and is read before
+    # the user module is imported. Output of the user code goes to fds 1 and 2 (the runner captures it).
+    token = request.pop("token")
+    answer_fd = int(request.pop("answer_fd"))
+    answer = os.fdopen(answer_fd, "w", buffering=1, encoding="utf-8")
+    os.set_inheritable(answer_fd, False)
+    sys.stdin.close()
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    dumps = json.dumps
+
+    def emit(event: dict) -> None:
+        event["token"] = token
+        answer.write(dumps(event, default=str) + "\n")
+        answer.flush()
 
     sys.dont_write_bytecode = True
     _limit_memory(request.get("memory_mb"), request.get("memory_limit", "address-space"))
@@ -260,17 +543,33 @@ def main() -> int:
 
     from temporalkit.validators.findings import Finding
 
+    for module_name in CHECK_MODULES:  # the checking code, loaded (and snapshotted) before any user code
+        try:
+            importlib.import_module(f"temporalkit.validators.dynamic.{module_name}")
+        except ImportError:
+            pass
+    pristine = _Pristine()
+    exit_now = os._exit
+
+    def finish(code: int) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001 - the user code may have replaced or closed them
+                pass
+        exit_now(code)
+
     try:
         module = _import_module(request["path"])
     except MemoryError:
         emit({"event": "import_error", "message": f"import ran out of memory (limit {request.get('memory_mb')} MB)"})
-        emit_captured()
-        return 0
+        finish(0)
     except BaseException as exc:  # noqa: BLE001 - SystemExit and friends from user code are import failures too
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        if not isinstance(exc, Exception):
+            last = _describe_base_exception(exc)
         emit({"event": "import_error", "message": f"import failed: {last}"})
-        emit_captured()
-        return 0
+        finish(0)
     emit({"event": "imported"})
     for entry in request["objects"]:
         name = entry["name"]
@@ -278,19 +577,35 @@ def main() -> int:
         error = None
         findings: list = []
         notes: list[str] = []
+        patched = pristine.restore()
+        if patched:
+            notes.append(f"{name}: the audited code had replaced parts of the auditor ({', '.join(patched[:5])}"
+                         f"{', ...' if len(patched) > 5 else ''}); restored before checking")
         try:
             obj = _resolve(module, name)
-            findings, notes, error = check_one(obj, name, entry["role"], dict(entry.get("args") or {}),
-                                               entry.get("test_time"), request.get("probe_dir"), entry.get("family"))
+            findings, notes_, error = check_one(obj, name, entry["role"], dict(entry.get("args") or {}),
+                                                entry.get("test_time"), request.get("probe_dir"), entry.get("family"))
+            notes += notes_
         except MemoryError:
             error = f"ran out of memory (limit {request.get('memory_mb')} MB)"
         except Exception as exc:  # noqa: BLE001 - any failure outside the per-call checks is this object's error
             error = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        emit({"event": "done", "object": name, "error": error, "notes": notes,
-              "findings": [f.to_dict() if isinstance(f, Finding) else f for f in findings]})
-    emit_captured()
+        except BaseException as exc:  # noqa: BLE001 - KeyboardInterrupt, SystemExit, ... from the user code
+            error = _describe_base_exception(exc)
+        patched = pristine.restore()
+        if patched:
+            findings = []
+            error = (f"the checked code replaced parts of the auditor while it was being checked "
+                     f"({', '.join(patched[:5])}{', ...' if len(patched) > 5 else ''}); its results are not trusted")
+        try:
+            payload = [f.to_dict() if isinstance(f, Finding) else f for f in findings]
+        except Exception as exc:  # noqa: BLE001
+            payload, error = [], f"its findings could not be serialised: {exc}"
+        emit({"event": "done", "object": name, "error": error, "notes": notes, "findings": payload})
+    emit({"event": "finished"})
+    finish(0)  # threads the user code left running do not keep this process alive
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(supervise() if sys.argv[1:] == ["--supervise"] else main())
