@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
     if args.dynamic:
         try:
             from temporalkit.validators.dynamic import run_dynamic
-            from temporalkit.validators.dynamic.runner import memory_limit_mode
+            from temporalkit.validators.dynamic import _dynamic_config
+            from temporalkit.validators.dynamic.runner import check_timeout, isolation_mode, memory_limit_mode
         except ImportError as exc:
             print(f"temporalkit audit: --dynamic is not available in this installation ({exc})", file=sys.stderr)
             return 2
@@ -82,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
             if args.memory_mb is not None and args.memory_mb < 0:
                 raise ValueError(f"--memory-mb must be 0 (no limit) or more, got {args.memory_mb}")
             memory_limit_mode()  # a bad TEMPORALKIT_MEMORY_LIMIT is a usage error, said before anything runs
+            isolation_mode()  # so is a bad TEMPORALKIT_ISOLATION
+            if args.timeout is not None:
+                check_timeout(args.timeout)
+            _dynamic_config(config, args.paths)  # and a bad [tool.temporalkit.dynamic] (timeout = 0, ...)
         except ValueError as exc:
             print(f"temporalkit audit: {exc}", file=sys.stderr)
             return 2

@@ -44,7 +44,8 @@ def run(args) -> int:
 
     from temporalkit.validators.dynamic import check_object_results
     from temporalkit.validators.dynamic.discover import DiscoveryError, parse_target
-    from temporalkit.validators.dynamic.runner import memory_limit_mode
+    from temporalkit.validators.dynamic import _dynamic_config
+    from temporalkit.validators.dynamic.runner import check_timeout, isolation_mode, memory_limit_mode
     from temporalkit.validators.formats import render, use_color
 
     try:
@@ -52,6 +53,10 @@ def run(args) -> int:
         if args.memory_mb is not None and args.memory_mb < 0:
             raise ValueError(f"--memory-mb must be 0 (no limit) or more, got {args.memory_mb}")
         memory_limit_mode()  # a bad TEMPORALKIT_MEMORY_LIMIT is a usage error, said before anything runs
+        isolation_mode()  # so is a bad TEMPORALKIT_ISOLATION
+        if args.timeout is not None:
+            check_timeout(args.timeout)
+        _dynamic_config(None, [path])  # and a bad [tool.temporalkit.dynamic] (timeout = 0, ...)
     except (DiscoveryError, ValueError) as exc:
         print(f"temporalkit check: {exc}", file=sys.stderr)
         return 2
@@ -63,6 +68,8 @@ def run(args) -> int:
     findings = [f for result in results for f in result.findings]
     if args.verbose:
         for result in results:
+            if result.isolation:
+                print(f"note: isolation: {result.isolation}", file=sys.stderr)
             for obj in result.objects:
                 for note in obj.notes:
                     print(f"note: {note}", file=sys.stderr)

@@ -240,13 +240,22 @@ def dynamic_config_from_table(table: Mapping, root: Path | None = None, origin: 
         raise DiscoveryError(f"{origin}: skip must be a list of 'FILE:OBJECT' strings")
     return DynamicConfig(
         root=root,
-        timeout=float(table["timeout"]) if "timeout" in table else None,
+        timeout=_timeout(table["timeout"], origin) if "timeout" in table else None,
         memory_mb=int(table["memory-mb"]) if "memory-mb" in table else None,
         discover=bool(table.get("discover", True)),
         skip=tuple(skip),
         objects=tuple(objects),
         family=check_family(table.get("family"), origin),
     )
+
+
+def _timeout(value: object, origin: str) -> float:
+    from temporalkit.validators.dynamic.runner import check_timeout
+
+    try:
+        return check_timeout(value, f"{origin}: timeout")
+    except ValueError as exc:
+        raise DiscoveryError(str(exc)) from None
 
 
 def check_family(family: object, where: str = "family") -> str | None:
