@@ -285,12 +285,20 @@ def has_guard(scope_node: cst.CSTNode, left: set[str], right: set[str]) -> bool:
     """True if `scope_node` compares something in `left` with something in `right`, or clamps them.
 
     A guard is any comparison (in an `if`, `assert`, `while`, conditional expression) that
-    mentions a name of each side, or a `max(...)`/`min(...)` that does.
+    mentions a name of each side, or a `max(...)`/`min(...)` that does; names bound in the
+    scope to an expression (`nf = len(frames)`) stand for that expression's names too.
     """
     if not left or not right:
         return False
+    aliases: dict[str, set[str]] | None = None
     for node in find_all(scope_node, (cst.Comparison, cst.Call), _is_comparison_or_clamp):
         names = operand_names(node)
+        if names & left and names & right:
+            return True
+        if aliases is None:
+            aliases = _aliases(scope_node)
+        for name in list(names):  # `nf, na = len(frames), len(annotations)` ... `assert nf % na == 0`
+            names |= aliases.get(name, set())
         if names & left and names & right:
             return True
     return False
@@ -679,7 +687,10 @@ def resolve_division(rule: Rule, expr: cst.BaseExpression, floor: bool) -> cst.B
     check = is_floor_division if floor else is_true_division
     if check(expr):
         return expr  # type: ignore[return-value]
-    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("max", "int"):
+    if floor and is_call_to(expr, "int") and len(expr.args) == 1 and is_true_division(expr.args[0].value):  # type: ignore[union-attr]
+        return expr.args[0].value  # type: ignore[union-attr,return-value]  # int(n / T) truncates like n // T
+    wrappers = ("max", "int") if floor else ("max",)  # int(n / T) is no float step
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in wrappers:
         for value in positional_args(expr):
             found = resolve_division(rule, value, floor)
             if found is not None:
@@ -720,6 +731,178 @@ def _is_head_slice(node: cst.CSTNode) -> bool:
         return False
     piece = node.slice[0].slice
     return isinstance(piece, cst.Slice) and piece.lower is None and piece.upper is not None and piece.step is None
+
+
+# -- frame totals and guards on a step ------------------------------------------------------
+
+_FRAME_TOTAL_WORDS = re.compile(
+    r"(frame|^n$|^nf$|^t$|duration|length|_len$|^len_|total|seg|^vr$|video_?size|^vlen$|^num$)", re.I
+)
+_NOT_FRAME_WORDS = re.compile(
+    r"(batch|world|gpu|thread|worker|proc|replica|rank|dataset|sampler|quer|caption|text|sentence|word|token|"
+    r"patch|embed|channel|head|box|crop|scale|height|width|^h$|^w$|^img_?[hw]$|_size$|pixel|videos|vids|"
+    r"infos|anno|anns|class|label|epoch|iter|mask|audio|feat|spec|^mel|sample)",
+    re.I,
+)
+
+
+def _name_parts(node: cst.CSTNode) -> list[str]:
+    """Identifiers an expression is about: names, attribute tails and string subscript keys (`results['total_frames']`)."""
+    parts = [name.split(".")[-1] for name in operand_names(node)]
+    for sub in find_all(node, cst.Subscript):
+        for element in sub.slice:
+            if isinstance(element.slice, cst.Index) and isinstance(element.slice.value, cst.SimpleString):
+                parts.append(element.slice.value.evaluated_value)
+    return parts
+
+
+def names_non_frames(node: cst.CSTNode) -> bool:
+    """`node` mentions batches, workers, dataset sizes, boxes, crops, tokens...: not a frame count."""
+    return any(_NOT_FRAME_WORDS.search(part) for part in _name_parts(node))
+
+
+def looks_like_frame_total(rule: Rule, node: cst.CSTNode, depth: int = 0) -> bool:
+    """`node` counts the frames of a video: `len(frames)`, `num_frames`, `video.shape[0]`, `n - L + 1`.
+
+    A name heuristic, read through one or two plain assignments (`nf = len(frames)`): literals,
+    dataset/batch/world sizes, image sizes, boxes, tokens and the like are not frame totals.
+    """
+    if depth > 2 or int_value(node) is not None or isinstance(node, (cst.Float, cst.SimpleString)):
+        return False
+    if isinstance(node, cst.BinaryOperation):
+        if isinstance(node.operator, (cst.Add, cst.Subtract)):
+            return looks_like_frame_total(rule, node.left, depth)
+        return False
+    if names_non_frames(node):
+        return False
+    if isinstance(node, cst.Call):
+        args = positional_args(node)
+        if is_name(node.func, "len"):
+            return bool(args) and not is_name(args[0], "self")
+        if is_name(node.func, "int", "round") or dotted(node.func) in ("math.floor", "np.floor"):
+            return bool(args) and looks_like_frame_total(rule, args[0], depth)
+    if any(_FRAME_TOTAL_WORDS.search(part) for part in _name_parts(node)):
+        return True
+    if isinstance(node, cst.Subscript) and dotted(node.value) is not None and dotted(node.value).endswith(".shape"):  # type: ignore[union-attr]
+        return True  # video.shape[0]
+    if isinstance(node, cst.Name):
+        return any(looks_like_frame_total(rule, value, depth + 1) for value in assigned_values(rule, node))
+    return False
+
+
+_INTEGER_DTYPE = re.compile(r"(\bint\b|int8|int16|int32|int64|intp|int_|\blong\b|uint)")
+
+
+def has_integer_dtype(call: cst.Call) -> bool:
+    """`dtype=int` / `np.int64` / `torch.long` given to the call (`np.arange(0, n, n / T, dtype=int)`)."""
+    dtype = keyword_arg(call, "dtype")
+    return dtype is not None and bool(_INTEGER_DTYPE.search(code(dtype.value)))
+
+
+def constant_name(rule: Rule, node: cst.CSTNode) -> bool:
+    """A name bound only to integer literals (`n_crops = 3`)."""
+    if not isinstance(node, cst.Name):
+        return False
+    values = assigned_values(rule, node)
+    return bool(values) and all(int_value(v) is not None for v in values)
+
+
+def result_is_guarded(scope_node: cst.CSTNode, name: str) -> bool:
+    """The value bound to `name` is checked or clamped: `if step > 0`, `if step == 0: step = 1`,
+    `max(1, step)`, `step or 1`, `if not step`, `assert step`."""
+    for node in find_all(scope_node, (cst.Comparison, cst.Call), _is_comparison_or_clamp):
+        if name in operand_names(node):
+            return True
+    for node in find_all(scope_node, (cst.If, cst.While, cst.Assert, cst.IfExp)):
+        test = node.test
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test = test.expression
+        if dotted(test) == name:
+            return True
+    return bool(
+        find_all(
+            scope_node,
+            cst.BooleanOperation,
+            lambda b: isinstance(b.operator, cst.Or) and dotted(b.left) == name,
+        )
+    )
+
+
+def _aliases(scope_node: cst.CSTNode) -> dict[str, set[str]]:
+    """`nf -> {frames}` for `nf = len(frames)` and `nf, na = len(frames), len(annotations)` in `scope_node`."""
+    found: dict[str, set[str]] = {}
+    for assign in find_all(scope_node, cst.Assign):
+        for target in assign.targets:
+            pairs: list[tuple[cst.CSTNode, cst.CSTNode]] = [(target.target, assign.value)]
+            if isinstance(target.target, cst.Tuple) and isinstance(assign.value, cst.Tuple):
+                if len(target.target.elements) == len(assign.value.elements):
+                    pairs = [(t.value, v.value) for t, v in zip(target.target.elements, assign.value.elements)]
+            for left, value in pairs:
+                name = dotted(left)
+                if name is not None and not isinstance(value, cst.Tuple):
+                    found.setdefault(name, set()).update(operand_names(value))
+    return found
+
+
+_CLAMP_NAMES = frozenset({"numpy.clip", "numpy.minimum", "torch.clamp", "torch.clip", "torch.minimum", "min", "builtins.min"})
+_CLAMP_METHODS = frozenset({"clip", "clamp", "clamp_", "clip_"})
+
+
+def is_clamped(rule: Rule, node: cst.CSTNode) -> bool:
+    """`node` ends up in a clamp: `np.clip(...)`, `np.minimum(...)`, `.clamp(...)`, `min(...)`, directly or
+    through the name it is assigned to (`idx = ...; idx = np.clip(idx, 0, n - 1)`)."""
+    current = node
+    for _ in range(8):
+        up = parent(rule, current)
+        if isinstance(up, cst.Attribute) and up.value is current:
+            if up.attr.value in _CLAMP_METHODS:
+                return True
+            current = up
+        elif isinstance(up, cst.Arg):
+            outer = parent(rule, up)
+            if isinstance(outer, cst.Call) and call_names(rule, outer) & _CLAMP_NAMES:
+                return True
+            current = outer if outer is not None else up
+        elif isinstance(up, (cst.Call, cst.BinaryOperation, cst.Subscript, cst.SubscriptElement, cst.Index)):
+            current = up
+        elif isinstance(up, cst.Assign) and len(up.targets) == 1 and isinstance(up.targets[0].target, cst.Name):
+            name = up.targets[0].target.value
+            scope = enclosing_scope_node(rule, up)
+            for call in find_all(scope, cst.Call):
+                if call_names(rule, call) & _CLAMP_NAMES and any(name in names_in(a.value) for a in call.args):
+                    return True
+                func = call.func
+                if isinstance(func, cst.Attribute) and func.attr.value in _CLAMP_METHODS and name in names_in(func.value):
+                    return True
+            return False
+        else:
+            return False
+    return False
+
+
+def loop_count(rule: Rule, node: cst.CSTNode, counter: cst.CSTNode) -> cst.BaseExpression | None:
+    """`k` when `counter` runs over 0..k-1 around `node`: `np.arange(k)`, `range(k)`, `list(range(k))`, or a
+    loop / comprehension variable over `range(k)`."""
+    if is_call_to(counter, "list", "tuple") and len(counter.args) == 1:  # type: ignore[union-attr]
+        counter = counter.args[0].value  # type: ignore[union-attr]
+    if isinstance(counter, cst.Call) and is_range_call(rule, counter):
+        args = positional_args(counter)
+        return args[0] if len(args) == 1 and len(counter.args) == 1 else None
+    if not isinstance(counter, cst.Name):
+        return None
+    for anc in ancestors(rule, node):
+        loops: list[cst.CSTNode] = []
+        if isinstance(anc, cst.For):
+            loops = [anc]
+        elif isinstance(anc, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            loops = list(find_all(anc.for_in, cst.CompFor))
+        for loop in loops:
+            if is_name(loop.target, counter.value) and is_call_to(loop.iter, "range"):  # type: ignore[attr-defined]
+                args = positional_args(loop.iter)  # type: ignore[attr-defined]
+                return args[0] if len(args) == 1 else None
+        if isinstance(anc, cst.FunctionDef):
+            break
+    return None
 
 
 _INDEX_LIKE = re.compile(r"(idx|indices|index|frame|offset|start|positions)", re.I)

@@ -46,6 +46,10 @@ class FloatStepArangeRule(Rule):
         Valid("import numpy as np\nidx = np.linspace(0, n, T, endpoint=False).astype(int)\n"),
         Valid("import numpy as np\nts = np.arange(0, duration, 1 / fps)\n"),
         Valid("import torch\nidx = torch.arange(0, n, n // T)[:T]\n"),
+        # an integer dtype truncates the step (TK121 reports the lost tail)
+        Valid("import numpy as np\nidx = np.arange(0, n, n / T, dtype=int)\n"),
+        # an int(...) step is no float step
+        Valid("import numpy as np\nidx = np.arange(0, n, int(n / T))[:T]\n"),
     ]
     INVALID = [
         Invalid("import numpy as np\n\ndef sample(n, T):\n    return np.arange(0, n, n / T).astype(int)\n", expected_line=4),
@@ -62,4 +66,6 @@ class FloatStepArangeRule(Rule):
         division, over = found
         if not au.operand_names(division.left) & over:
             return
+        if au.has_integer_dtype(node):
+            return  # the step is truncated to an int first: TK121's tail drop, not a float-length question
         self.report(node)

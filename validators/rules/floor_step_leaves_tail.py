@@ -5,6 +5,8 @@ import libcst as cst
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
+_MULTIPLY = frozenset({"numpy.multiply", "torch.mul", "torch.multiply"})
+
 
 class FloorStepLeavesTailRule(Rule):
     """
@@ -29,6 +31,17 @@ class FloorStepLeavesTailRule(Rule):
         indices = np.linspace(0, num_frames - 1, T).round().astype(int)
         # or: (np.arange(T) * num_frames / T).astype(int)
         ```
+        The same truncation hides in segment offsets `np.arange(k) * ((n - L + 1) // k)` (TSN's
+        "average duration"): the last `(n - L + 1) % k` start positions are never drawn, almost
+        half the video when `n - L + 1 = 2k - 1`; spread them with a float segment length,
+        `(np.arange(k) * (n - L + 1) / k).astype(int)`. And in `np.arange(0, n, n / T,
+        dtype=int)`: numpy and torch truncate the step to `int(n / T)` before stepping.
+
+    Known problems:
+        A segment offset is recognised only when the count of segments is written the same way
+        in the division and in the `range`/`arange` (`self.num_clips` both times), and its
+        numerator is read as a frame count from names (see TK111). A name bound to a floored
+        length on one branch and to a float one on another is not flagged.
     """
 
     ID = "TK121"
@@ -39,26 +52,149 @@ class FloorStepLeavesTailRule(Rule):
         "T - 1 strides of the video's tail are never sampled (n=63, T=32 covers half the video)"
     )
     FIX = "use a fractional step: np.linspace(0, n - 1, T).round().astype(int)"
-    TRIGGERS = ("//",)
+    OFFSETS_MESSAGE = (
+        "segment offsets i * (n // k) for i < k stop at k * (n // k): the last n % k frames (start positions) are "
+        "never sampled, almost half the video when n = 2k - 1"
+    )
+    INTEGER_ARANGE_MESSAGE = (
+        "arange with the step n / T and an integer dtype: the step is truncated to int(n / T) before stepping, so the "
+        "T indices cover only the first T * (n // T) frames (and are all 0 when n < T)"
+    )
+    TRIGGERS = ("//", "dtype", "int(")
 
     VALID = [
         Valid("import numpy as np\nidx = np.linspace(0, n - 1, T).round().astype(int)\n"),
         Valid("import numpy as np\nidx = (np.arange(T) * n / T).astype(int)\n"),
         Valid("for i in range(0, n, stride):\n    pass\n"),
         Valid("idx = list(range(0, n, 2))[:T]\n"),
+        # float segment length: offsets reach the end
+        Valid(
+            """
+            import numpy as np
+
+            def tsn_offsets(num_frames, clip_len, num_clips):
+                avg = (num_frames - clip_len + 1) / num_clips
+                base = np.arange(num_clips) * avg
+                return (base + np.random.uniform(0, avg, num_clips)).astype(int)
+            """
+        ),
+        # an integer dtype with an integer step truncates nothing
+        Valid("import numpy as np\nidx = np.arange(0, num_frames, 2, dtype=np.int64)\n"),
+        # the name is a float length on the branch that uses it
+        Valid(
+            """
+            import numpy as np
+
+            def offsets(num_frames, clip_len, num_clips, keep_tail):
+                if keep_tail:
+                    avg = (num_frames - clip_len + 1) / float(num_clips)
+                    return (np.arange(num_clips) * avg).astype(int)
+                avg = (num_frames - clip_len + 1) // num_clips
+                return np.sort(np.random.randint(0, max(avg, 1) * num_clips, num_clips))
+            """
+        ),
+        # the product's counter is not the divisor
+        Valid(
+            """
+            def heads(features, num_heads, dim):
+                per_head = dim // num_heads
+                return [features[:, i * per_head] for i in range(dim)]
+            """
+        ),
     ]
     INVALID = [
         Invalid("def sample(n, T):\n    step = n // T\n    return list(range(0, step * T, step))\n", expected_line=3),
         Invalid("idx = list(range(0, (n // T) * T, n // T))\n"),
         Invalid("import numpy as np\nidx = np.arange(0, num_frames, max(1, num_frames // T))[:T]\n"),
         Invalid("def clip(frames, T):\n    return frames[:: len(frames) // T][:T]\n"),
+        # numpy casts the float step to int before stepping
+        Invalid(
+            """
+            import numpy as np
+
+            def sample(num_frames, T):
+                return np.arange(0, num_frames, num_frames / T, dtype=int)
+            """,
+            expected_line=5,
+        ),
+        Invalid("import torch\nidx = torch.arange(0, len(frames), len(frames) / T, dtype=torch.long)\n"),
+        # TSN offsets with a floored average duration: guarded against 0, but the tail is lost
+        Invalid(
+            """
+            import numpy as np
+
+            class SampleFrames:
+                def train_offsets(self, num_frames, clip_len):
+                    avg = (num_frames - clip_len + 1) // self.num_clips
+                    if avg > 0:
+                        base = np.arange(self.num_clips) * avg
+                        return base + np.random.randint(avg, size=self.num_clips)
+                    return np.zeros(self.num_clips, dtype=int)
+            """,
+            expected_line=8,
+        ),
+        Invalid(
+            """
+            import numpy as np
+
+            def offsets(num_frames, new_length, num_segments):
+                average_duration = (num_frames - new_length + 1) // num_segments
+                return np.multiply(list(range(num_segments)), average_duration)
+            """,
+            expected_line=6,
+        ),
+        Invalid(
+            """
+            import random
+
+            def tsn(num_frames, k):
+                seg = max(1, num_frames // k)
+                return [i * seg + random.randrange(seg) for i in range(k)]
+            """,
+            expected_line=6,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
         self._check(node)
+        if au.calls(self, node, au.ARANGE):
+            self._check_integer_arange(node)
+        elif au.calls(self, node, _MULTIPLY) and len(node.args) == 2:
+            self._check_offsets(node, node.args[0].value, node.args[1].value)
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         self._check(node)
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if isinstance(node.operator, cst.Multiply):
+            self._check_offsets(node, node.left, node.right)
+
+    def _check_integer_arange(self, node: cst.Call) -> None:
+        """`np.arange(0, n, n / T, dtype=int)`: the float step is cast to int(n / T) first."""
+        if not au.has_integer_dtype(node):
+            return
+        found = au.stride_division(self, node, floor=False)
+        if found is None or not au.operand_names(found[0].left) & found[1]:
+            return
+        self.report(node, self.INTEGER_ARANGE_MESSAGE)
+
+    def _check_offsets(self, node: cst.CSTNode, left: cst.BaseExpression, right: cst.BaseExpression) -> None:
+        """`np.arange(k) * (n // k)`, `[i * seg for i in range(k)]` with `seg = (n - L + 1) // k`."""
+        for counter, step in ((left, right), (right, left)):
+            count = au.loop_count(self, node, counter)
+            if count is None:
+                continue
+            division = au.resolve_division(self, step, floor=True)
+            if division is None or au.code(division.right) != au.code(count):
+                continue
+            if isinstance(step, cst.Name) and any(
+                au.resolve_division(self, v, floor=True) is None for v in au.assigned_values(self, step)
+            ):
+                continue  # also bound to a float length on another branch (`keep_tail_frames`)
+            if not au.looks_like_frame_total(self, division.left) or au.names_non_frames(division.right):
+                continue
+            self.report(node, self.OFFSETS_MESSAGE)
+            return
 
     def _check(self, node: cst.Call | cst.Subscript) -> None:
         found = au.stride_division(self, node, floor=True)

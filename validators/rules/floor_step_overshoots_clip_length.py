@@ -37,7 +37,7 @@ class FloorStepOvershootsClipLengthRule(Rule):
         "not divide n (n=100, T=32 gives 34)"
     )
     FIX = "compute exactly T indices: np.linspace(0, n - 1, T).round().astype(int)"
-    TRIGGERS = ("//",)
+    TRIGGERS = ("//", "int(")
 
     VALID = [
         Valid("import numpy as np\nidx = np.linspace(0, n - 1, T).round().astype(int)\n"),
@@ -49,6 +49,16 @@ class FloorStepOvershootsClipLengthRule(Rule):
         Invalid("def sample(num_frames, T):\n    return list(range(0, num_frames, num_frames // T))\n", expected_line=2),
         Invalid("import numpy as np\nstep = len(frames) // T\nidx = np.arange(0, len(frames), step)\n"),
         Invalid("def clip(frames, T):\n    return frames[:: len(frames) // T]\n"),
+        # int(n / T) truncates like n // T
+        Invalid(
+            """
+            def frame_filter(frame_indices, frames_per_clip):
+                num_frames = len(frame_indices)
+                step = int(num_frames / frames_per_clip)
+                return [frame_indices[i] for i in range(0, num_frames, step)]
+            """,
+            expected_line=5,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:

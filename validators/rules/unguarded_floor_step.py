@@ -6,6 +6,7 @@ from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
 _STEP_SINKS = ("range", "arange", "randrange", "randint", "integers")
+_BOUND_KEYWORDS = frozenset({"low", "high", "a", "b", "start", "stop"})
 
 
 class UnguardedFloorStepRule(Rule):
@@ -30,6 +31,14 @@ class UnguardedFloorStepRule(Rule):
         ```python
         seg = max(1, num_frames // T)
         ```
+
+    Known problems:
+        Whether `n` counts frames is read from names: `len(x)`, `num_frames`, `duration`,
+        `video.shape[0]`, `results['total_frames']`, or a name assigned from one of these. Names
+        about batches, workers, dataset sizes, queries, boxes, crops, image sizes or tokens are
+        taken not to be frame counts, so a frame count called `num_samples` is missed, and one
+        called `count` is not recognised. Any comparison or clamp of the result (`if step > 0`,
+        `if seg <= clip_len`) counts as a guard, even one that does not cover zero.
     """
 
     ID = "TK111"
@@ -40,7 +49,7 @@ class UnguardedFloorStepRule(Rule):
         "raises, or every index collapses to frame 0)"
     )
     FIX = "clamp with max(1, n // T) or handle num_frames < T first"
-    TRIGGERS = ("//",)
+    TRIGGERS = ("//", "int(")
 
     VALID = [
         Valid("def f(n, T):\n    step = max(1, n // T)\n    return list(range(0, n, step))[:T]\n"),
@@ -51,6 +60,123 @@ class UnguardedFloorStepRule(Rule):
         Valid("def f(frames):\n    half = len(frames) // 2\n    return frames[half]\n"),
         Valid("def f(n, T):\n    step = n // T or 1\n    return list(range(0, n, step))\n"),
         Valid("def f(hwa, hw, levels):\n    a = hwa // hw\n    return [x * a for x in levels]\n"),
+        # steps per epoch: a dataset size over a batch size, not frames over a clip length
+        Valid(
+            """
+            def schedule(dataset, batch_size, world, epochs):
+                iters_per_epoch = len(dataset) // (batch_size * world)
+                return [epoch * iters_per_epoch for epoch in range(epochs)]
+            """
+        ),
+        # splitting a list of videos across worker processes
+        Valid(
+            """
+            def split_work(video_list, n_workers):
+                num_videos = len(video_list)
+                per_worker = num_videos // n_workers
+                return [video_list[k * per_worker:(k + 1) * per_worker] for k in range(n_workers)]
+            """
+        ),
+        # CutMix-style box sizes from image sides
+        Valid(
+            """
+            import numpy as np
+
+            def cutmix_box(h, w, cuts):
+                box_h = h // cuts
+                box_w = w // cuts
+                return np.random.randint(box_h), np.random.randint(box_w)
+            """
+        ),
+        # multi-scale crop offsets over the image width
+        Valid(
+            """
+            def crop_offsets(img_w, img_h, scale, grid):
+                crop = int(min(img_h, img_w) * scale)
+                step_w = (img_w - crop) // grid
+                return [i * step_w for i in range(grid + 1)]
+            """
+        ),
+        # a constant numerator, indices wrapped by the frame count
+        Valid(
+            """
+            def dense(num_frames, T, offset):
+                stride = 64 // T
+                return [(offset + i * stride) % num_frames for i in range(T)]
+            """
+        ),
+        # retrieval metrics: queries per video
+        Valid(
+            """
+            def query_blocks(sims, num_queries, num_vids):
+                per_video = num_queries // num_vids
+                return [sims[v * per_video:(v + 1) * per_video] for v in range(num_vids)]
+            """
+        ),
+        # guards on the result
+        Valid(
+            """
+            import random
+
+            def tsn(num_frames, k):
+                avg = num_frames // k
+                if avg > 0:
+                    return [i * avg + random.randrange(avg) for i in range(k)]
+                return [0] * k
+            """
+        ),
+        Valid(
+            """
+            def strided(num_frames, T):
+                step = num_frames // T
+                if step == 0:
+                    step = 1
+                return list(range(0, num_frames, step))[:T]
+            """
+        ),
+        Valid(
+            """
+            def strided(frames, T):
+                step = len(frames) // T
+                step = max(step, 1)
+                return frames[::step][:T]
+            """
+        ),
+        Valid(
+            """
+            def strided(frames, T):
+                step = int(len(frames) / T) or 1
+                return frames[::step][:T]
+            """
+        ),
+        # an assert on aliases of both operands
+        Valid(
+            """
+            def per_group(frames, groups):
+                nf, ng = len(frames), len(groups)
+                assert nf % ng == 0
+                size = len(frames) // len(groups)
+                return [frames[i * size] for i in range(ng)]
+            """
+        ),
+        # the number of draws (randint's size=) is no bound
+        Valid(
+            """
+            import numpy as np
+
+            def skips(skip_length, new_step):
+                return np.random.randint(new_step, size=skip_length // new_step)
+            """
+        ),
+        # a constant divisor through a name
+        Valid(
+            """
+            def split_crops(imgs):
+                n_crops = 3
+                clip_len = len(imgs) // n_crops
+                return [imgs[i * clip_len:(i + 1) * clip_len] for i in range(n_crops)]
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -60,24 +186,72 @@ class UnguardedFloorStepRule(Rule):
         ),
         Invalid("def f(frames, T):\n    return frames[:: len(frames) // T][:T]\n", expected_line=2),
         Invalid("import numpy as np\n\ndef f(n, T):\n    return np.arange(0, n, n // T)[:T]\n"),
+        # int(...) around a floor or true division truncates it all the same
+        Invalid(
+            """
+            def frame_filter(frame_indices, frames_per_clip):
+                num_frames = len(frame_indices)
+                step = int(num_frames // frames_per_clip)
+                keep = set(range(0, num_frames, step))
+                return [x for i, x in enumerate(frame_indices) if i in keep]
+            """,
+            expected_line=4,
+        ),
+        Invalid(
+            """
+            def strided(frames, T):
+                step = int(len(frames) / T)
+                return frames[::step][:T]
+            """,
+            expected_line=3,
+        ),
+        # `if num_frames == 0` does not cover 0 < num_frames < T
+        Invalid(
+            """
+            def strided(results, T):
+                if results['total_frames'] == 0:
+                    raise ValueError("empty video")
+                step = results['total_frames'] // T
+                return [i * step for i in range(T)]
+            """,
+            expected_line=5,
+        ),
     ]
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if not isinstance(node.operator, cst.FloorDivide) or au.int_value(node.right) is not None:
+        value = self._step_value(node)
+        if value is None or au.int_value(node.right) is not None or au.constant_name(self, node.right):
             return
-        up = au.parent(self, node)
+        if not au.looks_like_frame_total(self, node.left) or au.names_non_frames(node.right):
+            return  # dataset // world size, box or crop sizes, `64 // T`: not a frame count over T
+        up = au.parent(self, value)
         if isinstance(up, cst.BooleanOperation):
             return
         if isinstance(up, cst.Arg) and au.is_call_to(au.parent(self, up), "max"):
             return
         scope = au.enclosing_scope_node(self, node)
-        if not self._used_as_step(node, up, scope):
+        if not self._used_as_step(value, up, scope):
             return
         if au.has_guard(scope, au.operand_names(node.left), au.operand_names(node.right)):
             return
+        if isinstance(up, cst.Assign) and au.result_is_guarded(scope, au.code(up.targets[0].target)):
+            return  # `if step > 0`, `if step == 0: step = 1`, `step = max(step, 1)`
         self.report(node)
 
-    def _used_as_step(self, node: cst.BinaryOperation, up: cst.CSTNode | None, scope: cst.CSTNode) -> bool:
+    def _step_value(self, node: cst.BinaryOperation) -> cst.BaseExpression | None:
+        """`n // T`, or the `int(...)` around `n // T` / `n / T` (a truncated true division is a floor step too)."""
+        up = au.parent(self, node)
+        wrapper = au.parent(self, up) if isinstance(up, cst.Arg) else None
+        truncates = isinstance(wrapper, cst.Call) and (
+            au.is_call_to(wrapper, "int") or au.dotted(wrapper.func) in ("math.floor", "np.floor")
+        )
+        if isinstance(node.operator, cst.FloorDivide):
+            return wrapper if truncates else node  # type: ignore[return-value]
+        if isinstance(node.operator, cst.Divide) and truncates:
+            return wrapper  # type: ignore[return-value]
+        return None
+
+    def _used_as_step(self, node: cst.BaseExpression, up: cst.CSTNode | None, scope: cst.CSTNode) -> bool:
         if isinstance(up, cst.Slice) and up.step is node:
             return True
         if isinstance(up, cst.Arg):
@@ -121,4 +295,7 @@ class UnguardedFloorStepRule(Rule):
         if last in ("range", "arange"):
             pos = [a for a in call.args if a.keyword is None]
             return (len(pos) >= 3 and pos[2] is arg) or (arg.keyword is not None and arg.keyword.value == "step")
-        return True
+        if arg.keyword is not None:
+            return arg.keyword.value in _BOUND_KEYWORDS  # not `size=`, `dtype=`
+        pos = [a for a in call.args if a.keyword is None]
+        return pos.index(arg) < 2 and not isinstance(arg.value, (cst.Tuple, cst.List))  # randint(low, high, size)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from temporalkit.validators import astutil as au
@@ -8,6 +10,10 @@ from temporalkit.validators.rule import Invalid, Rule, Valid
 _ZEROS = frozenset({"numpy.zeros", "torch.zeros", "numpy.zeros_like", "torch.zeros_like"})
 _PADS = frozenset({"numpy.pad", "torch.nn.functional.pad"})
 _CONSTANT = {"'constant'", '"constant"'}
+# What a zero array padded "by T - n" is when it is not a clip of frames.
+_NOT_FRAMES = re.compile(
+    r"(mask|patch|token|embed|audio|spec|^mel|feat|class|label|box|word|text|caption|query|(^|_)pos(_|$|ition)|score|weight|keypoint|^kps?$)", re.I
+)
 
 
 class ZeroPaddingShortClipRule(Rule):
@@ -36,6 +42,14 @@ class ZeroPaddingShortClipRule(Rule):
         indices = np.linspace(0, len(frames) - 1, T).round().astype(int)
         clip = frames[indices]
         ```
+
+    Known problems:
+        Whether a zero array is a clip of frames is read from names and shape: the shortfall
+        `T - n` must mention frames or the clip length (`num_frames`, `len(frames)`, `clip_len`),
+        nothing in it may name masks, patches, tokens, embeddings, audio or spectrogram
+        features, classes or boxes, and the padding must span at least two more axes (a frame
+        is (H, W) or (H, W, C)). A clip stored under a neutral name (`x`) or padded in a
+        1-D/2-D layout is missed.
     """
 
     ID = "TK200"
@@ -51,6 +65,52 @@ class ZeroPaddingShortClipRule(Rule):
         Valid("import torch\nmask = torch.zeros(T, dtype=torch.bool)\n"),
         Valid("import torch.nn.functional as F\nx = F.pad(x, (1, 1, 1, 1))\n"),
         Valid("import torch\nzeros_y1 = torch.zeros(im_h - y_1, mask.size(1))\n"),
+        # a tube mask: zeros for the unmasked patches of each frame
+        Valid(
+            """
+            import numpy as np
+
+            class TubeMask:
+                def __call__(self):
+                    per_frame = np.hstack([
+                        np.zeros(self.patches_per_frame - self.masked_per_frame),
+                        np.ones(self.masked_per_frame),
+                    ])
+                    return np.tile(per_frame, (self.frames, 1)).flatten()
+            """
+        ),
+        # a validity mask over time is 1-D: not frames
+        Valid("import numpy as np\nmask = np.concatenate([np.ones(n), np.zeros((max_frames - n,))])\n"),
+        # audio features padded to a fixed length
+        Valid(
+            """
+            import numpy as np
+
+            def fit_audio(audio_clip, fixed_length):
+                return np.pad(audio_clip, ((0, fixed_length - audio_clip.shape[0]), (0, 0)), mode='constant')
+            """
+        ),
+        # empty per-class result arrays
+        Valid(
+            """
+            import numpy as np
+
+            def no_detections(num_classes):
+                per_class = np.zeros((num_classes - 1, 0, 5))
+                return [boxes for boxes in per_class]
+            """
+        ),
+        # token and embedding padding
+        Valid(
+            """
+            import torch
+
+            def pad_tokens(tokens, max_len, dim):
+                pad = torch.zeros(max_len - tokens.shape[0], dim, 1)
+                return torch.cat([tokens, pad])
+            """
+        ),
+        Valid("import torch\nembeds += [torch.zeros_like(embeds[0])] * (num_frames - len(embeds))\n"),
     ]
     INVALID = [
         Invalid(
@@ -61,17 +121,35 @@ class ZeroPaddingShortClipRule(Rule):
         Invalid("import torch\nclip = torch.cat([clip, torch.zeros(self.T - clip.shape[0], 3, 224, 224)])\n"),
         Invalid("import numpy as np\nframes += [np.zeros_like(frames[0])] * (T - len(frames))\n"),
         Invalid("import numpy as np\nclip = np.pad(frames, ((0, T - n), (0, 0), (0, 0), (0, 0)))\n"),
+        # black frames appended one at a time
+        Invalid(
+            """
+            import numpy as np
+
+            def load(frames, T):
+                while len(frames) < T:
+                    frames.append(np.zeros_like(frames[0]))
+                return np.stack(frames)
+            """,
+            expected_line=6,
+        ),
+        Invalid(
+            """
+            import numpy as np
+
+            def load(frames, num_frames, h, w):
+                for _ in range(num_frames - len(frames)):
+                    frames.append(np.zeros((h, w, 3), np.uint8))
+                return frames
+            """,
+            expected_line=6,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
         names = au.call_names(self, node)
         if names & {"numpy.zeros", "torch.zeros"}:
-            shape = au.argument(node, 0, "shape") or au.argument(node, 0, "size")
-            if isinstance(shape, cst.BinaryOperation) and isinstance(shape.operator, cst.Add):
-                shape = shape.left  # (T - n,) + frames.shape[1:]
-            if isinstance(shape, (cst.Tuple, cst.List)) and shape.elements:
-                shape = shape.elements[0].value
-            if au.is_subtraction(shape) and au.mentions_frames(shape):
+            if self._pads_frames_along_time(node):
                 self.report(node)
         elif names & _PADS:
             mode = au.argument(node, 2, "mode")
@@ -85,14 +163,86 @@ class ZeroPaddingShortClipRule(Rule):
             if fill is not None and au.int_value(fill) != 0:
                 return  # padding with a chosen value is a decision, not the black-frame default
             widths = au.argument(node, 1, "pad_width") or au.argument(node, 1, "pad")
-            if widths is not None and any(au.mentions_frames(d) for d in au.find_all(widths, cst.BinaryOperation, lambda b: isinstance(b.operator, cst.Subtract))):
+            padded = au.argument(node, 0, "array") or au.argument(node, 0, "input")
+            if widths is None or (padded is not None and self._not_frames(padded)):
+                return
+            if isinstance(widths, (cst.Tuple, cst.List)) and all(
+                isinstance(e.value, (cst.Tuple, cst.List)) for e in widths.elements
+            ) and len(widths.elements) < 3:
+                return  # (T, F) features or a 1-D signal: frames have at least (T, H, W)
+            if any(self._frame_shortfall(d) for d in au.find_all(widths, cst.BinaryOperation, lambda b: isinstance(b.operator, cst.Subtract))):
                 self.report(node)
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "append" and len(node.args) == 1:
+            self._check_append(node)
+
+    def _pads_frames_along_time(self, node: cst.Call) -> bool:
+        """`np.zeros((T - n, H, W, C))`, `np.zeros((T - n,) + frames.shape[1:])`, `torch.zeros(T - n, C, H, W)`."""
+        shape = au.argument(node, 0, "shape") or au.argument(node, 0, "size")
+        rest: list[cst.BaseExpression] = []
+        if isinstance(shape, cst.BinaryOperation) and isinstance(shape.operator, cst.Add):
+            rest = [shape.right]  # (T - n,) + frames.shape[1:]
+            shape = shape.left
+        if isinstance(shape, (cst.Tuple, cst.List)) and shape.elements:
+            rest = [e.value for e in shape.elements[1:]] + rest
+            shape = shape.elements[0].value
+        elif shape is not None and au.keyword_arg(node, "size") is None and au.keyword_arg(node, "shape") is None:
+            rest = au.positional_args(node)[1:] + rest  # torch.zeros(T - n, C, H, W)
+        if not (au.is_subtraction(shape) and self._frame_shortfall(shape)):
+            return False
+        if any(au.int_value(d) == 0 for d in rest):
+            return False  # an empty result array, (k, 0, 5)
+        spread = len(rest) >= 2 or any(isinstance(d, (cst.Subscript, cst.Attribute)) for d in rest)
+        return spread and not self._assigned_to_non_frames(node)
+
+    def _check_append(self, node: cst.Call) -> None:
+        """`while len(frames) < T: frames.append(np.zeros_like(frames[0]))` and the `for _ in range(T - n)` form."""
+        value = node.args[0].value
+        if not (isinstance(value, cst.Call) and au.call_names(self, value) & _ZEROS):
+            return
+        receiver = node.func.value  # type: ignore[attr-defined]
+        name = au.dotted(receiver)
+        if name is None or self._not_frames(receiver):
+            return
+        zeros_like_item = bool(au.call_names(self, value) & {"numpy.zeros_like", "torch.zeros_like"}) and any(
+            isinstance(sub, cst.Subscript) and au.dotted(sub.value) == name for sub in au.find_all(value, cst.Subscript)
+        )
+        if not (zeros_like_item or au.mentions_frames(receiver)):
+            return
+        for anc in au.ancestors(self, node):
+            if isinstance(anc, cst.While) and any(
+                au.is_call_to(c, "len") and c.args and au.dotted(c.args[0].value) == name for c in au.find_all(anc.test, cst.Call)
+            ):
+                self.report(node)
+                return
+            if isinstance(anc, cst.For) and au.is_call_to(anc.iter, "range") and any(
+                self._frame_shortfall(b) for b in au.find_all(anc.iter, cst.BinaryOperation, lambda b: isinstance(b.operator, cst.Subtract))
+            ):
+                self.report(node)
+                return
+            if isinstance(anc, cst.FunctionDef):
+                return
+
+    @staticmethod
+    def _not_frames(node: cst.CSTNode) -> bool:
+        return any(_NOT_FRAMES.search(part) for name in au.names_in(node) for part in name.split("."))
+
+    def _frame_shortfall(self, node: cst.CSTNode) -> bool:
+        """`T - n` about frames or the clip length, not about masks, tokens, classes or audio."""
+        return au.mentions_frames(node) and not self._not_frames(node)
+
+    def _assigned_to_non_frames(self, node: cst.CSTNode) -> bool:
+        for anc in au.ancestors(self, node):
+            if isinstance(anc, cst.Assign):
+                return any(self._not_frames(t.target) for t in anc.targets)
+            if isinstance(anc, (cst.SimpleStatementLine, cst.FunctionDef)):
+                return False
+        return False
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         if not isinstance(node.operator, cst.Multiply):
             return
         for listed, count in ((node.left, node.right), (node.right, node.left)):
-            if isinstance(listed, cst.List) and au.is_subtraction(count) and au.mentions_frames(count):
+            if isinstance(listed, cst.List) and au.is_subtraction(count) and self._frame_shortfall(count):
                 for element in listed.elements:
                     if isinstance(element.value, cst.Call) and au.call_names(self, element.value) & _ZEROS:
                         self.report(node)
