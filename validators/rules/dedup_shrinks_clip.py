@@ -31,6 +31,13 @@ class DedupShrinksClipRule(Rule):
         ```python
         indices = np.linspace(0, n - 1, T).round().astype(int)
         ```
+
+    Known problems:
+        What is de-duplicated is taken for frame indices when it comes from a sampler call
+        (`linspace`, `arange`, `range`, a random-integer draw, directly or through one
+        assignment) or when its text mentions "frame". Frame ids of another kind (`frame_ids`
+        of annotations, de-duplicated on purpose) are reported too, and indices held under a
+        neutral name built elsewhere are missed.
     """
 
     ID = "TK153"
