@@ -39,6 +39,7 @@ def sample_centres(num_frames, T):
 def rlimit_log(tmp_path, monkeypatch):
     log = tmp_path / "rlimit.log"
     monkeypatch.setenv("TK_TEST_RLIMIT_LOG", str(log))
+    monkeypatch.setenv("TEMPORALKIT_DYNAMIC_ENV", "TK_TEST_RLIMIT_LOG")  # the child's environment is allow-listed
     return log
 
 
@@ -149,7 +150,8 @@ def sample_spawns_a_hog(num_frames, T):
 
 def test_resident_limit_kills_a_hog_and_the_run_goes_on(tmp_path, monkeypatch, rlimit_log):
     monkeypatch.setenv(runner.MEMORY_LIMIT_ENV, "resident")
-    path = tmp_path / "hogs.py"
+    path = tmp_path / "src" / "hogs.py"  # the log sits outside the audited folder, which the child sees read-only
+    path.parent.mkdir()
     path.write_text(LOG_RLIMIT + HOGS + CORRECT_SAMPLER)
     results, errors = run_dynamic_modules([path], timeout=60, memory_mb=500)
     objects = {o.candidate.name: o for o in results[0].objects}
@@ -157,6 +159,7 @@ def test_resident_limit_kills_a_hog_and_the_run_goes_on(tmp_path, monkeypatch, r
     hog = objects["sample_hog"].error
     assert hog.startswith("ran out of memory: resident memory reached ") and "over the limit of 500 MB" in hog, hog
     assert "enforced on resident memory" in hog and "TEMPORALKIT_MEMORY_LIMIT=resident" in hog, hog
+    assert "started by the checked code" not in hog, hog
     spawned = objects["sample_spawns_a_hog"].error
     assert "started by the checked code" in spawned and "over the limit of 500 MB" in spawned, spawned
     # the objects after each kill were checked by a fresh child, as usual
@@ -178,7 +181,8 @@ def test_resident_limit_at_import_is_an_import_error(tmp_path, monkeypatch):
 def test_address_space_limit_is_unchanged_where_no_gpu(tmp_path, monkeypatch, rlimit_log):
     monkeypatch.setenv(runner.MEMORY_LIMIT_ENV, "auto")
     monkeypatch.setattr(runner, "nvidia_gpu_visible", lambda: False)
-    path = tmp_path / "hogs.py"
+    path = tmp_path / "src" / "hogs.py"  # the log sits outside the audited folder, which the child sees read-only
+    path.parent.mkdir()
     path.write_text(LOG_RLIMIT + HOGS.split("def sample_spawns_a_hog")[0])
     results, errors = run_dynamic_modules([path], timeout=60, memory_mb=500)
     objects = {o.candidate.name: o for o in results[0].objects}
