@@ -1,4 +1,7 @@
-"""`[tool.temporalkit]` settings from the nearest pyproject.toml.
+"""Settings from the nearest pyproject.toml: `[tool.temporalkit]` and `[tool.temporalkit.dynamic]`.
+
+One reader for both sections (`read_config`), one error type (`ConfigError`), every key checked
+when the file is read, whichever command reads it:
 
     [tool.temporalkit]
     select = ["TK1", "aspect-distortion"]    # rule ids, id prefixes or categories
@@ -7,22 +10,94 @@
     per-file-ignores = { "tests/*" = ["nondeterministic-eval"] }
     fail-on = "warning"                       # or "error": warnings alone then exit 0
 
-Globs are matched against paths relative to the directory holding the pyproject.toml.
+    [tool.temporalkit.dynamic]                # the dynamic auditor (validators/dynamic/discover.py)
+    timeout = 60                              # seconds per object
+    memory-mb = 4096                          # memory limit of the child process (0: none)
+    discover = true                           # false: only the objects listed below
+    skip = ["data/video.py:legacy_sampler"]
+    family = "3d_conv"                        # loaders/transforms feed this reference model (TK621)
+
+    [[tool.temporalkit.dynamic.objects]]
+    target = "data/video.py:VideoDataset.sample_indices"
+    role = "sampler"
+    args = { vlen = "num_frames", clip_len = "T", mode = "val" }
+    test-time = true
+
+Globs and targets are relative to the directory holding the pyproject.toml. Standard library only
+(and the family vocabulary): the static auditor reads this on every run.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import os
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 class ConfigError(ValueError):
-    """A `[tool.temporalkit]` table that cannot be used (bad TOML, wrong types, unknown keys)."""
+    """A pyproject table, or an object named for the dynamic auditor, that cannot be used
+    (bad TOML, wrong types, unknown keys, a target that is not FILE:OBJECT, an unknown role or family)."""
 
 
-_KNOWN_KEYS = {"select", "ignore", "exclude", "per-file-ignores", "fail-on", "dynamic"}  # "dynamic": read by validators/dynamic/discover.py
+_KNOWN_KEYS = {"select", "ignore", "exclude", "per-file-ignores", "fail-on", "dynamic"}
+_DYNAMIC_KEYS = {"timeout", "memory-mb", "discover", "skip", "objects", "family"}
+# How the dynamic auditor can call an object; `temporalkit check --role` offers the same.
+ROLES: tuple[str, ...] = ("sampler", "subsample", "transform", "loader", "multiclip", "image")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One object of an audited file the dynamic checks will exercise."""
+
+    path: str
+    name: str  # "sample", "ClipSampler" or "Dataset.sample_indices"
+    role: str
+    line: int
+    column: int = 0
+    args: Mapping[str, str] = field(default_factory=dict)
+    test_time: bool | None = None  # None: decide from the name and the parameters
+    reason: str = ""
+    family: str | None = None  # reference-model family its clips are meant for (layout check TK621)
+
+    @property
+    def target(self) -> str:
+        return f"{self.path}:{self.name}"
+
+
+@dataclass(frozen=True)
+class DynamicConfig:
+    """`[tool.temporalkit.dynamic]`, validated."""
+
+    root: Path | None = None
+    timeout: float | None = None
+    memory_mb: int | None = None
+    discover: bool = True
+    skip: tuple[str, ...] = ()
+    objects: tuple[Candidate, ...] = ()
+    family: str | None = None  # default family for loaders and transforms (layout check TK621)
+
+    def objects_in(self, path: str | os.PathLike) -> list[Candidate]:
+        resolved = _absolute(path)
+        return [c for c in self.objects if _absolute(self._resolve(c.path)) == resolved]
+
+    def is_skipped(self, path: str | os.PathLike, name: str) -> bool:
+        resolved = _absolute(path)
+        for target in self.skip:
+            file_part, _, object_part = target.rpartition(":")
+            if _absolute(self._resolve(file_part)) == resolved and object_part == name:
+                return True
+        return False
+
+    def _resolve(self, path: str) -> str:
+        if self.root is not None and not os.path.isabs(path):
+            return str(self.root / path)
+        return path
+
+
+def _absolute(path: str | os.PathLike) -> str:
+    return os.path.normcase(os.path.abspath(path))
 
 
 @dataclass(frozen=True)
@@ -34,6 +109,7 @@ class AuditConfig:
     per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fail_on: str = "warning"
     source: Path | None = None  # the pyproject.toml it came from
+    dynamic: DynamicConfig = field(default_factory=DynamicConfig)  # [tool.temporalkit.dynamic]
 
     def relative(self, path: Path) -> str:
         """`path` relative to the config root, posix style ('' when outside it)."""
@@ -105,7 +181,8 @@ def load_config(start: Path | str | None = None) -> AuditConfig:
     return read_config(pyproject)
 
 
-def read_config(pyproject: Path) -> AuditConfig:
+def read_tool_table(pyproject: str | os.PathLike) -> dict:
+    """The `[tool.temporalkit]` table of `pyproject` ({} when it has none): the one place the file is parsed."""
     import tomllib
 
     try:
@@ -113,9 +190,17 @@ def read_config(pyproject: Path) -> AuditConfig:
             document = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{pyproject}: cannot read [tool.temporalkit]: {exc}") from exc
-    table = document.get("tool", {}).get("temporalkit", {})
+    tool = document.get("tool", {})
+    table = tool.get("temporalkit", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: [tool.temporalkit] must be a table")
+    return table
+
+
+def read_config(pyproject: Path) -> AuditConfig:
+    """Both sections of `pyproject`, validated; ConfigError names the file and the problem."""
+    pyproject = Path(pyproject)
+    table = read_tool_table(pyproject)
     unknown = set(table) - _KNOWN_KEYS
     if unknown:
         raise ConfigError(
@@ -139,7 +224,130 @@ def read_config(pyproject: Path) -> AuditConfig:
         },
         fail_on=fail_on,
         source=pyproject,
+        dynamic=dynamic_config(table.get("dynamic", {}), root=pyproject.parent, origin=str(pyproject)),
     )
+
+
+def load_dynamic_config(pyproject: str | os.PathLike | None) -> DynamicConfig:
+    """`[tool.temporalkit.dynamic]` of `pyproject` (None or no such file: the defaults)."""
+    if pyproject is None or not os.path.isfile(pyproject):
+        return DynamicConfig()
+    return read_config(Path(pyproject)).dynamic
+
+
+def dynamic_config(table: object, root: Path | None = None, origin: str = "[tool.temporalkit.dynamic]") -> DynamicConfig:
+    """`[tool.temporalkit.dynamic]` (a mapping), validated; `origin` starts every error message."""
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{origin}: [tool.temporalkit.dynamic] must be a table")
+    unknown = set(table) - _DYNAMIC_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{origin}: unknown key(s) in [tool.temporalkit.dynamic]: {', '.join(sorted(unknown))} "
+            f"(known: {', '.join(sorted(_DYNAMIC_KEYS))})"
+        )
+    objects = table.get("objects", [])
+    if not isinstance(objects, list):
+        raise ConfigError(f"{origin}: [[tool.temporalkit.dynamic.objects]] must be an array of tables")
+    named: list[Candidate] = []
+    for entry in objects:
+        if not isinstance(entry, Mapping) or "target" not in entry or "role" not in entry:
+            raise ConfigError(f"{origin}: each [[tool.temporalkit.dynamic.objects]] needs target = 'FILE:OBJECT' and role")
+        where = f"{origin}: {entry['target']}"
+        try:
+            path, name = parse_target(str(entry["target"]))
+            args = parse_args(entry.get("args"))
+        except ConfigError as exc:
+            raise ConfigError(f"{origin}: {exc}") from None
+        role = str(entry["role"])
+        if role not in ROLES:
+            raise ConfigError(f"{where}: unknown role {role!r} (one of {', '.join(ROLES)})")
+        test_time = entry.get("test-time")
+        if test_time is not None and not isinstance(test_time, bool):
+            raise ConfigError(f"{where}: test-time must be true or false, got {test_time!r}")
+        named.append(Candidate(path=path, name=name, role=role, line=0, args=args, test_time=test_time,
+                               reason="named in pyproject", family=check_family(entry.get("family"), where)))
+    skip = table.get("skip", [])
+    if not isinstance(skip, list) or not all(isinstance(s, str) for s in skip):
+        raise ConfigError(f"{origin}: skip must be a list of 'FILE:OBJECT' strings")
+    discover = table.get("discover", True)
+    if not isinstance(discover, bool):
+        raise ConfigError(f"{origin}: discover must be true or false, got {discover!r}")
+    memory_mb = table.get("memory-mb")
+    if memory_mb is not None:
+        memory_mb = _whole_number(memory_mb)
+        if memory_mb is None or memory_mb < 0:
+            raise ConfigError(
+                f"{origin}: memory-mb must be a whole number of MB, 0 or more (0: no limit), got {table['memory-mb']!r}"
+            )
+    timeout = table.get("timeout")
+    return DynamicConfig(
+        root=root,
+        timeout=None if timeout is None else check_timeout(timeout, f"{origin}: timeout"),
+        memory_mb=memory_mb,
+        discover=discover,
+        skip=tuple(skip),
+        objects=tuple(named),
+        family=check_family(table.get("family"), origin),
+    )
+
+
+def _whole_number(value: object) -> int | None:
+    """An int from 4096, 4096.0 or "4096" (what `int()` accepted before values were checked); None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+def check_timeout(value: object, where: str = "--timeout") -> float:
+    """`value` as a time limit in seconds: a finite number above 0, else ConfigError (a ValueError)."""
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if isinstance(value, bool) or not (0 < seconds < float("inf")):
+        raise ConfigError(f"{where} must be a number of seconds above 0, got {value!r}")
+    return seconds
+
+
+def check_family(family: object, where: str = "family") -> str | None:
+    """`family` validated against every spelling of the reference-model families (None stays None)."""
+    if family is None:
+        return None
+    from temporalkit.reference_models.families import Family
+
+    try:
+        Family.parse(family)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return family
+
+
+def parse_target(target: str) -> tuple[str, str]:
+    """`"path/file.py:Object.method"` -> (`"path/file.py"`, `"Object.method"`)."""
+    path, sep, name = target.rpartition(":")
+    if not sep or not path or not name or not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)?", name):
+        raise ConfigError(f"{target!r}: expected FILE:OBJECT, e.g. data/video.py:sample_indices or data/video.py:Sampler")
+    return path, name
+
+
+def parse_args(pairs: Iterable[str] | Mapping[str, object] | None) -> dict[str, str]:
+    """`["vlen=num_frames", "mode=val"]` (or a mapping) -> {"vlen": "num_frames", "mode": "val"}."""
+    if not pairs:
+        return {}
+    if isinstance(pairs, Mapping):
+        return {str(k): v if isinstance(v, str) else repr(v) for k, v in pairs.items()}
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise ConfigError(f"--args {pair!r}: expected NAME=VALUE, e.g. clip_len=T or mode=val")
+        mapping[key.strip()] = value.strip()
+    return mapping
 
 
 def _strings(table: dict, key: str, pyproject: Path) -> tuple[str, ...]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+# ROLES from the configuration module (standard library only), not from discover, which would put libcst
+# on the start-up path of every command, `temporalkit audit FILE` included.
+from temporalkit.validators.config import ROLES
+
 HELP = "Run the dynamic checks on one sampler, subsampler, multi-clip sampler, transform, loader or image reader (sandboxed)."
 EXAMPLE = "temporalkit check examples/pipelines/dynamic_bugs.py:sample_dense_window --role sampler"
-
-# The same as validators.dynamic.discover.ROLES (a test keeps them equal): importing discover here would
-# put libcst on the start-up path of every command, `temporalkit audit FILE` included.
-ROLES = ("sampler", "subsample", "transform", "loader", "multiclip", "image")
 
 
 def add_arguments(parser) -> None:
@@ -43,7 +43,7 @@ def run(args) -> int:
     import sys
 
     from temporalkit.validators.dynamic import check_object_results
-    from temporalkit.validators.dynamic.discover import DiscoveryError, parse_target
+    from temporalkit.validators.config import ConfigError, parse_target
     from temporalkit.validators.dynamic import _dynamic_config
     from temporalkit.validators.dynamic.runner import check_timeout, isolation_mode, memory_limit_mode
     from temporalkit.validators.formats import render, use_color
@@ -57,7 +57,7 @@ def run(args) -> int:
         if args.timeout is not None:
             check_timeout(args.timeout)
         _dynamic_config(None, [path])  # and a bad [tool.temporalkit.dynamic] (timeout = 0, ...)
-    except (DiscoveryError, ValueError) as exc:
+    except ValueError as exc:  # ConfigError included
         print(f"temporalkit check: {exc}", file=sys.stderr)
         return 2
     # None: the pyproject's memory-mb, else the runner's default; 0 stays 0 (no limit).

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from temporalkit.validators.dynamic.discover import Candidate, DynamicConfig
+    from temporalkit.validators.config import Candidate, DynamicConfig
     from temporalkit.validators.dynamic.runner import ModuleResult
     from temporalkit.validators.findings import FileError, Finding
 
@@ -83,14 +83,15 @@ def run_dynamic_modules(
     """
     import libcst
 
-    from temporalkit.validators.dynamic.discover import DiscoveryError, discover_file
+    from temporalkit.validators.config import ConfigError
+    from temporalkit.validators.dynamic.discover import discover_file
     from temporalkit.validators.dynamic.runner import run_module
     from temporalkit.validators.findings import FileError
 
     errors: list[FileError] = []
     try:
         dynamic = _dynamic_config(config, paths)
-    except DiscoveryError as exc:
+    except ConfigError as exc:
         return [], [FileError("pyproject.toml", str(exc))]
     # Arguments win; the pyproject's `timeout` / `memory-mb` fill in where the caller passed None.
     if timeout is None:
@@ -175,7 +176,8 @@ def check_object_results(
     test_time: bool | None = None,
     family: str | None = None,
 ) -> tuple[list["ModuleResult"], list["FileError"]]:
-    from temporalkit.validators.dynamic.discover import ROLES, Candidate, DiscoveryError, _definition_lines, check_family, parse_args
+    from temporalkit.validators.config import ROLES, Candidate, ConfigError, check_family, parse_args
+    from temporalkit.validators.dynamic.discover import _definition_lines
     from temporalkit.validators.findings import FileError
 
     if role not in ROLES:
@@ -184,7 +186,7 @@ def check_object_results(
         mapping = parse_args(args)
         family = check_family(family)
         source = Path(path).read_text(encoding="utf-8")
-    except DiscoveryError as exc:
+    except ConfigError as exc:
         return [], [FileError(str(path), str(exc))]
     except (OSError, UnicodeDecodeError) as exc:
         return [], [FileError(str(path), f"cannot read: {exc}")]

@@ -19,8 +19,9 @@ Discovery reads the source with libcst and picks, by name and signature:
   every such call is inside a loop: a folder of frames is a video), then its name (`video`, `clip`,
   `frames` -> loader; `image`, `img`, `photo`, singular `frame` -> image). Anything else stays a loader.
 
-Where names are not enough, `[tool.temporalkit.dynamic]` in pyproject.toml names objects and maps
-their parameters, and `temporalkit check FILE:OBJECT --role ROLE --args k=v` does the same once:
+Where names are not enough, `[tool.temporalkit.dynamic]` in pyproject.toml (read and validated with
+the rest of the configuration by `temporalkit.validators.config`) names objects and maps their
+parameters, and `temporalkit check FILE:OBJECT --role ROLE --args k=v` does the same once:
 
     [tool.temporalkit.dynamic]
     timeout = 60          # seconds per object
@@ -46,15 +47,28 @@ from __future__ import annotations
 import ast
 import os
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-ROLES: tuple[str, ...] = ("sampler", "subsample", "transform", "loader", "multiclip", "image")
+# The pyproject's dynamic section and the objects it names are read and validated with the rest of the
+# configuration (one reader, one error type); their names stay importable from here.
+from temporalkit.validators.config import (  # noqa: F401
+    ROLES,
+    Candidate,
+    DynamicConfig,
+    check_family,
+    load_dynamic_config,
+    parse_args,
+    parse_target,
+)
+from temporalkit.validators.config import ConfigError as DiscoveryError  # noqa: F401 - the former name
+from temporalkit.validators.config import dynamic_config as dynamic_config_from_table  # noqa: F401
+
 
 # The vocabulary is shared with the child process, which maps parameters by the same names.
 FRAME_COUNT_NAMES: tuple[str, ...] = (
@@ -109,86 +123,6 @@ _MULTICLIP_NAME = re.compile(r"multi_?clip|multi_?view|(^|_)clips(_|$)")  # matc
 _GENERIC_COUNT_NAMES = {"n", "total", "length", "k", "t"}
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """One object of an audited file the dynamic checks will exercise."""
-
-    path: str
-    name: str  # "sample", "ClipSampler" or "Dataset.sample_indices"
-    role: str
-    line: int
-    column: int = 0
-    args: Mapping[str, str] = field(default_factory=dict)
-    test_time: bool | None = None  # None: decide from the name and the parameters
-    reason: str = ""
-    family: str | None = None  # reference-model family its clips are meant for (layout check TK621)
-
-    @property
-    def target(self) -> str:
-        return f"{self.path}:{self.name}"
-
-
-@dataclass(frozen=True)
-class DynamicConfig:
-    """`[tool.temporalkit.dynamic]`, validated."""
-
-    root: Path | None = None
-    timeout: float | None = None
-    memory_mb: int | None = None
-    discover: bool = True
-    skip: tuple[str, ...] = ()
-    objects: tuple[Candidate, ...] = ()
-    family: str | None = None  # default family for loaders and transforms (layout check TK621)
-
-    def objects_in(self, path: str | os.PathLike) -> list[Candidate]:
-        resolved = _absolute(path)
-        return [c for c in self.objects if _absolute(self._resolve(c.path)) == resolved]
-
-    def is_skipped(self, path: str | os.PathLike, name: str) -> bool:
-        resolved = _absolute(path)
-        for target in self.skip:
-            file_part, _, object_part = target.rpartition(":")
-            if _absolute(self._resolve(file_part)) == resolved and object_part == name:
-                return True
-        return False
-
-    def _resolve(self, path: str) -> str:
-        if self.root is not None and not os.path.isabs(path):
-            return str(self.root / path)
-        return path
-
-
-class DiscoveryError(ValueError):
-    """A target or a `[tool.temporalkit.dynamic]` entry that cannot be used."""
-
-
-def _absolute(path: str | os.PathLike) -> str:
-    return os.path.normcase(os.path.abspath(path))
-
-
-def parse_target(target: str) -> tuple[str, str]:
-    """`"path/file.py:Object.method"` -> (`"path/file.py"`, `"Object.method"`)."""
-    path, sep, name = target.rpartition(":")
-    if not sep or not path or not name or not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)?", name):
-        raise DiscoveryError(f"{target!r}: expected FILE:OBJECT, e.g. data/video.py:sample_indices or data/video.py:Sampler")
-    return path, name
-
-
-def parse_args(pairs: Iterable[str] | Mapping[str, object] | None) -> dict[str, str]:
-    """`["vlen=num_frames", "mode=val"]` (or a mapping) -> {"vlen": "num_frames", "mode": "val"}."""
-    if not pairs:
-        return {}
-    if isinstance(pairs, Mapping):
-        return {str(k): v if isinstance(v, str) else repr(v) for k, v in pairs.items()}
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip().isidentifier():
-            raise DiscoveryError(f"--args {pair!r}: expected NAME=VALUE, e.g. clip_len=T or mode=val")
-        mapping[key.strip()] = value.strip()
-    return mapping
-
-
 def argument_value(text: str) -> object:
     """The value of one `--args` entry that is not a role token: a Python literal, else the string."""
     try:
@@ -199,76 +133,6 @@ def argument_value(text: str) -> object:
 
 def looks_test_time(name: str) -> bool:
     return bool(_TEST_TIME_NAME.search(name))
-
-
-def load_dynamic_config(pyproject: str | os.PathLike | None) -> DynamicConfig:
-    """Read `[tool.temporalkit.dynamic]` from `pyproject` (None or missing table: defaults)."""
-    if pyproject is None or not os.path.isfile(pyproject):
-        return DynamicConfig()
-    import tomllib
-
-    try:
-        with open(pyproject, "rb") as handle:
-            document = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise DiscoveryError(f"{pyproject}: cannot read: {exc}") from exc
-    table = document.get("tool", {}).get("temporalkit", {}).get("dynamic", {})
-    return dynamic_config_from_table(table, root=Path(pyproject).parent, origin=str(pyproject))
-
-
-def dynamic_config_from_table(table: Mapping, root: Path | None = None, origin: str = "[tool.temporalkit.dynamic]") -> DynamicConfig:
-    if not isinstance(table, Mapping):
-        raise DiscoveryError(f"{origin}: [tool.temporalkit.dynamic] must be a table")
-    known = {"timeout", "memory-mb", "discover", "skip", "objects", "family"}
-    unknown = set(table) - known
-    if unknown:
-        raise DiscoveryError(f"{origin}: unknown key(s) in [tool.temporalkit.dynamic]: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
-    objects: list[Candidate] = []
-    for entry in table.get("objects", []):
-        if not isinstance(entry, Mapping) or "target" not in entry or "role" not in entry:
-            raise DiscoveryError(f"{origin}: each [[tool.temporalkit.dynamic.objects]] needs target = 'FILE:OBJECT' and role")
-        path, name = parse_target(str(entry["target"]))
-        role = str(entry["role"])
-        if role not in ROLES:
-            raise DiscoveryError(f"{origin}: {entry['target']}: unknown role {role!r} (one of {', '.join(ROLES)})")
-        test_time = entry.get("test-time")
-        objects.append(Candidate(path=path, name=name, role=role, line=0, args=parse_args(entry.get("args")),
-                                 test_time=None if test_time is None else bool(test_time), reason="named in pyproject",
-                                 family=check_family(entry.get("family"), f"{origin}: {entry['target']}")))
-    skip = table.get("skip", [])
-    if not isinstance(skip, list) or not all(isinstance(s, str) for s in skip):
-        raise DiscoveryError(f"{origin}: skip must be a list of 'FILE:OBJECT' strings")
-    return DynamicConfig(
-        root=root,
-        timeout=_timeout(table["timeout"], origin) if "timeout" in table else None,
-        memory_mb=int(table["memory-mb"]) if "memory-mb" in table else None,
-        discover=bool(table.get("discover", True)),
-        skip=tuple(skip),
-        objects=tuple(objects),
-        family=check_family(table.get("family"), origin),
-    )
-
-
-def _timeout(value: object, origin: str) -> float:
-    from temporalkit.validators.dynamic.runner import check_timeout
-
-    try:
-        return check_timeout(value, f"{origin}: timeout")
-    except ValueError as exc:
-        raise DiscoveryError(str(exc)) from None
-
-
-def check_family(family: object, where: str = "family") -> str | None:
-    """`family` validated against every spelling of the reference-model families (None stays None)."""
-    if family is None:
-        return None
-    from temporalkit.reference_models.families import Family
-
-    try:
-        Family.parse(family)
-    except ValueError as exc:
-        raise DiscoveryError(f"{where}: {exc}") from None
-    return family
 
 
 # --- signature heuristics -----------------------------------------------------------------------
