@@ -7,6 +7,13 @@ import sys
 
 HELP = "Audit frame-sampling and cropping code: static rules, optional dynamic checks, fixes."
 EXAMPLE = "temporalkit audit examples/pipelines --format sarif > temporalkit.sarif"
+ISOLATION_HELP = """\
+The code runs in a child process per module: time and memory limits, an allow-listed environment
+(no AWS_*, *_TOKEN, *_KEY; add names with TEMPORALKIT_DYNAMIC_ENV), files up to 1 GB, output captured
+(the end kept), every process it starts killed at the end. Where Linux allows it without root (unshare
+--user) it also has no network and sees the audited tree and $HOME read-only; elsewhere it can use the
+network and write wherever you can (a warning says so; TEMPORALKIT_ISOLATION=namespaces|process forces a
+mode). Either way it can read your files: a guard against accidents, not a security boundary."""
 
 
 def _ids(value: str) -> list[str]:
@@ -29,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: all cores when many files)")
     parser.add_argument("--config", default=None, metavar="PYPROJECT", help="pyproject.toml to read (default: the nearest one)")
     parser.add_argument("-o", "--output", default=None, metavar="FILE", help="write the report to FILE instead of stdout")
-    dynamic = parser.add_argument_group("dynamic checks (run the sampling code in a sandbox)")
+    dynamic = parser.add_argument_group("dynamic checks (run the sampling code in a child process)", ISOLATION_HELP)
     dynamic.add_argument("--dynamic", action="store_true", help="also import and exercise the samplers found")
     dynamic.add_argument("--timeout", type=float, default=None, metavar="S",
                          help="time limit per checked object of --dynamic, seconds (default: the dynamic auditor's)")

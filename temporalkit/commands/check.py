@@ -6,11 +6,19 @@ from __future__ import annotations
 # on the start-up path of every command, `temporalkit audit FILE` included.
 from temporalkit.validators.config import ROLES
 
-HELP = "Run the dynamic checks on one sampler, subsampler, multi-clip sampler, transform, loader or image reader (sandboxed)."
+HELP = "Run the dynamic checks on one sampler, subsampler, multi-clip sampler, transform, loader or image reader (in a child process)."
 EXAMPLE = "temporalkit check examples/pipelines/dynamic_bugs.py:sample_dense_window --role sampler"
+ISOLATION_HELP = """\
+The code runs in a child process per module: time and memory limits, an allow-listed environment
+(no AWS_*, *_TOKEN, *_KEY; add names with TEMPORALKIT_DYNAMIC_ENV), files up to 1 GB, output captured
+(the end kept), every process it starts killed at the end. Where Linux allows it without root (unshare
+--user) it also has no network and sees the audited tree and $HOME read-only; elsewhere it can use the
+network and write wherever you can (a warning says so; TEMPORALKIT_ISOLATION=namespaces|process forces a
+mode). Either way it can read your files: a guard against accidents, not a security boundary."""
 
 
 def add_arguments(parser) -> None:
+    parser.description = f"{HELP}\n\n{ISOLATION_HELP}"
     from temporalkit.reference_models.families import ALIASES  # standard library only
 
     parser.add_argument("target", metavar="FILE:OBJECT", help="e.g. data/video.py:sample_indices or data/video.py:Dataset.sample")
@@ -33,7 +41,7 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument(
         "--memory-mb", type=int, default=None, metavar="MB",
-        help="memory limit of the sandbox (default: memory-mb of [tool.temporalkit.dynamic], else 4096; 0: none); "
+        help="memory limit of the child process (default: memory-mb of [tool.temporalkit.dynamic], else 4096; 0: none); "
         "enforced on address space, or on resident memory where an NVIDIA GPU is present",
     )
     parser.add_argument("--verbose", "-v", action="store_true", help="also print what was called and how long it took")
