@@ -20,6 +20,7 @@ from importlib import resources
 
 from temporalkit import picker_costs
 from temporalkit.reference_models.families import ANSWER_FAMILIES
+from temporalkit.templating import table_cell, template_environment
 from temporalkit.picker_schema import (
     PRETRAINING_STRENGTH,
     SPEC_FIELDS,
@@ -102,29 +103,14 @@ def _cost_rows_for(spec: TaskSpec, measure_latency: bool) -> list[dict]:
     return rows
 
 
-def template_environment():
-    """Sandboxed (templates cannot reach Python internals) and strict (a missing variable is an error)."""
-    from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
-
-    return SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
-
-
 def prompt_template():
     source = resources.files("temporalkit.prompts").joinpath(TEMPLATE_NAME).read_text(encoding="utf-8")
     return template_environment().from_string(source)
 
 
-def _table_cell(value):
-    """A spec value safe inside a Markdown table row (None stays None for the template)."""
-    if value is None or not isinstance(value, str):
-        return value
-    return " ".join(value.split()).replace("|", "\\|")
-
-
 def render_prompt(spec: TaskSpec, *, measure_latency: bool = False) -> str:
     """The Markdown prompt for `spec`. Deterministic unless `measure_latency` (and `spec.device`)."""
-    spec_items = [(name, _table_cell(getattr(spec, name))) for name in SPEC_FIELDS]
+    spec_items = [(name, table_cell(getattr(spec, name))) for name in SPEC_FIELDS]
     return prompt_template().render(
         spec=spec_items,
         spec_json=json.dumps(spec.model_dump(), indent=2),

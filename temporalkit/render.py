@@ -82,38 +82,13 @@ def _load_skill_template(name: str) -> str:
     return resource.read_text(encoding="utf-8")
 
 
-def _table_cell(text: str) -> str:
-    """Plain text made safe for one Markdown table cell."""
-    return " ".join(str(text).split()).replace("|", "\\|")
-
-
-def _code_cell(code: str) -> str:
-    """Code shown inline in a Markdown table cell (a code span, pipes escaped as GFM requires)."""
-    code = " ".join(str(code).split())
-    if not code:
-        return ""
-    fence = "``" if "`" in code else "`"
-    pad = " " if fence == "``" else ""
-    escaped = code.replace("|", "\\|")
-    return f"{fence}{pad}{escaped}{pad}{fence}"
-
-
 def template_environment():
-    """The sandboxed, strict Jinja environment every temporalkit skill template renders in."""
+    """The one template environment (`temporalkit.templating`), loading the skill's templates."""
     import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
 
-    environment = SandboxedEnvironment(
-        loader=jinja2.FunctionLoader(_load_skill_template),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-    )
-    environment.filters["cell"] = _table_cell
-    environment.filters["code_cell"] = _code_cell
-    return environment
+    from temporalkit import templating
+
+    return templating.template_environment(jinja2.FunctionLoader(_load_skill_template), trim_blocks=True)
 
 
 # -- rule registry -> template context ------------------------------------------------------
