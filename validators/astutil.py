@@ -393,8 +393,8 @@ def random_integer_bounds(rule: Rule, call: cst.Call) -> tuple[cst.BaseExpressio
         inclusive = endpoint is not None and code(endpoint.value) == "True"
     pos = positional_args(call)
     if "torch.randint" in names:
-        if pos and isinstance(pos[-1], (cst.Tuple, cst.List)) and keyword_arg(call, "size") is None:
-            pos = pos[:-1]
+        if len(pos) >= 2 and keyword_arg(call, "size") is None:
+            pos = pos[:-1]  # torch.randint([low,] high, size): the last positional is the size, a tuple or a name
         high_kw = keyword_arg(call, "high")
         low_kw = keyword_arg(call, "low")
         if high_kw is not None:
@@ -452,6 +452,14 @@ def local_assigned_values(rule: Rule, name_node: cst.Name) -> list[cst.BaseExpre
                 values.append(assign.value)
             elif isinstance(target, (cst.Tuple, cst.List)) and any(is_name(e.value, name) for e in target.elements):
                 values.append(cst.Name("_unpacked"))  # counted, never matched
+    function = enclosing_function(rule, name_node)
+    if not values and function is not None and name not in {p.name.value for p in find_all(function.params, cst.Param)}:
+        module = next((a for a in ancestors(rule, function) if isinstance(a, cst.Module)), None)
+        for line in module.body if module is not None else ():
+            if isinstance(line, cst.SimpleStatementLine):
+                for statement in line.body:
+                    if isinstance(statement, cst.Assign) and any(is_name(t.target, name) for t in statement.targets):
+                        values.append(statement.value)  # a module-level `r = random.Random(0)` read in a function
     return values
 
 
@@ -594,6 +602,8 @@ def window_bound(rule: Rule, call: cst.Call) -> WindowBound | None:
         _linear(rule, low, 1, low_out, 0)
         if any(s > 0 and code(t) == code(length) for s, t in low_out["terms"]):
             return None  # randint(m, n - m): a centre kept m away from both edges
+    if out["through"] and not (looks_like_frame_count(count) or spatial_axis(count, length)):
+        return None  # `dur = end - start; randint(0, dur)`: a point inside an interval, read through a name
     return WindowBound(
         call=call, low=low, high=high, inclusive=inclusive, count=count, length=length,
         offset=out["constant"], through=out["through"], clamped=out["clamped"],

@@ -94,6 +94,16 @@ class ExclusiveBoundMissesLastStartRule(Rule):
                 return np.random.randint(0, last + 1)
             """
         ),
+        # A point inside an interval, read through a name: not a window over a frame count.
+        Valid(
+            """
+            import numpy as np
+
+            def point_in(start, end):
+                dur = end - start
+                return start + np.random.randint(0, dur)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -154,6 +164,21 @@ class ExclusiveBoundMissesLastStartRule(Rule):
 
             def patch(img_w, w):
                 return np.random.randint(0, img_w - w + 1) if img_w > w else 0
+            """,
+        ),
+        # torch.randint(high, size) with the size held in a name: the bound is the first argument.
+        Invalid(
+            """
+            import torch
+
+            def starts(num_frames, T, shape):
+                return torch.randint(num_frames - T, shape)
+            """,
+            expected_fix="""
+            import torch
+
+            def starts(num_frames, T, shape):
+                return torch.randint(num_frames - T + 1, shape)
             """,
         ),
         # Generators bound to names.

@@ -77,6 +77,25 @@ class InclusiveBoundMissesLastStartRule(Rule):
             """,
             expected_line=7,
         ),
+        # A module-level random.Random read in a function.
+        Invalid(
+            """
+            import random
+
+            _rng = random.Random(0)
+
+            def start(num_frames, clip_len):
+                return _rng.randint(0, num_frames - clip_len - 1)
+            """,
+            expected_fix="""
+            import random
+
+            _rng = random.Random(0)
+
+            def start(num_frames, clip_len):
+                return _rng.randint(0, num_frames - clip_len)
+            """,
+        ),
         Invalid(
             """
             import random

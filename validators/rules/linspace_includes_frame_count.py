@@ -31,6 +31,13 @@ class LinspaceIncludesFrameCountRule(Rule):
         ```python
         indices = np.linspace(0, num_frames - 1, 16).astype(int)
         ```
+
+    Known problems:
+        Whether the stop is a frame count is read from its name (`len(...)`, `num_frames`,
+        `total`, `n`, `t`, `..._len`, `size`); names that read like a last index (`last`,
+        `end_idx`, `max_index`) are taken for indices. A count with an unusual name is missed, and
+        a last index named like a count (`n = len(frames) - 1`) is reported. Clamping that happens
+        later, under another name, is not seen.
     """
 
     ID = "TK101"

@@ -27,6 +27,12 @@ class RangeStopPastFrameCountRule(Rule):
         ```python
         indices = list(range(0, num_frames, stride))
         ```
+
+    Known problems:
+        The stop counts frames only by name: a call such as `len(frames)`, or a name with
+        `frame` in it or one of `n`, `t`, `num`, `length`, `total`. Other counts are missed, and
+        a frame-named value that is not a count of indexable frames (a last index already) is
+        reported.
     """
 
     ID = "TK102"
