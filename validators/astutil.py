@@ -750,8 +750,8 @@ _FRAME_TOTAL_WORDS = re.compile(
 )
 _NOT_FRAME_WORDS = re.compile(
     r"(batch|world|gpu|thread|worker|proc|replica|rank|dataset|sampler|quer|caption|text|sentence|word|token|"
-    r"patch|embed|channel|head|box|crop|scale|height|width|^h$|^w$|^img_?[hw]$|_size$|pixel|videos|vids|"
-    r"infos|anno|anns|class|label|epoch|iter|mask|audio|feat|spec|^mel|sample)",
+    r"patch|embed|channel|head|box|crop|scale|height|width|^h$|^w$|^img_?[hw]$|(?<!video)_size$|pixel|videos|vids|"
+    r"infos|anno|anns|class|label|epoch|iter|mask|audio|spec|^mel|^(num_)?samples$)",
     re.I,
 )
 

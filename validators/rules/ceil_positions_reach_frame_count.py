@@ -74,6 +74,7 @@ class CeilPositionsReachFrameCountRule(Rule):
             """,
             expected_line=5,
         ),
+        Invalid("import math\nidx = [math.ceil(num_frames * k / T) for k in range(T)]\n"),
         Invalid(
             """
             import torch
@@ -104,7 +105,9 @@ class CeilPositionsReachFrameCountRule(Rule):
         for node in au.find_all(expr, cst.BinaryOperation, lambda b: isinstance(b.operator, cst.Divide)):
             left = node.left
             if isinstance(left, cst.BinaryOperation) and isinstance(left.operator, cst.Multiply):
-                return node.with_changes(left=left.right)  # (i * n) / T: n over T
+                # (i * n) / T or (n * i) / T: n over T
+                count = left.left if au.looks_like_frame_total(self, left.left) else left.right
+                return node.with_changes(left=count)
             return node
         for name in au.find_all(expr, cst.Name):
             found = au.resolve_division(self, name, floor=False)
