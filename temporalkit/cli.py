@@ -15,7 +15,7 @@ import sys
 from temporalkit import __version__
 
 # Order is the order shown in --help.
-COMMANDS = ("audit", "check", "probe", "cost", "pick", "train", "render", "skill")
+COMMANDS = ("audit", "check", "rule", "probe", "cost", "pick", "train", "render", "skill")
 
 
 def _load(name: str):

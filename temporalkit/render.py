@@ -210,17 +210,20 @@ def rule_entry(rule) -> RuleEntry:
     )
 
 
-_DOCSTRING_CHECK = re.compile(r"^- (TK\d{3}) `([a-z-]+)`: (.+?)(?=^- TK|^\s*$|\Z)", re.MULTILINE | re.DOTALL)
-
-
 @dataclass(frozen=True)
 class DynamicCheckEntry:
-    """One dynamic check as its module declares it: id, what it runs on, category, the behaviour it expects."""
+    """What the skill says about one dynamic check; every field comes from `checks.DYNAMIC_CHECKS`."""
 
     id: str
+    name: str
     applies_to: str
     category: str
-    expects: str
+    severity: str
+    expects: str  # the first paragraph of "What it does": the property checked
+    why: str
+    example: str
+    how_to_fix: str
+    fix: str  # the one-line fix its findings carry
 
 
 def _good_line(fix_section: str, good_code: str, bad_line: str, bad_code: str) -> str:
@@ -232,41 +235,27 @@ def _good_line(fix_section: str, good_code: str, bad_line: str, bad_code: str) -
     return _closest_line(good_code, bad_line, bad_code) if good_code else ""
 
 
+def dynamic_check_entry(check) -> DynamicCheckEntry:
+    sections = docstring_sections(check.doc)
+    return DynamicCheckEntry(
+        id=check.id,
+        name=check.name,
+        applies_to=check.runs_on,
+        category=check.category,
+        severity=check.severity,
+        expects=_first_paragraph(sections.get("what") or check.fix),
+        why=sections.get("why", ""),
+        example=sections.get("example", ""),
+        how_to_fix=sections.get("fix", ""),
+        fix=check.fix,
+    )
+
+
 def dynamic_check_entries() -> list[DynamicCheckEntry]:
-    """The dynamic auditor's checks, read from each check module's own declarations.
+    """The dynamic auditor's checks, from their one registry (`validators.dynamic.checks`), in id order."""
+    from temporalkit.validators.dynamic.checks import dynamic_checks
 
-    Samplers and loaders declare theirs in a `RULES` table (id, category, fix); transforms and the
-    layout check list them in their module docstring (`- TK601 `category`: behaviour`); the motion
-    check has `RULE_ID` and `FIX`. A check module that is missing is simply not listed.
-    """
-    import importlib
-
-    def load(name: str):
-        try:
-            return importlib.import_module(f"temporalkit.validators.dynamic.{name}")
-        except ImportError:
-            return None
-
-    entries: list[DynamicCheckEntry] = []
-    samplers = load("sampler_checks")
-    if samplers is not None:
-        for rule in getattr(samplers, "RULES", {}).values():
-            entries.append(DynamicCheckEntry(rule.id, "sampler, subsampler, multi-clip sampler", rule.category, rule.fix))
-    loaders = load("loader_checks")
-    if loaders is not None:
-        for category, (rule_id, fix) in getattr(loaders, "RULES", {}).items():
-            applies_to = "loader (probe videos), image reader (probe images)" if rule_id in ("TK616", "TK617") else "loader (probe videos)"
-            entries.append(DynamicCheckEntry(rule_id, applies_to, category, fix))
-    for name, applies_to in (("transform_checks", "clip transform"), ("layout_checks", "pipeline output vs reference model")):
-        module = load(name)
-        for rule_id, category, text in _DOCSTRING_CHECK.findall(inspect.getdoc(module) or "" if module else ""):
-            entries.append(DynamicCheckEntry(rule_id, applies_to, category, " ".join(text.split())))
-    motion = load("motion_checks")
-    if motion is not None and getattr(motion, "RULE_ID", None):
-        entries.append(
-            DynamicCheckEntry(motion.RULE_ID, "sampler, subsampler, transform, loader (motion model)", "temporal-order", motion.FIX)
-        )
-    return sorted(entries, key=lambda entry: entry.id)
+    return [dynamic_check_entry(check) for check in dynamic_checks()]
 
 
 def skill_context() -> dict:

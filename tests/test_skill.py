@@ -184,10 +184,17 @@ def test_skill_procedure_end_to_end_on_a_buggy_sampler(tmp_path, capsys):
 
 def test_every_dynamic_check_id_is_documented(skill_files):
     import temporalkit.validators.dynamic as dynamic
+    from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS
 
     sources = "\n".join(path.read_text() for path in Path(dynamic.__file__).parent.glob("*.py"))
-    declared = set(re.findall(r"\bTK\d{3}\b", sources))
-    assert declared, "no dynamic check ids found"
+    mentioned = set(re.findall(r"\bTK\d{3}\b", sources))
+    assert mentioned <= set(DYNAMIC_CHECKS), f"ids used but not declared in checks.py: {sorted(mentioned - set(DYNAMIC_CHECKS))}"
     checks = section(skill_files["SKILL.md"], "Dynamic checks (`--dynamic`)")
-    documented = set(re.findall(r"^\| (TK\d{3}) \|", checks, re.MULTILINE))
-    assert declared <= documented, f"dynamic checks missing from the skill: {sorted(declared - documented)}"
+    rows = re.findall(r"^\| (TK\d{3}) \| (.+?) \| `([a-z-]+)` \| (.+?) \| (.+?) \|$", checks, re.MULTILINE)
+    assert [row[0] for row in rows] == sorted(DYNAMIC_CHECKS), "one row per declared dynamic check, in id order"
+    for check_id, runs_on, category, _what, fix in rows:
+        check = DYNAMIC_CHECKS[check_id]
+        assert (runs_on, category) == (check.runs_on, check.category)
+        assert fix.replace("\\|", "|") == check.fix
+    reference = skill_files["REFERENCE.md"]
+    assert all(f"## {check_id} `{DYNAMIC_CHECKS[check_id].name}`" in reference for check_id in DYNAMIC_CHECKS)

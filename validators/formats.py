@@ -152,22 +152,20 @@ def _uri(path: str) -> str:
 
 
 def _rule_descriptors(rule_ids: Sequence[str], findings: Sequence[Finding]) -> list[dict]:
-    """reportingDescriptor per rule: from the registry when the rule is a static rule."""
-    try:
-        from temporalkit.validators.rules import all_rules
+    """reportingDescriptor per rule: from the static rule or dynamic check registry (`rule_docs`)."""
+    from temporalkit.validators.rule_docs import rule_doc
 
-        registry = {r.ID: r for r in all_rules()}
-    except Exception:  # formats must still work when a rule module is broken
-        registry = {}
     sample = {f.rule: f for f in findings}
     descriptors = []
     for rule_id in rule_ids:
-        rule = registry.get(rule_id)
+        try:
+            documented = rule_doc(rule_id)
+        except Exception:  # an unknown id, or a broken rule module: formats must still work
+            documented = None
         finding = sample.get(rule_id)
-        if rule is not None:
-            doc = (rule.__doc__ or "").strip()
-            short, category, severity, fix = rule.MESSAGE or rule.name(), rule.CATEGORY, rule.SEVERITY, rule.FIX
-            name = rule.name()
+        if documented is not None:
+            doc, short, name = documented.doc, documented.summary, documented.name
+            category, severity, fix = documented.category, documented.severity, documented.fix
         else:
             doc, short = "", finding.message if finding else rule_id
             category = finding.category if finding else ""

@@ -1,4 +1,4 @@
-"""Clip types the dynamic checks speak, and the `Finding` they report with.
+"""Clip types the dynamic checks speak (findings are made by `checks.DynamicCheck.finding`).
 
 A clip goes into user code as one of the common types (`CLIP_TYPES`) and whatever comes back is
 turned into a list of (H, W, 3) float frames with `clip_to_frames`, guided by the layout that was
@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from temporalkit.validators.dynamic.frame_code import frame_to_hwc, to_numpy
-from temporalkit.validators.findings import Finding
 
 # name -> what it is; tried in this order when the caller does not say which a transform takes.
 CLIP_TYPES: dict[str, str] = {
@@ -29,24 +28,6 @@ CLIP_TYPES: dict[str, str] = {
 
 class UnusableCallable(Exception):
     """The user's callable could not be exercised at all (no accepted input type, wrong signature)."""
-
-
-def dynamic_finding(
-    rule: str, category: str, message: str, fix: str, severity: str = "error", extra: dict | None = None
-) -> Finding:
-    """A dynamic finding; the core runner fills in the path and line of the checked object."""
-    return Finding(
-        rule=rule,
-        category=category,
-        severity=severity,  # type: ignore[arg-type]
-        path="",
-        line=0,
-        column=0,
-        message=message,
-        fix=fix,
-        source="dynamic",
-        extra=extra or {},
-    )
 
 
 def make_clip(frames: Sequence[np.ndarray], clip_type: str):

@@ -28,20 +28,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from temporalkit.validators.dynamic.clips import UnusableCallable, _looks_like_frame, dynamic_finding, short_repr
+from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS, DynamicCheck
+from temporalkit.validators.dynamic.clips import UnusableCallable, _looks_like_frame, short_repr
 from temporalkit.validators.dynamic.frame_code import FrameReading, frame_to_hwc, read_frame, to_numpy
-from temporalkit.validators.dynamic.loader_checks import RULES as LOADER_RULES
 from temporalkit.validators.dynamic.loader_checks import ROUND_TOLERANCE
 from temporalkit.validators.dynamic.probes import ProbeImage, make_probe_images
 from temporalkit.validators.findings import Finding
 
-FIXES = {
-    "color-order": "convert to RGB after reading: cv2.cvtColor(image, cv2.COLOR_BGR2RGB) after cv2.imread "
-    "(PIL.Image.open(path).convert('RGB') and torchvision.io.read_image already give RGB)",
-    "aspect-distortion": "keep the image's aspect: resize the short side keeping the aspect ratio, then crop "
-    "(and keep height before width)",
-}
-RULES = {category: (LOADER_RULES[category][0], fix) for category, fix in FIXES.items()}
+# Category -> the loader check that reports it; findings carry the check's image-reader fix.
+RULES: dict[str, DynamicCheck] = {check.category: check for check in (DYNAMIC_CHECKS["TK616"], DYNAMIC_CHECKS["TK617"])}
 IMAGE_KEYS = ("image", "img", "pixels", "frame", "array", "data")
 _DOCUMENTS_RESIZING = re.compile(r"resiz|rescal|crop|scale|thumbnail|\b\d+\s*[x\u00d7]\s*\d+\b", re.I)
 
@@ -177,18 +172,16 @@ def check_image_reader(
         raise UnusableCallable(f"`{name}` read none of the probe images: " + "; ".join(f"{o.failure} on {o.image.name}" for o in failed[:2]))
     unread = "; ".join(f"{o.failure} on {o.image.name}" for o in failed)
     findings = []
-    for category, (rule, fix) in RULES.items():
+    for category, check in RULES.items():
         showing = [o for o in outcomes if category in o.problems]
         if not showing:
             continue
         first = showing[0]
         tail = f" (and {len(showing) - 1} more of {len(outcomes)} probe images)" if len(showing) > 1 else ""
         findings.append(
-            dynamic_finding(
-                rule,
-                category,
+            check.finding(
                 first.problems[category] + tail + (f"; it also {unread}" if unread else ""),
-                fix,
+                role="image",
                 extra={
                     "probe_image": first.image.name,
                     "shape_returned": list(first.shape or ()),

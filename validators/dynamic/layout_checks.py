@@ -3,10 +3,9 @@
 2D+pool (FramePool) takes (N, T, C, H, W); 3D conv, (2+1)D and transformers take
 (N, C, T, H, W). The clip's real layout is read from its content when it carries the probe frame
 code (the axis along which frames decode to increasing indices is time), else from its shape
-(the one axis of size 3 is channels). Then:
-
-- TK621 `layout`: the real layout is not the one the model takes and the model rejects the
-  clip, or runs anyway because T happens to equal C (= 3): frames are then mixed as colours.
+(the one axis of size 3 is channels). It is a TK621 `layout` finding (see `checks.DYNAMIC_CHECKS`)
+when the real layout is not the one the model takes and the model rejects the clip, or runs anyway
+because T happens to equal C (= 3): frames are then mixed as colours.
 
 The tiny reference builders are used (`build_tiny`), on CUDA when it works, else on CPU: the
 verdict does not depend on the device, but a CPU run where a GPU was expected says so in a note
@@ -19,12 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 from temporalkit.reference_models.families import Family
-from temporalkit.validators.dynamic.clips import dynamic_finding, short_repr
+from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS
+from temporalkit.validators.dynamic.clips import short_repr
 from temporalkit.validators.dynamic.frame_code import read_frame, to_numpy
 from temporalkit.validators.findings import Finding
 
 LAYOUT_TEXT = {"NTCHW": "(N, T, C, H, W)", "NCTHW": "(N, C, T, H, W)"}
-FIX = "permute the clip to the model's layout before the forward pass, e.g. clip.permute(1, 0, 2, 3) for (T, C, H, W) -> (C, T, H, W)"
+LAYOUT_CHECK = DYNAMIC_CHECKS["TK621"]  # documented, with its fix, in `checks`
 
 
 def _frames_along(array: np.ndarray, time_axis: int, channel_axis: int) -> list[np.ndarray]:
@@ -142,12 +142,9 @@ def check_layout_with_notes(clip: object, family: str, *, model=None, name: str 
     if clip_layout is None:
         if not ran:
             return [
-                dynamic_finding(
-                    "TK621",
-                    "layout",
+                LAYOUT_CHECK.finding(
                     f"the {tiny_family} reference model (takes {wanted}) rejected {name} of shape "
                     f"(1, {', '.join(map(str, shape))}): {error}",
-                    FIX,
                     extra={"family": family, "shape": shape, "device": ran_on},
                 )
             ], notes
@@ -165,8 +162,8 @@ def check_layout_with_notes(clip: object, family: str, *, model=None, name: str 
             f"{name} of shape {shape} is {real} ({reason}); the {tiny_family} reference model takes {wanted} "
             f"and rejected it: {error}"
         )
-    return [dynamic_finding("TK621", "layout", message, FIX, extra={"family": family, "shape": shape, "clip_layout": clip_layout,
-                                                                                   "device": ran_on})], notes
+    extra = {"family": family, "shape": shape, "clip_layout": clip_layout, "device": ran_on}
+    return [LAYOUT_CHECK.finding(message, extra=extra)], notes
 
 
 def _is_cuda_error(text: str | None) -> bool:

@@ -5,12 +5,8 @@ decoded, in which order, with what aspect and channel order. A loader that takes
 (`num_frames`, `T`, `clip_len`...) is called with T and judged as a sampler; one that does not is
 expected to return every frame.
 
-Rule ids, one finding per category with the smallest probe that shows it:
-TK611 index-out-of-range (crashed reading past the end, or returned unreadable frames),
-TK612 uneven-coverage (first or last frames never returned: off-by-one decode, dropped tail),
-TK613 frame-count-metadata (fails only on probes whose container frame count is missing or wrong),
-TK614 temporal-order, TK615 clip-length (wrong count, duplicated or missing frames),
-TK616 color-order (BGR), TK617 aspect-distortion, TK618 short-clip, TK619 zero-padding.
+Checks TK611-TK619 (declared, with their documentation and fixes, in `checks.DYNAMIC_CHECKS`), one
+finding per category with the smallest probe that shows it.
 """
 
 from __future__ import annotations
@@ -22,7 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from temporalkit.validators.dynamic.clips import UnusableCallable, clip_to_frames, dynamic_finding, short_repr
+from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS, DynamicCheck
+from temporalkit.validators.dynamic.clips import UnusableCallable, clip_to_frames, short_repr
 from temporalkit.validators.dynamic.frame_code import read_frame
 from temporalkit.validators.dynamic.probes import ProbeVideo, make_probe_set
 from temporalkit.validators.dynamic.transform_checks import is_blank
@@ -43,23 +40,10 @@ COUNT_PARAMETERS = (
 )
 ROUND_TOLERANCE = 1.12
 
-RULES = {
-    "index-out-of-range": ("TK611", "never index past the last decoded frame: clamp indices to len(frames) - 1"),
-    "uneven-coverage": (
-        "TK612",
-        "sample over the decoded frames: np.linspace(0, len(frames) - 1, T).round(); start at frame 0",
-    ),
-    "frame-count-metadata": (
-        "TK613",
-        "count frames by decoding (or check the container's count against the decoded frames) "
-        "instead of trusting stream.frames / CAP_PROP_FRAME_COUNT",
-    ),
-    "temporal-order": ("TK614", "return frames in presentation order (sort the sampled indices)"),
-    "clip-length": ("TK615", "return exactly the frames asked for, each source frame once per index"),
-    "color-order": ("TK616", "decode to RGB (frame.to_ndarray(format='rgb24') or cv2.cvtColor(..., COLOR_BGR2RGB))"),
-    "aspect-distortion": ("TK617", "resize the short side keeping the aspect ratio, then crop"),
-    "short-clip": ("TK618", "for videos shorter than T, repeat the available frames (linspace over 0..n-1)"),
-    "zero-padding": ("TK619", "pad short videos with real frames (repeat or loop), not black ones"),
+# Category -> the check that reports it (declared in `checks.DYNAMIC_CHECKS`), in reporting order.
+RULES: dict[str, DynamicCheck] = {
+    DYNAMIC_CHECKS[check_id].category: DYNAMIC_CHECKS[check_id]
+    for check_id in ("TK611", "TK612", "TK613", "TK614", "TK615", "TK616", "TK617", "TK618", "TK619")
 }
 
 
@@ -244,18 +228,15 @@ def check_loader(
                 outcome.problems["frame-count-metadata"] = details
 
     findings = []
-    for category, (rule, fix) in RULES.items():
+    for category, check in RULES.items():
         showing = [o for o in outcomes if category in o.problems]
         if not showing:
             continue
         first = showing[0]
         tail = f" (and {len(showing) - 1} more of {len(outcomes)} probes)" if len(showing) > 1 else ""
         findings.append(
-            dynamic_finding(
-                rule,
-                category,
+            check.finding(
                 first.problems[category] + tail,
-                fix,
                 extra={
                     "probe": first.probe.name,
                     "frames_returned": first.indices,

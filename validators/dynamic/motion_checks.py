@@ -26,21 +26,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS
 from temporalkit.validators.findings import Finding
 
-RULE_ID = "TK701"
-CATEGORY = "temporal-order"
+MOTION_CHECK = DYNAMIC_CHECKS["TK701"]  # documented, with its fix, in `checks`
 ROLES = ("sampler", "subsample", "transform", "loader")
 
 PROBE_SEED = 7_0_1
 PROBES_PER_CLASS = 20
 # A pipeline keeps motion when its accuracy is within this much of the reference pipeline's.
 MAX_ACCURACY_DROP = 0.25
-
-FIX = (
-    "keep frames in temporal order end to end: sort sampled indices, never shuffle or reverse "
-    "the time axis, and apply one transform to the clip as a whole"
-)
 
 
 @dataclass
@@ -188,16 +183,8 @@ def check_motion(fn: Callable, role: str, model=None) -> list[Finding]:
         f"vs {result.reference_accuracy:.0%} through the reference pipeline (chance {chance:.0%})"
     )
     return [
-        Finding(
-            rule=RULE_ID,
-            category=CATEGORY,
-            severity="error",
-            path="",
-            line=0,
-            column=0,
-            message=message,
-            fix=FIX,
-            source="dynamic",
+        MOTION_CHECK.finding(
+            message,
             extra={
                 "role": role,
                 "reference_accuracy": result.reference_accuracy,

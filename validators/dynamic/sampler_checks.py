@@ -47,6 +47,7 @@ from temporalkit.validators.dynamic.discover import (
     argument_value,
     looks_test_time,
 )
+from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS, DynamicCheck
 from temporalkit.validators.findings import Finding
 
 SMALL_LENGTHS: tuple[int, ...] = tuple(range(0, 301))
@@ -63,24 +64,20 @@ REACHABILITY_EXTRA_STARTS: tuple[int, ...] = (1, 2, 5)
 CLEAR_EMPTY_VIDEO_ERRORS: tuple[type[BaseException], ...] = (ValueError, RuntimeError, AssertionError)
 
 
-@dataclass(frozen=True)
-class SamplerRule:
-    id: str
-    category: str
-    severity: str
-    fix: str
-
-
-RULES: dict[str, SamplerRule] = {
-    "length": SamplerRule("TK501", "clip-length", "error", "Return exactly T indices for every num_frames >= 1; pad short videos by a stated policy (repeat the last frame, or loop)."),
-    "range": SamplerRule("TK502", "index-out-of-range", "error", "Keep every index in 0..num_frames-1, e.g. segment centres (2*i + 1) * num_frames // (2*T) (temporalkit.reference_models.sampling.sample_uniform_indices)."),
-    "order": SamplerRule("TK503", "temporal-order", "error", "Return the indices in temporal order (np.sort them before returning)."),
-    "short_clip": SamplerRule("TK504", "short-clip", "error", "For num_frames < T return T indices that use every frame: np.minimum(np.arange(T), num_frames - 1) (repeat the last) or np.sort(np.arange(T) % num_frames) (loop)."),
-    "coverage": SamplerRule("TK505", "uneven-coverage", "error", "Spread the T samples over the whole video: one per segment, floor((i + 0.5) * num_frames / T), so the tail is sampled too."),
-    "start_range": SamplerRule("TK506", "start-range", "error", "Draw the start with rng.integers(0, num_frames - (T - 1) * stride): its exclusive upper bound makes the last valid start num_frames - (T - 1) * stride - 1 reachable."),
-    "test_time": SamplerRule("TK507", "nondeterministic-eval", "error", "Make test-time sampling deterministic: the centre window, uniform segment centres or evenly spread clips (sample_multi_clip_indices), no random draw."),
-    "seed": SamplerRule("TK508", "nondeterministic-eval", "error", "Draw every random number from the seed / rng argument (np.random.default_rng(seed)), not from the global random state, so the same seed gives the same clip."),
-    "empty": SamplerRule("TK509", "short-clip", "warning", "Check num_frames == 0 first and raise ValueError('empty video: no frames decoded') instead of failing inside the arithmetic."),
+# Property of `sampler_properties` -> the check that reports it (declared in `checks.DYNAMIC_CHECKS`).
+RULES: dict[str, DynamicCheck] = {
+    prop: DYNAMIC_CHECKS[check_id]
+    for prop, check_id in (
+        ("length", "TK501"),
+        ("range", "TK502"),
+        ("order", "TK503"),
+        ("short_clip", "TK504"),
+        ("coverage", "TK505"),
+        ("start_range", "TK506"),
+        ("test_time", "TK507"),
+        ("seed", "TK508"),
+        ("empty", "TK509"),
+    )
 }
 
 
@@ -520,8 +517,7 @@ class _Collector:
                 message += f" ({others} more failing input{'s' if others > 1 else ''} of the grid)"
             extra = {"counterexample": {"num_frames": cell.num_frames, "T": cell.T, "seed": cell.seed},
                      "failing_inputs": others + 1, "object": self.sampler.name, **worst.extra}
-            findings.append(Finding(rule=rule.id, category=rule.category, severity=rule.severity, path="", line=0,
-                                    column=0, message=message, fix=rule.fix, source="dynamic", extra=extra))
+            findings.append(rule.finding(message, extra=extra))
         findings.sort(key=lambda f: f.rule)
         return findings
 

@@ -1,17 +1,8 @@
 """Dynamic checks for clip transforms (a clip in, a clip out).
 
-Four behaviours, each reported with the input that shows it:
-
-- TK601 `inconsistent-crop`: T identical frames with a pattern that has no symmetry and no
-  period must come out identical, under every seed. A random crop/flip/jitter drawn per frame
-  makes them differ.
-- TK602 `aspect-distortion`: a circle on a 16:9, 9:16 and 4:3 canvas must stay round. A resize
-  to a fixed (H, W) squashes it by the same factor under every seed; random aspect jitter (as in
-  RandomResizedCrop) changes from seed to seed and is not reported.
-- TK603 `color-order`: a pure red patch must stay in the first channel (BGR swaps move it).
-- TK604 `zero-padding`: a clip shorter than T that comes back longer must not be filled with
-  blank frames (they teach the model that videos end in black).
-- TK605 `short-clip`: the transform must not crash on a short clip.
+Five behaviours, each reported with the input that shows it: per-frame randomness (TK601), aspect
+distortion (TK602), channel order (TK603), blank padding (TK604) and crashes on short clips (TK605).
+What each checks, why it matters and its fix are declared once, in `checks.DYNAMIC_CHECKS`.
 
 The clip type the transform takes is found by trying `CLIP_TYPES` in order (or given); the
 first whose output decodes back to the frame codes that went in is used, and reported.
@@ -25,11 +16,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS
 from temporalkit.validators.dynamic.clips import (
     CLIP_TYPES,
     UnusableCallable,
     clip_to_frames,
-    dynamic_finding,
     make_clip,
     seed_everything,
     short_repr,
@@ -125,13 +116,9 @@ def check_consistent_crop(fn: Callable, clip_type: str, seeds, name: str) -> lis
         position = _first_differing_frame(out)
         if position is not None:
             return [
-                dynamic_finding(
-                    "TK601",
-                    "inconsistent-crop",
+                DYNAMIC_CHECKS["TK601"].finding(
                     f"`{name}` on {_describe(CLIP_FRAMES, height, width, clip_type)} returned frames that "
                     f"differ: frame 0 vs {position} (seed {seed})",
-                    "draw the random crop/flip/jitter parameters once per clip and apply them to every frame "
-                    "(e.g. call the transform on the whole (T, C, H, W) tensor)",
                     extra={"seed": seed, "frames": [0, position], "clip_type": clip_type},
                 )
             ]
@@ -184,14 +171,10 @@ def check_aspect(fn: Callable, clip_type: str, seeds, name: str) -> list[Finding
     shape_text = f"a {disc[1]:.0f}x{disc[0]:.0f} ellipse" if disc else "a stretched grid"
     also = ", ".join(f"{other[0]} ({other[4]:.2f})" for other in distorted[1:])
     return [
-        dynamic_finding(
-            "TK602",
-            "aspect-distortion",
+        DYNAMIC_CHECKS["TK602"].finding(
             f"`{name}` turned a circle on a {aspect} {width}x{height} frame into {shape_text} "
             f"(width/height {ratio:.2f}) in its {shape[1]}x{shape[0]} output (seed {seed})"
             + (f"; also on {also}" if also else ""),
-            "resize the short side to the target size keeping the aspect ratio, then crop "
-            "(Resize(short_side) + CenterCrop/RandomCrop)",
             extra={
                 "ratios": {d[0]: round(d[4], 3) for d in distorted},
                 "seed": seed,
@@ -210,14 +193,10 @@ def check_color_order(fn: Callable, clip_type: str, seeds, name: str) -> list[Fi
     if channel is None or channel == 0:
         return []
     return [
-        dynamic_finding(
-            "TK603",
-            "color-order",
+        DYNAMIC_CHECKS["TK603"].finding(
             f"`{name}` moved a pure red patch (RGB input, {clip_type}) to channel {channel}"
             + (" (BGR order)" if channel == 2 else "")
             + f" (seed {seed})",
-            "keep frames in RGB: convert once where they are decoded (cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)) "
-            "and do not reverse channels in the transform",
             extra={"channel": channel, "seed": seed, "clip_type": clip_type},
         )
     ]
@@ -236,11 +215,8 @@ def check_short_clip(fn: Callable, clip_type: str, seeds, name: str) -> list[Fin
         out = _call(fn, short, clip_type, seed)
     except Exception as error:
         return [
-            dynamic_finding(
-                "TK605",
-                "short-clip",
+            DYNAMIC_CHECKS["TK605"].finding(
                 f"`{name}` raised {short_repr(error)} on a {SHORT_CLIP_FRAMES}-frame clip ({clip_type}, seed {seed})",
-                "handle clips shorter than T: repeat or loop the available frames",
                 extra={"frames": SHORT_CLIP_FRAMES, "clip_type": clip_type},
             )
         ]
@@ -251,12 +227,9 @@ def check_short_clip(fn: Callable, clip_type: str, seeds, name: str) -> list[Fin
         return []
     listed = f"frames {blank[0]}..{blank[-1]}" if len(blank) > 1 else f"frame {blank[0]}"
     return [
-        dynamic_finding(
-            "TK604",
-            "zero-padding",
+        DYNAMIC_CHECKS["TK604"].finding(
             f"`{name}` padded a {SHORT_CLIP_FRAMES}-frame clip to {len(out)} frames with {len(blank)} blank "
             f"frame{'s' if len(blank) > 1 else ''} ({listed}) ({clip_type})",
-            "pad short clips with real frames: repeat indices (np.linspace over the available frames) or loop",
             extra={"frames_in": SHORT_CLIP_FRAMES, "frames_out": len(out), "blank": blank, "clip_type": clip_type},
         )
     ]
