@@ -19,7 +19,9 @@ RESNET18_DEPTHS = (2, 2, 2, 2)
 BlockFactory = Callable[[int, int, int], nn.Module]
 
 
-def make_stages(block: BlockFactory, widths: Sequence[int], depths: Sequence[int] = RESNET18_DEPTHS) -> dict[str, nn.Sequential]:
+def make_stages(
+    block: BlockFactory, widths: Sequence[int], depths: Sequence[int] = RESNET18_DEPTHS
+) -> dict[str, nn.Sequential]:
     """The residual stages of a ResNet, by name: `{"layer1": ..., "layer4": ...}`.
 
     One builder for every network here, as torchvision's `VideoResNet._make_layer` is: stage i has

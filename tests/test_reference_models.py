@@ -272,7 +272,8 @@ def test_motion_checkpoint_loads_strictly_and_a_missing_one_is_one_line(tmp_path
 
     torch.manual_seed(0)
     model = build_tiny("r2plus1d", num_classes=5, frames=8, size=32)
-    checkpoint = {"config": dataclasses.asdict(TrainConfig()), "class_names": list("abcde"), "state_dict": model.state_dict()}
+    config = dataclasses.asdict(TrainConfig())
+    checkpoint = {"config": config, "class_names": list("abcde"), "state_dict": model.state_dict()}
     torch.save(checkpoint, tmp_path / "checkpoint.pt")
     loaded = load_checkpoint(tmp_path / "checkpoint.pt")
     torch.testing.assert_close(loaded.model.fc.weight, model.fc.weight)

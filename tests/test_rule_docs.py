@@ -16,8 +16,13 @@ from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS, dynamic_checks
 from temporalkit.validators.findings import CATEGORIES, SEVERITIES
 from temporalkit.validators.rule_docs import UnknownRuleError, rule_doc
 
-ID_RANGES = {"sampler": range(501, 600), "transform": range(601, 611), "loader": range(611, 621), "layout": range(621, 631),
-             "motion": range(701, 800)}
+ID_RANGES = {
+    "sampler": range(501, 600),
+    "transform": range(601, 611),
+    "loader": range(611, 621),
+    "layout": range(621, 631),
+    "motion": range(701, 800),
+}
 
 
 @pytest.mark.parametrize("check", dynamic_checks(), ids=lambda check: check.id)

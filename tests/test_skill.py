@@ -188,7 +188,8 @@ def test_every_dynamic_check_id_is_documented(skill_files):
 
     sources = "\n".join(path.read_text() for path in Path(dynamic.__file__).parent.glob("*.py"))
     mentioned = set(re.findall(r"\bTK\d{3}\b", sources))
-    assert mentioned <= set(DYNAMIC_CHECKS), f"ids used but not declared in checks.py: {sorted(mentioned - set(DYNAMIC_CHECKS))}"
+    undeclared = sorted(mentioned - set(DYNAMIC_CHECKS))
+    assert not undeclared, f"ids used but not declared in checks.py: {undeclared}"
     checks = section(skill_files["SKILL.md"], "Dynamic checks (`--dynamic`)")
     rows = re.findall(r"^\| (TK\d{3}) \| (.+?) \| `([a-z-]+)` \| (.+?) \| (.+?) \|$", checks, re.MULTILINE)
     assert [row[0] for row in rows] == sorted(DYNAMIC_CHECKS), "one row per declared dynamic check, in id order"

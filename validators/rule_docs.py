@@ -99,10 +99,8 @@ def all_rule_docs() -> list[RuleDoc]:
 def format_rule_doc(doc: RuleDoc) -> str:
     """The text `temporalkit rule TKnnn` prints: a header, the fix, then the four-part docstring."""
     kind = "static rule" if doc.kind == "static" else f"dynamic check, runs on: {doc.runs_on}"
-    lines = [
-        f"{doc.id} {doc.name} ({kind})",
-        f"category: {doc.category}, severity: {doc.severity}" + (", autofix: temporalkit audit --fix" if doc.autofix else ""),
-    ]
+    autofix = ", autofix: temporalkit audit --fix" if doc.autofix else ""
+    lines = [f"{doc.id} {doc.name} ({kind})", f"category: {doc.category}, severity: {doc.severity}{autofix}"]
     if doc.kind == "static" and doc.summary:
         lines.append(f"message: {doc.summary}")
     if doc.fix:

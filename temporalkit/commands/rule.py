@@ -37,5 +37,8 @@ def run(args: argparse.Namespace) -> int:
     except UnknownRuleError as exc:
         print(f"temporalkit rule: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(asdict(doc), indent=2) if args.format == "json" else format_rule_doc(doc), end="" if args.format == "text" else "\n")
+    if args.format == "json":
+        print(json.dumps(asdict(doc), indent=2))
+    else:
+        print(format_rule_doc(doc), end="")
     return 0
