@@ -505,8 +505,11 @@ _MISSING = object()
 
 def _dunder(name: str) -> bool:
     return name.startswith("__") and name.endswith("__")  # e.g. a module's __annotations__, made on first access
-CHECK_MODULES = ("sampler_checks", "transform_checks", "loader_checks", "image_checks", "layout_checks",
-                 "motion_checks", "clips", "frame_code", "probes")
+# The checking code each role runs, imported (and snapshotted) before the user module; the rest of the
+# checking code is not loaded at all, so a run pays only for what it uses.
+CHECK_MODULES = {"sampler": ("sampler_checks",), "subsample": ("sampler_checks",), "multiclip": ("sampler_checks",),
+                 "transform": ("transform_checks", "clips", "frame_code"), "loader": ("loader_checks", "clips", "probes"),
+                 "image": ("image_checks", "probes")}
 
 
 def _describe_base_exception(exc: BaseException) -> str:
@@ -543,7 +546,10 @@ def main() -> int:
 
     from temporalkit.validators.findings import Finding
 
-    for module_name in CHECK_MODULES:  # the checking code, loaded (and snapshotted) before any user code
+    wanted = {"motion_checks"} | {m for entry in request["objects"] for m in CHECK_MODULES.get(entry["role"], ())}
+    if any(entry.get("family") for entry in request["objects"]):
+        wanted |= {"layout_checks", "clips", "frame_code"}
+    for module_name in sorted(wanted):  # the checking code, loaded (and snapshotted) before any user code
         try:
             importlib.import_module(f"temporalkit.validators.dynamic.{module_name}")
         except ImportError:
