@@ -20,6 +20,7 @@ import pytest
 
 from temporalkit.commands import audit as audit_command
 from temporalkit.validators import audit as audit_module
+from temporalkit.validators import discovery
 from temporalkit.validators.audit import audit_paths, discover_files
 from temporalkit.validators.config import AuditConfig, ConfigError, load_config
 from temporalkit.validators.engine import parse_suppressions
@@ -212,7 +213,7 @@ def test_gitignore_respected_in_git_repo(tmp_path):
 
 
 def test_gitignore_and_venvs_skipped_outside_git(tmp_path, monkeypatch):
-    monkeypatch.setattr(audit_module, "_git_files", lambda directory: None)
+    monkeypatch.setattr(discovery, "_git_files", lambda directory: None)
     write(tmp_path / ".gitignore", "# comment\ngenerated/\n/scratch.py\n")
     write(tmp_path / "a.py", BUGGY)
     write(tmp_path / "scratch.py", BUGGY)

@@ -70,6 +70,7 @@ class Bindings:
         self.imports: dict[str, list[tuple[cst.Import | cst.ImportFrom, cst.CSTNode | None]]] = {}
         self.other: set[str] = set()
         self.unsure = False  # a star import: any name may come from it
+        self._by_owner: dict[str, dict[cst.CSTNode | None, list[cst.Import | cst.ImportFrom]]] = {}
         # Exact-type dispatch: parse trees hold only concrete node classes, and a failing
         # isinstance against libcst's classes (ABCMeta) costs more than the whole lookup.
         for node, parent in parents.items():
@@ -125,9 +126,11 @@ class Bindings:
         """
         if self.unsure or name in self.other:
             return None
-        by_owner: dict[cst.CSTNode | None, list[cst.Import | cst.ImportFrom]] = {}
-        for statement, owner in self.imports.get(name, ()):
-            by_owner.setdefault(owner, []).append(statement)
+        by_owner = self._by_owner.get(name)
+        if by_owner is None:  # grouped once per name: a file importing numpy in each of n functions is not n^2
+            by_owner = self._by_owner[name] = {}
+            for statement, owner in self.imports.get(name, ()):
+                by_owner.setdefault(owner, []).append(statement)
         innermost = True
         child = node
         for ancestor in ancestors(node, parents):

@@ -23,16 +23,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from temporalkit.validators.cache import ResultCache, content_key, default_cache_dir
-from temporalkit.validators.config import AuditConfig, glob_matches, load_config, read_config, selector_matches
+from temporalkit.validators.config import AuditConfig, load_config, read_config, selector_matches
+# Discovery lives in validators/discovery.py (one walker for the static and dynamic auditors).
+from temporalkit.validators.discovery import MAX_FILE_BYTES, discover_files, display_path, is_python_file  # noqa: F401
 from temporalkit.validators.findings import FileError, Finding
 
 if TYPE_CHECKING:
     from temporalkit.validators.rule import Rule
 
-PYTHON_SUFFIXES = (".py", ".pyi")
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 24
-_SKIPPED_DIRS = {"__pycache__", "node_modules", "site-packages", "build", "dist"}
 
 
 @dataclass
@@ -124,10 +124,8 @@ def audit_paths(
         if cached is not None and (not (fix or diff) or not cached["findings"]):
             _collect_cached(result, display, cached)
             continue
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            message = f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8 or exclude it"
+        text, encoding, message = decode_source(data)
+        if text is None:
             result.errors.append(FileError(display, message))
             if store is not None:
                 store.put(key, [], message)
@@ -144,7 +142,8 @@ def audit_paths(
             if store is not None:
                 store.put(key, [], error)
             continue
-        work.append(_Work(display, str(path), text, bom, triggered, fix or diff))
+        # Fixes are written as UTF-8, so a file in another PEP 263 encoding is audited, not fixed.
+        work.append(_Work(display, str(path), text, bom, triggered, (fix or diff) and encoding == "utf-8"))
         work_keys[display] = key
 
     if work:
@@ -152,7 +151,7 @@ def audit_paths(
         for item, (new_text, before, after, error) in zip(work, _run_work(work, rule_classes, jobs)):
             if error is not None:
                 result.errors.append(FileError(item.display_path, error))
-                if store is not None:
+                if store is not None and not error.startswith("could not be audited"):  # not a crash or timeout
                     store.put(work_keys[item.display_path], [], error)
                 continue
             changed = new_text is not None and new_text != item.text
@@ -177,6 +176,39 @@ def audit_paths(
     result.findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
     result.errors.sort(key=lambda e: e.path)
     return result
+
+
+_CODING_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+", re.MULTILINE)  # PEP 263
+
+
+def decode_source(data: bytes) -> tuple[str | None, str, str | None]:
+    """(text, encoding, None), or (None, encoding, one-line reason) when `data` cannot be decoded.
+
+    UTF-8 unless a PEP 263 coding cookie says otherwise (`# -*- coding: latin-1 -*-`), as Python
+    itself reads source files."""
+    try:
+        return data.decode("utf-8"), "utf-8", None
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:  # no cookie and not UTF-8, or an unknown or conflicting cookie
+        encoding = "utf-8" if not _CODING_COOKIE.search(data[:400]) else ""
+        if encoding != "utf-8":
+            return None, "utf-8", f"cannot decode: {' '.join(str(exc).split())}"
+    if encoding in ("utf-8", "utf-8-sig"):
+        start = utf8_error.start
+        return None, "utf-8", (
+            f"not valid UTF-8 (byte 0x{data[start]:02x} at offset {start}); "
+            "save it as UTF-8, declare its encoding (PEP 263) or exclude it"
+        )
+    try:
+        return data.decode(encoding), encoding, None
+    except (UnicodeDecodeError, LookupError) as exc:
+        return None, encoding, f"not valid {encoding} as its coding cookie declares ({' '.join(str(exc).split())})"
 
 
 def _collect_cached(result: AuditResult, display: str, cached: dict) -> None:
@@ -264,8 +296,22 @@ def _load_rule_classes(rules: Sequence[type["Rule"]] | None) -> tuple[type["Rule
 
 
 # -- the work that needs libcst ---------------------------------------------------------
+# libcst's parser is not safe on every input CPython accepts: deep nesting segfaults it, and long
+# left-nested chains (`a[0][0]...`, `1+1+...`, `f()()...`) take time that grows faster than
+# quadratically. CPython's own parser is the gate (it rejects absurd nesting in milliseconds),
+# then the syntax tree's depth is bounded. The deepest file in twelve video-ML repositories and
+# CPython's standard library is 87 levels deep.
+MAX_SYNTAX_DEPTH = 200
+# Seconds one file may take (parse, metadata, rules, fix); past it the worker is killed and the
+# file is "could not be audited". TEMPORALKIT_FILE_TIMEOUT overrides it.
+FILE_TIME_BUDGET = 120.0
+
+
 def _analyse(item: _Work, rule_classes: tuple[type["Rule"], ...]):
     """(fixed text or None, findings before and after fixing as dicts without path, error or None)."""
+    gate = _builtin_syntax_error(item.text, check_depth=True)
+    if gate is not None:
+        return None, [], [], gate
     import libcst as cst
 
     from temporalkit.validators.engine import lint_and_fix
@@ -278,7 +324,8 @@ def _analyse(item: _Work, rule_classes: tuple[type["Rule"], ...]):
     except RecursionError:
         return None, [], [], "cannot parse: nesting too deep for the parser"
     except Exception as exc:  # one broken rule or odd file must not stop the run
-        return None, [], [], f"internal error while auditing ({type(exc).__name__}: {exc}); please report it"
+        message = " ".join(str(exc).split())[:300]
+        return None, [], [], f"internal error while auditing ({type(exc).__name__}: {message}); please report it"
     return (new_text if item.fix else None), _as_dicts(before), _as_dicts(after), None
 
 
@@ -292,22 +339,53 @@ def _as_dicts(findings: list[Finding]) -> list[dict]:
     return dicts
 
 
-def _builtin_syntax_error(text: str) -> str | None:
+def _builtin_syntax_error(text: str, *, check_depth: bool = False) -> str | None:
+    """One-line reason CPython's parser refuses `text` (or, with check_depth, that its syntax tree
+    is deeper than MAX_SYNTAX_DEPTH), else None. Positions are 1-based line and column."""
     try:
-        compile(text, "<audit>", "exec", 0x400, dont_inherit=True)  # 0x400: ast.PyCF_ONLY_AST
+        tree = compile(text, "<audit>", "exec", 0x400, dont_inherit=True)  # 0x400: ast.PyCF_ONLY_AST
     except SyntaxError as exc:
-        where = f" near line {exc.lineno}, column {exc.offset}" if exc.lineno and exc.offset else ""
+        where = f" at line {exc.lineno}, column {exc.offset}" if exc.lineno and exc.offset else ""
         return f"cannot parse: syntax error{where} ({exc.msg})"
-    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
-        return f"cannot parse: {exc}"
+    except (RecursionError, MemoryError):
+        return "cannot parse: nesting too deep for Python's parser"
+    except ValueError as exc:  # null bytes
+        return f"cannot parse: {' '.join(str(exc).split())}"
+    if check_depth:
+        depth = _syntax_depth(tree, MAX_SYNTAX_DEPTH)
+        if depth > MAX_SYNTAX_DEPTH:
+            return (
+                f"cannot parse: expressions nested more than {MAX_SYNTAX_DEPTH} levels deep "
+                "(a generated file? exclude it in [tool.temporalkit] exclude)"
+            )
     return None
 
 
+def _syntax_depth(tree, limit: int) -> int:
+    """Depth of an `ast` tree, stopping as soon as it passes `limit` (iterative: no recursion)."""
+    from ast import iter_child_nodes
+
+    deepest = 0
+    stack = [(tree, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth = pop()
+        if depth > deepest:
+            deepest = depth
+            if depth > limit:
+                return depth
+        for child in iter_child_nodes(node):
+            push((child, depth + 1))
+    return deepest
+
+
 def _syntax_error_line(exc: Exception) -> str:
+    """libcst's error as one line naming one place (its message embeds another, 0-based one)."""
     message = (getattr(exc, "message", None) or str(exc).splitlines()[0]).strip()
     message = message.removeprefix("parser error: ")
+    message = re.sub(r"^error at \d+:\d+: ", "", message)
     line, column = getattr(exc, "raw_line", None), getattr(exc, "raw_column", None)
-    where = f" near line {line}, column {column + 1}" if line is not None and column is not None else ""
+    where = f" at line {line}, column {column + 1}" if line is not None and column is not None else ""
     return f"syntax error{where} ({message})"
 
 
@@ -315,132 +393,135 @@ def _analyse_chunk(items: list[_Work], rule_classes: tuple[type["Rule"], ...]):
     return [_analyse(item, rule_classes) for item in items]
 
 
+def _file_time_budget() -> float:
+    raw = os.environ.get("TEMPORALKIT_FILE_TIMEOUT")
+    if raw:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = 0.0
+        if value > 0 and value == value and value != float("inf"):
+            return value
+    return FILE_TIME_BUDGET
+
+
 def _run_work(work: list[_Work], rule_classes: tuple[type["Rule"], ...], jobs: int | None):
+    """_analyse over `work`, in forked worker processes so that a file which crashes the parser
+    (segfault), exhausts memory or runs past its time budget costs only that file."""
     workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     workers = min(workers, len(work) // (PARALLEL_THRESHOLD // 2) or 1)
-    if workers <= 1 or len(work) < PARALLEL_THRESHOLD:
-        return [_analyse(item, rule_classes) for item in work]
+    if len(work) < PARALLEL_THRESHOLD:
+        workers = 1
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
-    # fork: workers inherit the already imported libcst and rules instead of importing them again.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    import temporalkit.validators.engine  # noqa: F401  (imported once here, inherited by the workers)
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        # No fork (Windows): in this process; the parser gate still keeps known crashers out.
+        return [_analyse(item, rule_classes) for item in work]
     # Interleaved chunks: big and small files spread evenly without per-file round trips.
-    chunks = [work[i::workers * 4] for i in range(workers * 4)]
-    order = [i for c in range(workers * 4) for i in range(c, len(work), workers * 4)]
+    n_chunks = workers * 4 if workers > 1 else 1
+    chunks = [list(range(i, len(work), n_chunks)) for i in range(n_chunks)]
+    return _run_forked(work, rule_classes, [c for c in chunks if c], workers, _file_time_budget())
+
+
+def _worker_main(connection, work: list[_Work], indices: list[int], rule_classes) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it kills us)
+    for index in indices:
+        value = _analyse(work[index], rule_classes)
+        try:
+            connection.send((index, value))
+        except (OSError, EOFError):  # the parent is gone
+            return
+        except Exception as exc:  # a finding that cannot be pickled
+            connection.send((index, (None, [], [], f"internal error while auditing (result not transferable: {type(exc).__name__}); please report it")))
+    connection.close()
+
+
+def _run_forked(work: list[_Work], rule_classes, chunks: list[list[int]], workers: int, budget: float) -> list:
+    """Run `chunks` of `work` in up to `workers` forked processes at once.
+
+    A worker sends each file's result as soon as it has it, in its chunk's order, so the parent
+    always knows which file a worker is on: when a worker dies (segfault, out of memory) or its
+    current file passes `budget` seconds (then it is killed), that file gets an error and the
+    rest of its chunk goes to a new worker.
+    """
+    import multiprocessing
+    import time
+    from multiprocessing.connection import wait
+
+    context = multiprocessing.get_context("fork")  # workers inherit libcst and the rules, no re-import
     results: list = [None] * len(work)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        chunk_results = pool.map(_analyse_chunk, chunks, [rule_classes] * len(chunks))
-        flat = [r for chunk in chunk_results for r in chunk]
-    for position, value in zip(order, flat):
-        results[position] = value
+    pending = [list(chunk) for chunk in chunks]
+    running: dict = {}  # connection -> [process, remaining indices, start time of the current file]
+
+    def start(indices: list[int]) -> None:
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_worker_main, args=(sender, work, indices, rule_classes), daemon=True)
+        process.start()
+        sender.close()
+        running[receiver] = [process, list(indices), time.monotonic()]
+
+    def retire(connection, error: str | None) -> None:
+        process, remaining, _ = running.pop(connection)
+        if process.is_alive():
+            process.kill()
+        process.join()
+        connection.close()
+        if remaining and error is not None:
+            code = process.exitcode
+            if error == "died":
+                error = f"could not be audited: the analysis crashed ({_exit_reason(code)}); please report it"
+            results[remaining[0]] = (None, [], [], error)
+            remaining = remaining[1:]
+        if remaining:
+            pending.insert(0, remaining)
+
+    try:
+        while pending or running:
+            while pending and len(running) < workers:
+                start(pending.pop(0))
+            now = time.monotonic()
+            wait_for = max(0.0, min(started + budget - now for _, _, started in running.values()))
+            ready = wait(list(running), timeout=wait_for + 0.05)
+            for connection in ready:
+                try:
+                    index, value = connection.recv()
+                except (EOFError, OSError):  # the worker exited: done, or died on its current file
+                    retire(connection, "died")
+                    continue
+                except Exception as exc:  # a result that cannot be unpickled
+                    retire(connection, f"could not be audited: its result could not be read back ({type(exc).__name__})")
+                    continue
+                state = running[connection]
+                results[index] = value
+                state[1].remove(index)
+                state[2] = time.monotonic()
+            now = time.monotonic()
+            for connection, (process, remaining, started) in list(running.items()):
+                if remaining and now - started > budget:
+                    retire(connection, f"could not be audited: took longer than {budget:g} s (the per-file time budget)")
+    finally:
+        for connection in list(running):
+            process = running.pop(connection)[0]
+            process.kill()
+            process.join()
+            connection.close()
     return results
 
 
-# -- files ------------------------------------------------------------------------------
-def display_path(path: Path) -> str:
-    absolute = os.path.abspath(path)
-    relative = os.path.relpath(absolute, os.getcwd())
-    return Path(absolute).as_posix() if relative.startswith("..") else Path(relative).as_posix()
+def _exit_reason(code: int | None) -> str:
+    if code is not None and code < 0:
+        import signal
 
-
-def is_python_file(path: Path) -> bool:
-    if path.suffix in PYTHON_SUFFIXES:
-        return True
-    if path.suffix:
-        return False
-    try:
-        with open(path, "rb") as handle:
-            first = handle.readline(200)
-    except OSError:
-        return False
-    return first.startswith(b"#!") and b"python" in first
-
-
-def discover_files(paths: Sequence[Path], config: AuditConfig) -> tuple[list[Path], list[FileError]]:
-    """Python files under `paths` (files as given, directories walked respecting .gitignore)."""
-    found: dict[str, Path] = {}
-    errors: list[FileError] = []
-    for path in paths:
-        if path.is_dir():
-            candidates = _git_files(path)
-            if candidates is None:
-                candidates = _walk(path)
-            for candidate in candidates:
-                if candidate.suffix in PYTHON_SUFFIXES and not config.is_excluded(candidate):
-                    found.setdefault(os.path.abspath(candidate), candidate)
-        elif path.is_file():
-            if is_python_file(path) and not config.is_excluded(path):
-                found.setdefault(os.path.abspath(path), path)
-        elif os.path.lexists(path):
-            errors.append(FileError(display_path(path), "not a regular file or directory; skipped"))
-        else:
-            errors.append(FileError(display_path(path), "no such file or directory"))
-    return [found[k] for k in sorted(found)], errors
-
-
-def _git_files(directory: Path) -> list[Path] | None:
-    """Tracked and untracked-but-not-ignored files under `directory`; None when not in a git work tree."""
-    import subprocess  # here, not at the top: a one-file run (pre-commit) never needs it
-
-    try:
-        completed = subprocess.run(
-            ["git", "ls-files", "-co", "--exclude-standard", "-z", "--", "."],
-            cwd=directory,
-            capture_output=True,
-            timeout=60,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if completed.returncode != 0:
-        return None
-    names = completed.stdout.decode("utf-8", "surrogateescape").split("\0")
-    # Deleted-but-still-tracked files are listed too: keep what exists.
-    return [p for p in (directory / n for n in names if n) if p.is_file()]
-
-
-def _walk(top: Path) -> list[Path]:
-    """Outside git: skip hidden dirs, virtual environments, caches and .gitignore'd names."""
-    files: list[Path] = []
-    ignore_stack: list[tuple[Path, list[str]]] = []
-    for dirpath, dirnames, filenames in os.walk(top):
-        directory = Path(dirpath)
-        ignore_stack = [(d, p) for d, p in ignore_stack if directory == d or d in directory.parents]
-        patterns = _read_gitignore(directory / ".gitignore")
-        if patterns:
-            ignore_stack.append((directory, patterns))
-
-        def ignored(name: str, is_dir: bool) -> bool:
-            full = directory / name
-            for base, base_patterns in ignore_stack:
-                rel = full.relative_to(base).as_posix()
-                for pattern in base_patterns:
-                    if pattern.endswith("/") and not is_dir:
-                        continue
-                    if glob_matches(rel, pattern.lstrip("/") if "/" in pattern.rstrip("/") else pattern.rstrip("/")):
-                        return True
-            return False
-
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if not d.startswith(".")
-            and d not in _SKIPPED_DIRS
-            and not (directory / d / "pyvenv.cfg").exists()
-            and not ignored(d, True)
-        )
-        files.extend(directory / f for f in sorted(filenames) if not ignored(f, False))
-    return files
-
-
-def _read_gitignore(path: Path) -> list[str]:
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
-    # Negations (!pattern) are rare in source trees and are not supported: they are skipped.
-    return [line.strip() for line in lines if line.strip() and not line.startswith(("#", "!"))]
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"{name}, likely out of memory" if name == "SIGKILL" else name
+    return f"exit status {code}"
 
 
 # -- writing ------------------------------------------------------------------------------

@@ -149,17 +149,34 @@ def lint_and_fix(
     def unsuppressed(report: Report) -> bool:
         return not is_suppressed(report.rule.ID, report.line, suppressions)
 
-    reports = [r for r in lint_source(source, path, rules) if unsuppressed(r)]
+    module, reports = _lint_keeping_module(source, rules)
+    reports = [r for r in reports if unsuppressed(r)]
     original = [to_finding(r, path) for r in reports]
     if not fix:
         return source, original, original
     for _ in range(max_passes):
-        if not any(r.replacement is not None for r in reports):
+        if module is None or not any(r.replacement is not None for r in reports):
             break
-        fixed = apply_fixes(source, reports, keep=unsuppressed)
+        # The reports' nodes belong to `module`: replace them there, without parsing the text and
+        # running the rules again as apply_fixes must (that made --diff / --fix about 3x a lint).
+        replacements: dict[int, cst.CSTNode | cst.RemovalSentinel] = {}
+        for report in reports:
+            if report.replacement is not None:
+                replacements.setdefault(id(report.node), report.replacement)
+        fixed = module.visit(_ReplaceNodes(replacements)).code
         if fixed == source:
             break
         source = fixed
         suppressions = parse_suppressions(source)
-        reports = [r for r in lint_source(source, path, rules) if unsuppressed(r)]
+        module, reports = _lint_keeping_module(source, rules)
+        reports = [r for r in reports if unsuppressed(r)]
     return source, original, [to_finding(r, path) for r in reports]
+
+
+def _lint_keeping_module(source: str, rules: Sequence[type[Rule]]) -> tuple[cst.Module | None, list[Report]]:
+    """lint_source, also returning the parsed module (None when no rule applies: nothing parsed)."""
+    applicable = [r for r in rules if r.applies_to(source)]
+    if not applicable:
+        return None, []
+    module = cst.parse_module(source)
+    return module, run_rules(module, applicable)

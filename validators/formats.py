@@ -148,7 +148,8 @@ def format_github(findings: Sequence[Finding], errors: Sequence[FileError] = ())
 def _uri(path: str) -> str:
     from urllib.parse import quote  # SARIF only
 
-    return quote(path.replace(os.sep, "/"), safe="/:")
+    # errors="surrogateescape": a file name that is not UTF-8 keeps its raw bytes (%E9), no crash.
+    return quote(path.replace(os.sep, "/"), safe="/:", errors="surrogateescape")
 
 
 def _rule_descriptors(rule_ids: Sequence[str], findings: Sequence[Finding]) -> list[dict]:

@@ -45,6 +45,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          "else 4096; 0: none); enforced on address space, or on resident memory where an NVIDIA GPU is present")
 
 
+def _output_problem(output: str | None) -> str | None:
+    """Why the report cannot be written to `output` (checked before the audit runs), else None."""
+    import os
+
+    if not output:
+        return None
+    if os.path.isdir(output):
+        return "is a directory; give a file name"
+    folder = os.path.dirname(output) or "."
+    if not os.path.isdir(folder):
+        return f"folder {folder} does not exist"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
@@ -57,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.jobs is not None and args.jobs < 1:
         print("temporalkit audit: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    output_problem = _output_problem(args.output)
+    if output_problem:
+        print(f"temporalkit audit: -o {args.output}: {output_problem}", file=sys.stderr)
         return 2
     try:
         from pathlib import Path
@@ -104,7 +122,14 @@ def run(args: argparse.Namespace) -> int:
         result.errors.extend(dynamic_errors)
         result.findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
 
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        # surrogateescape: a file name that is not UTF-8 is written back as the bytes it has.
+        out = open(args.output, "w", encoding="utf-8", errors="surrogateescape") if args.output else sys.stdout
+    except OSError as exc:
+        print(f"temporalkit audit: -o {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    if out is sys.stdout and getattr(out, "errors", None) == "strict" and hasattr(out, "reconfigure"):
+        out.reconfigure(errors="surrogateescape")
     try:
         diff_text = "".join(result.diffs[p] for p in sorted(result.diffs))
         if args.diff and args.format == "text":

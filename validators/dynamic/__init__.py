@@ -25,42 +25,31 @@ if TYPE_CHECKING:
 
 __all__ = ["check_object", "run_dynamic", "run_dynamic_modules"]
 
-_SKIPPED_DIRS = {".git", ".hg", ".venv", "venv", "__pycache__", "node_modules", "site-packages", ".tox", ".mypy_cache", "build", "dist"}
-
-
 def _python_files(paths: Iterable[str | os.PathLike], audit_config: Any = None) -> tuple[list[str], list["FileError"]]:
-    from temporalkit.validators.findings import FileError
+    """The `.py` files under `paths`, found by the static auditor's walker (git / .gitignore aware,
+    regular files only, hidden folders, caches and virtual environments skipped)."""
+    from temporalkit.validators.discovery import discover_files
 
-    files: list[str] = []
-    errors: list[FileError] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for root, dirs, names in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS and not d.startswith("."))
-                files += [os.path.join(root, n) for n in sorted(names) if n.endswith(".py")]
-        elif path.is_file():
-            files.append(str(path))
-        else:
-            errors.append(FileError(str(path), "no such file or directory"))
-    if audit_config is not None and hasattr(audit_config, "is_excluded"):
-        files = [f for f in files if not audit_config.is_excluded(Path(f))]
-    return files, errors
+    config = audit_config if hasattr(audit_config, "is_excluded") else None
+    files, errors = discover_files(list(paths), config, suffixes=(".py",))
+    return [str(f) for f in files], errors
 
 
 def _dynamic_config(config: Any, paths: Sequence[str | os.PathLike]) -> "DynamicConfig":
-    from temporalkit.validators.dynamic.discover import DynamicConfig, dynamic_config_from_table, load_dynamic_config
+    """The dynamic section: already read with the rest of an `AuditConfig`, given as a mapping, or
+    read (with the rest, by the one reader) from the nearest pyproject.toml above `paths[0]`."""
+    from temporalkit.validators.config import AuditConfig, DynamicConfig, dynamic_config, find_pyproject, load_dynamic_config
 
     if isinstance(config, DynamicConfig):
         return config
+    if isinstance(config, AuditConfig):
+        return config.dynamic
     if isinstance(config, Mapping):
-        return dynamic_config_from_table(config)
+        return dynamic_config(config)
     source = getattr(config, "source", None)
     if source is not None:
         return load_dynamic_config(source)
     if config is None and paths:
-        from temporalkit.validators.config import find_pyproject
-
         return load_dynamic_config(find_pyproject(Path(paths[0])))
     return DynamicConfig()
 
