@@ -294,3 +294,23 @@ def test_bad_isolation_setting_is_a_usage_error(tmp_path, monkeypatch, capsys):
     path.write_text(BUGGY)
     assert main(["check", f"{path}:sample", "--role", "sampler"]) == 2
     assert "TEMPORALKIT_ISOLATION must be one of auto, namespaces, process" in capsys.readouterr().err
+
+
+SETSID_HOG = """
+import subprocess, sys, time
+subprocess.Popen([sys.executable, "-c", "import time; hog = b'1' * (400 * 2**20); time.sleep(60)"], start_new_session=True)
+time.sleep(60)
+"""
+
+
+def test_resident_limit_counts_processes_that_left_the_session(tmp_path, monkeypatch):
+    monkeypatch.setenv(runner.MEMORY_LIMIT_ENV, "resident")
+    root = tmp_path / "project"
+    root.mkdir()
+    path = root / "pipeline.py"
+    path.write_text(textwrap.dedent(SETSID_HOG + BUGGY))
+    started = time.monotonic()
+    _, errors = check_object_results(path, "sample", "sampler", timeout=30, memory_mb=300)
+    assert len(errors) == 1 and errors[0].message.startswith("import ran out of memory: resident memory reached "), errors
+    assert "started by the checked code" in errors[0].message
+    assert time.monotonic() - started < 25
