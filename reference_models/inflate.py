@@ -85,7 +85,8 @@ class I3DResNet(ResNet2d):
     """ResNet-18 with every layer inflated: `(N, 3, T, H, W) -> (N, num_classes)`.
 
     Built by constructing the 2D ResNet-18 and inflating all of it, so the parameter names are
-    torchvision resnet18's and `load_2d_state_dict` loads an ImageNet checkpoint. Time is never
+    torchvision resnet18's and an ImageNet checkpoint loads through the one loader,
+    `weights.load_weights(model, checkpoint, adapt=model.inflate_2d_state_dict)`. Time is never
     strided (T is kept to the end and averaged by the global pool); `forward_features` returns
     `(N, widths[-1], T, H/32, W/32)`.
     """
@@ -113,10 +114,6 @@ class I3DResNet(ResNet2d):
             inflated[key] = value
         return inflated
 
-    def load_2d_state_dict(self, state_dict: dict, strict: bool = True):
-        """Load a 2D ResNet-18 state dict, inflating its conv kernels to this network's time kernels."""
-        return self.load_state_dict(self.inflate_2d_state_dict(state_dict), strict=strict)
-
 
 def _widths_of(resnet2d: nn.Module) -> tuple[int, ...]:
     return tuple(getattr(resnet2d, f"layer{i}")[0].conv1.out_channels for i in range(1, 5))
@@ -128,7 +125,9 @@ def inflate_resnet2d(resnet2d: nn.Module, time_kernel: int = 3, temporal_padding
         num_classes=resnet2d.fc.out_features, widths=_widths_of(resnet2d),
         time_kernel=time_kernel, temporal_padding=temporal_padding,
     )
-    model.load_2d_state_dict(resnet2d.state_dict())
+    from temporalkit.reference_models.weights import load_weights
+
+    load_weights(model, resnet2d.state_dict(), adapt=model.inflate_2d_state_dict, skip_mismatched_head=False)
     return model.to(resnet2d.conv1.weight.device)
 
 
