@@ -65,6 +65,23 @@ def test_forged_clean_result_is_not_believed(tmp_path):
     assert any("ended before the import finished" in e for e in errors)
 
 
+PARTIAL_LINE = """
+import os
+for _fd in [int(n) for n in os.listdir("/proc/self/fd")]:
+    try:
+        if _fd > 2 and os.readlink(f"/proc/self/fd/{_fd}").startswith("pipe:"):
+            os.write(_fd, b'{"event": "done", "object": "sample", "findings": [], "token": "')  # no newline
+    except OSError:
+        pass
+"""
+
+
+def test_partial_line_on_the_answer_pipe_cannot_swallow_an_answer(tmp_path):
+    result, errors = audit(tmp_path, PARTIAL_LINE + BUGGY)
+    assert "TK502" in rules(result), errors
+    assert result.forged == 1
+
+
 # --- 2. the checks run in code the user module cannot patch ------------------------------------------
 
 PATCH_CHECKER = """

@@ -377,6 +377,18 @@ def _enter_locked_namespace() -> None:
         os._exit(121)
 
 
+def _nested_namespace_works() -> bool:
+    """Whether `_enter_locked_namespace` succeeds here (tried in a forked child that exits at once)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _enter_locked_namespace()  # exits 121 when it fails
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
 def _set_limits(request: dict) -> list[str]:
     import resource
 
@@ -407,13 +419,17 @@ def supervise() -> int:
 
     def emit(event: dict) -> None:
         event["token"] = token
-        answer.write(json.dumps(event) + "\n")
+        answer.write("\n" + json.dumps(event) + "\n")
         answer.flush()
 
     in_namespace = request.get("isolation") == "namespaces"
     problems = _set_limits(request)
+    lock = False
     if in_namespace:
         problems += _mount_views(request.get("read_only", []), request.get("writable", []))
+        lock = _nested_namespace_works()
+        if not lock:
+            problems.append("nested user namespace failed: the checked code could unmount the read-only views")
     if not set_subreaper() and not in_namespace:
         problems.append("PR_SET_CHILD_SUBREAPER failed: processes that leave the tree cannot be killed at the end")
     if problems:
@@ -424,7 +440,7 @@ def supervise() -> int:
         stdin=subprocess.PIPE,
         pass_fds=(answer_fd,),
         start_new_session=True,
-        preexec_fn=_enter_locked_namespace if in_namespace else None,
+        preexec_fn=_enter_locked_namespace if lock else None,
     )
     # What the worker's code sends its parent (os.kill(os.getppid(), SIGTERM)) must not end the audit early.
     for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM"):
@@ -536,8 +552,8 @@ def main() -> int:
     dumps = json.dumps
 
     def emit(event: dict) -> None:
-        event["token"] = token
-        answer.write(dumps(event, default=str) + "\n")
+        event["token"] = token  # each answer starts on a fresh line: a partial line the user code wrote cannot swallow it
+        answer.write("\n" + dumps(event, default=str) + "\n")
         answer.flush()
 
     sys.dont_write_bytecode = True

@@ -514,6 +514,8 @@ def _run_child(path: str, candidates: Sequence[Candidate], *, timeout: float, me
                         outcome.forged += 1
                     while b"\n" in buffer:
                         line, buffer = buffer.split(b"\n", 1)
+                        if not line.strip():
+                            continue
                         try:
                             event = json.loads(line)
                             trusted = isinstance(event, dict) and hmac.compare_digest(str(event.get("token", "")), token)
