@@ -57,7 +57,7 @@ def test_unknown_spelling_is_refused_with_every_accepted_one():
 
 
 def test_registry_and_picker_vocabularies():
-    from temporalkit.picker_schema import Answer
+    from temporalkit.picker.schema import Answer
     from temporalkit.reference_models.registry import FAMILIES, MODELS, TINY_FAMILIES
 
     assert FAMILIES == ("2d_pool", "3d_conv", "2plus1d", "transformer")
@@ -67,10 +67,10 @@ def test_registry_and_picker_vocabularies():
 
 
 def test_each_model_keeps_its_answer_family():
-    from temporalkit import picker_costs
+    from temporalkit.picker import costs
 
-    assert {model_id: picker_costs.answer_family(model_id) for model_id in picker_costs.model_ids()} == MODEL_ANSWER_FAMILY
-    assert picker_costs.answer_family("no_such_model") is None
+    assert {model_id: costs.answer_family(model_id) for model_id in costs.model_ids()} == MODEL_ANSWER_FAMILY
+    assert costs.answer_family("no_such_model") is None
 
 
 def test_pyproject_accepts_every_spelling():

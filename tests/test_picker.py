@@ -14,9 +14,9 @@ import torch
 from temporalkit import picker
 from temporalkit.cli import main
 from temporalkit.picker import Answer, NoFeasibleModel, TaskSpec, recommend, render_prompt
-from temporalkit.picker_costs import measured_cost
-from temporalkit.picker_schema import SpecError, default_spec, load_spec, spec_from_mapping
-from temporalkit.validators.picker_answer import extract_json, validate_answer
+from temporalkit.picker.answer import extract_json, validate_answer
+from temporalkit.picker.costs import measured_cost
+from temporalkit.picker.schema import SpecError, default_spec, load_spec, spec_from_mapping
 
 torch.set_num_threads(1)
 

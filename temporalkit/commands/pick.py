@@ -62,7 +62,7 @@ def add_arguments(parser) -> None:
 
 def load_spec_from_args(args):
     """The TaskSpec from --spec and/or flags. Raises SpecError with field-level lines."""
-    from temporalkit.picker_schema import SpecError, read_spec_mapping, spec_from_mapping
+    from temporalkit.picker.schema import SpecError, read_spec_mapping, spec_from_mapping
 
     overrides = {
         name[len("spec_"):]: value
@@ -104,7 +104,7 @@ def run(args) -> int:
 
     import torch
 
-    from temporalkit.picker_schema import SpecError
+    from temporalkit.picker.schema import SpecError
 
     # Counting on the meta device needs no threads; keep the CPU for whoever shares the machine.
     torch.set_num_threads(1)

@@ -1,62 +1,13 @@
-"""The architecture picker: a prompt with measured costs, a rule-based recommender, and a loop
-that asks any LLM command and checks its answer.
-
-    from temporalkit.picker import TaskSpec, recommend, render_prompt, ask
-    spec = TaskSpec(task="...", motion="motion", train_clips=5000, pretraining="kinetics")
-    answer = recommend(spec)            # deterministic, passes validate_answer(spec, answer)
-    prompt = render_prompt(spec)        # Markdown prompt for an assistant
-    result = ask(spec, "llm -m some-model", retries=2)
-
-Imports pydantic and jinja2 (and torch when costs are measured): never import it on the static path.
+"""The rule-based recommender: readable rules order the families, then the first model and clip
+whose measured cost fits the spec wins, and every answer passes the picker's own validator.
 """
 
 from __future__ import annotations
 
-import json
-import shlex
-import subprocess
-from dataclasses import dataclass, field
-from importlib import resources
+from temporalkit.picker import costs
+from temporalkit.picker.answer import FEW_CLIPS, validate_answer
+from temporalkit.picker.schema import PRETRAINING_STRENGTH, Answer, TaskSpec
 
-from temporalkit import picker_costs
-from temporalkit.reference_models.families import ANSWER_FAMILIES
-from temporalkit.templating import table_cell, template_environment
-from temporalkit.picker_schema import (
-    PRETRAINING_STRENGTH,
-    SPEC_FIELDS,
-    Answer,
-    SpecError,
-    TaskSpec,
-    default_spec,
-    load_spec,
-    spec_from_mapping,
-)
-from temporalkit.validators.findings import Finding
-from temporalkit.validators.picker_answer import (
-    ESTIMATE_TOLERANCE,
-    FEW_CLIPS,
-    allowed_sampling,
-    validate_answer,
-)
-
-__all__ = [
-    "Answer",
-    "AskAttempt",
-    "AskResult",
-    "LLMCommandError",
-    "NoFeasibleModel",
-    "SpecError",
-    "TaskSpec",
-    "ask",
-    "default_spec",
-    "load_spec",
-    "recommend",
-    "render_prompt",
-    "spec_from_mapping",
-    "validate_answer",
-]
-
-TEMPLATE_NAME = "architecture_picker.md.j2"
 # Datasets this large (SSv2 has 169k training clips) let a Kinetics-initialised transformer beat
 # convolutions; below FEW_CLIPS only convolutions or frozen features are safe.
 LARGE_CLIPS = 50_000
@@ -72,62 +23,6 @@ FALLBACK_FRAMES = (8,)
 
 class NoFeasibleModel(ValueError):
     """No model in the cost table satisfies the spec (budget, latency, fixed frames/size)."""
-
-
-# --------------------------------------------------------------------------------------------
-# The prompt
-
-
-def _cost_rows_for(spec: TaskSpec, measure_latency: bool) -> list[dict]:
-    rows = []
-    for model_id in picker_costs.model_ids():
-        native_frames, native_size = picker_costs.NATIVE_CLIP[model_id]
-        frames = spec.frames or native_frames
-        size = spec.size or native_size
-        with_latency = measure_latency and spec.device is not None
-        cost = picker_costs.measured_cost(model_id, frames, size, spec.device if with_latency else "meta", with_latency)
-        rows.append(
-            {
-                "model": model_id,
-                "family": picker_costs.answer_family(model_id),
-                "frames": frames,
-                "size": size,
-                "gmacs": None if cost.error else round(cost.gmacs, 2),
-                "params_m": None if cost.error else round(cost.params / 1e6, 2),
-                "latency_ms": None if cost.latency_ms is None else round(cost.latency_ms, 1),
-                "latency_device": cost.latency_device,
-                "pretraining": ", ".join(picker_costs.usable_pretraining(model_id)),
-                "error": cost.error,
-            }
-        )
-    return rows
-
-
-def prompt_template():
-    source = resources.files("temporalkit.prompts").joinpath(TEMPLATE_NAME).read_text(encoding="utf-8")
-    return template_environment().from_string(source)
-
-
-def render_prompt(spec: TaskSpec, *, measure_latency: bool = False) -> str:
-    """The Markdown prompt for `spec`. Deterministic unless `measure_latency` (and `spec.device`)."""
-    spec_items = [(name, table_cell(getattr(spec, name))) for name in SPEC_FIELDS]
-    return prompt_template().render(
-        spec=spec_items,
-        spec_json=json.dumps(spec.model_dump(), indent=2),
-        cost_rows=_cost_rows_for(spec, measure_latency),
-        cost_at_native=spec.frames is None or spec.size is None,
-        latency_measured=measure_latency and spec.device is not None,
-        paper_results=picker_costs.PAPER_RESULTS,
-        torchvision_rows=picker_costs.torchvision_published_rows(),
-        answer_schema=json.dumps(Answer.model_json_schema(), indent=2),
-        few_clips=FEW_CLIPS,
-        tolerance_percent=round(ESTIMATE_TOLERANCE * 100),
-        sampling_by_family={family: allowed_sampling(family) for family in ANSWER_FAMILIES},
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# The recommender: readable rules, then the first candidate that fits the measured costs.
 
 
 def family_preference(spec: TaskSpec) -> tuple[list[str], list[str]]:
@@ -238,7 +133,7 @@ def clip_options(model_id: str, spec: TaskSpec) -> list[tuple[int, int]]:
     For motion-defined labels the size shrinks before the number of frames (temporal resolution
     carries the label); otherwise frames go first. Edge deployments try the smallest size first.
     """
-    native_frames, native_size = picker_costs.NATIVE_CLIP[model_id]
+    native_frames, native_size = costs.NATIVE_CLIP[model_id]
     frames_options = [spec.frames] if spec.frames else [native_frames, *(f for f in FALLBACK_FRAMES if f < native_frames)]
     size_options = [spec.size] if spec.size else [native_size, *(s for s in FALLBACK_SIZES if s < native_size)]
     if spec.deployment == "edge" and not spec.size:
@@ -259,7 +154,7 @@ def _sampling_for(family: str, model_id: str, spec: TaskSpec) -> tuple[str, int]
 
 
 def _pretraining_for(model_id: str, spec: TaskSpec) -> str:
-    usable = [p for p in picker_costs.usable_pretraining(model_id) if PRETRAINING_STRENGTH[p] <= PRETRAINING_STRENGTH[spec.pretraining]]
+    usable = [p for p in costs.usable_pretraining(model_id) if PRETRAINING_STRENGTH[p] <= PRETRAINING_STRENGTH[spec.pretraining]]
     return max(usable, key=PRETRAINING_STRENGTH.__getitem__)
 
 
@@ -326,11 +221,11 @@ def recommend(spec: TaskSpec) -> Answer:
     for family in order:
         for model_id in models_for_family(family, spec):
             for frames, size in clip_options(model_id, spec):
-                reason = picker_costs.unsupported_reason(model_id, frames, size)
+                reason = costs.unsupported_reason(model_id, frames, size)
                 if reason:
                     rejected.append(f"{model_id} {frames}x{size}: {reason}")
                     continue
-                cost = picker_costs.measured_cost(model_id, frames, size)
+                cost = costs.measured_cost(model_id, frames, size)
                 if cost.error:
                     rejected.append(f"{model_id} {frames}x{size}: {cost.error}")
                     continue
@@ -338,7 +233,7 @@ def recommend(spec: TaskSpec) -> Answer:
                     rejected.append(f"{model_id} {frames}x{size}: {cost.gmacs:.1f} GMACs > budget {spec.budget_gmacs:g}")
                     continue
                 if check_latency:
-                    timed = picker_costs.measured_cost(model_id, frames, size, spec.device, True)
+                    timed = costs.measured_cost(model_id, frames, size, spec.device, True)
                     if timed.latency_ms is None or timed.latency_ms > spec.latency_ms:
                         measured = "no latency" if timed.latency_ms is None else f"{timed.latency_ms:.1f} ms on {timed.latency_device}"
                         rejected.append(f"{model_id} {frames}x{size}: {measured} > target {spec.latency_ms:g} ms")
@@ -375,94 +270,3 @@ def recommend(spec: TaskSpec) -> Answer:
     raise NoFeasibleModel(
         "no model in the cost table satisfies the spec; closest candidates: " + "; ".join(rejected[:6])
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Asking an assistant
-
-
-class LLMCommandError(RuntimeError):
-    """The LLM command could not be run or exited with an error."""
-
-
-@dataclass
-class AskAttempt:
-    reply: str
-    findings: list[Finding]
-
-
-@dataclass
-class AskResult:
-    """`accepted` when the last reply had no error findings (warnings may remain)."""
-
-    accepted: bool
-    answer: Answer | None
-    findings: list[Finding]
-    attempts: list[AskAttempt] = field(default_factory=list)
-
-
-def feedback_prompt(prompt: str, reply: str, findings: list[Finding]) -> str:
-    """The prompt again, with the rejected reply and the validator's findings appended."""
-    lines = [
-        prompt.rstrip(),
-        "",
-        "## Your previous answer was rejected",
-        "",
-        "Your previous reply:",
-        "",
-        "````",
-        reply.strip(),
-        "````",
-        "",
-        "The validator found these problems:",
-        "",
-    ]
-    for finding in findings:
-        lines.append(f"- {finding.severity} {finding.rule} ({finding.category}): {finding.message}. Fix: {finding.fix}")
-    lines += ["", "Reply again with the corrected JSON object only."]
-    return "\n".join(lines) + "\n"
-
-
-def _run_llm(command: list[str], prompt: str, timeout_s: float) -> str:
-    try:
-        completed = subprocess.run(command, input=prompt, capture_output=True, text=True, timeout=timeout_s, check=False)
-    except FileNotFoundError:
-        raise LLMCommandError(f"LLM command not found: {command[0]!r}") from None
-    except subprocess.TimeoutExpired:
-        raise LLMCommandError(f"LLM command timed out after {timeout_s:g} s: {shlex.join(command)}") from None
-    if completed.returncode != 0:
-        tail = completed.stderr.strip().splitlines()[-1:] or ["(no stderr)"]
-        raise LLMCommandError(f"LLM command exited with status {completed.returncode}: {tail[0]}")
-    return completed.stdout
-
-
-def ask(
-    spec: TaskSpec,
-    llm_cmd: str | list[str],
-    retries: int = 2,
-    *,
-    timeout_s: float = 600,
-    measure_latency: bool = False,
-) -> AskResult:
-    """Pipe the prompt to `llm_cmd` (stdin → stdout), validate, and re-ask with findings up to `retries` times.
-
-    `llm_cmd` is split like a shell command line (no shell is involved). The first reply with no
-    error findings is accepted; otherwise the last reply's findings come back.
-    """
-    command = shlex.split(llm_cmd) if isinstance(llm_cmd, str) else list(llm_cmd)
-    if not command:
-        raise LLMCommandError("empty LLM command")
-    base_prompt = render_prompt(spec, measure_latency=measure_latency)
-    prompt = base_prompt
-    attempts: list[AskAttempt] = []
-    from temporalkit.validators.picker_answer import parse_answer
-
-    for _ in range(retries + 1):
-        reply = _run_llm(command, prompt, timeout_s)
-        findings = validate_answer(spec, reply, path="<reply>", measure_latency=measure_latency)
-        attempts.append(AskAttempt(reply, findings))
-        if not any(f.severity == "error" for f in findings):
-            answer, _, _ = parse_answer(reply)
-            return AskResult(True, answer, findings, attempts)
-        prompt = feedback_prompt(base_prompt, reply, findings)
-    return AskResult(False, None, attempts[-1].findings, attempts)

@@ -1,4 +1,4 @@
-"""The picker's two public contracts: the user's `TaskSpec` and the assistant's `Answer`.
+"""The picker's two public contracts and their vocabulary: the user's `TaskSpec` and the assistant's `Answer`.
 
 Both are pydantic v2 models, so invalid input gets a message per field. This module imports
 pydantic, so nothing on the static path (`temporalkit audit`, `temporalkit --help`) imports it.
