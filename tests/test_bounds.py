@@ -96,3 +96,15 @@ def test_bound_through_a_variable_is_reported_without_a_fix():
     assert report.rule.ID == "TK131" and report.replacement is None
     assert "rand_end" in report.message
     assert apply_fixes(textwrap.dedent(CALLS["through a variable"]), [report]) == textwrap.dedent(CALLS["through a variable"])
+
+
+def test_a_length_made_from_the_count_is_a_guard_for_the_message():
+    source = """
+    import numpy as np
+
+    def box(img_h, lo, hi):
+        cut_h = np.random.randint(int(img_h * lo), int(img_h * hi))
+        return np.random.randint(0, img_h - cut_h)
+    """
+    (report,) = _bound_reports(source)
+    assert report.rule.ID == "TK131" and "last row" in report.message and "raises" not in report.message

@@ -473,6 +473,9 @@ def generator_kind(rule: Rule, node: cst.CSTNode, depth: int = 0) -> str | None:
     """
     if depth > 3:
         return None
+    if isinstance(node, (cst.BooleanOperation, cst.IfExp)):  # `rng or np.random`, `rng if rng else np.random`
+        sides = (node.left, node.right) if isinstance(node, cst.BooleanOperation) else (node.body, node.orelse)
+        return next((k for k in (generator_kind(rule, side, depth + 1) for side in sides) if k is not None), None)
     if isinstance(node, cst.Call):
         for name in rule.qualified_names(node.func):
             if name in _GENERATOR_FACTORIES:
@@ -628,11 +631,16 @@ def spatial_axis(count: cst.CSTNode, length: cst.CSTNode) -> str | None:
 
 
 def bound_is_guarded(rule: Rule, bound: WindowBound) -> bool:
-    """A `max(0, ...)` clamp on the bound, or a comparison of count and length in the enclosing function."""
+    """A `max(0, ...)` clamp on the bound, a length computed from the count, or a comparison of the two in the function."""
     if bound.clamped:
         return True
+    count_names = operand_names(bound.count)
+    if isinstance(bound.length, cst.Name) and any(
+        operand_names(value) & count_names for value in local_assigned_values(rule, bound.length)
+    ):
+        return True  # the length is made from the count (`cut = randint(1, int(h * 0.8))`, `t = randint(1, n)`)
     scope = enclosing_scope_node(rule, bound.call)
-    return has_guard(scope, operand_names(bound.count), operand_names(bound.length))
+    return has_guard(scope, count_names, operand_names(bound.length))
 
 
 def bound_convention_error(bound: WindowBound) -> str | None:

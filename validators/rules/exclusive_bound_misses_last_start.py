@@ -217,6 +217,22 @@ class ExclusiveBoundMissesLastStartRule(Rule):
             """
             import numpy as np
 
+            def sample(num_frames, T, rng=None):
+                rng = rng or np.random
+                return rng.randint(0, num_frames - T)
+            """,
+            expected_fix="""
+            import numpy as np
+
+            def sample(num_frames, T, rng=None):
+                rng = rng or np.random
+                return rng.randint(0, num_frames - T + 1)
+            """,
+        ),
+        Invalid(
+            """
+            import numpy as np
+
             class Sampler:
                 def __init__(self, seed):
                     self.gen = np.random.RandomState(seed)

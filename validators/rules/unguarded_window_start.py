@@ -44,7 +44,8 @@ class UnguardedWindowStartRule(Rule):
         boxes and multi-scale crop sizes (`int(min(h, w) * scale)`, bounded by the image side by
         construction) are left alone, and so is a frame count with an unusual name. A guard is
         any comparison or `max`/`min` that mentions both operands anywhere in the function, even
-        one that does not protect this call.
+        one that does not protect this call; a length computed from the count (`t = randint(1, n)`) is
+        taken as bounded by it.
     """
 
     ID = "TK112"
