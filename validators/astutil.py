@@ -643,6 +643,15 @@ def bound_is_guarded(rule: Rule, bound: WindowBound) -> bool:
     return has_guard(scope, count_names, operand_names(bound.length))
 
 
+def bound_origin(rule: Rule, bound: WindowBound) -> str:
+    """`" (rand_end = max(0, n - T - 1))"` for a bound read through a name, "" for one written in the call."""
+    if bound.inline:
+        return ""
+    name = bound.through[0]
+    values = local_assigned_values(rule, name)
+    return f" ({code(name)} = {code(values[0])})" if len(values) == 1 else f" (through {code(name)})"
+
+
 def bound_convention_error(bound: WindowBound) -> str | None:
     """Which off-by-one the bound has for its API's convention, or None when `n - T` is the last value drawn.
 

@@ -308,7 +308,7 @@ class ExclusiveBoundMissesLastStartRule(Rule):
             what = f"{missed} (the window ending on the last frame is never sampled)"
         else:
             what = f"{missed}, so the crop or box never includes the last {axis}"
-        where = "" if bound.inline else f" (through `{'`, `'.join(au.code(n) for n in bound.through)}`)"
+        where = au.bound_origin(self, bound)
         message = f"exclusive upper bound `{high}`{where}: {what}"
         if not au.bound_is_guarded(self, bound):
             limit = au.code(bound.length) + ("" if bound.offset == 0 else " + 1")

@@ -120,7 +120,7 @@ class InclusiveBoundMissesLastStartRule(Rule):
             return
         span, high = bound.span_text, au.code(bound.high)
         axis = au.spatial_axis(bound.count, bound.length)
-        where = "" if bound.inline else f" (through `{au.code(bound.through[0])}`)"
+        where = au.bound_origin(self, bound)
         if axis is None:
             what = f"the last valid start `{span}` is never drawn (the window ending on the last frame is never sampled)"
         else:

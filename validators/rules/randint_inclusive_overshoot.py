@@ -138,7 +138,7 @@ class RandintInclusiveOvershootRule(Rule):
     def _report_window(self, bound: au.WindowBound) -> None:
         span, high = bound.span_text, au.code(bound.high)
         axis = au.spatial_axis(bound.count, bound.length)
-        where = "" if bound.inline else f" (= `{span} + 1`)"
+        where = au.bound_origin(self, bound)
         if axis is None:
             what = f"the start can be `{span} + 1`, one past the last valid start, and the clip runs off the end of the video"
         else:

@@ -140,7 +140,7 @@ class UnguardedWindowStartRule(Rule):
         if au.bound_is_guarded(self, bound):
             return
         n, t = au.code(bound.count), au.code(bound.length)
-        where = "" if bound.inline else f" (through `{au.code(bound.through[0])}`)"
+        where = au.bound_origin(self, bound)
         self.report(
             node,
             f"random window start over `{n} - {t}`{where} with no check that {n} >= {t}: the call raises on videos "
