@@ -236,8 +236,8 @@ def _max_processes() -> int | None:
     """RLIMIT_NPROC for the child: what this user runs now plus PROCESS_MARGIN; None for root (the
     kernel does not enforce it for root)."""
     uid = os.getuid()
-    if uid == 0:
-        return None
+    if uid == 0 or not os.path.isdir("/proc"):
+        return None  # root is exempt; without /proc the count is unknown (no cap rather than a wrong one)
     tasks = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
