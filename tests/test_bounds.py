@@ -15,14 +15,15 @@ from temporalkit.validators.rules import rule_by_id
 
 BOUND_RULES = [rule_by_id(i) for i in ("TK103", "TK112", "TK131", "TK132")]
 
+NP = "import numpy as np\n\n"
+PY = "import random\n\n"
 CALLS = {
-    "exclusive, unguarded": "import numpy as np\n\ndef f(num_frames, T):\n    return np.random.randint(0, num_frames - T)\n",
-    "exclusive minus one, unguarded": "import numpy as np\n\ndef f(n, T):\n    return np.random.randint(0, n - T - 1)\n",
-    "inclusive minus one, unguarded": "import random\n\ndef f(n, T):\n    return random.randint(0, n - T - 1)\n",
-    "inclusive plus one, unguarded": "import random\n\ndef f(n, T):\n    return random.randint(0, n - T + 1)\n",
-    "through a variable": (
-        "import numpy as np\n\ndef f(n, size):\n    rand_end = max(0, n - size - 1)\n    return np.random.randint(0, rand_end)\n"
-    ),
+    "exclusive, unguarded": NP + "def f(num_frames, T):\n    return np.random.randint(0, num_frames - T)\n",
+    "exclusive minus one, unguarded": NP + "def f(n, T):\n    return np.random.randint(0, n - T - 1)\n",
+    "inclusive minus one, unguarded": PY + "def f(n, T):\n    return random.randint(0, n - T - 1)\n",
+    "inclusive plus one, unguarded": PY + "def f(n, T):\n    return random.randint(0, n - T + 1)\n",
+    "through a variable": NP + "def f(n, size):\n    rand_end = max(0, n - size - 1)\n"
+    "    return np.random.randint(0, rand_end)\n",
 }
 
 
@@ -65,7 +66,7 @@ def test_spatial_offset_message_speaks_of_rows_and_columns_and_respects_the_guar
 
 
 def test_unguarded_spatial_offset_says_it_raises_without_talking_of_frames():
-    (report,) = _bound_reports("import numpy as np\n\ndef crop(img_h, crop_h):\n    return np.random.randint(0, img_h - crop_h)\n")
+    (report,) = _bound_reports(NP + "def crop(img_h, crop_h):\n    return np.random.randint(0, img_h - crop_h)\n")
     assert "last row" in report.message and "raises when img_h <= crop_h" in report.message
     assert "frame" not in report.message and "video" not in report.message
 
@@ -95,7 +96,8 @@ def test_bound_through_a_variable_is_reported_without_a_fix():
     (report,) = _bound_reports(CALLS["through a variable"])
     assert report.rule.ID == "TK131" and report.replacement is None
     assert "rand_end" in report.message
-    assert apply_fixes(textwrap.dedent(CALLS["through a variable"]), [report]) == textwrap.dedent(CALLS["through a variable"])
+    source = textwrap.dedent(CALLS["through a variable"])
+    assert apply_fixes(source, [report]) == source
 
 
 def test_a_length_made_from_the_count_is_a_guard_for_the_message():

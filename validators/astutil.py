@@ -574,6 +574,11 @@ class WindowBound:
     def span_text(self) -> str:
         return f"{code(self.count)} - {code(self.length)}"
 
+    @property
+    def set_at(self) -> str:
+        """` where `rand_end` is set` for a bound read through a name (where a fix belongs), else ""."""
+        return f" where `{code(self.through[0])}` is set" if self.through else ""
+
 
 def window_bound(rule: Rule, call: cst.Call) -> WindowBound | None:
     """The `n - T` window behind a random-integer draw's upper bound, or None.
@@ -631,7 +636,7 @@ def spatial_axis(count: cst.CSTNode, length: cst.CSTNode) -> str | None:
 
 
 def bound_is_guarded(rule: Rule, bound: WindowBound) -> bool:
-    """A `max(0, ...)` clamp on the bound, a length computed from the count, or a comparison of the two in the function."""
+    """A `max(0, ...)` clamp on the bound, a length computed from the count, or a comparison of the two."""
     if bound.clamped:
         return True
     count_names = operand_names(bound.count)

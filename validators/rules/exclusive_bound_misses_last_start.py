@@ -303,7 +303,8 @@ class ExclusiveBoundMissesLastStartRule(Rule):
         if bound.offset == 0:
             missed = f"the last valid {'start' if axis is None else 'offset'} `{span}` is never drawn"
         else:
-            missed = f"the last two valid {'starts' if axis is None else 'offsets'} `{span} - 1` and `{span}` are never drawn"
+            starts = "starts" if axis is None else "offsets"
+            missed = f"the last two valid {starts} `{span} - 1` and `{span}` are never drawn"
         if axis is None:
             what = f"{missed} (the window ending on the last frame is never sampled)"
         else:
@@ -325,7 +326,7 @@ class ExclusiveBoundMissesLastStartRule(Rule):
         self.report(
             bound.high,
             message,
-            fix=f"use the exclusive bound `{span} + 1`" + ("" if bound.inline else f" where `{au.code(bound.through[0])}` is set"),
+            fix=f"use the exclusive bound `{span} + 1`{bound.set_at}",
             replacement=replacement,
         )
 
@@ -340,7 +341,9 @@ class ExclusiveBoundMissesLastStartRule(Rule):
         if au.int_value(low) is not None or not au.looks_like_frame_count(high):
             return
         assign = au.parent(self, node)
-        if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name)):
+        if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+            return
+        if not isinstance(assign.targets[0].target, cst.Name):
             return
         end = assign.targets[0].target.value
         scope = au.enclosing_scope_node(self, node)
@@ -352,7 +355,7 @@ class ExclusiveBoundMissesLastStartRule(Rule):
             up = au.parent(self, sub)
             return not (isinstance(up, cst.BinaryOperation) and up.left is sub and au.is_plus_int(up, 1))
 
-        if not any(True for _ in au.find_all(scope, cst.BinaryOperation, lambda b: au.is_subtraction(b) and is_start(b))):
+        if not au.find_all(scope, cst.BinaryOperation, lambda b: au.is_subtraction(b) and is_start(b)):
             return
         n = au.code(high)
         message = (

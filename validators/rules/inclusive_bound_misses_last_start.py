@@ -122,16 +122,18 @@ class InclusiveBoundMissesLastStartRule(Rule):
         axis = au.spatial_axis(bound.count, bound.length)
         where = au.bound_origin(self, bound)
         if axis is None:
-            what = f"the last valid start `{span}` is never drawn (the window ending on the last frame is never sampled)"
+            what = f"the last valid start `{span}` is never drawn (no window ends on the last frame)"
         else:
             what = f"the last valid offset `{span}` is never drawn, so the crop never includes the last {axis}"
         message = f"inclusive upper bound `{high}`{where}: {what}"
         if not au.bound_is_guarded(self, bound):
-            message += f"; nothing checks {au.code(bound.count)} against {au.code(bound.length)} and the call raises when {au.code(bound.count)} <= {au.code(bound.length)}"
-        certain = bound.inline and (bound.low is None or au.int_value(bound.low) == 0) and au.is_minus_int(bound.high, 1)
+            count, length = au.code(bound.count), au.code(bound.length)
+            message += f"; nothing checks {count} against {length} and the call raises when {count} <= {length}"
+        from_zero = bound.low is None or au.int_value(bound.low) == 0
+        certain = bound.inline and from_zero and au.is_minus_int(bound.high, 1)
         self.report(
             bound.high,
             message,
-            fix=f"use the inclusive bound `{span}`" + ("" if bound.inline else f" where `{au.code(bound.through[0])}` is set"),
+            fix=f"use the inclusive bound `{span}`{bound.set_at}",
             replacement=bound.high.left if certain else None,  # type: ignore[attr-defined]
         )

@@ -117,7 +117,8 @@ class RandintInclusiveOvershootRule(Rule):
         if high is None:
             return
         from_zero = au.int_value(au.argument(node, 0, "a")) == 0
-        if from_zero and au.is_plus_int(high, 1) and (au.is_subtraction(high.left) or au.looks_like_frame_count(high.left)):
+        counted = au.is_plus_int(high, 1) and (au.is_subtraction(high.left) or au.looks_like_frame_count(high.left))
+        if from_zero and counted:
             inclusive = high.left
             self.report(
                 high,
@@ -140,18 +141,18 @@ class RandintInclusiveOvershootRule(Rule):
         axis = au.spatial_axis(bound.count, bound.length)
         where = au.bound_origin(self, bound)
         if axis is None:
-            what = f"the start can be `{span} + 1`, one past the last valid start, and the clip runs off the end of the video"
+            what = f"the start can be `{span} + 1`, one past the last valid one: the clip runs off the end of the video"
         else:
             what = f"the offset can be `{span} + 1`, and the crop runs one {axis} past the image (a smaller crop)"
         message = f"the upper bound `{high}`{where} is inclusive here: {what}"
         if not au.bound_is_guarded(self, bound):
             count, length = au.code(bound.count), au.code(bound.length)
-            message += f"; nothing checks {count} against {length} either, and the call raises when {count} < {length} - 1"
+            message += f"; nothing checks {count} against {length} either: the call raises when {count} < {length} - 1"
         certain = bound.inline and au.is_plus_int(bound.high, 1)
         self.report(
             bound.high,
             message,
-            fix=f"use the inclusive bound `{span}`" + ("" if bound.inline else f" where `{au.code(bound.through[0])}` is set"),
+            fix=f"use the inclusive bound `{span}`{bound.set_at}",
             replacement=bound.high.left if certain else None,  # type: ignore[attr-defined]
         )
 
