@@ -110,3 +110,24 @@ def test_a_length_made_from_the_count_is_a_guard_for_the_message():
     """
     (report,) = _bound_reports(source)
     assert report.rule.ID == "TK131" and "last row" in report.message and "raises" not in report.message
+
+
+@pytest.mark.parametrize(
+    ("bound", "axis"),
+    [
+        ("height - size", "row"),
+        ("img_w - crop_w", "column"),
+        ("img_size - crop", "row/column"),
+        ("images.shape[2] - size", "row/column"),
+        ("num_frames - size", None),
+        ("total - size", None),
+        ("len(frame_indices) - self.size", None),
+    ],
+)
+def test_spatial_or_temporal_reading_of_a_bound(bound, axis):
+    import libcst as cst
+
+    from temporalkit.validators import astutil as au
+
+    expr = cst.parse_expression(bound)
+    assert au.spatial_axis(expr.left, expr.right) == axis

@@ -628,9 +628,11 @@ def spatial_axis(count: cst.CSTNode, length: cst.CSTNode) -> str | None:
     for axis, pattern in (("row", _SPATIAL_ROW), ("column", _SPATIAL_COLUMN)):
         if any(pattern.search(part) for name in names_in(count) for part in name.split(".")[-1:]):
             return axis
-    if mentions_frames(count):
-        return None
-    if any(_SPATIAL_ANY.search(name.split(".")[-1]) for name in names_in(count) | names_in(length)):
+    if any(_SPATIAL_ANY.search(name.split(".")[-1]) for name in names_in(count)):
+        return "row/column"  # img_size - crop, image_side - s
+    if mentions_frames(count) or looks_like_frame_count(count):
+        return None  # num_frames - size, total - size: `size` is a clip length here
+    if any(_SPATIAL_ANY.search(name.split(".")[-1]) for name in names_in(length)):
         return "row/column"
     return None
 
