@@ -964,14 +964,14 @@ _NOT_FRAME_DATA = re.compile(
     r"|embed|pos_|_pos$|^pos$|sinusoid|keypoint|joint|^ids?$|_ids?$)",
     re.I,
 )
-_FRAME_DATA = re.compile(r"(frame|clip|video|^vid|segment|^imgs?$|^images?$)", re.I)
+_FRAME_DATA = re.compile(r"(frame|segment|^(clips?|videos?|vids?|imgs?|images?)$)", re.I)
 
 
 def names_non_frame_data(node: cst.CSTNode) -> bool:
     """`node` names masks, tokens, patches, boxes, captions, labels, embeddings or ids, and no frames.
 
-    `mask_t_ind`, `self.pos_embed`, `token_ids`, `gt_boxes` are such data; `frame_ids`,
-    `clip_mask_idx` mention frames and are not.
+    `mask_t_ind`, `self.pos_embed`, `token_ids`, `video_ids`, `gt_boxes` are such data;
+    `frame_ids`, `frame_mask_idx` mention frames and are not.
     """
     parts = [part for name in names_in(node) for part in name.split(".") if part != "self"]
     for key in find_all(node, cst.SimpleString):  # results["mask"], state["pos_embed"]

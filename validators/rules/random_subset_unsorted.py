@@ -97,6 +97,16 @@ class RandomSubsetUnsortedRule(Rule):
                 return sorted(r.sample(range(n), T))
             """
         ),
+        # Which videos to keep for a quick evaluation: video ids, not frame indices.
+        Valid(
+            """
+            import random
+
+            def subset(video_ids, k):
+                keep = random.sample(range(len(video_ids)), k)
+                return [video_ids[i] for i in keep]
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -144,7 +154,11 @@ class RandomSubsetUnsortedRule(Rule):
             population = au.argument(node, 0, "population")
             stop = _range_stop(population) if population is not None else None
             if stop is not None:
-                if not (self._frame_population(stop) or au.looks_like_frame_count(stop)):
+                # range(len(x)) counts frames when x is frames; range(n) when n reads like a count.
+                counts = self._frame_population(stop) or (
+                    not au.is_call_to(stop, "len") and au.looks_like_frame_count(stop)
+                )
+                if not counts:
                     return
             elif population is None or not self._frame_population(population):
                 return

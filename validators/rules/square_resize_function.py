@@ -136,6 +136,15 @@ class SquareResizeFunctionRule(Rule):
                 return F.interpolate(clip[:, :, top:top + crop_h, left:left + crop_w], size=(size, size), mode="bilinear")
             """
         ),
+        Valid(
+            """
+            import torchvision.transforms.functional as TF
+
+            def resized_crop(img, size, scale, ratio):
+                top, left, h, w = sample_box(img, scale, ratio)
+                return TF.resize(TF.crop(img, top, left, h, w), [size, size])
+            """
+        ),
         # Distillation: the clip is already a square crop; the teacher takes another resolution.
         Valid(
             """
@@ -222,7 +231,9 @@ class SquareResizeFunctionRule(Rule):
 
 
 def _is_crop(node: cst.CSTNode) -> bool:
-    """A subscript with a slice whose bounds are computed: `img[y:y + h, x:x + w]`."""
+    """A slice with computed bounds (`img[y:y + h, x:x + w]`) or a crop call (`TF.crop(img, i, j, h, w)`)."""
+    if any(au.last_identifier(c.func) == "crop" for c in au.find_all(node, cst.Call)):
+        return True
     for sub in au.find_all(node, cst.Subscript):
         for element in sub.slice:
             piece = element.slice
