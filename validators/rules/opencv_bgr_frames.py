@@ -81,6 +81,21 @@ class OpenCVBGRFramesRule(Rule):
                 return whole, frames
             """
         ),
+        # `"cap" in name` is no capture (issue 17): a caption file read next to cv2 code.
+        Valid(
+            """
+            import cv2
+            import numpy as np
+
+            class Annotated:
+                def words(self):
+                    text = self.caption_file.read()
+                    return np.array(text.split())
+
+                def draw(self, image, word):
+                    return cv2.putText(image, word, (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 1, (255, 255, 255))
+            """
+        ),
         # A capture stored on the object, converted channel-wise with a slice.
         Valid(
             """
