@@ -252,6 +252,15 @@ class ExclusiveBoundMissesLastStartRule(Rule):
             """,
             expected_line=9,
         ),
+        # A clamped bound: reported, but `max(1, n - T) + 1` is no fix (start 1 when n == T).
+        Invalid(
+            """
+            import numpy as np
+
+            def start(num_frames, T):
+                return np.random.randint(0, max(1, num_frames - T))
+            """,
+        ),
         # Bounds held in a variable: reported without a fix (the variable may serve elsewhere).
         Invalid(
             """
@@ -317,12 +326,15 @@ class ExclusiveBoundMissesLastStartRule(Rule):
                 f"; nothing checks {au.code(bound.count)} against {au.code(bound.length)} and the call raises when "
                 f"{au.code(bound.count)} <= {limit}"
             )
+        # Fix only `n - T` and `n - T - 1` written in the call from 0: `max(1, n - T) + 1` would let
+        # an exactly-T-frame video start at 1, and a bound held in a variable may serve elsewhere.
         certain = bound.inline and (bound.low is None or au.int_value(bound.low) == 0)
+        bound_node = bound.high
         replacement = None
-        if certain and bound.offset == 0:
-            replacement = au.plus_one(bound.high)
-        elif certain and au.is_minus_int(bound.high, 1):
-            replacement = au.plus_one(bound.high.left)  # type: ignore[attr-defined]
+        if certain and au.is_count_minus_length(bound_node):
+            replacement = au.plus_one(bound_node)
+        elif certain and au.is_minus_int(bound_node, 1) and au.is_count_minus_length(bound_node.left):  # type: ignore
+            replacement = au.plus_one(bound_node.left)  # type: ignore[attr-defined]
         self.report(
             bound.high,
             message,
