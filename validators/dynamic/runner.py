@@ -52,8 +52,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+# check_timeout: the one check of a time limit (ConfigError, a ValueError), also what `--timeout` goes through.
+from temporalkit.validators.config import Candidate, check_timeout
 from temporalkit.validators.dynamic.child import descendants, kill_tree, nvidia_gpu_visible
-from temporalkit.validators.dynamic.discover import Candidate
 from temporalkit.validators.findings import FileError, Finding
 
 _FINDING_FIELDS = {f for f in Finding.__dataclass_fields__}
@@ -63,17 +64,6 @@ MEMORY_LIMIT_ENV = "TEMPORALKIT_MEMORY_LIMIT"
 MEMORY_LIMIT_MODES = ("auto", "address-space", "resident")
 RESIDENT_POLL_S = 0.05  # how often the resident-memory watchdog reads the child's RSS
 GROUP_RESCAN_S = 0.25  # how often it looks for new processes in the child's process tree
-
-
-def check_timeout(value: object, where: str = "--timeout") -> float:
-    """`value` as a time limit in seconds: a finite number above 0, else ValueError with one line."""
-    try:
-        seconds = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        seconds = float("nan")
-    if isinstance(value, bool) or not (0 < seconds < float("inf")):
-        raise ValueError(f"{where} must be a number of seconds above 0, got {value!r}")
-    return seconds
 
 
 def memory_limit_mode(requested: str | None = None) -> str:
