@@ -30,6 +30,7 @@ def test_wheel_ships_packages_and_data(wheel):
     for expected in (
         "temporalkit/cli.py",
         "temporalkit/commands/audit.py",
+        "temporalkit/picker/answer.py",
         "temporalkit/validators/rules/__init__.py",
         "temporalkit/validators/dynamic/child.py",
         "temporalkit/reference_models/sampling.py",
