@@ -131,3 +131,32 @@ def test_spatial_or_temporal_reading_of_a_bound(bound, axis):
 
     expr = cst.parse_expression(bound)
     assert au.spatial_axis(expr.left, expr.right) == axis
+
+
+def test_generators_bound_to_names_are_resolved_for_other_rules_too():
+    import libcst as cst
+
+    from temporalkit.validators import astutil as au
+    from temporalkit.validators.analysis import Analysis
+    from temporalkit.validators.rule import Rule
+
+    source = textwrap.dedent(
+        """
+        import random
+        import numpy as np
+
+        class S:
+            def __init__(self, seed):
+                self.gen = np.random.RandomState(seed)
+
+            def f(self, n, k, seed, rng=np.random):
+                r = random.Random(seed)
+                return r.sample(range(n), k), rng.choice(n, k), self.gen.randint(0, n)
+        """
+    )
+    module = cst.parse_module(source)
+    rule = Rule(Analysis(module))
+    names = {au.code(c.func): au.random_call_names(rule, c) for c in au.find_all(module, cst.Call)}
+    assert "random.Random.sample" in names["r.sample"]
+    assert "numpy.random.choice" in names["rng.choice"]
+    assert "numpy.random.RandomState.randint" in names["self.gen.randint"]

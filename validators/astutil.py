@@ -432,7 +432,9 @@ _GENERATOR_FACTORIES = {
     "numpy.random.Generator": "numpy.random.Generator",
 }
 _MODULE_GENERATORS = {"random": "random", "numpy.random": "numpy.random"}
-_BOUND_METHODS = frozenset({"randint", "randrange", "integers"})
+_BOUND_METHODS = frozenset(
+    {"randint", "randrange", "integers", "sample", "choice", "choices", "shuffle", "permutation", "random", "uniform"}
+)
 
 
 def local_assigned_values(rule: Rule, name_node: cst.Name) -> list[cst.BaseExpression]:
@@ -508,7 +510,11 @@ def generator_kind(rule: Rule, node: cst.CSTNode, depth: int = 0) -> str | None:
 
 
 def random_call_names(rule: Rule, call: cst.Call) -> set[str]:
-    """`call_names`, plus the draws of generators bound to names (`r.randint` with `r = random.Random(0)`)."""
+    """`call_names`, plus the draws of generators bound to names.
+
+    `r.randint(...)` / `r.sample(...)` with `r = random.Random(0)` read as `random.Random.randint` /
+    `random.Random.sample`; `rng.choice(...)` with `rng=np.random` as `numpy.random.choice`.
+    """
     names = call_names(rule, call)
     func = call.func
     if isinstance(func, cst.Attribute) and func.attr.value in _BOUND_METHODS:
