@@ -331,3 +331,16 @@ def test_resident_limit_counts_processes_that_left_the_session(tmp_path, monkeyp
     assert len(errors) == 1 and errors[0].message.startswith("import ran out of memory: resident memory reached "), errors
     assert "started by the checked code" in errors[0].message
     assert time.monotonic() - started < 25
+
+
+def test_auto_falls_back_to_a_process_with_one_warning_where_namespaces_fail(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv(runner.ISOLATION_ENV, raising=False)
+    monkeypatch.setattr(runner, "_namespace_probe", (False, "unshare failed: Operation not permitted"))
+    monkeypatch.setattr(runner, "_warned", False)
+    result, errors = audit(tmp_path, "raise SystemExit(5)\n" + BUGGY)
+    assert result.isolation.startswith("process (network open") and "Operation not permitted" in result.isolation
+    warning = capsys.readouterr().err.strip().splitlines()
+    assert len(warning) == 1 and warning[0].startswith("temporalkit: warning: --dynamic runs without namespaces"), warning
+    monkeypatch.setenv(runner.ISOLATION_ENV, "namespaces")  # forced where they do not work: a usage error
+    assert main(["check", f"{tmp_path / 'project' / 'pipeline.py'}:sample", "--role", "sampler"]) == 2
+    assert "namespaces are not available here" in capsys.readouterr().err
