@@ -435,13 +435,18 @@ def supervise() -> int:
     if problems:
         emit({"event": "sandbox", "problems": problems})
     # The worker gets the answer channel, in its own session (its signals to its group stay there).
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "temporalkit.validators.dynamic.child"],
-        stdin=subprocess.PIPE,
-        pass_fds=(answer_fd,),
-        start_new_session=True,
-        preexec_fn=_enter_locked_namespace if lock else None,
-    )
+    try:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "temporalkit.validators.dynamic.child"],
+            stdin=subprocess.PIPE,
+            pass_fds=(answer_fd,),
+            start_new_session=True,
+            preexec_fn=_enter_locked_namespace if lock else None,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        emit({"event": "sandbox", "problems": [f"could not start the worker: {exc}"]})
+        emit({"event": "exit", "status": 121})
+        return 0
     # What the worker's code sends its parent (os.kill(os.getppid(), SIGTERM)) must not end the audit early.
     for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM"):
         signal.signal(getattr(signal, name), signal.SIG_IGN)
