@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     per_split: dict[str, Counter] = defaultdict(Counter)
     repo_rows: list[dict] = []
     unlabelled: list[dict] = []
+    false_alarms: list[dict] = []
     found_keys: set[tuple[str, str, int, str]] = set()
     found_lines: dict[tuple[str, str, int], set[str]] = defaultdict(set)
     audited_repos: set[str] = set()
@@ -128,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             verdict = label["verdict"] if label else "unlabelled"
             counts[verdict] += 1
             per_rule[(split, finding["rule"])][verdict] += 1
+            if label is not None and verdict == "FP":
+                false_alarms.append({**label, "message": finding["message"]})
             if label is None:
                 unlabelled.append({"repo": name, "commit": commit, **finding, "verdict": "", "reason": ""})
         per_split[split].update(counts)
@@ -143,13 +146,13 @@ def main(argv: list[str] | None = None) -> int:
         other_rules = found_lines.get(key[:3], set())
         (kept_elsewhere if other_rules else lost).append({**label, "now": sorted(other_rules)})
 
-    report = render(repo_rows, per_rule, per_split, unlabelled, kept_elsewhere, lost)
+    report = render(repo_rows, per_rule, per_split, unlabelled, kept_elsewhere, lost, false_alarms)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(report, encoding="utf-8")
     args.json.write_text(json.dumps({
         "repos": repo_rows,
         "rules": {f"{split}:{rule}": dict(c) for (split, rule), c in sorted(per_rule.items())},
-        "lost": lost, "kept_under_other_rule": kept_elsewhere, "unlabelled": len(unlabelled),
+        "false_alarms": false_alarms, "lost": lost, "kept_under_other_rule": kept_elsewhere, "unlabelled": len(unlabelled),
     }, indent=2) + "\n", encoding="utf-8")
     if args.unlabelled:
         args.unlabelled.write_text(json.dumps(unlabelled, indent=1) + "\n", encoding="utf-8")
@@ -157,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def render(repo_rows, per_rule, per_split, unlabelled, kept_elsewhere, lost) -> str:
+def render(repo_rows, per_rule, per_split, unlabelled, kept_elsewhere, lost, false_alarms) -> str:
     out = ["# Static auditor precision on real repositories", "",
            "Command: `.venv/bin/python benchmarks/bench_precision.py CORPUS_DIR` "
            "(corpus: `benchmarks/precision_corpus.json`, labels: `benchmarks/precision_labels.json`).", "",
@@ -211,6 +214,9 @@ def render(repo_rows, per_rule, per_split, unlabelled, kept_elsewhere, lost) -> 
             f"- no labelled true finding lost: {len(lost)} lost, {len(kept_elsewhere)} now reported under another rule "
             f"on the same line ({verdict(not lost)})",
             f"- unlabelled findings (to triage; not counted in precision): {everything['unlabelled']}"]
+    if false_alarms:
+        out += ["", "## False alarms still reported", ""]
+        out += [f"- {x['repo']} `{x['path']}:{x['line']}` {x['rule']}: {x['reason']}" for x in false_alarms]
     if lost:
         out += ["", "## Labelled true findings no longer reported", ""]
         out += [f"- {x['repo']} `{x['path']}:{x['line']}` {x['rule']}: {x['reason']}" for x in lost]
