@@ -37,9 +37,10 @@ _DOC_SECTIONS = {
     "why is this bad?": "why",
     "example": "example",
     "fix": "fix",
+    "known problems": "known_problems",
 }
 _DOC_HEADING = re.compile(
-    r"^\s*(?:#+\s*)?(what it does|why is this bad\??|example|fix)\s*(?::\s*(.*))?$", re.IGNORECASE
+    r"^\s*(?:#+\s*)?(what it does|why is this bad\??|example|fix|known problems)\s*(?::\s*(.*))?$", re.IGNORECASE
 )
 _UNDERLINE = re.compile(r"^\s*[-=]{3,}\s*$")
 
@@ -58,6 +59,7 @@ class RuleEntry:
     severity: str
     what: str
     why: str
+    known_problems: str  # when the rule leans on a name heuristic: where it can be wrong
     how_to_fix: str
     message: str
     fix: str
@@ -199,6 +201,7 @@ def rule_entry(rule) -> RuleEntry:
         severity=rule.SEVERITY,
         what=what,
         why=why,
+        known_problems=sections.get("known_problems", ""),
         how_to_fix=sections.get("fix", ""),
         message=rule.MESSAGE,
         fix=rule.FIX,

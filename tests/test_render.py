@@ -90,6 +90,9 @@ def test_docstring_sections_reads_the_four_parts():
     Why is this bad?
         Index n does not exist.
 
+    Known problems:
+        Recognises frame counts by name.
+
     Example:
         np.linspace(0, n, T)
 
@@ -99,5 +102,6 @@ def test_docstring_sections_reads_the_four_parts():
     assert sections["summary"] == "Flags linspace that reaches num_frames."
     assert sections["what"] == "Finds `np.linspace(0, n, T)`."
     assert sections["why"] == "Index n does not exist."
+    assert sections["known_problems"] == "Recognises frame counts by name."
     assert sections["example"] == "np.linspace(0, n, T)"
     assert sections["fix"] == "use `n - 1` as the end point."

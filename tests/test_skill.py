@@ -199,3 +199,16 @@ def test_every_dynamic_check_id_is_documented(skill_files):
         assert fix.replace("\\|", "|") == check.fix
     reference = skill_files["REFERENCE.md"]
     assert all(f"## {check_id} `{DYNAMIC_CHECKS[check_id].name}`" in reference for check_id in DYNAMIC_CHECKS)
+
+
+def test_known_problems_of_a_rule_reach_the_reference_not_its_why(skill_files):
+    from temporalkit.render import docstring_sections
+    from temporalkit.validators.rules import all_rules
+
+    with_known = [rule for rule in all_rules() if docstring_sections(rule.__doc__).get("known_problems")]
+    assert with_known, "no rule documents its known problems"
+    reference = skill_files["REFERENCE.md"]
+    for rule in with_known:
+        known = docstring_sections(rule.__doc__)["known_problems"]
+        first_words = " ".join(known.split()[:6])
+        assert f"Known problems: {first_words}" in " ".join(reference.split()), rule.ID
