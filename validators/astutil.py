@@ -592,8 +592,15 @@ def window_bound(rule: Rule, call: cst.Call) -> WindowBound | None:
     Reads `randint(0, n - T)`, `integers(0, n - T + 1)`, `randint(0, rand_end)` with
     `rand_end = max(0, n - T - 1)`, `randint(0, pos - 1)` with `pos = max(1, 1 + n - T)`.
     Symmetric-margin coordinates `randint(m, n - m)` (CutMix/mixup box centres) are not windows:
-    None.
+    None. Computed once per call and file: four rules ask.
     """
+    memo: dict[cst.Call, WindowBound | None] = rule.analysis.__dict__.setdefault("_window_bounds", {})
+    if call not in memo:
+        memo[call] = _window_bound(rule, call)
+    return memo[call]
+
+
+def _window_bound(rule: Rule, call: cst.Call) -> WindowBound | None:
     bounds = random_integer_bounds(rule, call)
     if bounds is None:
         return None
