@@ -302,9 +302,11 @@ def _load_rule_classes(rules: Sequence[type["Rule"]] | None) -> tuple[type["Rule
 # then the syntax tree's depth is bounded. The deepest file in twelve video-ML repositories and
 # CPython's standard library is 87 levels deep.
 MAX_SYNTAX_DEPTH = 200
-# Seconds one file may take (parse, metadata, rules, fix); past it the worker is killed and the
-# file is "could not be audited". TEMPORALKIT_FILE_TIMEOUT overrides it.
-FILE_TIME_BUDGET = 120.0
+# Seconds one file may take (parse, metadata, rules, fix): FILE_TIME_BUDGET plus LINE_TIME_BUDGET
+# per line (a dense 50k-line file needs about 150 s of CPU); past it the worker is killed and the
+# file is "could not be audited". TEMPORALKIT_FILE_TIMEOUT (seconds, any file) overrides both.
+FILE_TIME_BUDGET = 60.0
+LINE_TIME_BUDGET = 0.01
 
 
 def _analyse(item: _Work, rule_classes: tuple[type["Rule"], ...]):
@@ -393,7 +395,7 @@ def _analyse_chunk(items: list[_Work], rule_classes: tuple[type["Rule"], ...]):
     return [_analyse(item, rule_classes) for item in items]
 
 
-def _file_time_budget() -> float:
+def _file_time_budget(item: _Work) -> float:
     raw = os.environ.get("TEMPORALKIT_FILE_TIMEOUT")
     if raw:
         try:
@@ -402,7 +404,7 @@ def _file_time_budget() -> float:
             value = 0.0
         if value > 0 and value == value and value != float("inf"):
             return value
-    return FILE_TIME_BUDGET
+    return FILE_TIME_BUDGET + LINE_TIME_BUDGET * item.text.count("\n")
 
 
 def _run_work(work: list[_Work], rule_classes: tuple[type["Rule"], ...], jobs: int | None):
@@ -422,7 +424,8 @@ def _run_work(work: list[_Work], rule_classes: tuple[type["Rule"], ...], jobs: i
     # Interleaved chunks: big and small files spread evenly without per-file round trips.
     n_chunks = workers * 4 if workers > 1 else 1
     chunks = [list(range(i, len(work), n_chunks)) for i in range(n_chunks)]
-    return _run_forked(work, rule_classes, [c for c in chunks if c], workers, _file_time_budget())
+    budgets = [_file_time_budget(item) for item in work]
+    return _run_forked(work, rule_classes, [c for c in chunks if c], workers, budgets)
 
 
 def _worker_main(connection, work: list[_Work], indices: list[int], rule_classes) -> None:
@@ -440,12 +443,12 @@ def _worker_main(connection, work: list[_Work], indices: list[int], rule_classes
     connection.close()
 
 
-def _run_forked(work: list[_Work], rule_classes, chunks: list[list[int]], workers: int, budget: float) -> list:
+def _run_forked(work: list[_Work], rule_classes, chunks: list[list[int]], workers: int, budgets: list[float]) -> list:
     """Run `chunks` of `work` in up to `workers` forked processes at once.
 
     A worker sends each file's result as soon as it has it, in its chunk's order, so the parent
     always knows which file a worker is on: when a worker dies (segfault, out of memory) or its
-    current file passes `budget` seconds (then it is killed), that file gets an error and the
+    current file passes its budget in seconds (then it is killed), that file gets an error and the
     rest of its chunk goes to a new worker.
     """
     import multiprocessing
@@ -484,8 +487,9 @@ def _run_forked(work: list[_Work], rule_classes, chunks: list[list[int]], worker
             while pending and len(running) < workers:
                 start(pending.pop(0))
             now = time.monotonic()
-            wait_for = max(0.0, min(started + budget - now for _, _, started in running.values()))
-            ready = wait(list(running), timeout=wait_for + 0.05)
+            deadlines = [started + budgets[remaining[0]] for _, remaining, started in running.values() if remaining]
+            wait_for = max(0.0, min(deadlines) - now) + 0.05 if deadlines else None
+            ready = wait(list(running), timeout=wait_for)
             for connection in ready:
                 try:
                     index, value = connection.recv()
@@ -501,8 +505,9 @@ def _run_forked(work: list[_Work], rule_classes, chunks: list[list[int]], worker
                 state[2] = time.monotonic()
             now = time.monotonic()
             for connection, (process, remaining, started) in list(running.items()):
-                if remaining and now - started > budget:
-                    retire(connection, f"could not be audited: took longer than {budget:g} s (the per-file time budget)")
+                if remaining and now - started > budgets[remaining[0]]:
+                    budget = budgets[remaining[0]]
+                    retire(connection, f"could not be audited: took longer than {budget:.0f} s (the per-file time budget)")
     finally:
         for connection in list(running):
             process = running.pop(connection)[0]
