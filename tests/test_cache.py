@@ -8,8 +8,10 @@ problems; an entry could stand for another file's result; `--no-cache` still wro
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +20,7 @@ import libcst as cst
 import pytest
 
 from temporalkit.validators import audit as audit_module
+from temporalkit.validators import cache as cache_module
 from temporalkit.validators.audit import audit_paths
 from temporalkit.validators.cache import MARKER_NAME, SUBFOLDER
 from temporalkit.validators.config import AuditConfig
@@ -255,3 +258,64 @@ def test_no_cache_creates_and_writes_nothing(tmp_path):
     completed = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                                env=dict(env, TEMPORALKIT_CACHE_DIR=str(explicit)))
     assert completed.returncode == 1 and not explicit.exists()
+
+
+def modules_the_rules_import() -> set[Path]:
+    """Files of `temporalkit.validators` (not `dynamic/`) that the rules and the engine import, transitively.
+
+    Read from the import statements (those inside functions and `TYPE_CHECKING` blocks too), not by
+    importing: a helper imported lazily decides findings as much as one imported at the top.
+    """
+    validators = Path(cache_module.__file__).resolve().parent
+    pending = [validators / "engine.py", *sorted((validators / "rules").glob("*.py"))]
+    found: set[Path] = set()
+    while pending:
+        path = pending.pop()
+        if path in found:
+            continue
+        found.add(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                parts = name.split(".")
+                if parts[:2] != ["temporalkit", "validators"] or parts[2:3] == ["dynamic"]:
+                    continue
+                target = validators.joinpath(*parts[2:])
+                for candidate in (target.with_suffix(".py"), target / "__init__.py"):
+                    if parts[2:] and candidate.is_file():
+                        pending.append(candidate)
+    return found
+
+
+def test_every_module_the_rules_import_is_in_the_fingerprint():
+    """Issue 17: a heuristic moved out of `astutil` into a module the fingerprint does not hash would
+    keep serving cached results after it is edited."""
+    validators = Path(cache_module.__file__).resolve().parent
+    imported = modules_the_rules_import()
+    assert validators / "names.py" in imported and validators / "analysis.py" in imported  # the walk sees through au
+    unhashed = sorted(
+        str(path.relative_to(validators))
+        for path in imported
+        if not (path.parent == validators / "rules" or (path.parent == validators and path.name in cache_module._FINGERPRINT_SOURCES))
+    )
+    assert unhashed == [], f"add to cache._FINGERPRINT_SOURCES: {unhashed}"
+
+
+def test_editing_any_module_the_rules_import_changes_the_fingerprint(tmp_path, monkeypatch):
+    validators = Path(cache_module.__file__).resolve().parent
+    copy = tmp_path / "validators"
+    shutil.copytree(validators, copy, ignore=shutil.ignore_patterns("dynamic", "__pycache__"))
+    monkeypatch.setattr(cache_module, "_VALIDATORS_DIR", copy)
+    before = cache_module.ruleset_fingerprint()
+    for path in sorted(modules_the_rules_import()):
+        edited = copy / path.relative_to(validators)
+        original = edited.read_bytes()
+        edited.write_bytes(original + b"\n# edited\n")
+        assert cache_module.ruleset_fingerprint() != before, path.name
+        edited.write_bytes(original)
+    assert cache_module.ruleset_fingerprint() == before

@@ -1,10 +1,10 @@
 """Audit results cached by file content, so unchanged files cost a hash and a dict lookup.
 
 The key of the whole cache is the *rule-set fingerprint*: a hash of the temporalkit version and of
-the source of every module that decides findings (rule base, engine, rules). Editing a rule makes a
-new fingerprint and the old results are dropped. Within it, an entry's key is derived from the
-sha256 of the file's bytes and the ids of the rules that were run, so the same content under
-another path or another `--select` is looked up, not re-linted.
+the source of every module that decides findings (rule base, engine, the rules' helpers, rules).
+Editing a rule or a helper makes a new fingerprint and the old results are dropped. Within it, an
+entry's key is derived from the sha256 of the file's bytes and the ids of the rules that were run,
+so the same content under another path or another `--select` is looked up, not re-linted.
 
 The fingerprint also indexes each rule's TRIGGERS, which lets a run decide that a file cannot
 match any rule without importing libcst or the rules at all (the pre-commit fast path).
@@ -52,7 +52,21 @@ from temporalkit.fileio import write_atomic
 from temporalkit.validators.findings import CATEGORIES, SEVERITIES, Finding
 
 _VALIDATORS_DIR = Path(__file__).resolve().parent
-_FINGERPRINT_SOURCES = ("rule.py", "engine.py", "astutil.py", "findings.py", "audit.py", "cache.py")
+# Every module the rules import (tests/test_cache.py checks it): an edited heuristic must make a new fingerprint.
+_FINGERPRINT_SOURCES = (
+    "rule.py",
+    "engine.py",
+    "analysis.py",
+    "tree.py",
+    "astutil.py",
+    "syntax.py",
+    "apis.py",
+    "names.py",
+    "windows.py",
+    "findings.py",
+    "audit.py",
+    "cache.py",
+)
 _MAX_ENTRIES = 50_000
 
 MARKER_NAME = ".temporalkit-cache"

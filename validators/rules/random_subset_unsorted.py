@@ -170,7 +170,7 @@ class RandomSubsetUnsortedRule(Rule):
                 return
         elif names & _PERMUTATION:
             up = au.parent(self, node)
-            if not (isinstance(up, cst.Subscript) and up.value is node and au._is_head_slice(up)):
+            if not (isinstance(up, cst.Subscript) and up.value is node and au.is_head_slice(up)):
                 return
             if not node.args or not self._frame_population(node.args[0].value):
                 return
