@@ -73,24 +73,40 @@ class ExtractedJSON:
     line: int  # 1-based line in the reply where the JSON starts
 
 
+class ReplyTooDeep(ValueError):
+    """The reply's JSON nests deeper than Python's JSON parser can follow (it raises RecursionError)."""
+
+
 def extract_json(text: str) -> ExtractedJSON | None:
-    """The reply's JSON object: the whole text, else a fenced block, else the first object in prose."""
+    """The reply's JSON object: the whole text, else a fenced block, else the first object in prose.
+
+    Raises `ReplyTooDeep` when nothing parseable was found and some candidate nested too deeply
+    for the parser (a reply of 100,000 `[` is a RecursionError inside `json`, not a traceback here).
+    """
+    too_deep = False
     try:
         leading = text[: len(text) - len(text.lstrip())]
         return ExtractedJSON(json.loads(text), leading.count("\n") + 1)
     except ValueError:
         pass
+    except RecursionError:
+        too_deep = True
     for match in _FENCE.finditer(text):
         try:
             return ExtractedJSON(json.loads(match.group(1)), text[: match.start(1)].count("\n") + 1)
         except ValueError:
             continue
+        except RecursionError:
+            too_deep = True
     decoder = json.JSONDecoder()
     first_object = None
     for match in re.finditer(r"\{", text):
         try:
             data, _ = decoder.raw_decode(text, match.start())
         except ValueError:
+            continue
+        except RecursionError:
+            too_deep = True
             continue
         if not isinstance(data, dict):
             continue
@@ -99,6 +115,8 @@ def extract_json(text: str) -> ExtractedJSON | None:
         if {"family", "model"} & set(data):
             return found
         first_object = first_object or found
+    if first_object is None and too_deep:
+        raise ReplyTooDeep("the reply's JSON nests too deeply to parse (Python's JSON parser stops near 1000 levels; an answer needs 2)")
     return first_object
 
 
@@ -119,7 +137,13 @@ def _finding(rule: str, category: str, severity: str, message: str, fix: str, pa
 
 def parse_answer(text: str, path: str = "<answer>") -> tuple[Answer | None, list[Finding], int]:
     """(answer or None, parse/schema findings, line where the JSON starts)."""
-    extracted = extract_json(text)
+    try:
+        extracted = extract_json(text)
+    except ReplyTooDeep as exc:
+        return None, [
+            _finding(RULE_PARSE, "answer-format", "error", str(exc),
+                     "reply with one flat JSON object matching the answer schema", path, 1)
+        ], 1
     if extracted is None:
         return None, [
             _finding(
