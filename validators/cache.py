@@ -63,6 +63,7 @@ _FINGERPRINT_SOURCES = (
     "apis.py",
     "names.py",
     "windows.py",
+    "triggers.py",
     "findings.py",
     "audit.py",
     "cache.py",

@@ -21,6 +21,7 @@ from temporalkit.validators import tree
 from temporalkit.validators.analysis import Analysis
 from temporalkit.validators.findings import Finding
 from temporalkit.validators.rule import Report, Rule
+from temporalkit.validators.triggers import SourceText
 
 
 def run_rules(module: cst.Module, rules: Iterable[type[Rule]]) -> list[Report]:
@@ -44,7 +45,8 @@ def lint_source(
         from temporalkit.validators.rules import all_rules
 
         rules = all_rules()
-    applicable = [r for r in rules if r.applies_to(source)]
+    text = SourceText(source)
+    applicable = [r for r in rules if r.applies_to(text)]
     if not applicable:
         return []
     return run_rules(cst.parse_module(source), applicable)
@@ -175,7 +177,8 @@ def lint_and_fix(
 
 def _lint_keeping_module(source: str, rules: Sequence[type[Rule]]) -> tuple[cst.Module | None, list[Report]]:
     """lint_source, also returning the parsed module (None when no rule applies: nothing parsed)."""
-    applicable = [r for r in rules if r.applies_to(source)]
+    text = SourceText(source)
+    applicable = [r for r in rules if r.applies_to(text)]
     if not applicable:
         return None, []
     module = cst.parse_module(source)

@@ -61,9 +61,7 @@ class Finding:
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
-        if not data.pop("extra"):
-            pass
-        else:
+        if data.pop("extra"):
             data["extra"] = self.extra
         data["end_line"] = self.end_line if self.end_line is not None else self.line
         data["end_column"] = self.end_column if self.end_column is not None else self.column

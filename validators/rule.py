@@ -17,10 +17,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
+from temporalkit.validators import triggers
+
 if TYPE_CHECKING:
     from libcst.metadata import Scope
 
     from temporalkit.validators.analysis import Analysis
+    from temporalkit.validators.triggers import SourceText
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,9 @@ class Rule:
         return cls.__name__
 
     @classmethod
-    def applies_to(cls, source_text: str) -> bool:
-        return not cls.TRIGGERS or any(t in source_text for t in cls.TRIGGERS)
+    def applies_to(cls, source_text: "str | SourceText") -> bool:
+        """Whether this rule can report anything on the file (its TRIGGERS, as `triggers.matches` reads them)."""
+        return triggers.matches(cls.TRIGGERS, source_text)
 
     # -- helpers for subclasses -------------------------------------------------
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
