@@ -121,7 +121,7 @@ def _not_auditable(path: Path) -> str | None:
     except OSError as exc:
         return f"cannot read file: {exc.strerror or exc}"
     if not stat.S_ISREG(info.st_mode):
-        return "not a regular file (FIFO, device or socket); skipped"
+        return "not a regular file (a FIFO, device, socket or folder); skipped"
     if info.st_size > MAX_FILE_BYTES:
         return (
             f"file too large to audit ({info.st_size / 1e6:.1f} MB; the limit is "

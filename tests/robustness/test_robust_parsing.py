@@ -21,6 +21,8 @@ HOSTILE = {
     # CPython accepts these; libcst took > 40 s (subscripts) and 7 s (calls) on them.
     "subscripts.py": "flag_me(1)\nx = a" + "[0]" * 2000 + "\n",
     "calls.py": "flag_me(1)\nx = f" + "()" * 2000 + "\n",
+    # One flat node for CPython, 20,000 nested ones for libcst: segfault (found by benchmarks/fuzz_audit.py).
+    "boolean.py": "flag_me(1)\nx = " + " or ".join(["a"] * 20000) + "\n",
 }
 
 
@@ -36,12 +38,13 @@ def test_hostile_nesting_is_one_error_per_file_and_the_run_goes_on(tmp_path):
     assert set(errors) == set(HOSTILE)
     for name, message in errors.items():
         assert message.startswith("cannot parse:") and "\n" not in message, (name, message)
-    assert "nested" in errors["subscripts.py"] and "nested" in errors["calls.py"]
+    assert all("nested" in errors[name] for name in ("subscripts.py", "calls.py", "boolean.py"))
 
 
 def test_the_depth_gate_passes_real_code():
     # The deepest file of the standard library and of twelve video-ML repositories: 87 levels.
     text = "x = " + "+".join(["1"] * 150) + "\n" + "y = " + "(" * 150 + "1" + ")" * 150 + "\n"
+    text += "z = " + " or ".join(["a"] * 1000) + "\n" + "w = a" + ".b" * 600 + "\n"  # generated sympy: 569
     assert audit_module._builtin_syntax_error(text, check_depth=True) is None
     too_deep = "x = a" + "[0]" * (audit_module.MAX_SYNTAX_DEPTH + 5) + "\n"
     assert "nested more than" in audit_module._builtin_syntax_error(too_deep, check_depth=True)
