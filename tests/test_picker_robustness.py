@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from json import JSONDecoder
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,64 @@ def test_ask_deeply_nested_reply_is_rejected_not_a_traceback(tmp_path, spec_file
     assert main(["pick", "ask", "--spec", str(spec_file), "--llm-cmd", command, "--retries", "0"]) == 1
     out = capsys.readouterr().out
     assert "<reply>:1: error TKP100 [answer-format] the reply's JSON nests too deeply" in out
+
+
+# -- 2. a reply of many small objects ----------------------------------------------------------
+
+
+class CountingDecoder:
+    """Wraps json.JSONDecoder and counts the characters each raw_decode may read."""
+
+    read = 0
+    calls = 0
+
+    def __init__(self, *args, **kwargs):
+        self.inner = JSONDecoder(*args, **kwargs)
+
+    def raw_decode(self, s, idx=0):
+        CountingDecoder.read += len(s) - idx
+        CountingDecoder.calls += 1
+        return self.inner.raw_decode(s, idx)
+
+
+@pytest.fixture()
+def counting_decoder(monkeypatch):
+    from temporalkit.picker import answer
+
+    CountingDecoder.read = CountingDecoder.calls = 0
+    monkeypatch.setattr(answer.json, "JSONDecoder", CountingDecoder)
+    return CountingDecoder
+
+
+def test_many_small_objects_are_scanned_in_linear_work(counting_decoder):
+    # 16,000 "{}" lines (48 KB): the scan tried a JSON object from every "{" on the whole rest of the
+    # reply and counted the lines before each one, ~400 M characters read (0.6 s; 470 KB took 21-60 s).
+    text = "{}\n" * 16_000
+    answer, findings, line = picker.parse_answer(text, "r.md")
+    assert answer is None and findings[0].rule == "TKP101" and line == 1
+    assert counting_decoder.calls == 16_000
+    assert counting_decoder.read < 100 * len(text)
+
+
+def test_answer_after_470kb_of_small_objects_is_found_on_its_line(counting_decoder):
+    body = '{"family": "i3d", "model": "i3d_r50"}'
+    text = "{}\n" * 160_000 + "then: " + body + "\n"
+    extracted = picker.answer.extract_json(text)
+    assert extracted.data == {"family": "i3d", "model": "i3d_r50"} and extracted.line == 160_001
+    assert counting_decoder.read < 100 * len(text)
+
+
+def test_unclosed_objects_stop_at_the_scan_budget(counting_decoder):
+    # Every "{" opens an object whose array never closes: each try reads to the end of the reply.
+    text = ('{"a": [' + "1, " * 2000) * 100
+    answer, findings, _ = picker.parse_answer(text, "r.md")
+    assert answer is None and [f.rule for f in findings] == ["TKP100"]
+    assert "gave up looking for a JSON object" in findings[0].message
+    assert counting_decoder.read < 100 * len(text)
+
+
+def test_prose_braces_and_a_quoted_example_before_the_answer():
+    body = '{"family": "i3d", "model": "i3d_r50"}'
+    text = "Use {T} frames {x " * 1000 + 'e.g. {"T": 16}\n\n' + body
+    extracted = picker.answer.extract_json(text)
+    assert extracted.data["model"] == "i3d_r50" and extracted.line == 3

@@ -64,6 +64,8 @@ RULE_SAMPLING = "TKP110"
 RULE_PRETRAINING = "TKP111"
 RULE_LATENCY = "TKP112"
 
+# Where a JSON object can start: "{" then a key or "}" (prose braces such as "{x" are never tried).
+_OBJECT_START = re.compile(r'\{(?=\s*["}])')
 _FENCE = re.compile(r"```[A-Za-z0-9_-]*[ \t]*\n(.*?)```", re.DOTALL)
 
 
@@ -75,6 +77,62 @@ class ExtractedJSON:
 
 class ReplyTooDeep(ValueError):
     """The reply's JSON nests deeper than Python's JSON parser can follow (it raises RecursionError)."""
+
+
+class ReplyTooLarge(ValueError):
+    """Looking for a JSON object in the reply's prose ran past its (linear) work budget."""
+
+
+# The prose scan may read this many characters per character of reply (plus the slack) in all.
+PROSE_SCAN_FACTOR = 16
+PROSE_SCAN_SLACK = 1_000_000
+# Tries that hit the JSON parser's recursion limit each read ~1000 levels; a few are enough to know.
+MAX_DEEP_TRIES = 16
+TOO_DEEP = "the reply's JSON nests too deeply to parse (Python's JSON parser stops near 1000 levels; an answer needs 2)"
+
+
+class _LineCounter:
+    """1-based line of an offset, for offsets asked in increasing order: linear over the whole text."""
+
+    def __init__(self, text: str):
+        self.text, self.offset, self.line = text, 0, 1
+
+    def line_at(self, offset: int) -> int:
+        if offset < self.offset:
+            self.offset, self.line = 0, 1
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
+
+
+class _NoObject(ValueError):
+    def __init__(self, cost: int):
+        self.cost = cost
+
+
+# A try decodes a window of the reply first and widens it only when the window's end may be the
+# cause of the failure: json's error object counts the lines up to the error position, so decoding
+# the whole reply from every "{" costs O(position) per try even when it fails at the first character.
+FIRST_WINDOW = 64
+# Lookahead the decoder may need past an error's position ("-Infinity", a \\uXXXX escape).
+WINDOW_MARGIN = 16
+
+
+def _decode_at(decoder: json.JSONDecoder, text: str, start: int) -> tuple[object, int]:
+    """(value decoded at `start`, characters read); raises `_NoObject(characters read)`."""
+    window, cost = FIRST_WINDOW, 0
+    while True:
+        chunk = text[start : start + window]
+        truncated = start + window < len(text)
+        try:
+            data, end = decoder.raw_decode(chunk)
+        except json.JSONDecodeError as exc:
+            if truncated and (exc.pos >= len(chunk) - WINDOW_MARGIN or exc.msg.startswith("Unterminated")):
+                cost += window
+                window *= 4
+                continue
+            raise _NoObject(cost + exc.pos + 1) from None
+        return data, cost + end
 
 
 def extract_json(text: str) -> ExtractedJSON | None:
@@ -91,32 +149,51 @@ def extract_json(text: str) -> ExtractedJSON | None:
         pass
     except RecursionError:
         too_deep = True
+    lines = _LineCounter(text)
     for match in _FENCE.finditer(text):
         try:
-            return ExtractedJSON(json.loads(match.group(1)), text[: match.start(1)].count("\n") + 1)
+            return ExtractedJSON(json.loads(match.group(1)), lines.line_at(match.start(1)))
         except ValueError:
             continue
         except RecursionError:
             too_deep = True
+    # Prose: try a JSON object from every "{". Each try costs the characters the decoder reads, so
+    # the whole scan gets a budget linear in the reply; a reply built to make every try read far
+    # (thousands of unclosed objects) stops at the budget instead of taking quadratic time.
     decoder = json.JSONDecoder()
     first_object = None
-    for match in re.finditer(r"\{", text):
+    budget = PROSE_SCAN_FACTOR * len(text) + PROSE_SCAN_SLACK
+    deep_tries = 0
+    for match in _OBJECT_START.finditer(text):
+        start = match.start()
+        if budget <= 0 or deep_tries >= MAX_DEEP_TRIES:
+            if first_object is None and deep_tries >= MAX_DEEP_TRIES:
+                raise ReplyTooDeep(TOO_DEEP)
+            if first_object is None:
+                raise ReplyTooLarge(
+                    f"gave up looking for a JSON object in the reply's prose after line {lines.line_at(start)} "
+                    f"(a {len(text):,}-character reply built of unclosed or deeply nested objects)"
+                )
+            break
         try:
-            data, _ = decoder.raw_decode(text, match.start())
-        except ValueError:
+            data, cost = _decode_at(decoder, text, start)
+        except _NoObject as miss:
+            budget -= miss.cost
             continue
         except RecursionError:
             too_deep = True
+            deep_tries += 1
             continue
+        budget -= cost
         if not isinstance(data, dict):
             continue
-        found = ExtractedJSON(data, text[: match.start()].count("\n") + 1)
+        found = ExtractedJSON(data, lines.line_at(start))
         # Prose may quote a small object ({"T": 16}) before the answer: prefer one with answer keys.
         if {"family", "model"} & set(data):
             return found
         first_object = first_object or found
     if first_object is None and too_deep:
-        raise ReplyTooDeep("the reply's JSON nests too deeply to parse (Python's JSON parser stops near 1000 levels; an answer needs 2)")
+        raise ReplyTooDeep(TOO_DEEP)
     return first_object
 
 
@@ -139,7 +216,7 @@ def parse_answer(text: str, path: str = "<answer>") -> tuple[Answer | None, list
     """(answer or None, parse/schema findings, line where the JSON starts)."""
     try:
         extracted = extract_json(text)
-    except ReplyTooDeep as exc:
+    except (ReplyTooDeep, ReplyTooLarge) as exc:
         return None, [
             _finding(RULE_PARSE, "answer-format", "error", str(exc),
                      "reply with one flat JSON object matching the answer schema", path, 1)
