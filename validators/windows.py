@@ -5,7 +5,9 @@ the call or through names (`rand_end = max(0, n - T - 1)`), and `bound_conventio
 off-by-one it has for its API (TK103, TK112, TK131, TK132 share them, so the four agree on one
 finding per call). `stride_parts` / `stride_division` / `resolve_division` find the `n // T` or
 `n / T` behind the step of a `range`, `arange` or slice (TK111, TK121, TK151, TK152);
-`loop_count` and `is_truncated` say what bounds such positions. Only libcst is imported.
+`loop_count` and `is_truncated` say what bounds such positions; `per_axis_division` tells an image's
+sides divided axis by axis by a grid shape (a spatial cell size) from a frame step (TK111, TK152).
+Only libcst is imported.
 """
 
 from __future__ import annotations
@@ -305,3 +307,40 @@ def is_head_slice(node: cst.CSTNode) -> bool:
         return False
     piece = node.slice[0].slice
     return isinstance(piece, cst.Slice) and piece.lower is None and piece.upper is not None and piece.step is None
+
+
+def _axis_of(node: cst.BaseExpression) -> tuple[str, int] | None:
+    """(`a.shape`, i) for `a.shape[i]` / `a.size(i)`, (`g`, k) for `g[k]`: a named sequence read at a literal index."""
+    if is_call_to(node, "int", "float") and len(node.args) == 1:  # type: ignore[union-attr]
+        node = node.args[0].value  # type: ignore[union-attr]
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+        base, index = dotted(node.value), int_value(node.slice[0].slice.value)
+    elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "size" and len(node.args) == 1:
+        base, index = dotted(node.func.value), int_value(node.args[0].value)
+        base = f"{base}.shape" if base is not None else None
+    else:
+        return None
+    return (base, index) if base is not None and index is not None else None
+
+
+def per_axis_division(rule: Rule, division: cst.BinaryOperation) -> bool:
+    """`a.shape[i] / g[k]` beside `a.shape[j] / g[l]` (i != j, k != l) in the same function: one array's
+    sides divided axis by axis by another shape, the rows and columns of a grid's cell, no step over frames.
+
+    A clip length T is one number; an image's height and width divided by a feature map's
+    `(rows, columns)` is a spatial stride pair, whatever the names (`data.shape[1] / fmap[0]`).
+    """
+    numerator, divisor = _axis_of(division.left), _axis_of(division.right)
+    if numerator is None or divisor is None:
+        return False
+
+    def sibling(other: cst.BinaryOperation) -> bool:
+        if other is division or not isinstance(other.operator, (cst.Divide, cst.FloorDivide)):
+            return False
+        num, div = _axis_of(other.left), _axis_of(other.right)
+        return (
+            num is not None and div is not None and num[0] == numerator[0] and div[0] == divisor[0]
+            and num[1] != numerator[1] and div[1] != divisor[1]
+        )
+
+    return bool(find_all(enclosing_scope_node(rule, division), cst.BinaryOperation, sibling))

@@ -27,6 +27,12 @@ class FloorStepOvershootsClipLengthRule(Rule):
         ```python
         indices = np.linspace(0, num_frames - 1, T).round().astype(int)
         ```
+
+    Known problems:
+        The strided sequence is not checked to be frames. An array's sides divided axis by axis
+        by another shape (`img.shape[1] / grid[0]` beside `img.shape[2] / grid[1]`) are taken as
+        a spatial grid, not a clip: a (C, T, H, W) clip's time and height axes divided that way
+        are missed.
     """
 
     ID = "TK152"
@@ -44,6 +50,17 @@ class FloorStepOvershootsClipLengthRule(Rule):
         Valid("def f(n, T):\n    step = n // T\n    return list(range(0, step * T, step))\n"),
         Valid("idx = list(range(0, n, n // T))[:T]\n"),
         Valid("for i in range(0, n, fps // target_fps):\n    keep.append(i)\n"),
+        # grid lines over an image, every (height / rows, width / columns) pixels: not a clip of frames
+        Valid(
+            """
+            def overlay_cells(canvas, cells):
+                step_y = int(canvas.shape[0] / cells[0])
+                step_x = int(canvas.shape[1] / cells[1])
+                canvas[list(range(0, canvas.shape[0], step_y)), :] = 255
+                canvas[:, list(range(0, canvas.shape[1], step_x))] = 255
+                return canvas
+            """
+        ),
     ]
     INVALID = [
         Invalid("def sample(num_frames, T):\n    return list(range(0, num_frames, num_frames // T))\n", expected_line=2),
@@ -74,6 +91,8 @@ class FloorStepOvershootsClipLengthRule(Rule):
         division, over = found
         if not au.operand_names(division.left) & over:
             return
+        if au.per_axis_division(self, division):
+            return  # grid lines every `img.shape[1] / grid[0]` pixels: a spatial stride, no clip length
         if isinstance(node, cst.Call):
             stop = au.positional_args(node)[1]
             if isinstance(stop, cst.BinaryOperation) and isinstance(stop.operator, cst.Multiply):

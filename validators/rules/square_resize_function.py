@@ -41,7 +41,11 @@ class SquareResizeFunctionRule(Rule):
         Embeddings, masks and teacher inputs are partly recognised by name (`pos_embed`,
         `sinusoid_table`, `mask`, `teacher_res`...): frames under such names are missed. A crop
         counts as Inception-style when it is a slice with computed bounds in a function that
-        mentions an aspect ratio (`aspect`, `ratio`).
+        mentions an aspect ratio (`aspect`, `ratio`). A source is square when it is sliced with
+        the same extent on both axes (`im[y:y + s, x:x + s]`, or `y2 = y1 + s` and `x2 = x1 + s`),
+        read through a few assignments and first arguments; a crop clipped at the border and never
+        padded back is then taken as square all the same. A function that returns two scale
+        factors `side / w` and `side / h` is taken as a deliberate warp, undone by its caller.
 
     Example:
         ```python
@@ -154,6 +158,34 @@ class SquareResizeFunctionRule(Rule):
                 return F.interpolate(images, size=(teacher_res, teacher_res), mode="bilinear")
             """
         ),
+        # A square patch around a tracked point (same extent on both axes, padded back to it after
+        # clipping at the border) resized to a square: the aspect ratio does not change.
+        Valid(
+            """
+            import cv2
+
+            def patch_around(frame, cx, cy, side, out):
+                top = int(cy - side / 2)
+                left = int(cx - side / 2)
+                bottom = top + side
+                right = left + side
+                patch = frame[max(top, 0):bottom, max(left, 0):right]
+                padded = cv2.copyMakeBorder(patch, max(-top, 0), 0, max(-left, 0), 0, cv2.BORDER_CONSTANT)
+                return cv2.resize(padded, (out, out)), out / side
+            """
+        ),
+        # A deliberate warp to a square that hands back the x and y scale factors, so that the
+        # caller maps boxes back to the original image axis by axis.
+        Valid(
+            """
+            import cv2
+
+            def warp_square(img, out):
+                h, w = img.shape[:2]
+                scales = (out / w, out / h)
+                return cv2.resize(img, (out, out)), scales
+            """
+        ),
     ]
     INVALID = [
         Invalid("import cv2\n\ndef load(frame):\n    return cv2.resize(frame, (224, 224))\n", expected_line=4),
@@ -190,6 +222,8 @@ class SquareResizeFunctionRule(Rule):
         image = au.argument(node, 0, "src" if "cv2.resize" in names else "input")
         if image is None or self._not_a_frame(node, image, side):
             return
+        if _square_source(self, image) or _returns_axis_scales(self, node, side):
+            return  # square to square keeps the aspect; a warp whose x/y scales are returned is undone by the caller
         self.report(node)
 
     def _not_a_frame(self, node: cst.Call, image: cst.BaseExpression, side: cst.BaseExpression) -> bool:
@@ -249,3 +283,74 @@ def _nearest(call: cst.Call) -> bool:
         if arg is not None and "nearest" in au.code(arg.value).lower():
             return True
     return False
+
+
+def _square_source(rule: Rule, image: cst.BaseExpression) -> bool:
+    """`image` is cut with the same extent on both axes (`im[y:y + s, x:x + s]`): read through up to three
+    assignments and first arguments (`padded = pad(crop, ...)`, `crop = im[...]`)."""
+    frontier: list[cst.BaseExpression] = [image]
+    for _ in range(4):
+        following: list[cst.BaseExpression] = []
+        for expr in frontier:
+            if isinstance(expr, cst.Subscript) and _square_slice(rule, expr):
+                return True
+            if isinstance(expr, cst.Name):
+                following += au.assigned_values(rule, expr)
+            elif isinstance(expr, cst.Call) and expr.args:
+                following.append(expr.args[0].value)
+            elif isinstance(expr, cst.Subscript):
+                following.append(expr.value)
+        frontier = following[:8]
+    return False
+
+
+def _square_slice(rule: Rule, sub: cst.Subscript) -> bool:
+    """The first two bounded slices of `sub` span the same extent: `[y:y + s, x:x + s]`, `[:s, :s]`, or bounds
+    assigned as `y2 = y1 + s`, `x2 = x1 + s` (pads taken off both ends aside)."""
+    bounded = [e.slice for e in sub.slice if isinstance(e.slice, cst.Slice) and e.slice.upper is not None]
+    if len(bounded) < 2:
+        return False
+    rows, columns = (_extents(rule, piece) for piece in bounded[:2])
+    return bool(rows & columns)
+
+
+def _extents(rule: Rule, piece: cst.Slice) -> set[str]:
+    """The `s` of a slice `lo:lo + s` (code strings), its upper bound read through one assignment of each name."""
+    assert piece.upper is not None
+    if piece.lower is None or au.int_value(piece.lower) == 0:
+        return {au.code(piece.upper)}
+    start = au.operand_names(piece.lower)
+    uppers: list[cst.BaseExpression] = [piece.upper]
+    for name in au.find_all(piece.upper, cst.Name):
+        uppers += au.assigned_values(rule, name)
+    found: set[str] = set()
+    for upper in uppers:
+        for add in au.find_all(upper, cst.BinaryOperation, lambda b: isinstance(b.operator, cst.Add)):
+            for origin, extent in ((add.left, add.right), (add.right, add.left)):
+                names = au.operand_names(origin)
+                if names and names <= start and not au.operand_names(extent) & start:
+                    found.add(au.code(extent))
+    return found
+
+
+def _returns_axis_scales(rule: Rule, call: cst.Call, side: cst.BaseExpression) -> bool:
+    """The function returns `side / w` and `side / h` (two scale factors over different sides, directly or
+    through names): the square is a deliberate warp that the caller undoes axis by axis."""
+    function = au.enclosing_function(rule, call)
+    if function is None:
+        return False
+    returned: list[cst.BaseExpression] = []
+    for ret in au.find_all(function, cst.Return):
+        if ret.value is None:
+            continue
+        returned.append(ret.value)
+        for name in au.find_all(ret.value, cst.Name):
+            returned += au.assigned_values(rule, name)
+    side_code = au.code(side)
+    over = {
+        au.code(division.right)
+        for value in returned
+        for division in au.find_all(value, cst.BinaryOperation, lambda b: isinstance(b.operator, cst.Divide))
+        if au.code(division.left) == side_code
+    }
+    return len(over) >= 2

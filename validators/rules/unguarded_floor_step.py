@@ -37,7 +37,10 @@ class UnguardedFloorStepRule(Rule):
         `video.shape[0]`, `results['total_frames']`, or a name assigned from one of these. Names
         about batches, workers, dataset sizes, queries, boxes, crops, image sizes or tokens are
         taken not to be frame counts, so a frame count called `num_samples` is missed, and one
-        called `count` is not recognised. Any comparison or clamp of the result (`if step > 0`,
+        called `count` is not recognised. An array's sides divided axis by axis by another
+        shape (`img.shape[1] / grid[0]` beside `img.shape[2] / grid[1]`) are a spatial cell size,
+        whatever the names: a (C, T, H, W) clip's time and height axes divided that way are missed.
+        Any comparison or clamp of the result (`if step > 0`,
         `if seg <= clip_len`) counts as a guard, even one that does not cover zero.
     """
 
@@ -177,6 +180,17 @@ class UnguardedFloorStepRule(Rule):
                 return [imgs[i * clip_len:(i + 1) * clip_len] for i in range(n_crops)]
             """
         ),
+        # an image's height and width divided by a feature map's (rows, columns): pixels, not frames
+        Valid(
+            """
+            def overlay_cells(canvas, cells):
+                step_y = int(canvas.shape[0] / cells[0])
+                step_x = int(canvas.shape[1] / cells[1])
+                canvas[list(range(0, canvas.shape[0], step_y)), :] = 255
+                canvas[:, list(range(0, canvas.shape[1], step_x))] = 255
+                return canvas
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -224,6 +238,8 @@ class UnguardedFloorStepRule(Rule):
             return
         if not au.looks_like_frame_total(self, node.left) or au.names_non_frames(node.right):
             return  # dataset // world size, box or crop sizes, `64 // T`: not a frame count over T
+        if au.per_axis_division(self, node):
+            return  # `img.shape[1] / grid[0]` beside `img.shape[2] / grid[1]`: a spatial cell size
         up = au.parent(self, value)
         if isinstance(up, cst.BooleanOperation):
             return

@@ -48,7 +48,8 @@ class ZeroPaddingShortClipRule(Rule):
         `T - n` must mention frames or the clip length (`num_frames`, `len(frames)`, `clip_len`),
         nothing in it may name masks, patches, tokens, embeddings, audio or spectrogram
         features, classes or boxes, and the padding must span at least two more axes (a frame
-        is (H, W) or (H, W, C)). A clip stored under a neutral name (`x`) or padded in a
+        is (H, W) or (H, W, C)); with `F.pad`'s flat list, whose pairs start at the last axis,
+        the shortfall must sit in the third pair or later. A clip stored under a neutral name (`x`) or padded in a
         1-D/2-D layout is missed.
     """
 
@@ -111,6 +112,16 @@ class ZeroPaddingShortClipRule(Rule):
             """
         ),
         Valid("import torch\nembeds += [torch.zeros_like(embeds[0])] * (num_frames - len(embeds))\n"),
+        # F.pad's flat list starts at the last axis: `[0, 0, 0, k]` pads the second-to-last axis of a
+        # 2-D target map (IoU scores over candidate moments), a training label, not frames
+        Valid(
+            """
+            import torch.nn.functional as F
+
+            def fit_score_map(iou_map, num_clips, out_clips):
+                return F.pad(iou_map, [0, 0, 0, out_clips - num_clips])
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -121,6 +132,8 @@ class ZeroPaddingShortClipRule(Rule):
         Invalid("import torch\nclip = torch.cat([clip, torch.zeros(self.T - clip.shape[0], 3, 224, 224)])\n"),
         Invalid("import numpy as np\nframes += [np.zeros_like(frames[0])] * (T - len(frames))\n"),
         Invalid("import numpy as np\nclip = np.pad(frames, ((0, T - n), (0, 0), (0, 0), (0, 0)))\n"),
+        # F.pad reaching the first axis of a (T, C, H, W) clip
+        Invalid("import torch.nn.functional as F\nclip = F.pad(clip, (0, 0, 0, 0, 0, 0, 0, T - clip.shape[0]))\n"),
         # black frames appended one at a time
         Invalid(
             """
@@ -170,7 +183,15 @@ class ZeroPaddingShortClipRule(Rule):
                 isinstance(e.value, (cst.Tuple, cst.List)) for e in widths.elements
             ) and len(widths.elements) < 3:
                 return  # (T, F) features or a 1-D signal: frames have at least (T, H, W)
-            if any(self._frame_shortfall(d) for d in au.find_all(widths, cst.BinaryOperation, lambda b: isinstance(b.operator, cst.Subtract))):
+            if "torch.nn.functional.pad" in names and isinstance(widths, (cst.Tuple, cst.List)):
+                pairs = {
+                    i // 2
+                    for i, e in enumerate(widths.elements)
+                    if any(self._frame_shortfall(d) for d in _subtractions(e.value))
+                }
+                if pairs and max(pairs) < 2:
+                    return  # F.pad pads the last axis first: an axis with at most one after it is no (T, H, W) time axis
+            if any(self._frame_shortfall(d) for d in _subtractions(widths)):
                 self.report(node)
         elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "append" and len(node.args) == 1:
             self._check_append(node)
@@ -247,3 +268,7 @@ class ZeroPaddingShortClipRule(Rule):
                     if isinstance(element.value, cst.Call) and au.call_names(self, element.value) & _ZEROS:
                         self.report(node)
                         return
+
+
+def _subtractions(node: cst.CSTNode) -> list[cst.BinaryOperation]:
+    return au.find_all(node, cst.BinaryOperation, lambda b: isinstance(b.operator, cst.Subtract))
