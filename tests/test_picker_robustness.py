@@ -120,3 +120,72 @@ def test_prose_braces_and_a_quoted_example_before_the_answer():
     text = "Use {T} frames {x " * 1000 + 'e.g. {"T": 16}\n\n' + body
     extracted = picker.answer.extract_json(text)
     assert extracted.data["model"] == "i3d_r50" and extracted.line == 3
+
+
+# -- 3. YAML alias bombs and long echoes -------------------------------------------------------
+
+
+BOMB = "\n".join(
+    [
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+        *(f"{x}: &{x} [{','.join([f'*{p}'] * 9)}]" for p, x in zip("abcdefgh", "bcdefghi")),
+        "task: *i",
+        "motion: motion",
+        "train_clips: 10",
+    ]
+)
+
+
+def test_yaml_alias_bomb_is_refused_in_one_short_line(tmp_path, capsys):
+    spec = tmp_path / "bomb.yaml"
+    spec.write_text(BOMB)
+    assert len(BOMB) < 1000
+    assert main(["pick", "recommend", "--spec", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"{spec}: cannot parse as yaml: line 2, column 8: aliases (*a) are not allowed in a spec\n"
+
+
+def test_anchor_without_alias_still_loads(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("task: &t gestures\nmotion: motion\ntrain_clips: 10\n")
+    assert picker.load_spec(spec).task == "gestures"
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("big.json", '{"task": "t", "motion": "m' + "x" * 500_000 + '", "train_clips": 10}'),
+        ("deep.json", '{"task": ' + "[" * 200 + "]" * 200 + ', "motion": "motion", "train_clips": 10}'),
+        ("bad.yaml", "task: '" + "y" * 500_000),
+        ("k.yaml", "task: t\nmotion: motion\ntrain_clips: 10\n" + "z" * 300_000 + ": 1\n"),
+        ("deep.toml", "task = " + "[" * 5000 + "]" * 5000 + "\n"),
+    ],
+)
+def test_spec_errors_echo_at_most_a_few_hundred_characters(tmp_path, capsys, name, text):
+    spec = tmp_path / name
+    spec.write_text(text)
+    assert main(["pick", "recommend", "--spec", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{spec}: ") and "Traceback" not in err
+    assert all(len(line) < 400 + len(str(spec)) for line in err.splitlines()), err[:1000]
+
+
+def test_spec_larger_than_a_megabyte_is_refused(tmp_path, capsys):
+    spec = tmp_path / "huge.yaml"
+    spec.write_text("task: t\n" + "# comment\n" * 200_000)
+    assert main(["pick", "recommend", "--spec", str(spec)]) == 2
+    assert capsys.readouterr().err == f"{spec}: cannot read: larger than 1,000,000 bytes (a spec is a dozen fields)\n"
+
+
+def test_unknown_model_echo_is_cut_short():
+    reply = '{"family": "i3d", "model": "' + "m" * 100_000 + '", "frames": 16, "size": 112, "sampling": "dense",' \
+        ' "test_clips": 1, "estimated_gmacs": 1, "pretraining": "none", "rationale": "r", "risks": []}'
+    findings = picker.validate_answer(SPEC, reply, path="r.json")
+    assert [f.rule for f in findings] == ["TKP102"]
+    assert len(findings[0].message) < 400 and "mmm...mmm" in findings[0].message
+
+
+def test_schema_error_echo_of_a_huge_value_is_cut_short():
+    reply = '{"family": "i3d", "model": "x", "frames": "' + "9" * 100_000 + 'a", "risks": ' + "[" * 500 + "]" * 500 + "}"
+    answer, findings, _ = picker.parse_answer(reply, "r.json")
+    assert answer is None and findings and all(len(f.message) < 400 for f in findings)

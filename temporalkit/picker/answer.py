@@ -23,6 +23,7 @@ from temporalkit.picker.schema import (
     Answer,
     TaskSpec,
     describe_validation_error,
+    short_repr,
 )
 from temporalkit.validators.findings import Finding
 
@@ -294,7 +295,7 @@ def validate_answer(
     if entry is None:
         report(
             RULE_UNKNOWN_MODEL, "unknown-model", "error",
-            f"model {answer.model!r} is not in the cost table",
+            f"model {short_repr(answer.model)} is not in the cost table",
             f"choose one of: {', '.join(costs.model_ids())}",
         )
         return findings

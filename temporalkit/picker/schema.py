@@ -90,17 +90,63 @@ class SpecError(ValueError):
         super().__init__("\n".join(f"{source}: {p}" for p in problems))
 
 
+# Error messages that echo input (a value, a field name, a parser's message) show at most this much
+# of it: a 1 KB YAML alias bomb once made a 351 MB message.
+ECHO_LIMIT = 200
+# A spec is a dozen fields; a larger file is not a spec (and /dev/zero must not fill the memory).
+MAX_SPEC_BYTES = 1_000_000
+
+
+def clip(text: str, limit: int = ECHO_LIMIT) -> str:
+    """`text` on one line, cut to `limit` characters with a note of how much was left out."""
+    text = " ".join(str(text).split("\n"))
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
+
+
+def short_repr(value: Any, limit: int = ECHO_LIMIT) -> str:
+    """A repr of `value` that stays short however large or deep the value is."""
+    import reprlib
+
+    shortener = reprlib.Repr()
+    shortener.maxlevel, shortener.maxstring, shortener.maxother = 3, limit, limit
+    shortener.maxlist = shortener.maxtuple = shortener.maxdict = shortener.maxset = 8
+    try:
+        text = shortener.repr(value)
+    except Exception:  # a hostile __repr__ (not reachable from YAML/JSON/TOML, but cheap to guard)
+        text = f"<{type(value).__name__}>"
+    return clip(text, limit)
+
+
 def describe_validation_error(error: ValidationError) -> list[str]:
-    """One `field: message (got value)` line per pydantic error."""
+    """One `field: message (got value)` line per pydantic error; echoed values are cut short."""
     lines = []
     for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        where = clip(".".join(str(part) for part in item["loc"]) or "(top level)")
         if item["type"] == "extra_forbidden":
             lines.append(f"{where}: unknown field")
             continue
-        got = "" if item["type"] == "missing" else f" (got {item.get('input')!r})"
-        lines.append(f"{where}: {item['msg']}{got}")
+        got = "" if item["type"] == "missing" else f" (got {short_repr(item.get('input'))})"
+        lines.append(f"{where}: {clip(item['msg'])}{got}")
     return lines
+
+
+def _yaml_loader():
+    """yaml.SafeLoader that refuses aliases (`*name`): a spec never needs them, and a few nested
+    aliases expand a 1 KB file into billions of values (the "billion laughs")."""
+    import yaml
+
+    class SpecLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None, f"aliases (*{event.anchor}) are not allowed in a spec", event.start_mark
+                )
+            return super().compose_node(parent, index)
+
+    return SpecLoader
 
 
 def spec_from_mapping(data: Any, source: str = "<spec>") -> TaskSpec:
@@ -116,7 +162,11 @@ def read_spec_mapping(path: str | Path) -> dict:
     """The raw mapping in a YAML, JSON or TOML file (chosen by extension; YAML otherwise)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as stream:
+            raw = stream.read(MAX_SPEC_BYTES + 1)
+        if len(raw) > MAX_SPEC_BYTES:
+            raise SpecError(str(path), [f"cannot read: larger than {MAX_SPEC_BYTES:,} bytes (a spec is a dozen fields)"])
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(str(path), [f"cannot read: {exc.strerror if isinstance(exc, OSError) else exc}"]) from None
     suffix = path.suffix.lower()
@@ -128,10 +178,17 @@ def read_spec_mapping(path: str | Path) -> dict:
         else:
             import yaml
 
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader without aliases
+    except RecursionError:
+        raise SpecError(str(path), [f"cannot parse as {suffix.lstrip('.') or 'yaml'}: nested too deeply"]) from None
     except Exception as exc:  # the parsers raise their own error types; all mean "not parseable"
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SpecError(str(path), [f"cannot parse as {suffix.lstrip('.') or 'yaml'}: {first_line}"]) from None
+        mark = getattr(exc, "problem_mark", None)  # PyYAML: say where, without its "<unicode string>"
+        if mark is not None and getattr(exc, "problem", None):
+            context = f"{exc.context}: " if getattr(exc, "context", None) else ""
+            message = f"line {mark.line + 1}, column {mark.column + 1}: {context}{exc.problem}"
+        else:
+            message = " ".join(str(exc).split())
+        raise SpecError(str(path), [f"cannot parse as {suffix.lstrip('.') or 'yaml'}: {clip(message or type(exc).__name__)}"]) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
