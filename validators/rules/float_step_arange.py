@@ -10,7 +10,9 @@ class FloatStepArangeRule(Rule):
     """
     What it does:
         Flags `np.arange(0, n, n / T)` / `torch.arange(0, n, n / T)`: a float step meant to give
-        T indices.
+        T indices. Bin edges are not reported: a stop pushed a small epsilon past the end
+        (`np.arange(0, n + 1e-5, n / parts)`, always parts + 1 edges) whose result is only read
+        one edge at a time (`edges[i]`, `edges[i + 1]`).
 
     Why is this bad?
         The length of a float-step `arange` is `ceil((stop - start) / step)` computed in floating
@@ -50,11 +52,47 @@ class FloatStepArangeRule(Rule):
         Valid("import numpy as np\nidx = np.arange(0, n, n / T, dtype=int)\n"),
         # an int(...) step is no float step
         Valid("import numpy as np\nidx = np.arange(0, n, int(n / T))[:T]\n"),
+        # Bin edges: the stop is pushed a small epsilon past n so that n itself is the last edge
+        # (always parts + 1 edges), and only edges[i] / edges[i + 1] are read.
+        Valid(
+            """
+            import torch
+
+            def pooled(feat, parts):
+                length = feat.size(1)
+                edges = torch.arange(0, length + 1e-6, length / parts).long()
+                return [feat[:, edges[k]:edges[k + 1]].mean(1) for k in range(parts)]
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+
+            def bins(lo, hi, scores, k):
+                cuts = np.arange(lo, hi + 1e-4, (hi - lo) / k).astype(int)
+                for j in range(k):
+                    left = cuts[j]
+                    right = cuts[j + 1]
+                    yield scores[left:right].max()
+            """
+        ),
     ]
     INVALID = [
         Invalid("import numpy as np\n\ndef sample(n, T):\n    return np.arange(0, n, n / T).astype(int)\n", expected_line=4),
         Invalid("import torch\nstep = len(frames) / num_segments\nidx = torch.arange(0, len(frames), step).long()\n"),
         Invalid("from numpy import arange\nidx = arange(0, self.num_frames, step=self.num_frames / self.T).astype(int)\n"),
+        # An epsilon past the end, but the whole array is used as a clip: still T or T + 1 frames.
+        Invalid(
+            """
+            import numpy as np
+
+            def clip(frames, T):
+                n = len(frames)
+                idx = np.arange(0, n + 1e-6, n / T).astype(int)
+                return frames[idx]
+            """,
+            expected_line=6,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -68,4 +106,39 @@ class FloatStepArangeRule(Rule):
             return
         if au.has_integer_dtype(node):
             return  # the step is truncated to an int first: TK121's tail drop, not a float-length question
+        if _epsilon_edges(self, node):
+            return
         self.report(node)
+
+
+def _epsilon_edges(rule: Rule, node: cst.Call) -> bool:
+    """Bin edges: the stop is `end + eps` (a float literal below 1) and the result is read one edge at a time.
+
+    The epsilon puts `end` itself on the grid on purpose, so the length is always parts + 1, and
+    reading only `edges[i]` / `edges[i + 1]` never touches an extra element.
+    """
+    args = au.positional_args(node)
+    if len(args) < 2:
+        return False
+    stop = args[1]
+    if not (isinstance(stop, cst.BinaryOperation) and isinstance(stop.operator, cst.Add)):
+        return False
+    if not (isinstance(stop.right, cst.Float) and 0 < float(stop.right.value) < 1):
+        return False
+    target = au.bound_name(rule, node)
+    if not isinstance(target, cst.Name):
+        return False
+    scope = au.enclosing_scope_node(rule, node)
+    uses = [n for n in au.find_all(scope, cst.Name, lambda n: n.value == target.value) if n is not target]
+    if not uses:
+        return False
+    for use in uses:
+        up = au.parent(rule, use)
+        if not (
+            isinstance(up, cst.Subscript)
+            and up.value is use
+            and len(up.slice) == 1
+            and isinstance(up.slice[0].slice, cst.Index)
+        ):
+            return False
+    return True

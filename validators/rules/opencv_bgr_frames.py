@@ -12,6 +12,8 @@ _CONSUMERS = frozenset(
 # Conversions out of BGR by other libraries: mmcv.imconvert(img, "bgr", "rgb"), mmcv.bgr2rgb(img).
 _BGR2RGB = frozenset({"mmcv.bgr2rgb", "mmcv.image.bgr2rgb"})
 _IMCONVERT = frozenset({"mmcv.imconvert", "mmcv.image.imconvert"})
+# mmcv.imnormalize(img, mean, std, to_rgb=True) converts BGR to RGB unless to_rgb is False.
+_IMNORMALIZE = frozenset({"mmcv.imnormalize", "mmcv.imnormalize_", "mmcv.image.imnormalize", "mmcv.image.imnormalize_"})
 
 
 class OpenCVBGRFramesRule(Rule):
@@ -32,7 +34,9 @@ class OpenCVBGRFramesRule(Rule):
         decide, without following the frames from one to the other. A conversion is
         `cv2.cvtColor` to anything but BGR, `mmcv.imconvert(x, "bgr", ...)` / `mmcv.bgr2rgb`, a
         channel slice `x[..., ::-1]` / `x[:, :, ::-1]` or `np.flip` on the last axis (a flip of
-        rows or columns, `cv2.flip(frame, 1)`, is not one). A capture is a value assigned from
+        rows or columns, `cv2.flip(frame, 1)`, is not one), and `mmcv.imnormalize(x, ...)` unless
+        its `to_rgb` is literally False (as an argument, or in the `dict(...)` / `{...}` its `**cfg`
+        was assigned from): settings read from a config count as converting. A capture is a value assigned from
         `cv2.VideoCapture` (a local, `self.cap` set in the class, or a parameter annotated as
         one); a capture handed in unannotated is missed. Arrays built from number literals
         (`np.array([[0, 0, w, h]])`) are not frames.
@@ -114,8 +118,52 @@ class OpenCVBGRFramesRule(Rule):
                     return np.stack(frames)
             """
         ),
+        # Normalised by mmcv with settings taken from a config: imnormalize's to_rgb (default
+        # True) may convert, and nothing says it is False.
+        Valid(
+            """
+            import cv2
+            import mmcv
+            import numpy as np
+
+            class Stream:
+                def __init__(self, path, config):
+                    self.cap = cv2.VideoCapture(path)
+                    settings = config["normalize"]
+                    settings["mean"] = np.array(settings["mean"])
+                    self.norm = settings
+
+                def grab(self):
+                    ok, frame = self.cap.read()
+                    image = frame.astype(np.float32)
+                    mmcv.imnormalize_(image, **self.norm)
+                    return np.stack([image])
+            """
+        ),
     ]
     INVALID = [
+        # Normalised with to_rgb=False spelled out in the settings: still BGR.
+        Invalid(
+            """
+            import cv2
+            import mmcv
+            import numpy as np
+
+            class Stream:
+                def __init__(self, path, mean, std):
+                    self.cap = cv2.VideoCapture(path)
+                    settings = dict(mean=np.array(mean), std=np.array(std), to_rgb=False)
+                    self.norm = settings
+
+                def grab(self):
+                    ok, frame = self.cap.read()
+                    image = frame.astype(np.float32)
+                    mmcv.imnormalize_(image, **self.norm)
+                    return np.stack([image])
+            """,
+            expected_line=13,
+        ),
+        Invalid("import cv2\nimport mmcv\nimport numpy as np\nx = mmcv.imnormalize(cv2.imread(p), m, s, to_rgb=False)\narr = np.asarray(x)\n"),
         Invalid(
             "import cv2\nimport numpy as np\nimport torch\n\ndef read(path):\n    cap = cv2.VideoCapture(path)\n    frames = []\n"
             "    while True:\n        ok, frame = cap.read()\n        if not ok:\n            break\n        frames.append(frame)\n"
@@ -177,6 +225,9 @@ class OpenCVBGRFramesRule(Rule):
             source = au.argument(node, 1, "src")
             if isinstance(source, cst.SimpleString) and source.evaluated_value.lower() == "bgr":
                 self._converted = True
+        elif names & _IMNORMALIZE:
+            if self._normalize_converts(node):
+                self._converted = True
         elif "numpy.flip" in names:
             axis = au.argument(node, 1, "axis")
             if au.int_value(axis) in (-1, 2):
@@ -204,6 +255,36 @@ class OpenCVBGRFramesRule(Rule):
         if self._reads and self._consumed and not self._converted:
             self.report(self._reads[0])
 
+    def _normalize_converts(self, node: cst.Call) -> bool:
+        """`mmcv.imnormalize(_)` converts unless `to_rgb` is literally False: as an argument, or in the
+        `dict(...)` / `{...}` a `**cfg` argument was assigned from (through a name or `self.attr`)."""
+        to_rgb = au.argument(node, 3, "to_rgb")
+        if to_rgb is not None:
+            return not au.is_name(to_rgb, "False")
+        for arg in node.args:
+            if arg.star == "**" and any(_sets_to_rgb_false(v) for v in self._values_of(arg.value)):
+                return False
+        return True  # mmcv's default (or a config's value) is to_rgb=True
+
+    def _values_of(self, node: cst.BaseExpression, depth: int = 0) -> list[cst.BaseExpression]:
+        """What `node` (a name or `self.attr`) was assigned, followed through names twice."""
+        values: list[cst.BaseExpression] = []
+        if isinstance(node, cst.Name):
+            values = au.assigned_values(self, node)
+        elif isinstance(node, cst.Attribute) and au.is_name(node.value, "self"):
+            cls = next((a for a in au.ancestors(self, node) if isinstance(a, cst.ClassDef)), None)
+            if cls is not None:
+                target = au.dotted(node)
+                for assign in au.find_all(cls, cst.Assign):
+                    if any(au.dotted(t.target) == target for t in assign.targets):
+                        values.append(assign.value)
+        found = list(values)
+        if depth < 2:
+            for value in values:
+                if isinstance(value, (cst.Name, cst.Attribute)):
+                    found.extend(self._values_of(value, depth + 1))
+        return found
+
     def _is_capture(self, node: cst.BaseExpression) -> bool:
         """`node` was assigned from `cv2.VideoCapture(...)` (or is a parameter annotated as one)."""
         if isinstance(node, cst.Call):
@@ -230,6 +311,23 @@ class OpenCVBGRFramesRule(Rule):
             for value in values
             for call in au.find_all(value, cst.Call)
         )
+
+
+def _sets_to_rgb_false(node: cst.BaseExpression) -> bool:
+    """`dict(..., to_rgb=False)` or `{..., "to_rgb": False}`."""
+    if au.is_call_to(node, "dict"):
+        arg = au.keyword_arg(node, "to_rgb")
+        return arg is not None and au.is_name(arg.value, "False")
+    if isinstance(node, cst.Dict):
+        for element in node.elements:
+            if (
+                isinstance(element, cst.DictElement)
+                and isinstance(element.key, cst.SimpleString)
+                and element.key.evaluated_value == "to_rgb"
+                and au.is_name(element.value, "False")
+            ):
+                return True
+    return False
 
 
 def _number_literal(node: cst.BaseExpression | None) -> bool:

@@ -10,7 +10,10 @@ class OpenCVFrameCountRule(Rule):
     """
     What it does:
         Flags `cap.get(cv2.CAP_PROP_FRAME_COUNT)` used as the number of frames without ever checking
-        it against what was decoded (a comparison or `min(...)` with it).
+        it against what was decoded (a comparison or `min(...)` with it). A count that only bounds
+        a read loop is not reported: it is never handed to a call (other than `int`, `range`,
+        `min`/`max`...), and every `ok, f = cap.read()` in the function is followed by
+        `if not ok: break` (or `return`), so an overestimate only ends the loop early.
 
     Why is this bad?
         OpenCV estimates the count from container metadata (duration × fps); for variable frame
@@ -53,6 +56,27 @@ class OpenCVFrameCountRule(Rule):
             "    return min(claimed, len(frames))\n"
         ),
         Valid("import cv2\nfps = cap.get(cv2.CAP_PROP_FPS)\n"),
+        # The count only sets how many seconds to walk; every read checks its flag and stops,
+        # so an overestimate ends the loop early and no missing frame is used.
+        Valid(
+            """
+            import cv2
+
+            def one_per_second(path):
+                cap = cv2.VideoCapture(path)
+                count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+                rate = max(1, int(cap.get(cv2.CAP_PROP_FPS)))
+                seconds = count // rate
+                out = []
+                for s in range(seconds + 1):
+                    cap.set(cv2.CAP_PROP_POS_FRAMES, s * rate)
+                    ok, image = cap.read()
+                    if not ok:
+                        break
+                    out.append(image)
+                return out
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -61,6 +85,45 @@ class OpenCVFrameCountRule(Rule):
             expected_line=6,
         ),
         Invalid("from cv2 import CAP_PROP_FRAME_COUNT\ntotal = capture.get(CAP_PROP_FRAME_COUNT)\n"),
+        # Failed reads are skipped, not stopped at: the clip silently has fewer than T frames.
+        Invalid(
+            """
+            import cv2
+            import numpy as np
+
+            def clip(path, T):
+                cap = cv2.VideoCapture(path)
+                n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+                frames = []
+                for i in np.linspace(0, n - 1, T).astype(int):
+                    cap.set(cv2.CAP_PROP_POS_FRAMES, i)
+                    ok, frame = cap.read()
+                    if ok:
+                        frames.append(frame)
+                return frames
+            """,
+            expected_line=7,
+        ),
+        # Reads stop at the first failure, but the count chose the T indices: still short clips.
+        Invalid(
+            """
+            import cv2
+            import numpy as np
+
+            def clip(path, T):
+                cap = cv2.VideoCapture(path)
+                n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+                frames = []
+                for i in np.linspace(0, n - 1, T).astype(int):
+                    cap.set(cv2.CAP_PROP_POS_FRAMES, i)
+                    ok, frame = cap.read()
+                    if not ok:
+                        break
+                    frames.append(frame)
+                return frames
+            """,
+            expected_line=7,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -70,7 +133,57 @@ class OpenCVFrameCountRule(Rule):
             return
         if _checked_against_decoded(self, node):
             return
+        if _only_bounds_checked_reads(self, node):
+            return
         self.report(node)
+
+
+_PLAIN = ("int", "float", "round", "max", "min", "range", "print")
+
+
+def _only_bounds_checked_reads(rule: Rule, node: cst.Call) -> bool:
+    """`name = int(cap.get(...))` used only in arithmetic (never handed to a sampler call), in a
+    function where every `x.read()` is `ok, f = x.read()` followed by `if not ok: break` (or `return`).
+
+    An overestimated count then only makes the read loop stop early: no index past the end is used.
+    """
+    target = au.bound_name(rule, node)
+    if not isinstance(target, cst.Name):
+        return False
+    function = au.enclosing_function(rule, node)
+    if function is None:
+        return False
+    for call in au.find_all(function, cst.Call):
+        if au.is_name(call.func, *_PLAIN) or call is node:
+            continue
+        if any(target.value in au.names_in(arg.value) for arg in call.args):
+            return False  # the count is handed to something (a sampler, a helper): it may pick indices
+    reads = au.find_all(function, cst.Call, lambda c: isinstance(c.func, cst.Attribute) and c.func.attr.value == "read" and not c.args)
+    return bool(reads) and all(_stops_on_failure(rule, read) for read in reads)
+
+
+def _stops_on_failure(rule: Rule, read: cst.Call) -> bool:
+    """`ok, f = cap.read()` directly followed, in the same block, by `if not ok: break` / `return`."""
+    assign = au.parent(rule, read)
+    if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Tuple)):
+        return False
+    elements = assign.targets[0].target.elements
+    if not elements or not isinstance(elements[0].value, cst.Name):
+        return False
+    flag = elements[0].value.value
+    line = au.parent(rule, assign)
+    block = au.parent(rule, line)
+    body = getattr(block, "body", None)
+    if not isinstance(body, (list, tuple)) or line not in body:
+        return False
+    following = body[list(body).index(line) + 1:]
+    if not following or not isinstance(following[0], cst.If):
+        return False
+    check = following[0]
+    test = check.test
+    if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not) and au.is_name(test.expression, flag)):
+        return False
+    return bool(au.find_all(check.body, (cst.Break, cst.Return)))
 
 
 def _checked_against_decoded(rule: Rule, node: cst.CSTNode) -> bool:

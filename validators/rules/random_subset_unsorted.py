@@ -24,7 +24,8 @@ class RandomSubsetUnsortedRule(Rule):
 
     Known problems:
         Whether a population is "frames" is read from names: `range(n)` / `range(num_frames)`,
-        `len(frames)`, `video.shape[0]`, names like `indices`. A subset stored in, or only used to
+        `len(frames)`, `video.shape[0]`, names like `indices`; a `range(x)` / `np.arange(x)`
+        population is judged by `x` (`np.arange(scores.shape[0])` draws rows of `scores`). A subset stored in, or only used to
         index, something named like a mask, tokens, patches, boxes, captions, labels or ids
         (`mask[idx] = 1`, `token_ids`) is taken to be no frame index and is not reported; a frame
         subset given such a name is missed.
@@ -107,6 +108,18 @@ class RandomSubsetUnsortedRule(Rule):
                 return [video_ids[i] for i in keep]
             """
         ),
+        # Which rows of a similarity matrix to display (a fixed seed keeps the same rows):
+        # the population is the matrix's rows, not the frames of a clip.
+        Valid(
+            """
+            import numpy as np
+
+            def show(scores, k):
+                np.random.seed(1)
+                rows = np.random.choice(np.arange(scores.shape[0]), size=k, replace=False)
+                return [scores[r].argmax() for r in rows]
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -116,6 +129,8 @@ class RandomSubsetUnsortedRule(Rule):
         Invalid("import numpy as np\nrng = np.random.default_rng()\nidx = rng.choice(num_frames, size=T, replace=False)\n"),
         Invalid("import torch\nclip = video[torch.randperm(video.shape[0])[:T]]\n"),
         Invalid("import numpy as np\nidx = np.random.permutation(num_frames)[: self.T]\n"),
+        Invalid("import numpy as np\nidx = np.random.choice(np.arange(num_frames), size=T, replace=False)\n"),
+        Invalid("import numpy as np\nclip = video[np.random.choice(np.arange(len(video)), T, replace=False)]\n"),
         # A seeded Python generator bound to a name draws in random order too.
         Invalid(
             """
@@ -164,7 +179,14 @@ class RandomSubsetUnsortedRule(Rule):
                 return
         elif names & _CHOICE:
             population = au.argument(node, 0, "a")
-            if population is None or not self._frame_population(population):
+            if population is None:
+                return
+            stop = _range_stop(population, self) if not au.is_call_to(population, "range") else None
+            if stop is not None:
+                # choice(np.arange(x)) draws from 0..x-1: x decides, as for sample(range(x)).
+                if not (self._frame_population(stop) or (not au.is_call_to(stop, "len") and au.looks_like_frame_count(stop))):
+                    return
+            elif not self._frame_population(population):
                 return
             if au.argument(node, 1, "size") is None:
                 return
@@ -215,9 +237,13 @@ class RandomSubsetUnsortedRule(Rule):
 _SINGLE_CLIP = {"video", "clip", "vid", "frames"}
 
 
-def _range_stop(node: cst.CSTNode) -> cst.BaseExpression | None:
-    """`n` for `range(n)` / `range(0, n)` / `range(a, n, s)`, else None."""
-    if isinstance(node, cst.Call) and au.is_name(node.func, "range"):
+def _range_stop(node: cst.CSTNode, rule: Rule | None = None) -> cst.BaseExpression | None:
+    """`n` for `range(n)` / `range(0, n)` / `range(a, n, s)` (and `np.arange(...)` when `rule` is given), else None.
+
+    (`choice(range(x))` keeps being judged on the whole population, which reads a plain `range`
+    as no frames; only `choice(np.arange(x))` is judged on `x`.)
+    """
+    if isinstance(node, cst.Call) and (au.is_name(node.func, "range") or (rule is not None and au.calls(rule, node, au.ARANGE))):
         args = au.positional_args(node)
         return args[0] if len(args) == 1 else (args[1] if len(args) >= 2 else None)
     return None
