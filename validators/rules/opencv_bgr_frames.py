@@ -33,7 +33,7 @@ class OpenCVBGRFramesRule(Rule):
         The check is per module: one read, one conversion and one consumer anywhere in the file
         decide, without following the frames from one to the other. A conversion is
         `cv2.cvtColor` to anything but BGR, `mmcv.imconvert(x, "bgr", ...)` / `mmcv.bgr2rgb`, a
-        channel slice `x[..., ::-1]` / `x[:, :, ::-1]` or `np.flip` on the last axis (a flip of
+        channel slice `x[..., ::-1]` / `x[:, :, ::-1]` or index list `x[:, :, [2, 1, 0]]` or `np.flip` on the last axis (a flip of
         rows or columns, `cv2.flip(frame, 1)`, is not one), and `mmcv.imnormalize(x, ...)` unless
         its `to_rgb` is literally False (as an argument, or in the `dict(...)` / `{...}` its `**cfg`
         was assigned from): settings read from a config count as converting. A capture is a value assigned from
@@ -70,6 +70,20 @@ class OpenCVBGRFramesRule(Rule):
             "    return np.stack(frames)\n"
         ),
         Valid("import cv2\nimport numpy as np\nimg = cv2.imread(path)[..., ::-1]\narr = np.asarray(img)\n"),
+        # The channels reversed by an index list on the read itself (a real-code false alarm).
+        Valid(
+            """
+            import cv2
+            import numpy as np
+
+            def load(paths):
+                frames = []
+                for path in paths:
+                    image = cv2.imread(path)[:, :, [2, 1, 0]]
+                    frames.append(image)
+                return np.asarray(frames, dtype=np.float32)
+            """
+        ),
         Valid("import cv2\ncap = cv2.VideoCapture(path)\nok, f = cap.read()\ncv2.imwrite('out.png', f)\n"),
         Valid("import cv2\nimport numpy as np\ng = cv2.imread(path, cv2.IMREAD_GRAYSCALE)\narr = np.asarray(g)\n"),
         # Frames for display are converted by mmcv; the only array built is a box.
@@ -250,6 +264,10 @@ class OpenCVBGRFramesRule(Rule):
         last = node.slice[-1].slice
         if isinstance(last, cst.Slice) and au.int_value(last.step) == -1 and last.lower is None and last.upper is None:
             self._converted = True
+        # The same reversal as a channel index list: `x[:, :, [2, 1, 0]]`, `x[..., (2, 1, 0)]`.
+        elif isinstance(last, cst.Index) and isinstance(last.value, (cst.List, cst.Tuple)):
+            if [au.int_value(element.value) for element in last.value.elements] == [2, 1, 0]:
+                self._converted = True
 
     def leave_Module(self, original_node: cst.Module) -> None:
         if self._reads and self._consumed and not self._converted:
