@@ -189,3 +189,102 @@ def test_schema_error_echo_of_a_huge_value_is_cut_short():
     reply = '{"family": "i3d", "model": "x", "frames": "' + "9" * 100_000 + 'a", "risks": ' + "[" * 500 + "]" * 500 + "}"
     answer, findings, _ = picker.parse_answer(reply, "r.json")
     assert answer is None and findings and all(len(f.message) < 400 for f in findings)
+
+
+# -- 4. pick ask: the LLM command --------------------------------------------------------------
+
+
+def ask_cli(spec_file, *argv) -> int:
+    return main(["pick", "ask", "--spec", str(spec_file), *argv])
+
+
+def test_ask_binary_output_is_one_line_exit_2(tmp_path, spec_file, capsys):
+    command = script(tmp_path, "binary.py", "sys.stdout.buffer.write(b'\\x89PNG\\r\\n\\x1a\\n\\xff\\xfe' * 1000)\n")
+    assert ask_cli(spec_file, "--llm-cmd", command) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("temporalkit pick: LLM command wrote output that is not UTF-8 text (byte 0x89 at offset 0)")
+    assert err.count("\n") == 1
+
+
+def test_ask_non_executable_and_missing_commands_are_one_line_exit_2(tmp_path, spec_file, capsys):
+    not_executable = tmp_path / "llm.sh"
+    not_executable.write_text("#!/bin/sh\necho '{}'\n")
+    not_executable.chmod(0o644)
+    assert ask_cli(spec_file, "--llm-cmd", str(not_executable)) == 2
+    assert capsys.readouterr().err == f"temporalkit pick: cannot run LLM command {str(not_executable)!r}: Permission denied\n"
+    assert ask_cli(spec_file, "--llm-cmd", str(tmp_path)) == 2
+    assert capsys.readouterr().err.startswith(f"temporalkit pick: cannot run LLM command {str(tmp_path)!r}: ")
+    assert ask_cli(spec_file, "--llm-cmd", str(tmp_path / "missing-llm")) == 2
+    assert capsys.readouterr().err == f"temporalkit pick: LLM command not found: {str(tmp_path / 'missing-llm')!r}\n"
+
+
+def test_ask_unbalanced_quote_is_one_line_exit_2(spec_file, capsys):
+    assert ask_cli(spec_file, "--llm-cmd", "llm -m 'gpt") == 2
+    assert capsys.readouterr().err == "temporalkit pick: cannot split the LLM command \"llm -m 'gpt\": No closing quotation\n"
+
+
+@pytest.mark.parametrize("flag, value", [("--retries", "-1"), ("--retries", "x"), ("--timeout", "0"),
+                                         ("--timeout", "-1"), ("--timeout", "nan"), ("--timeout", "inf")])
+def test_ask_bad_numbers_are_usage_errors(spec_file, capsys, flag, value):
+    with pytest.raises(SystemExit) as info:
+        ask_cli(spec_file, "--llm-cmd", "true", flag, value)
+    assert info.value.code == 2
+    assert f"error: argument {flag}: expected" in capsys.readouterr().err
+
+
+def test_ask_api_refuses_negative_retries():
+    with pytest.raises(ValueError, match="retries must be a whole number >= 0"):
+        picker.ask(SPEC, "true", retries=-1)
+
+
+def sleep_outlived(pid_file: Path) -> bool:
+    """Whether the `sleep` whose pid is in `pid_file` is still running (killed if so)."""
+    import os
+    import time
+
+    if not pid_file.exists():
+        return False
+    pid = int(pid_file.read_text())
+    for _ in range(50):  # the killed sleep is reaped by init; give it a moment
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                state = stat.read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return False
+        if state == "Z":
+            return False
+        time.sleep(0.1)
+    os.kill(pid, 9)
+    return True
+
+
+SPAWN_SLEEP = """
+import subprocess, time
+child = subprocess.Popen(["sleep", "300"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+open({pid_file!r}, "w").write(str(child.pid))
+"""
+
+
+def test_ask_timeout_kills_the_commands_background_children(tmp_path, spec_file, capsys):
+    import time
+
+    pid_file = tmp_path / "sleep.pid"
+    command = script(tmp_path, "hang.py", SPAWN_SLEEP.format(pid_file=str(pid_file)) + "time.sleep(300)\n")
+    started = time.monotonic()
+    try:
+        assert ask_cli(spec_file, "--llm-cmd", command, "--timeout", "3") == 2
+        assert time.monotonic() - started < 60
+        assert "timed out after 3 s (killed with its children)" in capsys.readouterr().err
+    finally:
+        assert not sleep_outlived(pid_file), "the sleep outlived the timed-out LLM command"
+
+
+def test_ask_kills_children_left_behind_by_a_command_that_exits(tmp_path):
+    pid_file = tmp_path / "sleep.pid"
+    command = script(tmp_path, "leaves.py", SPAWN_SLEEP.format(pid_file=str(pid_file)) + "print('no json here')\n")
+    try:
+        result = picker.ask(SPEC, command, retries=0, timeout_s=60)
+        assert not result.accepted
+    finally:
+        assert not sleep_outlived(pid_file), "the sleep outlived the LLM command"

@@ -38,6 +38,28 @@ def _spec_arguments() -> argparse.ArgumentParser:
     return parent
 
 
+def _retries(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text[:40]!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text[:40]!r}")
+    return value
+
+
 def add_arguments(parser) -> None:
     parent = _spec_arguments()
     sub = parser.add_subparsers(dest="pick_command", metavar="ACTION")
@@ -55,8 +77,9 @@ def add_arguments(parser) -> None:
     ask = sub.add_parser("ask", parents=[parent], help="pipe the prompt to an LLM command and validate its reply",
                          epilog='Example: temporalkit pick ask --spec examples/spec.yaml --llm-cmd "llm -m MODEL" --retries 2')
     ask.add_argument("--llm-cmd", required=True, metavar="COMMAND", help="reads the prompt on stdin, writes the reply on stdout")
-    ask.add_argument("--retries", type=int, default=2, help="re-asks with the findings appended (default 2)")
-    ask.add_argument("--timeout", type=float, default=600, help="seconds per LLM call (default 600)")
+    ask.add_argument("--retries", type=_retries, default=2, help="re-asks with the findings appended (default 2)")
+    ask.add_argument("--timeout", type=_seconds, default=600,
+                     help="seconds per LLM call (default 600); at the end the command's process group is killed")
     ask.add_argument("--format", choices=("text", "json"), default="text")
 
 
@@ -151,7 +174,7 @@ def run(args) -> int:
     if args.pick_command == "ask":
         try:
             result = picker.ask(spec, args.llm_cmd, args.retries, timeout_s=args.timeout)
-        except picker.LLMCommandError as exc:
+        except (picker.LLMCommandError, ValueError) as exc:
             print(f"temporalkit pick: {exc}", file=sys.stderr)
             return 2
         if args.format == "json":

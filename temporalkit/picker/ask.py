@@ -4,13 +4,16 @@ the validator's findings until a reply passes or the retries run out.
 
 from __future__ import annotations
 
+import math
+import os
 import shlex
+import signal
 import subprocess
 from dataclasses import dataclass, field
 
 from temporalkit.picker.answer import parse_answer, validate_answer
 from temporalkit.picker.prompt import render_prompt
-from temporalkit.picker.schema import Answer, TaskSpec
+from temporalkit.picker.schema import Answer, TaskSpec, clip
 from temporalkit.validators.findings import Finding
 
 
@@ -56,17 +59,57 @@ def feedback_prompt(prompt: str, reply: str, findings: list[Finding]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _run_llm(command: list[str], prompt: str, timeout_s: float) -> str:
+def _kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL the command's whole process group (it was started in a session of its own), so
+    that nothing it started in the background (a server, a `sleep`) outlives the call."""
     try:
-        completed = subprocess.run(command, input=prompt, capture_output=True, text=True, timeout=timeout_s, check=False)
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is already empty
+
+
+def _run_llm(command: list[str], prompt: str, timeout_s: float) -> str:
+    shown = clip(shlex.join(command))
+    try:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
     except FileNotFoundError:
-        raise LLMCommandError(f"LLM command not found: {command[0]!r}") from None
-    except subprocess.TimeoutExpired:
-        raise LLMCommandError(f"LLM command timed out after {timeout_s:g} s: {shlex.join(command)}") from None
-    if completed.returncode != 0:
-        tail = completed.stderr.strip().splitlines()[-1:] or ["(no stderr)"]
-        raise LLMCommandError(f"LLM command exited with status {completed.returncode}: {tail[0]}")
-    return completed.stdout
+        raise LLMCommandError(f"LLM command not found: {clip(repr(command[0]))}") from None
+    except OSError as exc:  # not executable, a directory, not a program (ENOEXEC), ...
+        raise LLMCommandError(f"cannot run LLM command {clip(repr(command[0]))}: {exc.strerror or exc}") from None
+    try:
+        try:
+            stdout, stderr = process.communicate(prompt.encode("utf-8"), timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            try:
+                process.communicate(timeout=5)
+            except subprocess.TimeoutExpired:  # a descendant that left the group still holds the pipes
+                pass
+            raise LLMCommandError(f"LLM command timed out after {timeout_s:g} s (killed with its children): {shown}") from None
+    finally:
+        _kill_group(process)
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+    if process.returncode != 0:
+        lines = stderr.decode("utf-8", errors="replace").strip().splitlines()
+        tail = clip(lines[-1]) if lines else "(no stderr)"
+        raise LLMCommandError(f"LLM command exited with status {process.returncode}: {tail}")
+    try:
+        return stdout.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LLMCommandError(
+            f"LLM command wrote output that is not UTF-8 text (byte 0x{stdout[exc.start]:02x} at offset {exc.start}): {shown}"
+        ) from None
 
 
 def ask(
@@ -80,9 +123,20 @@ def ask(
     """Pipe the prompt to `llm_cmd` (stdin → stdout), validate, and re-ask with findings up to `retries` times.
 
     `llm_cmd` is split like a shell command line (no shell is involved). The first reply with no
-    error findings is accepted; otherwise the last reply's findings come back.
+    error findings is accepted; otherwise the last reply's findings come back. The command runs in
+    a session of its own; at its end or timeout its whole process group is killed (a descendant
+    that calls `setsid` itself leaves the group and is not). Raises `LLMCommandError` (one line)
+    when the command cannot be split or run, fails, times out or writes non-UTF-8 output, and
+    `ValueError` for `retries < 0` or a timeout that is not a positive number.
     """
-    command = shlex.split(llm_cmd) if isinstance(llm_cmd, str) else list(llm_cmd)
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"retries must be a whole number >= 0, got {retries!r}")
+    if not (isinstance(timeout_s, (int, float)) and math.isfinite(timeout_s) and timeout_s > 0):
+        raise ValueError(f"timeout_s must be a positive number of seconds, got {timeout_s!r}")
+    try:
+        command = shlex.split(llm_cmd) if isinstance(llm_cmd, str) else list(llm_cmd)
+    except ValueError as exc:  # "No closing quotation", "No escaped character"
+        raise LLMCommandError(f"cannot split the LLM command {clip(repr(llm_cmd))}: {exc}") from None
     if not command:
         raise LLMCommandError("empty LLM command")
     base_prompt = render_prompt(spec, measure_latency=measure_latency)
