@@ -288,3 +288,16 @@ def test_ask_kills_children_left_behind_by_a_command_that_exits(tmp_path):
         assert not result.accepted
     finally:
         assert not sleep_outlived(pid_file), "the sleep outlived the LLM command"
+
+
+def test_validate_refuses_an_endless_reply_without_reading_it_all(spec_file, capsys):
+    assert main(["pick", "validate", "--spec", str(spec_file), "--answer", "/dev/zero"]) == 2
+    assert capsys.readouterr().err == "/dev/zero: cannot read: larger than 4,000,000 bytes (an answer is one small JSON object)\n"
+
+
+def test_validate_non_utf8_reply_is_one_line(tmp_path, spec_file, capsys):
+    reply = tmp_path / "reply.md"
+    reply.write_bytes(b'{"model": "\xff"}')
+    assert main(["pick", "validate", "--spec", str(spec_file), "--answer", str(reply)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{reply}: cannot read: 'utf-8' codec can't decode byte 0xff") and err.count("\n") == 1

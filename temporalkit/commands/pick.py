@@ -10,6 +10,9 @@ import argparse
 HELP = "Pick a temporal architecture: render the prompt, recommend, validate an answer, or ask an LLM."
 EXAMPLE = "temporalkit pick recommend --spec examples/spec.yaml --format json"
 
+# An answer is one small JSON object; a reply file larger than this (or /dev/zero) is refused unread.
+MAX_REPLY_BYTES = 4_000_000
+
 # CLI flag → spec field; flags override the same fields of --spec.
 _SPEC_FLAGS = (
     ("--task", "task", str, "free-text description of the task"),
@@ -158,7 +161,16 @@ def run(args) -> int:
     if args.pick_command == "validate":
         path = "<stdin>" if args.answer == "-" else args.answer
         try:
-            text = sys.stdin.read() if args.answer == "-" else open(args.answer, encoding="utf-8").read()
+            if args.answer == "-":
+                raw = sys.stdin.buffer.read(MAX_REPLY_BYTES + 1)
+            else:
+                with open(args.answer, "rb") as stream:
+                    raw = stream.read(MAX_REPLY_BYTES + 1)
+            if len(raw) > MAX_REPLY_BYTES:
+                print(f"{path}: cannot read: larger than {MAX_REPLY_BYTES:,} bytes (an answer is one small JSON object)",
+                      file=sys.stderr)
+                return 2
+            text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             print(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
             return 2
