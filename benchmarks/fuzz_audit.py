@@ -205,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
               "changed_by_fix": 0, "broken_by_fix": 0, "file_errors": 0, "multi_line_errors": 0, "findings": 0,
               "budget_kills": 0, "crashes_contained": 0}
     failures: list[str] = []
+    notes: list[str] = []  # files killed by their time budget or whose worker crashed: contained, worth a look
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tk-fuzz-") as scratch:
         for b in range(0, len(files), args.batch):
@@ -237,8 +238,10 @@ def main(argv: list[str] | None = None) -> int:
                             counts["file_errors"] += len(report["errors"])
                             counts["multi_line_errors"] += sum("\n" in e["message"] for e in report["errors"])
                             counts["findings"] += len(report["findings"])
-                            counts["budget_kills"] += sum("took longer than" in e["message"] for e in report["errors"])
-                            counts["crashes_contained"] += sum("crashed" in e["message"] for e in report["errors"])
+                            for e in report["errors"]:
+                                if "took longer than" in e["message"] or "crashed" in e["message"]:
+                                    counts["budget_kills" if "took longer" in e["message"] else "crashes_contained"] += 1
+                                    notes.append(f"batch {b}: {Path(e['path']).name}: {e['message']}")
                         except (json.JSONDecodeError, KeyError):
                             counts["tracebacks"] += 1
                             problem = (problem or "") + " unreadable JSON"
@@ -261,8 +264,10 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(counts, indent=2))
     for failure in failures:
         print(failure)
+    for note in notes:
+        print("contained:", note)
     if args.json:
-        args.json.write_text(json.dumps({"counts": counts, "failures": failures}, indent=2) + "\n")
+        args.json.write_text(json.dumps({"counts": counts, "failures": failures, "contained": notes}, indent=2) + "\n")
     bad = counts["tracebacks"] + counts["hangs"] + counts["changed_by_audit"] + counts["broken_by_fix"] + counts["multi_line_errors"]
     return 1 if bad else 0
 
