@@ -118,9 +118,11 @@ def mutate(rng: random.Random, data: bytes) -> tuple[str, bytes]:
     return kind, data.replace(b"    ", b"\t")
 
 
-def inputs(n: int, rng: random.Random, stdlib: Path) -> list[tuple[str, bytes]]:
+def inputs(n: int, rng: random.Random, stdlib: Path, extra: list[Path] = ()) -> list[tuple[str, bytes]]:
     library = sorted(p for p in stdlib.rglob("*.py") if p.is_file() and "site-packages" not in p.parts)
     rng.shuffle(library)
+    # Sampler code (examples/, a corpus checkout) first, so --fix has findings to fix.
+    library = [p for d in extra for p in sorted(Path(d).rglob("*.py")) if p.is_file()] + library
     hostile = hostile_texts(rng)
     out: list[tuple[str, bytes]] = []
     i = 0
@@ -194,12 +196,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file-timeout", type=float, default=30.0, help="per-file time budget given to the auditor, s")
     parser.add_argument("--stdlib", type=Path, default=Path(sysconfig.get_paths()["stdlib"]),
                         help="folder of real Python files to use and mutate (default: this interpreter's stdlib)")
+    parser.add_argument("--extra", type=Path, action="append", default=[],
+                        help="also use (and mutate) the .py files under this folder, first (e.g. examples/)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the batches that failed here")
     parser.add_argument("--json", type=Path, default=None, help="write the counts as JSON here")
     args = parser.parse_args(argv)
 
     rng = random.Random(args.seed)
-    files = inputs(args.n, rng, args.stdlib)
+    files = inputs(args.n, rng, args.stdlib, args.extra)
     env = dict(os.environ, TEMPORALKIT_FILE_TIMEOUT=str(args.file_timeout), PYTHONPATH=str(REPO))
     counts = {"inputs": len(files), "runs": 0, "tracebacks": 0, "hangs": 0, "changed_by_audit": 0,
               "changed_by_fix": 0, "broken_by_fix": 0, "file_errors": 0, "multi_line_errors": 0, "findings": 0,
