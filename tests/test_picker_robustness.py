@@ -301,3 +301,23 @@ def test_validate_non_utf8_reply_is_one_line(tmp_path, spec_file, capsys):
     assert main(["pick", "validate", "--spec", str(spec_file), "--answer", str(reply)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"{reply}: cannot read: 'utf-8' codec can't decode byte 0xff") and err.count("\n") == 1
+
+
+def test_ask_does_not_wait_for_a_background_child_holding_the_output(tmp_path):
+    import time
+
+    pid_file = tmp_path / "sleep.pid"
+    body = (
+        "import subprocess\n"
+        "child = subprocess.Popen(['sleep', '300'], stdin=subprocess.DEVNULL)\n"  # inherits stdout
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "print('no json here', flush=True)\n"
+    )
+    command = script(tmp_path, "holds.py", body)
+    started = time.monotonic()
+    try:
+        result = picker.ask(SPEC, command, retries=0, timeout_s=120)
+        assert not result.accepted and result.attempts[0].reply == "no json here\n"
+        assert time.monotonic() - started < 60
+    finally:
+        assert not sleep_outlived(pid_file), "the sleep outlived the LLM command"

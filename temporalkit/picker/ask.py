@@ -9,12 +9,17 @@ import os
 import shlex
 import signal
 import subprocess
+import time
 from dataclasses import dataclass, field
 
 from temporalkit.picker.answer import parse_answer, validate_answer
 from temporalkit.picker.prompt import render_prompt
 from temporalkit.picker.schema import Answer, TaskSpec, clip
 from temporalkit.validators.findings import Finding
+
+
+# How often a waiting call checks whether the command itself is done while its children hold the pipes.
+POLL_S = 1.0
 
 
 class LLMCommandError(RuntimeError):
@@ -82,16 +87,28 @@ def _run_llm(command: list[str], prompt: str, timeout_s: float) -> str:
         raise LLMCommandError(f"LLM command not found: {clip(repr(command[0]))}") from None
     except OSError as exc:  # not executable, a directory, not a program (ENOEXEC), ...
         raise LLMCommandError(f"cannot run LLM command {clip(repr(command[0]))}: {exc.strerror or exc}") from None
+    deadline = time.monotonic() + timeout_s
+    stdin_data: bytes | None = prompt.encode("utf-8")
     try:
-        try:
-            stdout, stderr = process.communicate(prompt.encode("utf-8"), timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
+        while True:
             try:
-                process.communicate(timeout=5)
-            except subprocess.TimeoutExpired:  # a descendant that left the group still holds the pipes
-                pass
-            raise LLMCommandError(f"LLM command timed out after {timeout_s:g} s (killed with its children): {shown}") from None
+                stdout, stderr = process.communicate(stdin_data, timeout=min(POLL_S, max(deadline - time.monotonic(), 0.01)))
+                break
+            except subprocess.TimeoutExpired:
+                stdin_data = None  # written once; communicate() resumes where it stopped
+                if process.poll() is not None:
+                    # The command is done but a background child still holds its output pipe.
+                    _kill_group(process)
+                    continue
+                if time.monotonic() >= deadline:
+                    _kill_group(process)
+                    try:
+                        process.communicate(timeout=5)
+                    except subprocess.TimeoutExpired:  # a descendant that left the group holds the pipes
+                        pass
+                    raise LLMCommandError(
+                        f"LLM command timed out after {timeout_s:g} s (killed with its children): {shown}"
+                    ) from None
     finally:
         _kill_group(process)
         if process.poll() is None:
