@@ -17,7 +17,6 @@ from temporalkit.picker.prompt import render_prompt
 from temporalkit.picker.schema import Answer, TaskSpec, clip
 from temporalkit.validators.findings import Finding
 
-
 # How often a waiting call checks whether the command itself is done while its children hold the pipes.
 POLL_S = 1.0
 
