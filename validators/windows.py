@@ -233,8 +233,13 @@ def stride_division(rule: Rule, node: cst.CSTNode, floor: bool) -> tuple[cst.Bin
     return (division, over) if division is not None else None
 
 
-def resolve_division(rule: Rule, expr: cst.BaseExpression, floor: bool) -> cst.BinaryOperation | None:
-    """The `n // T` (floor) or `n / T` behind a step: written inline, via `max(1, ...)`, or via a name."""
+def resolve_division(rule: Rule, expr: cst.BaseExpression, floor: bool, depth: int = 0) -> cst.BinaryOperation | None:
+    """The `n // T` (floor) or `n / T` behind a step: written inline, via `max(1, ...)`, or via a name.
+
+    Names are followed through at most a few assignments: `step = max(step, 1)` refers to itself.
+    """
+    if depth > 4:
+        return None
     check = is_floor_division if floor else is_true_division
     if check(expr):
         return expr  # type: ignore[return-value]
@@ -243,12 +248,12 @@ def resolve_division(rule: Rule, expr: cst.BaseExpression, floor: bool) -> cst.B
     wrappers = ("max", "int") if floor else ("max",)  # int(n / T) is no float step
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in wrappers:
         for value in positional_args(expr):
-            found = resolve_division(rule, value, floor)
+            found = resolve_division(rule, value, floor, depth + 1)
             if found is not None:
                 return found
     if isinstance(expr, cst.Name):
         for value in assigned_values(rule, expr):
-            found = resolve_division(rule, value, floor)
+            found = resolve_division(rule, value, floor, depth + 1)
             if found is not None:
                 return found
     return None

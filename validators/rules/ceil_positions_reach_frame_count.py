@@ -49,6 +49,19 @@ class CeilPositionsReachFrameCountRule(Rule):
     TRIGGERS = ("ceil",)
 
     VALID = [
+        # A name whose assignment refers to itself (a real model builder's loop): followed a few
+        # assignments deep, not until the recursion limit.
+        Valid(
+            """
+            import math
+
+            def stage_width(width, depth):
+                step = width
+                for _ in range(depth):
+                    step = max(step, 1)
+                return math.ceil(step)
+            """
+        ),
         Valid("import numpy as np\nidx = (np.arange(T) * (num_frames / T)).astype(int)\n"),
         Valid("import numpy as np\nidx = np.minimum(np.ceil(np.arange(T) * (num_frames / T)), num_frames - 1).astype(int)\n"),
         # a spatial grid, not frame positions
