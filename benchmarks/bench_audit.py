@@ -31,7 +31,9 @@ FIXIT = str(BIN / "fixit")
 PACKAGES = ("pytorchvideo", "mmaction2")
 
 
-def timed(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> tuple[float, subprocess.CompletedProcess]:
+def timed(
+    cmd: list[str], env: dict | None = None, cwd: Path | None = None
+) -> tuple[float, subprocess.CompletedProcess]:
     start = time.perf_counter()
     completed = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
     return time.perf_counter() - start, completed

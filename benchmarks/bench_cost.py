@@ -27,7 +27,20 @@ ROOT = Path(__file__).resolve().parent.parent
 def time_cost_command(frames: int, size: int) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the child); CPU time does not grow when the machine is shared."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    command = [sys.executable, "-m", "temporalkit", "cost", "--model", "all", "--frames", str(frames), "--size", str(size), "--format", "json"]
+    command = [
+        sys.executable,
+        "-m",
+        "temporalkit",
+        "cost",
+        "--model",
+        "all",
+        "--frames",
+        str(frames),
+        "--size",
+        str(size),
+        "--format",
+        "json",
+    ]
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     elapsed = time.perf_counter() - start
@@ -44,12 +57,20 @@ def main() -> int:
         for size in SIZES:
             runs = [time_cost_command(frames, size) for _ in range(REPEATS)]
             times = [wall for wall, _ in runs]
-            results.append({
-                "frames": frames, "size": size, "median_s": statistics.median(times), "runs_s": times,
-                "median_cpu_s": statistics.median(cpu for _, cpu in runs),
-            })
-            print(f"T={frames:2d} size={size}: median {results[-1]['median_s']:.2f} s wall, "
-                  f"{results[-1]['median_cpu_s']:.2f} s CPU over {REPEATS} runs", flush=True)
+            results.append(
+                {
+                    "frames": frames,
+                    "size": size,
+                    "median_s": statistics.median(times),
+                    "runs_s": times,
+                    "median_cpu_s": statistics.median(cpu for _, cpu in runs),
+                }
+            )
+            print(
+                f"T={frames:2d} size={size}: median {results[-1]['median_s']:.2f} s wall, "
+                f"{results[-1]['median_cpu_s']:.2f} s CPU over {REPEATS} runs",
+                flush=True,
+            )
     document = {
         "command": "temporalkit cost --model all --frames T --size S --format json",
         "repeats": REPEATS,
@@ -66,9 +87,9 @@ def main() -> int:
     lines = [
         "# Benchmark: `temporalkit cost --model all`",
         "",
-        f"Wall time of the console script in a fresh process (Python start-up and torch import included),",
+        "Wall time of the console script in a fresh process (Python start-up and torch import included),",
         f"median of {REPEATS} runs, {os.cpu_count()} CPU cores, meta device. Target: under {TARGET_SECONDS:.0f} s.",
-        f"Reproduce: `.venv/bin/python benchmarks/bench_cost.py`.",
+        "Reproduce: `.venv/bin/python benchmarks/bench_cost.py`.",
         "",
         f"Machine load average at the end: {os.getloadavg()[0]:.1f} (the machine is shared; CPU time is",
         "the figure that does not depend on the load).",
@@ -77,7 +98,9 @@ def main() -> int:
         "|---:|---:|---:|---:|---|",
     ]
     for result in results:
-        lines.append(f"| {result['frames']} | {result['size']} | {result['median_s']:.2f} | {result['median_cpu_s']:.2f} | {', '.join(f'{t:.2f}' for t in result['runs_s'])} |")
+        lines.append(
+            f"| {result['frames']} | {result['size']} | {result['median_s']:.2f} | {result['median_cpu_s']:.2f} | {', '.join(f'{t:.2f}' for t in result['runs_s'])} |"
+        )
     (out / "bench_cost.md").write_text("\n".join(lines) + "\n")
     return 0
 

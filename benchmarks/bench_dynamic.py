@@ -18,7 +18,11 @@ import statistics
 import time
 from pathlib import Path
 
-from temporalkit.reference_models.sampling import sample_dense_indices, sample_multi_clip_indices, sample_uniform_indices
+from temporalkit.reference_models.sampling import (
+    sample_dense_indices,
+    sample_multi_clip_indices,
+    sample_uniform_indices,
+)
 from temporalkit.validators.dynamic import check_object_results
 from temporalkit.validators.dynamic.sampler_checks import build_samplers, check_sampler
 
@@ -54,8 +58,13 @@ def time_case(fn, role: str, repeats: int) -> dict:
         seconds.append(time.perf_counter() - started)
         assert findings == [], findings
         calls = int(sampler.notes[-1].split("; ")[1].split()[0])
-    return {"median_s": round(statistics.median(seconds), 3), "min_s": round(min(seconds), 3),
-            "max_s": round(max(seconds), 3), "repeats": repeats, "sampler_calls": calls}
+    return {
+        "median_s": round(statistics.median(seconds), 3),
+        "min_s": round(min(seconds), 3),
+        "max_s": round(max(seconds), 3),
+        "repeats": repeats,
+        "sampler_calls": calls,
+    }
 
 
 def main() -> int:
@@ -65,7 +74,9 @@ def main() -> int:
     args = parser.parse_args()
     results = {name: time_case(fn, role, args.repeats) for name, (fn, role) in CASES.items()}
     started = time.perf_counter()
-    findings, errors = check_object_results(ROOT / "examples" / "pipelines" / "dynamic_correct.py", "sample_segment_centres", "sampler")
+    findings, errors = check_object_results(
+        ROOT / "examples" / "pipelines" / "dynamic_correct.py", "sample_segment_centres", "sampler"
+    )
     child_s = time.perf_counter() - started
     report = {
         "what": "dynamic sampler checks over the whole grid, in-process, median of repeats",
@@ -78,7 +89,9 @@ def main() -> int:
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
     for name, row in results.items():
-        print(f"{name:32s} median {row['median_s']:.2f} s  (min {row['min_s']:.2f}, max {row['max_s']:.2f}; {row['sampler_calls']} calls)")
+        print(
+            f"{name:32s} median {row['median_s']:.2f} s  (min {row['min_s']:.2f}, max {row['max_s']:.2f}; {row['sampler_calls']} calls)"
+        )
     print(f"{'one sampler through the child':32s} {child_s:.2f} s")
     print(f"wrote {args.output}")
     return 0

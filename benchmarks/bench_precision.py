@@ -136,8 +136,18 @@ def main(argv: list[str] | None = None) -> int:
         per_split[split].update(counts)
         per_split[split]["lines"] += lines
         per_split[split]["files"] += files
-        repo_rows.append({"repo": name, "commit": commit, "split": split, "files": files, "lines": lines,
-                          "seconds": round(seconds, 2), "findings": len(findings), **counts})
+        repo_rows.append(
+            {
+                "repo": name,
+                "commit": commit,
+                "split": split,
+                "files": files,
+                "lines": lines,
+                "seconds": round(seconds, 2),
+                "findings": len(findings),
+                **counts,
+            }
+        )
 
     kept_elsewhere, lost = [], []
     for key, label in sorted(labels.items()):
@@ -149,11 +159,21 @@ def main(argv: list[str] | None = None) -> int:
     report = render(repo_rows, per_rule, per_split, unlabelled, kept_elsewhere, lost, false_alarms)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(report, encoding="utf-8")
-    args.json.write_text(json.dumps({
-        "repos": repo_rows,
-        "rules": {f"{split}:{rule}": dict(c) for (split, rule), c in sorted(per_rule.items())},
-        "false_alarms": false_alarms, "lost": lost, "kept_under_other_rule": kept_elsewhere, "unlabelled": len(unlabelled),
-    }, indent=2) + "\n", encoding="utf-8")
+    args.json.write_text(
+        json.dumps(
+            {
+                "repos": repo_rows,
+                "rules": {f"{split}:{rule}": dict(c) for (split, rule), c in sorted(per_rule.items())},
+                "false_alarms": false_alarms,
+                "lost": lost,
+                "kept_under_other_rule": kept_elsewhere,
+                "unlabelled": len(unlabelled),
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     if args.unlabelled:
         args.unlabelled.write_text(json.dumps(unlabelled, indent=1) + "\n", encoding="utf-8")
     print(report)
@@ -161,19 +181,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def render(repo_rows, per_rule, per_split, unlabelled, kept_elsewhere, lost, false_alarms) -> str:
-    out = ["# Static auditor precision on real repositories", "",
-           "Command: `.venv/bin/python benchmarks/bench_precision.py CORPUS_DIR` "
-           "(corpus: `benchmarks/precision_corpus.json`, labels: `benchmarks/precision_labels.json`).", "",
-           "| repo | split | commit | files | lines | findings | TP | FP | debatable | unlabelled | audit s |",
-           "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = [
+        "# Static auditor precision on real repositories",
+        "",
+        "Command: `.venv/bin/python benchmarks/bench_precision.py CORPUS_DIR` "
+        "(corpus: `benchmarks/precision_corpus.json`, labels: `benchmarks/precision_labels.json`).",
+        "",
+        "| repo | split | commit | files | lines | findings | TP | FP | debatable | unlabelled | audit s |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for row in repo_rows:
-        out.append(f"| {row['repo']} | {row['split']} | {row['commit'][:10]} | {row['files']} | {row['lines']} | "
-                   f"{row['findings']} | {row.get('TP', 0)} | {row.get('FP', 0)} | {row.get('debatable', 0)} | "
-                   f"{row.get('unlabelled', 0)} | {row['seconds']} |")
+        out.append(
+            f"| {row['repo']} | {row['split']} | {row['commit'][:10]} | {row['files']} | {row['lines']} | "
+            f"{row['findings']} | {row.get('TP', 0)} | {row.get('FP', 0)} | {row.get('debatable', 0)} | "
+            f"{row.get('unlabelled', 0)} | {row['seconds']} |"
+        )
 
-    out += ["", "## Per split", "",
-            "| split | lines | findings | TP | FP | debatable | unlabelled | precision | strict precision | FP per 10k lines |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out += [
+        "",
+        "## Per split",
+        "",
+        "| split | lines | findings | TP | FP | debatable | unlabelled | precision | strict precision | FP per 10k lines |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     splits = sorted(per_split) + (["all"] if len(per_split) > 1 else [])
     totals = {split: per_split[split] for split in per_split}
     totals["all"] = sum(per_split.values(), Counter())
@@ -181,13 +211,19 @@ def render(repo_rows, per_rule, per_split, unlabelled, kept_elsewhere, lost, fal
         c = totals[split]
         findings = c["TP"] + c["FP"] + c["debatable"] + c["unlabelled"]
         fp_rate = 1e4 * c["FP"] / c["lines"] if c["lines"] else None
-        out.append(f"| {split} | {c['lines']} | {findings} | {c['TP']} | {c['FP']} | {c['debatable']} | "
-                   f"{c['unlabelled']} | {fmt(precision(c['TP'], c['FP']))} | "
-                   f"{fmt(precision(c['TP'], c['FP'] + c['debatable']))} | {fmt(fp_rate)} |")
+        out.append(
+            f"| {split} | {c['lines']} | {findings} | {c['TP']} | {c['FP']} | {c['debatable']} | "
+            f"{c['unlabelled']} | {fmt(precision(c['TP'], c['FP']))} | "
+            f"{fmt(precision(c['TP'], c['FP'] + c['debatable']))} | {fmt(fp_rate)} |"
+        )
 
-    out += ["", "## Per rule (all repositories)", "",
-            "| rule | findings | TP | FP | debatable | unlabelled | precision | strict precision |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    out += [
+        "",
+        "## Per rule (all repositories)",
+        "",
+        "| rule | findings | TP | FP | debatable | unlabelled | precision | strict precision |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     by_rule: dict[str, Counter] = defaultdict(Counter)
     for (split, rule), counts in per_rule.items():
         by_rule[rule].update(counts)
@@ -198,22 +234,28 @@ def render(repo_rows, per_rule, per_split, unlabelled, kept_elsewhere, lost, fal
         p = precision(c["TP"], c["FP"])
         if total >= RULE_MIN_FINDINGS and p is not None and p < TARGET_RULE_PRECISION:
             failing_rules.append(rule)
-        out.append(f"| {rule} | {total} | {c['TP']} | {c['FP']} | {c['debatable']} | {c['unlabelled']} | "
-                   f"{fmt(p)} | {fmt(precision(c['TP'], c['FP'] + c['debatable']))} |")
+        out.append(
+            f"| {rule} | {total} | {c['TP']} | {c['FP']} | {c['debatable']} | {c['unlabelled']} | "
+            f"{fmt(p)} | {fmt(precision(c['TP'], c['FP'] + c['debatable']))} |"
+        )
 
     everything = totals["all"]
     overall = precision(everything["TP"], everything["FP"])
     fp_rate = 1e4 * everything["FP"] / everything["lines"] if everything["lines"] else None
     verdict = lambda ok: "met" if ok else "**missed**"  # noqa: E731
-    out += ["", "## Targets", "",
-            f"- precision >= {TARGET_PRECISION} overall: {fmt(overall)} ({verdict(overall is not None and overall >= TARGET_PRECISION)})",
-            f"- precision >= {TARGET_RULE_PRECISION} for every rule with >= {RULE_MIN_FINDINGS} findings: "
-            + (f"below for {', '.join(failing_rules)} (**missed**)" if failing_rules else "met"),
-            f"- at most {TARGET_FP_PER_10K} false alarms per 10k lines: {fmt(fp_rate)} "
-            f"({verdict(fp_rate is not None and fp_rate <= TARGET_FP_PER_10K)})",
-            f"- no labelled true finding lost: {len(lost)} lost, {len(kept_elsewhere)} now reported under another rule "
-            f"on the same line ({verdict(not lost)})",
-            f"- unlabelled findings (to triage; not counted in precision): {everything['unlabelled']}"]
+    out += [
+        "",
+        "## Targets",
+        "",
+        f"- precision >= {TARGET_PRECISION} overall: {fmt(overall)} ({verdict(overall is not None and overall >= TARGET_PRECISION)})",
+        f"- precision >= {TARGET_RULE_PRECISION} for every rule with >= {RULE_MIN_FINDINGS} findings: "
+        + (f"below for {', '.join(failing_rules)} (**missed**)" if failing_rules else "met"),
+        f"- at most {TARGET_FP_PER_10K} false alarms per 10k lines: {fmt(fp_rate)} "
+        f"({verdict(fp_rate is not None and fp_rate <= TARGET_FP_PER_10K)})",
+        f"- no labelled true finding lost: {len(lost)} lost, {len(kept_elsewhere)} now reported under another rule "
+        f"on the same line ({verdict(not lost)})",
+        f"- unlabelled findings (to triage; not counted in precision): {everything['unlabelled']}",
+    ]
     if false_alarms:
         out += ["", "## False alarms still reported", ""]
         out += [f"- {x['repo']} `{x['path']}:{x['line']}` {x['rule']}: {x['reason']}" for x in false_alarms]

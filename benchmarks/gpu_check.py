@@ -69,6 +69,7 @@ def audit_default_mb() -> int:
 
     return DEFAULT_MEMORY_MB
 
+
 PROBE_MODULE = '''"""gpu_check probe: an identity clip transform; logs whether the dynamic child initialised CUDA.
 
 The dynamic runner kills the child as soon as its answer pipe closes, which can be before atexit
@@ -142,7 +143,7 @@ def identity_clip_transform(clip):
     return clip
 '''
 
-RLIMIT_PROBE = r'''
+RLIMIT_PROBE = r"""
 import json, resource, sys, time, warnings
 mb, kind = int(sys.argv[1]), sys.argv[2]
 out = {"memory_mb": mb, "rlimit": kind}
@@ -169,7 +170,7 @@ with warnings.catch_warnings(record=True) as caught:
 out["warnings"] = [str(w.message)[:300] for w in caught if "cuda" in str(w.message).lower()]
 out["seconds"] = round(time.monotonic() - start, 2)
 print("RLIMIT_PROBE " + json.dumps(out))
-'''
+"""
 
 
 # -- recording ------------------------------------------------------------------------------
@@ -211,7 +212,10 @@ class Run:
                 record["details"] = {"traceback": traceback.format_exc()[-4000:]}
             record["seconds"] = round(time.monotonic() - start, 2)
         self.checks.append(record)
-        print(f"[{record['status'].upper():>8}] {cid:<3} {title:<44} {record['seconds']:7.1f}s  {headline(record)}", flush=True)
+        print(
+            f"[{record['status'].upper():>8}] {cid:<3} {title:<44} {record['seconds']:7.1f}s  {headline(record)}",
+            flush=True,
+        )
         self.write()
         return record
 
@@ -241,8 +245,13 @@ class Command:
         self.started = time.monotonic()
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
-                args, cwd=cwd, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-                stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
+                args,
+                cwd=cwd,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
             )
         self.ended: float | None = None  # set by the waiter thread: run time, not time until collected
         self._waiter = threading.Thread(target=self._wait, daemon=True)
@@ -268,8 +277,14 @@ class Command:
             f"===== {self.name}: {' '.join(self.args)}\n----- rc {self.process.returncode}, {seconds} s"
             f"{', TIMED OUT' if timed_out else ''}\n----- stdout\n{tail(stdout, 200_000)}\n----- stderr\n{tail(stderr, 200_000)}\n"
         )
-        return {"command": " ".join(self.args), "rc": self.process.returncode, "timed_out": timed_out,
-                "seconds": seconds, "stdout": stdout, "stderr": stderr}
+        return {
+            "command": " ".join(self.args),
+            "rc": self.process.returncode,
+            "timed_out": timed_out,
+            "seconds": seconds,
+            "stdout": stdout,
+            "stderr": stderr,
+        }
 
 
 def run_command(run: Run, name: str, args: list[str], timeout: float, env: dict | None = None) -> dict:
@@ -286,8 +301,14 @@ def torchrun(nproc: int, *args: str) -> list[str]:
 
 def brief(result: dict, chars: int = 1500) -> dict:
     """A command result without its full output (that goes to logs.txt)."""
-    return {"command": result["command"], "rc": result["rc"], "timed_out": result["timed_out"], "seconds": result["seconds"],
-            "stdout_tail": tail(result["stdout"], chars), "stderr_tail": tail(result["stderr"], chars)}
+    return {
+        "command": result["command"],
+        "rc": result["rc"],
+        "timed_out": result["timed_out"],
+        "seconds": result["seconds"],
+        "stdout_tail": tail(result["stdout"], chars),
+        "stderr_tail": tail(result["stderr"], chars),
+    }
 
 
 def last_lines(text: str, count: int = 3) -> str:
@@ -307,22 +328,33 @@ def cuda_lines(text: str) -> list[str]:
 def check_device(run: Run):
     import torch
     import torchvision
-
-    import temporalkit
     from temporalkit.reference_models.device import pick_device
 
+    import temporalkit
+
     details = {
-        "python": sys.version.split()[0], "executable": sys.executable, "platform": platform.platform(),
-        "cpu_count": os.cpu_count(), "torch": torch.__version__, "torchvision": torchvision.__version__,
-        "torch_cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
-        "temporalkit_file": temporalkit.__file__, "temporalkit_realpath": os.path.realpath(temporalkit.__file__),
+        "python": sys.version.split()[0],
+        "executable": sys.executable,
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "torch_cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+        "temporalkit_file": temporalkit.__file__,
+        "temporalkit_realpath": os.path.realpath(temporalkit.__file__),
         "temporalkit_from_this_tree": os.path.realpath(temporalkit.__file__).startswith(str(ROOT) + os.sep),
-        "cuda_available": torch.cuda.is_available(), "auto_device": str(pick_device("auto")),
+        "cuda_available": torch.cuda.is_available(),
+        "auto_device": str(pick_device("auto")),
     }
     from importlib.metadata import PackageNotFoundError, version
 
-    for module, distributions in (("libcst", ["libcst"]), ("av", ["av"]), ("pydantic", ["pydantic"]),
-                                  ("cv2", ["opencv-python-headless", "opencv-python", "opencv-contrib-python"])):
+    for module, distributions in (
+        ("libcst", ["libcst"]),
+        ("av", ["av"]),
+        ("pydantic", ["pydantic"]),
+        ("cv2", ["opencv-python-headless", "opencv-python", "opencv-contrib-python"]),
+    ):
         try:
             imported = __import__(module)
         except ImportError as exc:
@@ -337,12 +369,35 @@ def check_device(run: Run):
                 continue
         details[f"{module}_version"] = found
     # What the subprocesses (CLI, torchrun workers, the dynamic auditor's child) import: this tree too?
-    probe = run_command(run, "subprocess_import", [sys.executable, "-c", "import os, temporalkit.validators.dynamic.child as c; "
-                                                   "print(os.path.realpath(c.__file__))"], 60)
+    probe = run_command(
+        run,
+        "subprocess_import",
+        [
+            sys.executable,
+            "-c",
+            "import os, temporalkit.validators.dynamic.child as c; print(os.path.realpath(c.__file__))",
+        ],
+        60,
+    )
     details["subprocess_child_module"] = probe["stdout"].strip() or probe["stderr"].strip()[-300:]
     details["temporalkit_from_this_tree"] &= details["subprocess_child_module"].startswith(str(ROOT) + os.sep)
-    run.environment.update({k: details[k] for k in ("python", "torch", "torchvision", "torch_cuda", "cudnn", "cpu_count",
-                                                    "temporalkit_realpath", "cv2_version", "av_version", "libcst_version")})
+    run.environment.update(
+        {
+            k: details[k]
+            for k in (
+                "python",
+                "torch",
+                "torchvision",
+                "torch_cuda",
+                "cudnn",
+                "cpu_count",
+                "temporalkit_realpath",
+                "cv2_version",
+                "av_version",
+                "libcst_version",
+            )
+        }
+    )
     if not details["cuda_available"]:
         try:
             pick_device("cuda")
@@ -351,28 +406,43 @@ def check_device(run: Run):
             details["pick_cuda"] = f"ValueError: {exc}"
         details["error"] = f"no CUDA: pick_device('auto') -> {details['auto_device']}"
         if not details["temporalkit_from_this_tree"]:
-            details["error"] += f"; temporalkit NOT from this tree: {details['temporalkit_realpath']}, {details['subprocess_child_module']}"
+            details["error"] += (
+                f"; temporalkit NOT from this tree: {details['temporalkit_realpath']}, {details['subprocess_child_module']}"
+            )
             return "fail", details
         return "skip", details
     run.cuda = True
     properties = torch.cuda.get_device_properties(0)
     details.update(
-        pick_cuda=str(pick_device("cuda")), device_count=torch.cuda.device_count(), device_name=torch.cuda.get_device_name(0),
-        capability=".".join(map(str, torch.cuda.get_device_capability(0))), total_memory_gib=round(properties.total_memory / 2**30, 1),
+        pick_cuda=str(pick_device("cuda")),
+        device_count=torch.cuda.device_count(),
+        device_name=torch.cuda.get_device_name(0),
+        capability=".".join(map(str, torch.cuda.get_device_capability(0))),
+        total_memory_gib=round(properties.total_memory / 2**30, 1),
         multiprocessors=properties.multi_processor_count,
     )
     try:
         details["nccl"] = ".".join(map(str, torch.cuda.nccl.version()))
     except Exception as exc:  # noqa: BLE001
         details["nccl"] = f"unavailable: {exc}"
-    smi = run_command(run, "nvidia-smi", ["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"], 20) \
-        if _which("nvidia-smi") else None
+    smi = (
+        run_command(
+            run,
+            "nvidia-smi",
+            ["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
+            20,
+        )
+        if _which("nvidia-smi")
+        else None
+    )
     details["nvidia_smi"] = smi["stdout"].strip() if smi else "nvidia-smi not on PATH"
     run.environment.update({k: details[k] for k in ("device_name", "device_count", "nccl")})
     ok = details["auto_device"] == "cuda" and details["temporalkit_from_this_tree"]
     if not details["temporalkit_from_this_tree"]:
-        details["error"] = (f"temporalkit imported from {details['temporalkit_realpath']} (subprocesses: "
-                            f"{details['subprocess_child_module']}), not from {ROOT}")
+        details["error"] = (
+            f"temporalkit imported from {details['temporalkit_realpath']} (subprocesses: "
+            f"{details['subprocess_child_module']}), not from {ROOT}"
+        )
     return ("pass" if ok else "fail"), details
 
 
@@ -390,7 +460,6 @@ def _rel_diff(a, b) -> float:
 
 def check_models(run: Run):
     import torch
-
     from temporalkit.reference_models.registry import MODELS
 
     # fp32 comparison: no TF32 anywhere (legacy flags; torch 2.9+ also has fp32_precision, not mixed here)
@@ -409,7 +478,9 @@ def check_models(run: Run):
             row["small"] = f"{small[0]}x{small[1]} b1"
 
             def shape(batch, frames, size):
-                return (batch, frames, 3, size, size) if entry.input_layout == "NTCHW" else (batch, 3, frames, size, size)
+                return (
+                    (batch, frames, 3, size, size) if entry.input_layout == "NTCHW" else (batch, 3, frames, size, size)
+                )
 
             torch.manual_seed(0)
             model = entry.build(num_classes=400, frames=small[0], size=small[1]).eval()
@@ -432,7 +503,9 @@ def check_models(run: Run):
                     torch.manual_seed(0)
                     with torch.device("cuda"):
                         model = entry.build(num_classes=400, frames=16, size=224).eval()
-                    batch = torch.randn(shape(8, 16, 224), device="cuda", generator=torch.Generator("cuda").manual_seed(2))
+                    batch = torch.randn(
+                        shape(8, 16, 224), device="cuda", generator=torch.Generator("cuda").manual_seed(2)
+                    )
                     with torch.inference_mode():
                         batch_logits = model(batch).float()
                         single_logits = model(batch[:1]).float()
@@ -443,9 +516,15 @@ def check_models(run: Run):
                     row["peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
                     del model, batch
                 torch.cuda.empty_cache()
-            ok = row["cpu_finite"] and (not run.cuda or (
-                row["cuda_finite"] and row["cpu_vs_cuda_rel"] <= REL_TOL
-                and row.get("standard_finite", True) and row.get("batch_vs_single_rel", 0.0) <= REL_TOL))
+            ok = row["cpu_finite"] and (
+                not run.cuda
+                or (
+                    row["cuda_finite"]
+                    and row["cpu_vs_cuda_rel"] <= REL_TOL
+                    and row.get("standard_finite", True)
+                    and row.get("batch_vs_single_rel", 0.0) <= REL_TOL
+                )
+            )
             row["status"] = "pass" if ok else "fail"
         except Exception as exc:  # noqa: BLE001 - next model
             row["status"] = "fail"
@@ -479,18 +558,41 @@ def _cost_rows(result: dict) -> list[dict] | None:
 
 
 def check_cost_cuda(run: Run):
-    result = run_command(run, "cost_cuda", cli("cost", "--model", "all", "--frames", "16", "--size", "224",
-                                                "--device", "cuda", "--latency", "--format", "json"), 240)
+    result = run_command(
+        run,
+        "cost_cuda",
+        cli(
+            "cost",
+            "--model",
+            "all",
+            "--frames",
+            "16",
+            "--size",
+            "224",
+            "--device",
+            "cuda",
+            "--latency",
+            "--format",
+            "json",
+        ),
+        240,
+    )
     details = brief(result, 800)
     if not run.cuda:
         details["error"] = f"no CUDA: CLI exited {result['rc']}: {last_lines(result['stderr'])}"
         return ("skip" if result["rc"] == 2 else "fail"), details
     rows = _cost_rows(result)
     if result["rc"] != 0 or rows is None:
-        details["error"] = f"exit {result['rc']}{' (timeout)' if result['timed_out'] else ''}: {last_lines(result['stderr'])}"
+        details["error"] = (
+            f"exit {result['rc']}{' (timeout)' if result['timed_out'] else ''}: {last_lines(result['stderr'])}"
+        )
         return "fail", details
-    details["latency_ms"] = {r["model"]: (round(r["latency_ms"], 2) if r["latency_ms"] is not None else None) for r in rows}
-    details["rows"] = [{k: r[k] for k in ("model", "gmacs", "params", "latency_ms", "latency_device", "error")} for r in rows]
+    details["latency_ms"] = {
+        r["model"]: (round(r["latency_ms"], 2) if r["latency_ms"] is not None else None) for r in rows
+    }
+    details["rows"] = [
+        {k: r[k] for k in ("model", "gmacs", "params", "latency_ms", "latency_device", "error")} for r in rows
+    ]
     bad = [r["model"] for r in rows if r["error"] is None and not str(r["latency_device"]).startswith("cuda")]
     errors = {r["model"]: r["error"] for r in rows if r["error"]}
     details["unsupported_or_error"] = errors
@@ -503,8 +605,25 @@ def check_cost_cuda(run: Run):
 def check_cost_cpu(run: Run, cuda_record: dict):
     # Without CUDA there is nothing to compare with: a smoke run of the CPU latency path on a cheap model.
     model, frames, size = (CPU_LATENCY_MODEL, "16", "224") if run.cuda else ("framepool_r18", "8", "112")
-    result = run_command(run, "cost_cpu", cli("cost", "--model", model, "--frames", frames, "--size", size,
-                                               "--device", "cpu", "--latency", "--format", "json"), 180)
+    result = run_command(
+        run,
+        "cost_cpu",
+        cli(
+            "cost",
+            "--model",
+            model,
+            "--frames",
+            frames,
+            "--size",
+            size,
+            "--device",
+            "cpu",
+            "--latency",
+            "--format",
+            "json",
+        ),
+        180,
+    )
     details = brief(result, 800)
     rows = _cost_rows(result)
     if result["rc"] != 0 or not rows or rows[0]["latency_ms"] is None:
@@ -608,9 +727,15 @@ def check_memory_limit(run: Run):
     path.write_text(MEMORY_PROBE_MODULE)
     log = run.tmp / "memory_probe.jsonl"
     source = MEMORY_PROBE_MODULE.splitlines()
-    candidates = [Candidate(path=str(path), name=name, role="sampler",
-                            line=next(i for i, line in enumerate(source, 1) if line.startswith(f"def {name}(")))
-                  for name in ("sample_with_cuda", "sample_hog", "sample_after_hog")]
+    candidates = [
+        Candidate(
+            path=str(path),
+            name=name,
+            role="sampler",
+            line=next(i for i, line in enumerate(source, 1) if line.startswith(f"def {name}(")),
+        )
+        for name in ("sample_with_cuda", "sample_hog", "sample_after_hog")
+    ]
     saved = os.environ.pop(MEMORY_LIMIT_ENV, None)  # auto, as a user gets it
     os.environ["TK_GPUCHECK_MEMORY_LOG"] = str(log)
     try:
@@ -627,11 +752,16 @@ def check_memory_limit(run: Run):
     cuda = next((e for e in events if e["event"] == "cuda"), {})
     hogged = [e["rss_mb"] for e in events if e["event"] == "hog"]
     details = {
-        "memory_mb": default_mb, "mode": mode, "nvidia_gpu_visible": nvidia_gpu_visible(),
-        "env_set_and_ignored": saved, "seconds": seconds, "import_error": result.import_error,
+        "memory_mb": default_mb,
+        "mode": mode,
+        "nvidia_gpu_visible": nvidia_gpu_visible(),
+        "env_set_and_ignored": saved,
+        "seconds": seconds,
+        "import_error": result.import_error,
         "children": sum(e["event"] == "import" for e in events),
         "child_rlimit_as_mb": sorted({e.get("rlimit_as_mb") for e in events if e["event"] == "import"}, key=str),
-        "child_cuda": cuda, "hog_last_rss_mb": hogged[-1] if hogged else None,
+        "child_cuda": cuda,
+        "hog_last_rss_mb": hogged[-1] if hogged else None,
         "objects": {n: {"error": o.error, "findings": [f.rule for f in o.findings]} for n, o in objects.items()},
     }
     hog_error = (objects["sample_hog"].error if "sample_hog" in objects else None) or ""
@@ -647,7 +777,9 @@ def check_memory_limit(run: Run):
         if mode != "resident" or "resident memory" not in hog_error:
             problems.append(f"mode {mode} (expected resident with an NVIDIA GPU); hog: {hog_error[:200]}")
         if cuda.get("conv3d") != "ok":
-            problems.append(f"CUDA in the child under the default limit: {cuda.get('error') or cuda.get('warnings') or cuda or 'no record'}")
+            problems.append(
+                f"CUDA in the child under the default limit: {cuda.get('error') or cuda.get('warnings') or cuda or 'no record'}"
+            )
     elif mode != "address-space":
         problems.append(f"mode {mode} without an NVIDIA GPU (expected address-space)")
     if problems:
@@ -663,10 +795,19 @@ def check_raw_rlimits(run: Run):
     default_mb = audit_default_mb()
     probes = []
     for kind in ("AS", "DATA"):
-        result = run_command(run, f"rlimit_{kind}_{default_mb}", [sys.executable, "-c", RLIMIT_PROBE, str(default_mb), kind], 90)
+        result = run_command(
+            run, f"rlimit_{kind}_{default_mb}", [sys.executable, "-c", RLIMIT_PROBE, str(default_mb), kind], 90
+        )
         line = next((l for l in result["stdout"].splitlines() if l.startswith("RLIMIT_PROBE ")), None)
-        probes.append(json.loads(line.split(" ", 1)[1]) if line else
-                      {"memory_mb": default_mb, "rlimit": kind, "error": f"no answer (rc {result['rc']}): {last_lines(result['stderr'])}"})
+        probes.append(
+            json.loads(line.split(" ", 1)[1])
+            if line
+            else {
+                "memory_mb": default_mb,
+                "rlimit": kind,
+                "error": f"no answer (rc {result['rc']}): {last_lines(result['stderr'])}",
+            }
+        )
     return "info", {"probes": probes}
 
 
@@ -678,45 +819,84 @@ def start_background(run: Run) -> dict:
         if run.skipped(cid):
             continue
         report = run.out / f"audit_{name}.json"
-        started[f"audit_{name}"] = Command(run, f"audit_{name}", cli(
-            "audit", "--dynamic", "examples/pipelines", "--no-cache", "--format", "json", "--output", str(report), *extra))
+        started[f"audit_{name}"] = Command(
+            run,
+            f"audit_{name}",
+            cli(
+                "audit",
+                "--dynamic",
+                "examples/pipelines",
+                "--no-cache",
+                "--format",
+                "json",
+                "--output",
+                str(report),
+                *extra,
+            ),
+        )
     probe_dir = run.tmp / "probe"
     probe_dir.mkdir(exist_ok=True)
     (probe_dir / "cuda_probe_pipeline.py").write_text(PROBE_MODULE)
-    probes = (("4c1", "default", ["--family", "3d_conv"]), ("4c2", "mem0", ["--family", "3d_conv", "--memory-mb", "0"]),
-              ("4c3", "motion", []))
+    probes = (
+        ("4c1", "default", ["--family", "3d_conv"]),
+        ("4c2", "mem0", ["--family", "3d_conv", "--memory-mb", "0"]),
+        ("4c3", "motion", []),
+    )
     for cid, name, extra in probes:
         if run.skipped(cid):
             continue
         log = run.tmp / f"probe_{name}.jsonl"
-        started[f"probe_{name}"] = Command(run, f"probe_{name}", cli(
-            "check", f"{probe_dir / 'cuda_probe_pipeline.py'}:identity_clip_transform", "--role", "transform",
-            "--format", "json", "-v", *extra), env={"TK_GPUCHECK_PROBE_LOG": str(log)})
+        started[f"probe_{name}"] = Command(
+            run,
+            f"probe_{name}",
+            cli(
+                "check",
+                f"{probe_dir / 'cuda_probe_pipeline.py'}:identity_clip_transform",
+                "--role",
+                "transform",
+                "--format",
+                "json",
+                "-v",
+                *extra,
+            ),
+            env={"TK_GPUCHECK_PROBE_LOG": str(log)},
+        )
     return started
 
 
 def check_audit(run: Run, name: str, command: Command | None):
     if command is None:
-        return "skip", {"error": "not started (--skip)" if run.cuda or name == "default" else
-                        "no CUDA: the --memory-mb 0 audit would repeat the default one here"}
+        return "skip", {
+            "error": "not started (--skip)"
+            if run.cuda or name == "default"
+            else "no CUDA: the --memory-mb 0 audit would repeat the default one here"
+        }
     result = command.wait(max(run.left(), 5.0))
     details = brief(result, 600)
     report_path = run.out / f"audit_{name}.json"
     try:
         report = json.loads(report_path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        details["error"] = f"exit {result['rc']}{' (timeout)' if result['timed_out'] else ''}, no JSON report ({exc}): {last_lines(result['stderr'])}"
+        details["error"] = (
+            f"exit {result['rc']}{' (timeout)' if result['timed_out'] else ''}, no JSON report ({exc}): {last_lines(result['stderr'])}"
+        )
         return "fail", details
     findings, errors = report["findings"], report["errors"]
     by_rule: dict[str, int] = {}
     for finding in findings:
         by_rule[finding["rule"]] = by_rule.get(finding["rule"], 0) + 1
     details.update(
-        findings=len(findings), dynamic_findings=sum(f.get("source") == "dynamic" for f in findings),
-        tk701=by_rule.get("TK701", 0), tk621=by_rule.get("TK621", 0), by_rule=dict(sorted(by_rule.items())),
+        findings=len(findings),
+        dynamic_findings=sum(f.get("source") == "dynamic" for f in findings),
+        tk701=by_rule.get("TK701", 0),
+        tk621=by_rule.get("TK621", 0),
+        by_rule=dict(sorted(by_rule.items())),
         errors=[f"{e['path']}: {e['message']}"[:400] for e in errors],
-        cuda_or_memory_errors=[f"{e['path']}: {e['message']}"[:400] for e in errors
-                               if cuda_lines(e["message"]) or "memory" in e["message"].lower()],
+        cuda_or_memory_errors=[
+            f"{e['path']}: {e['message']}"[:400]
+            for e in errors
+            if cuda_lines(e["message"]) or "memory" in e["message"].lower()
+        ],
         stderr_cuda_lines=cuda_lines(result["stderr"]),
     )
     if result["rc"] not in (0, 1) or details["cuda_or_memory_errors"]:
@@ -737,31 +917,48 @@ def check_probe(run: Run, name: str, command: Command | None, layout: bool = Tru
         report = json.loads(result["stdout"])
         details["findings"] = [f"{f['rule']}: {f['message'][:300]}" for f in report["findings"]]
         details["errors"] = [e["message"][:500] for e in report["errors"]]
-        details["tk621_device"] = next((f["extra"].get("device") for f in report["findings"] if f["rule"] == "TK621"), None)
+        details["tk621_device"] = next(
+            (f["extra"].get("device") for f in report["findings"] if f["rule"] == "TK621"), None
+        )
     except (json.JSONDecodeError, KeyError, TypeError):
-        details["findings"], details["errors"] = None, [f"no JSON report (rc {result['rc']}): {last_lines(result['stderr'])}"]
+        details["findings"], details["errors"] = (
+            None,
+            [f"no JSON report (rc {result['rc']}): {last_lines(result['stderr'])}"],
+        )
     details["notes"] = [l for l in result["stderr"].splitlines() if l.startswith("note:")][:10]
     details["cpu_notes"] = [l for l in details["notes"] if "ran on CPU" in l]
     details["child_rlimit_mb"] = [e.get("rlimit_as_mb") for e in events if e["event"] == "import"]
     details["child_memory_limit_env"] = [e.get("memory_limit_env") for e in events if e["event"] == "import"]
-    details["child_peak_rss_mb"] = max((e["peak_rss_mb"] for e in events if e.get("peak_rss_mb") is not None), default=None)
-    details["child_cuda_initialized"] = any(e["event"] == "cuda_initialized" or e.get("cuda_initialized") for e in events)
-    details["child_cuda_max_memory"] = max((e["max_memory_allocated"] for e in events if e["event"] == "cuda_memory"), default=None)
+    details["child_peak_rss_mb"] = max(
+        (e["peak_rss_mb"] for e in events if e.get("peak_rss_mb") is not None), default=None
+    )
+    details["child_cuda_initialized"] = any(
+        e["event"] == "cuda_initialized" or e.get("cuda_initialized") for e in events
+    )
+    details["child_cuda_max_memory"] = max(
+        (e["max_memory_allocated"] for e in events if e["event"] == "cuda_memory"), default=None
+    )
     details["child_cuda_warnings"] = [e["message"] for e in events if e["event"] == "cuda_warning"]
     details["child_exit_recorded"] = any(e["event"] == "exit" for e in events)
     details["transform_calls"] = max((e.get("transform_calls") or 0 for e in events), default=0)
     layout_ran = bool(details["findings"]) and any(f.startswith("TK621") for f in details["findings"])
     details["layout_check_ran"] = layout_ran
     if layout_ran != layout or details["errors"] or details["findings"] is None:
-        details["error"] = f"exit {result['rc']}: TK621 {'not ' if layout else ''}reported; errors {details['errors'][:2]}"
+        details["error"] = (
+            f"exit {result['rc']}: TK621 {'not ' if layout else ''}reported; errors {details['errors'][:2]}"
+        )
         return "fail", details
     if not layout:  # the motion check alone: it loads the motion model with device="cpu"
         motion_ran = details["transform_calls"] >= 100
-        details["note"] = f"motion check ran: {motion_ran} (100 probe clips through the transform); child CUDA init {details['child_cuda_initialized']}"
+        details["note"] = (
+            f"motion check ran: {motion_ran} (100 probe clips through the transform); child CUDA init {details['child_cuda_initialized']}"
+        )
         return ("info" if run.cuda else "cpu-only") if motion_ran else "fail", details
     if run.cuda and (not details["child_cuda_initialized"] or details["tk621_device"] != "cuda"):
-        details["error"] = (f"layout check ran on {details['tk621_device']}: child CUDA init {details['child_cuda_initialized']} "
-                            f"({details['child_cuda_warnings'][:2] or 'no warning'}); notes {details['cpu_notes'][:2]}")
+        details["error"] = (
+            f"layout check ran on {details['tk621_device']}: child CUDA init {details['child_cuda_initialized']} "
+            f"({details['child_cuda_warnings'][:2] or 'no warning'}); notes {details['cpu_notes'][:2]}"
+        )
         return "fail", details
     return ("pass" if run.cuda else "cpu-only"), details
 
@@ -778,17 +975,27 @@ def _train_args(device: str, cuda: bool) -> list[str]:
 
 def _run_record(directory: Path) -> dict:
     record = json.loads((directory / "run.json").read_text())
-    return {"device": record["device"], "world_size": record["world_size"], "clip_accuracy": record["clip_accuracy"],
-            "video_accuracy": record["video_accuracy"], "wall_time_s": round(record["wall_time_s"], 1),
-            "epoch_seconds": [round(e["seconds"], 2) for e in record["epochs"]], "config": record["config"]}
+    return {
+        "device": record["device"],
+        "world_size": record["world_size"],
+        "clip_accuracy": record["clip_accuracy"],
+        "video_accuracy": record["video_accuracy"],
+        "wall_time_s": round(record["wall_time_s"], 1),
+        "epoch_seconds": [round(e["seconds"], 2) for e in record["epochs"]],
+        "config": record["config"],
+    }
 
 
 def check_train(run: Run):
     out_dir = run.tmp / "train"
-    result = run_command(run, "train", cli("train", *_train_args("cuda" if run.cuda else "cpu", run.cuda), "--out", str(out_dir)), 150)
+    result = run_command(
+        run, "train", cli("train", *_train_args("cuda" if run.cuda else "cpu", run.cuda), "--out", str(out_dir)), 150
+    )
     details = brief(result, 1200)
     if result["rc"] != 0:
-        details["error"] = f"exit {result['rc']}{' (timeout)' if result['timed_out'] else ''}: {last_lines(result['stderr'])}"
+        details["error"] = (
+            f"exit {result['rc']}{' (timeout)' if result['timed_out'] else ''}: {last_lines(result['stderr'])}"
+        )
         return "fail", details
     details.update(_run_record(out_dir))
     if not run.cuda:
@@ -802,9 +1009,14 @@ def check_train(run: Run):
 
 def check_shipped_checkpoint(run: Run):
     import torch
-
     from temporalkit.reference_models.motion_data import MotionDataConfig, generate_videos
-    from temporalkit.reference_models.training import MOTION_WEIGHTS, clip_indices, evaluate, load_checkpoint, predict_clips
+    from temporalkit.reference_models.training import (
+        MOTION_WEIGHTS,
+        clip_indices,
+        evaluate,
+        load_checkpoint,
+        predict_clips,
+    )
 
     details: dict = {"checkpoint": str(MOTION_WEIGHTS)}
     results, centre_logits = {}, {}
@@ -812,26 +1024,39 @@ def check_shipped_checkpoint(run: Run):
         classifier = load_checkpoint(MOTION_WEIGHTS, device=device)
         config = classifier.config
         if "val" not in details:
-            val = generate_videos(config.val_videos, seed=config.seed + 1_000_003,
-                                  config=MotionDataConfig(size=config.size, num_frames=config.video_frames))
+            val = generate_videos(
+                config.val_videos,
+                seed=config.seed + 1_000_003,
+                config=MotionDataConfig(size=config.size, num_frames=config.video_frames),
+            )
             details["val"] = f"{config.val_videos} videos, seed {config.seed + 1_000_003}"
             details["metadata_accuracy"] = {k: classifier.metadata.get(k) for k in ("clip_accuracy", "video_accuracy")}
         start = time.monotonic()
         result = evaluate(classifier.model, val.videos, val.labels, config.frames, config.num_clips, classifier.device)
-        results[device] = {"clip_accuracy": result.clip_accuracy, "video_accuracy": result.video_accuracy,
-                           "device": str(classifier.device), "seconds": round(time.monotonic() - start, 2)}
+        results[device] = {
+            "clip_accuracy": result.clip_accuracy,
+            "video_accuracy": result.video_accuracy,
+            "device": str(classifier.device),
+            "seconds": round(time.monotonic() - start, 2),
+        }
         centre = clip_indices(config.video_frames, config.frames, 1)[0]
         centre_logits[device] = predict_clips(classifier.model, val.videos[:, centre], classifier.device)
     details["results"] = results
     expected = details["metadata_accuracy"]
     if not run.cuda:
-        details["error"] = f"no CUDA: CPU clip/video accuracy {results['cpu']['clip_accuracy']:.3f}/{results['cpu']['video_accuracy']:.3f}"
+        details["error"] = (
+            f"no CUDA: CPU clip/video accuracy {results['cpu']['clip_accuracy']:.3f}/{results['cpu']['video_accuracy']:.3f}"
+        )
         return "cpu-only", details
     details["cpu_vs_cuda_logits_abs"] = float((centre_logits["cpu"] - centre_logits["cuda"]).abs().max())
-    details["prediction_agreement"] = float((centre_logits["cpu"].argmax(-1) == centre_logits["cuda"].argmax(-1)).float().mean())
+    details["prediction_agreement"] = float(
+        (centre_logits["cpu"].argmax(-1) == centre_logits["cuda"].argmax(-1)).float().mean()
+    )
     torch.cuda.empty_cache()
     cuda = results["cuda"]
-    ok = all(abs(cuda[k] - expected[k]) <= 0.0041 for k in ("clip_accuracy", "video_accuracy") if expected[k] is not None)
+    ok = all(
+        abs(cuda[k] - expected[k]) <= 0.0041 for k in ("clip_accuracy", "video_accuracy") if expected[k] is not None
+    )
     if not ok:
         details["error"] = f"CUDA accuracy {cuda} differs from the checkpoint's {expected}"
     return ("pass" if ok else "fail"), details
@@ -843,16 +1068,34 @@ def check_shipped_checkpoint(run: Run):
 def check_torchrun_train(run: Run):
     out_dir = run.tmp / "torchrun_train"
     device = "cuda" if run.cuda else "cpu"
-    args = ["--model", "r2plus1d", "--frames", "8", "--size", "32", "--epochs", "1", "--train-videos",
-            "500" if run.cuda else "64", "--val-videos", "100" if run.cuda else "16", "--device", device, "--out", str(out_dir)]
+    args = [
+        "--model",
+        "r2plus1d",
+        "--frames",
+        "8",
+        "--size",
+        "32",
+        "--epochs",
+        "1",
+        "--train-videos",
+        "500" if run.cuda else "64",
+        "--val-videos",
+        "100" if run.cuda else "16",
+        "--device",
+        device,
+        "--out",
+        str(out_dir),
+    ]
     result = run_command(run, "torchrun_train", torchrun(1, "-m", "temporalkit.cli", "train", *args), 150)
     details = brief(result, 1200)
     if result["rc"] != 0:
         details["error"] = f"exit {result['rc']}: {last_lines(result['stderr'])}"
         return "fail", details
     details.update(_run_record(out_dir))
-    details["note"] = ("WORLD_SIZE=1 under --nproc_per_node=1: training.py makes no process group and no DDP "
-                       "(NCCL is not used); 6b exercises NCCL + DDP directly")
+    details["note"] = (
+        "WORLD_SIZE=1 under --nproc_per_node=1: training.py makes no process group and no DDP "
+        "(NCCL is not used); 6b exercises NCCL + DDP directly"
+    )
     if not run.cuda:
         details["error"] = "no CUDA: CPU smoke run"
         return "cpu-only", details
@@ -862,8 +1105,12 @@ def check_torchrun_train(run: Run):
 def check_ddp_smoke(run: Run):
     backend = "nccl" if run.cuda else "gloo"
     result_file = run.tmp / "ddp_worker"
-    result = run_command(run, f"ddp_{backend}", torchrun(1, str(Path(__file__).resolve()), "--ddp-worker", "--backend", backend,
-                                                         "--result", str(result_file)), 120)
+    result = run_command(
+        run,
+        f"ddp_{backend}",
+        torchrun(1, str(Path(__file__).resolve()), "--ddp-worker", "--backend", backend, "--result", str(result_file)),
+        120,
+    )
     details = brief(result, 1200)
     answer = Path(f"{result_file}.rank0")
     if answer.exists():
@@ -883,19 +1130,39 @@ def check_two_ranks_one_gpu(run: Run):
         return "skip", {"error": "no CUDA"}
     import torch
 
-    args = ["--model", "r2plus1d", "--frames", "8", "--size", "32", "--epochs", "1", "--train-videos", "64", "--val-videos", "16",
-            "--device", "cuda", "--out", str(run.tmp / "two_ranks")]
+    args = [
+        "--model",
+        "r2plus1d",
+        "--frames",
+        "8",
+        "--size",
+        "32",
+        "--epochs",
+        "1",
+        "--train-videos",
+        "64",
+        "--val-videos",
+        "16",
+        "--device",
+        "cuda",
+        "--out",
+        str(run.tmp / "two_ranks"),
+    ]
     result = run_command(run, "torchrun_2ranks", torchrun(2, "-m", "temporalkit.cli", "train", *args), 90)
     details = brief(result, 1500)
     details["gpus"] = torch.cuda.device_count()
     details["error_lines"] = [l for l in result["stderr"].splitlines() if "Error" in l or "error" in l][:8]
-    details["clear_lines"] = sorted({l[l.index("temporalkit train:"):].strip() for l in result["stderr"].splitlines() if "temporalkit train:" in l})
+    details["clear_lines"] = sorted(
+        {l[l.index("temporalkit train:") :].strip() for l in result["stderr"].splitlines() if "temporalkit train:" in l}
+    )
     if details["gpus"] >= 2:
         return ("pass" if result["rc"] == 0 else "fail"), details
     deep = [l for l in result["stderr"].splitlines() if "invalid device ordinal" in l or "Duplicate GPU" in l]
     if result["rc"] == 0 or deep or not any("processes on this node" in l for l in details["clear_lines"]):
-        details["error"] = (f"exit {result['rc']} with {details['gpus']} GPU(s): expected an early exit with one line naming the "
-                            f"cause; got {(deep or details['error_lines'])[-1:] or last_lines(result['stderr'])}")
+        details["error"] = (
+            f"exit {result['rc']} with {details['gpus']} GPU(s): expected an early exit with one line naming the "
+            f"cause; got {(deep or details['error_lines'])[-1:] or last_lines(result['stderr'])}"
+        )
         return "fail", details
     return "pass", details
 
@@ -904,9 +1171,8 @@ def ddp_worker(backend: str, result_path: str) -> int:
     """Run under torchrun: DDP around the tiny R(2+1)D, 3 steps, an all_reduce; writes RESULT.rankN."""
     import torch
     import torch.distributed as dist
-    from torch import nn
-
     from temporalkit.reference_models.registry import build_tiny
+    from torch import nn
 
     rank, local_rank, world = (int(os.environ.get(k, "0")) for k in ("RANK", "LOCAL_RANK", "WORLD_SIZE"))
     info: dict = {"backend": backend, "rank": rank, "world_size": world, "ok": False}
@@ -933,7 +1199,9 @@ def ddp_worker(backend: str, result_path: str) -> int:
         total = torch.tensor([float(rank + 1)], device=device)
         dist.all_reduce(total)
         dist.barrier()
-        info.update(losses=losses, all_reduce=total.item(), all_reduce_expected=world * (world + 1) / 2, device=str(device))
+        info.update(
+            losses=losses, all_reduce=total.item(), all_reduce_expected=world * (world + 1) / 2, device=str(device)
+        )
         if device.type == "cuda":
             info["nccl"] = ".".join(map(str, torch.cuda.nccl.version()))
         info["ok"] = info["all_reduce"] == info["all_reduce_expected"] and all(math.isfinite(x) for x in losses)
@@ -959,35 +1227,56 @@ def headline(record: dict) -> str:
         return f"{d.get('device_name')} x{d.get('device_count')}, torch {d.get('torch')} cuda {d.get('torch_cuda')} cudnn {d.get('cudnn')} nccl {d.get('nccl')}"
     if cid == "2":
         ok = sum(r.get("status") == "pass" for r in d.get("rows", []))
-        return f"{ok}/{len(d.get('rows', []))} models ok; worst cpu-vs-cuda {d.get('worst_cpu_vs_cuda')}" if record["status"] == "pass" \
+        return (
+            f"{ok}/{len(d.get('rows', []))} models ok; worst cpu-vs-cuda {d.get('worst_cpu_vs_cuda')}"
+            if record["status"] == "pass"
             else f"{ok}/{len(d.get('rows', []))} models ok; {record['error']}"
+        )
     if cid == "3a":
         return f"{sum(v is not None for v in d.get('latency_ms', {}).values())} CUDA medians"
     if cid == "3b":
-        versus = f" vs CUDA {d['cuda_latency_ms']} ms: CPU/CUDA x{d.get('cpu_over_cuda')}" if d.get("cuda_latency_ms") else ""
+        versus = (
+            f" vs CUDA {d['cuda_latency_ms']} ms: CPU/CUDA x{d.get('cpu_over_cuda')}"
+            if d.get("cuda_latency_ms")
+            else ""
+        )
         return f"{d.get('model')} CPU {d.get('cpu_latency_ms')} ms{versus}"
     if cid == "4a1":
         cuda = d.get("child_cuda") or {}
-        return (f"{d.get('memory_mb')} MB enforced as {d.get('mode')}; child CUDA {cuda.get('conv3d') or cuda.get('cuda_available')} "
-                f"at {cuda.get('peak_rss_mb')} MB peak RSS (RLIMIT_AS {d.get('child_rlimit_as_mb')}); hog: "
-                f"{str((d.get('objects') or {}).get('sample_hog', {}).get('error'))[:70]}")
+        return (
+            f"{d.get('memory_mb')} MB enforced as {d.get('mode')}; child CUDA {cuda.get('conv3d') or cuda.get('cuda_available')} "
+            f"at {cuda.get('peak_rss_mb')} MB peak RSS (RLIMIT_AS {d.get('child_rlimit_as_mb')}); hog: "
+            f"{str((d.get('objects') or {}).get('sample_hog', {}).get('error'))[:70]}"
+        )
     if cid == "4a2":
-        return "; ".join(f"RLIMIT_{p.get('rlimit')} {p['memory_mb']} MB: " + (p['error'][:50] if 'error' in p else str(p.get('conv3d') or p.get('cuda_available')))
-                         for p in d.get("probes", []))
+        return "; ".join(
+            f"RLIMIT_{p.get('rlimit')} {p['memory_mb']} MB: "
+            + (p["error"][:50] if "error" in p else str(p.get("conv3d") or p.get("cuda_available")))
+            for p in d.get("probes", [])
+        )
     if cid.startswith("4b"):
-        return (f"rc {d.get('rc')} in {d.get('seconds')} s, {d.get('findings')} findings ({d.get('dynamic_findings')} dynamic, "
-                f"TK701 {d.get('tk701')}), {len(d.get('errors', []))} errors")
+        return (
+            f"rc {d.get('rc')} in {d.get('seconds')} s, {d.get('findings')} findings ({d.get('dynamic_findings')} dynamic, "
+            f"TK701 {d.get('tk701')}), {len(d.get('errors', []))} errors"
+        )
     if cid.startswith("4c") and d.get("note"):
         return f"rc {d.get('rc')} in {d.get('seconds')} s, {d['note']}"
     if cid.startswith("4c"):
-        return (f"rc {d.get('rc')} in {d.get('seconds')} s, TK621 {d.get('layout_check_ran')} on {d.get('tk621_device')}, child rlimit "
-                f"{d.get('child_rlimit_mb')} MB, child CUDA init {d.get('child_cuda_initialized')} (max {d.get('child_cuda_max_memory')} B), "
-                f"peak RSS {d.get('child_peak_rss_mb')} MB, transform calls {d.get('transform_calls')}")
+        return (
+            f"rc {d.get('rc')} in {d.get('seconds')} s, TK621 {d.get('layout_check_ran')} on {d.get('tk621_device')}, child rlimit "
+            f"{d.get('child_rlimit_mb')} MB, child CUDA init {d.get('child_cuda_initialized')} (max {d.get('child_cuda_max_memory')} B), "
+            f"peak RSS {d.get('child_peak_rss_mb')} MB, transform calls {d.get('transform_calls')}"
+        )
     if cid in ("5a", "6a"):
         return f"{d.get('device')} world {d.get('world_size')}: clip {d.get('clip_accuracy', float('nan')):.3f} video {d.get('video_accuracy', float('nan')):.3f} in {d.get('wall_time_s')} s"
     if cid == "5b":
-        return "  ".join(f"{k}: clip {v['clip_accuracy']:.3f} video {v['video_accuracy']:.3f}" for k, v in d.get("results", {}).items()) \
+        return (
+            "  ".join(
+                f"{k}: clip {v['clip_accuracy']:.3f} video {v['video_accuracy']:.3f}"
+                for k, v in d.get("results", {}).items()
+            )
             + f"  (checkpoint says {d.get('metadata_accuracy')})"
+        )
     if cid == "6c":
         return f"rc {d.get('rc')} with {d.get('gpus')} GPU(s) in {d.get('seconds')} s: {str(record['error'] or (d.get('clear_lines') or ['ran'])[0])[:160]}"
     if cid == "6b":
@@ -1000,38 +1289,81 @@ def markdown(document: dict) -> str:
     lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in document["environment"].items()] + [""]
     lines += ["| check | status | s | result |", "|---|---|---:|---|"]
     for record in document["checks"]:
-        lines.append(f"| {record['id']} {record['title']} | {record['status']} | {record['seconds']} | {headline(record).replace('|', '/')} |")
+        lines.append(
+            f"| {record['id']} {record['title']} | {record['status']} | {record['seconds']} | {headline(record).replace('|', '/')} |"
+        )
     for record in document["checks"]:
         d = record.get("details") or {}
         if record["id"] == "2" and d.get("rows"):
-            lines += ["", "## 2 models", "", "| model | status | small | cpu-cuda rel | standard | batch-single rel | peak GiB | s | error |",
-                      "|---|---|---|---:|---|---:|---:|---:|---|"]
+            lines += [
+                "",
+                "## 2 models",
+                "",
+                "| model | status | small | cpu-cuda rel | standard | batch-single rel | peak GiB | s | error |",
+                "|---|---|---|---:|---|---:|---:|---:|---|",
+            ]
             for r in d["rows"]:
                 rel = r.get("cpu_vs_cuda_rel")
                 bat = r.get("batch_vs_single_rel")
-                lines.append(f"| {r['model']} | {r['status']} | {r.get('small', '')} | {'' if rel is None else f'{rel:.1e}'} | "
-                             f"{r.get('standard', '')} | {'' if bat is None else f'{bat:.1e}'} | {r.get('peak_gib', '')} | {r['seconds']} | {r.get('error', '')} |")
+                lines.append(
+                    f"| {r['model']} | {r['status']} | {r.get('small', '')} | {'' if rel is None else f'{rel:.1e}'} | "
+                    f"{r.get('standard', '')} | {'' if bat is None else f'{bat:.1e}'} | {r.get('peak_gib', '')} | {r['seconds']} | {r.get('error', '')} |"
+                )
         if record["id"] == "3a" and d.get("rows"):
-            lines += ["", "## 3a cost on CUDA, 16x224", "", "| model | GMACs | latency ms | device | note |", "|---|---:|---:|---|---|"]
+            lines += [
+                "",
+                "## 3a cost on CUDA, 16x224",
+                "",
+                "| model | GMACs | latency ms | device | note |",
+                "|---|---:|---:|---|---|",
+            ]
             for r in d["rows"]:
                 gmacs = "" if r["gmacs"] is None else f"{r['gmacs']:.2f}"
                 latency = "" if r["latency_ms"] is None else f"{r['latency_ms']:.2f}"
-                lines.append(f"| {r['model']} | {gmacs} | {latency} | {r['latency_device'] or ''} | {r['error'] or ''} |")
+                lines.append(
+                    f"| {r['model']} | {gmacs} | {latency} | {r['latency_device'] or ''} | {r['error'] or ''} |"
+                )
         if record["id"].startswith("4b") and "errors" in d:
-            lines += ["", f"## {record['id']} {record['title']}", "", f"`{d['command']}`: exit {d['rc']} in {d['seconds']} s, "
-                      f"{d['findings']} findings ({d['dynamic_findings']} dynamic), by rule {d['by_rule']}", ""]
-            lines += [f"- error: {error}" for error in d["errors"]] + [f"- stderr: {line}" for line in d["stderr_cuda_lines"]]
+            lines += [
+                "",
+                f"## {record['id']} {record['title']}",
+                "",
+                f"`{d['command']}`: exit {d['rc']} in {d['seconds']} s, "
+                f"{d['findings']} findings ({d['dynamic_findings']} dynamic), by rule {d['by_rule']}",
+                "",
+            ]
+            lines += [f"- error: {error}" for error in d["errors"]] + [
+                f"- stderr: {line}" for line in d["stderr_cuda_lines"]
+            ]
         if record["id"].startswith("4c") and "child_events" in d:
-            lines += ["", f"## {record['id']} {record['title']}", "", f"`{d['command']}`: exit {d['rc']} in {d['seconds']} s", ""]
-            lines += [f"- finding: {f}" for f in d.get("findings") or []] + [f"- error: {e}" for e in d.get("errors") or []]
-            lines += [f"- child: `{json.dumps(e)}`" for e in d["child_events"] if e["event"] not in ("calls", "rss")][:12]
+            lines += [
+                "",
+                f"## {record['id']} {record['title']}",
+                "",
+                f"`{d['command']}`: exit {d['rc']} in {d['seconds']} s",
+                "",
+            ]
+            lines += [f"- finding: {f}" for f in d.get("findings") or []] + [
+                f"- error: {e}" for e in d.get("errors") or []
+            ]
+            lines += [f"- child: `{json.dumps(e)}`" for e in d["child_events"] if e["event"] not in ("calls", "rss")][
+                :12
+            ]
             lines += [f"- {note}" for note in d.get("cpu_notes") or []]
         if record["id"] == "4a1" and "objects" in d:
-            lines += ["", f"## {record['id']} {record['title']}", "",
-                      f"limit {d['memory_mb']} MB enforced as `{d['mode']}` (NVIDIA GPU visible: {d['nvidia_gpu_visible']}); "
-                      f"{d['children']} child processes, RLIMIT_AS in them {d['child_rlimit_as_mb']}; {d['seconds']} s", "",
-                      f"- child CUDA: `{json.dumps(d['child_cuda'])}`"]
-            lines += [f"- {name}: {obj['error'] or 'checked'}; findings {obj['findings']}" for name, obj in d["objects"].items()]
+            lines += [
+                "",
+                f"## {record['id']} {record['title']}",
+                "",
+                f"limit {d['memory_mb']} MB enforced as `{d['mode']}` (NVIDIA GPU visible: {d['nvidia_gpu_visible']}); "
+                f"{d['children']} child processes, RLIMIT_AS in them {d['child_rlimit_as_mb']}; {d['seconds']} s",
+                "",
+                f"- child CUDA: `{json.dumps(d['child_cuda'])}`",
+            ]
+            lines += [
+                f"- {name}: {obj['error'] or 'checked'}; findings {obj['findings']}"
+                for name, obj in d["objects"].items()
+            ]
     lines += ["", "Full details: `gpu_check.json`; subprocess output: `logs.txt`.", ""]
     return "\n".join(lines)
 
@@ -1040,17 +1372,26 @@ def summary(run: Run) -> str:
     counts: dict[str, int] = {}
     for record in run.checks:
         counts[record["status"]] = counts.get(record["status"], 0) + 1
-    lines = ["", "=" * 100, f"GPU CHECK SUMMARY ({time.monotonic() - run.started:.0f} s; "
-             + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + ")"]
+    lines = [
+        "",
+        "=" * 100,
+        f"GPU CHECK SUMMARY ({time.monotonic() - run.started:.0f} s; "
+        + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        + ")",
+    ]
     lines += [f"  {k}: {v}" for k, v in run.environment.items()]
     for record in run.checks:
-        lines.append(f"[{record['status'].upper():>8}] {record['id']:<3} {record['title']:<44} {record['seconds']:6.1f}s  {headline(record)}")
+        lines.append(
+            f"[{record['status'].upper():>8}] {record['id']:<3} {record['title']:<44} {record['seconds']:6.1f}s  {headline(record)}"
+        )
         d = record.get("details") or {}
         if record["id"] == "2":
             for r in d.get("rows", []):
                 if r.get("status") != "pass" or "cpu_vs_cuda_rel" in r:
-                    lines.append(f"      {r['model']:<22} {r.get('status')}: cpu-cuda {r.get('cpu_vs_cuda_rel', float('nan')):.1e} "
-                                 f"batch-single {r.get('batch_vs_single_rel', float('nan')):.1e} peak {r.get('peak_gib')} GiB {r.get('error', '')}")
+                    lines.append(
+                        f"      {r['model']:<22} {r.get('status')}: cpu-cuda {r.get('cpu_vs_cuda_rel', float('nan')):.1e} "
+                        f"batch-single {r.get('batch_vs_single_rel', float('nan')):.1e} peak {r.get('peak_gib')} GiB {r.get('error', '')}"
+                    )
         if record["id"] == "3a" and d.get("latency_ms"):
             lines.append("      " + ", ".join(f"{m} {v}" for m, v in d["latency_ms"].items()))
         if record["id"].startswith("4b"):
@@ -1059,7 +1400,9 @@ def summary(run: Run) -> str:
             for line in d.get("stderr_cuda_lines", [])[:3]:
                 lines.append(f"      stderr: {line[:160]}")
         if record["id"].startswith("4c"):
-            for event in [e for e in d.get("child_events", []) if e["event"] not in ("calls", "cuda_memory", "import", "rss")][:3]:
+            for event in [
+                e for e in d.get("child_events", []) if e["event"] not in ("calls", "cuda_memory", "import", "rss")
+            ][:3]:
                 lines.append(f"      child: {json.dumps(event)[:240]}")
             for error in (d.get("errors") or [])[:2]:
                 lines.append(f"      error: {error[:240]}")
@@ -1078,8 +1421,12 @@ def summary(run: Run) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ROOT / "outputs" / "gpu_check"), help="output directory (default: outputs/gpu_check)")
-    parser.add_argument("--budget-s", type=float, default=330.0, help="overall time budget in seconds; later checks are skipped past it")
+    parser.add_argument(
+        "--out", default=str(ROOT / "outputs" / "gpu_check"), help="output directory (default: outputs/gpu_check)"
+    )
+    parser.add_argument(
+        "--budget-s", type=float, default=330.0, help="overall time budget in seconds; later checks are skipped past it"
+    )
     parser.add_argument("--skip", default="", help="comma-separated check ids (or prefixes) to skip, e.g. 4b,6c")
     parser.add_argument("--ddp-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--backend", default="nccl", help=argparse.SUPPRESS)
@@ -1105,11 +1452,38 @@ def main(argv: list[str] | None = None) -> int:
     run.check("6b", "NCCL + DDP smoke (torchrun, 1 rank)", check_ddp_smoke, run, min_s=20)
     run.check("6c", "torchrun --nproc_per_node=2 on 1 GPU: one line", check_two_ranks_one_gpu, run, min_s=30)
     # Collected last so that they ran meanwhile; a negative budget just means wait(5 s) then kill.
-    run.check("4b1", "audit --dynamic examples/pipelines (auto)", check_audit, run, "default", background.get("audit_default"), min_s=0)
+    run.check(
+        "4b1",
+        "audit --dynamic examples/pipelines (auto)",
+        check_audit,
+        run,
+        "default",
+        background.get("audit_default"),
+        min_s=0,
+    )
     run.check("4b2", "audit --dynamic --memory-mb 0", check_audit, run, "mem0", background.get("audit_mem0"), min_s=0)
-    run.check("4c1", "layout+motion probe, default limit (auto)", check_probe, run, "default", background.get("probe_default"), min_s=0)
-    run.check("4c2", "layout+motion probe, --memory-mb 0", check_probe, run, "mem0", background.get("probe_mem0"), min_s=0)
-    run.check("4c3", "motion-only probe (no family), default", check_probe, run, "motion", background.get("probe_motion"), False, min_s=0)
+    run.check(
+        "4c1",
+        "layout+motion probe, default limit (auto)",
+        check_probe,
+        run,
+        "default",
+        background.get("probe_default"),
+        min_s=0,
+    )
+    run.check(
+        "4c2", "layout+motion probe, --memory-mb 0", check_probe, run, "mem0", background.get("probe_mem0"), min_s=0
+    )
+    run.check(
+        "4c3",
+        "motion-only probe (no family), default",
+        check_probe,
+        run,
+        "motion",
+        background.get("probe_motion"),
+        False,
+        min_s=0,
+    )
     run.check("3b", "cost --device cpu --latency, one model", check_cost_cpu, run, cost_cuda, min_s=15)
     for command in background.values():  # anything still running past the budget
         if command.process.poll() is None:

@@ -112,7 +112,6 @@ def measure_cost(
         return row
 
     import torch
-
     from temporalkit.reference_models.device import pick_device
 
     try:
@@ -201,13 +200,19 @@ def published_check_rows() -> list[dict]:
         size = 112 if model_id in ("r3d_18", "mc3_18", "r2plus1d_18") else 224
         row = measure_cost(model_id, 16, size)
         published = MODELS[model_id].published
-        checks.append({
-            "model": model_id, "frames": 16, "size": size,
-            "measured_gmacs": row.gmacs, "published_gmacs": published["gmacs"],
-            "relative_difference": (row.gmacs - published["gmacs"]) / published["gmacs"],
-            "measured_params": row.params, "published_params": published["params"],
-            "kinetics400_acc1": published["acc1"],
-        })
+        checks.append(
+            {
+                "model": model_id,
+                "frames": 16,
+                "size": size,
+                "measured_gmacs": row.gmacs,
+                "published_gmacs": published["gmacs"],
+                "relative_difference": (row.gmacs - published["gmacs"]) / published["gmacs"],
+                "measured_params": row.params,
+                "published_params": published["params"],
+                "kinetics400_acc1": published["acc1"],
+            }
+        )
     return checks
 
 
@@ -251,7 +256,10 @@ def write_cost_outputs(out_dir) -> list[str]:
         markdown += ["", f"## {frames} frames x {size}^2", ""]
         markdown.append(format_markdown([row for row in rows if (row.frames, row.size) == (frames, size)]))
     written = []
-    for name, text in (("cost_table.json", json.dumps(document, indent=2) + "\n"), ("cost_table.md", "\n".join(markdown) + "\n")):
+    for name, text in (
+        ("cost_table.json", json.dumps(document, indent=2) + "\n"),
+        ("cost_table.md", "\n".join(markdown) + "\n"),
+    ):
         path = out_dir / name
         write_atomic(path, text)
         written.append(str(path))

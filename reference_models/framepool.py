@@ -7,9 +7,8 @@ pooling are permutation-invariant; so is attention pooling, which weights frames
 from __future__ import annotations
 
 import torch
-from torch import nn
-
 from temporalkit.reference_models.blocks import RESNET18_WIDTHS, ResNet2d
+from torch import nn
 
 POOLINGS = ("mean", "max", "attention")
 
@@ -36,7 +35,9 @@ class FramePool(nn.Module):
 
     input_layout = "NTCHW"
 
-    def __init__(self, num_classes: int = 400, widths: tuple[int, ...] = RESNET18_WIDTHS, pooling: str = "mean") -> None:
+    def __init__(
+        self, num_classes: int = 400, widths: tuple[int, ...] = RESNET18_WIDTHS, pooling: str = "mean"
+    ) -> None:
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {pooling!r}")
@@ -62,7 +63,9 @@ class FramePool(nn.Module):
         return self.head(pooled)
 
 
-def framepool_r18(num_classes: int = 400, pooling: str = "mean", pretrained_2d=None, widths=RESNET18_WIDTHS) -> FramePool:
+def framepool_r18(
+    num_classes: int = 400, pooling: str = "mean", pretrained_2d=None, widths=RESNET18_WIDTHS
+) -> FramePool:
     """FramePool on ResNet-18; `pretrained_2d` is a path or hub-cache name of a resnet18 checkpoint."""
     model = FramePool(num_classes=num_classes, widths=widths, pooling=pooling)
     if pretrained_2d is not None:

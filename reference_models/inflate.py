@@ -18,9 +18,8 @@ features. tests/test_reference_models.py checks both.
 from __future__ import annotations
 
 import torch
-from torch import nn
-
 from temporalkit.reference_models.blocks import RESNET18_WIDTHS, ReplicateTimePadConv3d, ResNet2d
+from torch import nn
 
 TEMPORAL_PADDINGS = ("zeros", "replicate")
 
@@ -30,7 +29,9 @@ def inflate_conv_weight(weight_2d: torch.Tensor, time_kernel: int) -> torch.Tens
     return weight_2d.unsqueeze(2).repeat(1, 1, time_kernel, 1, 1) / time_kernel
 
 
-def inflate_conv2d(conv: nn.Conv2d, time_kernel: int = 3, time_stride: int = 1, temporal_padding: str = "zeros") -> nn.Conv3d:
+def inflate_conv2d(
+    conv: nn.Conv2d, time_kernel: int = 3, time_stride: int = 1, temporal_padding: str = "zeros"
+) -> nn.Conv3d:
     """A Conv3d (t x kH x kW) that equals `conv` on a clip of identical frames (see module docs)."""
     if temporal_padding not in TEMPORAL_PADDINGS:
         raise ValueError(f"temporal_padding must be one of {', '.join(TEMPORAL_PADDINGS)}, got {temporal_padding!r}")
@@ -57,8 +58,11 @@ def inflate_conv2d(conv: nn.Conv2d, time_kernel: int = 3, time_stride: int = 1, 
 def inflate_batchnorm2d(batchnorm: nn.BatchNorm2d) -> nn.BatchNorm3d:
     """A BatchNorm3d with the same affine parameters and running statistics."""
     batchnorm3d = nn.BatchNorm3d(
-        batchnorm.num_features, eps=batchnorm.eps, momentum=batchnorm.momentum,
-        affine=batchnorm.affine, track_running_stats=batchnorm.track_running_stats,
+        batchnorm.num_features,
+        eps=batchnorm.eps,
+        momentum=batchnorm.momentum,
+        affine=batchnorm.affine,
+        track_running_stats=batchnorm.track_running_stats,
         device=batchnorm.weight.device if batchnorm.affine else None,
     )
     batchnorm3d.load_state_dict(batchnorm.state_dict())
@@ -74,7 +78,15 @@ def _inflate_children(module: nn.Module, time_kernel: int, temporal_padding: str
         elif isinstance(child, nn.BatchNorm2d):
             setattr(module, name, inflate_batchnorm2d(child))
         elif isinstance(child, nn.MaxPool2d):
-            setattr(module, name, nn.MaxPool3d((1, child.kernel_size, child.kernel_size), (1, child.stride, child.stride), (0, child.padding, child.padding)))
+            setattr(
+                module,
+                name,
+                nn.MaxPool3d(
+                    (1, child.kernel_size, child.kernel_size),
+                    (1, child.stride, child.stride),
+                    (0, child.padding, child.padding),
+                ),
+            )
         elif isinstance(child, nn.AdaptiveAvgPool2d):
             setattr(module, name, nn.AdaptiveAvgPool3d(1))
         else:
@@ -122,8 +134,10 @@ def _widths_of(resnet2d: nn.Module) -> tuple[int, ...]:
 def inflate_resnet2d(resnet2d: nn.Module, time_kernel: int = 3, temporal_padding: str = "zeros") -> I3DResNet:
     """Inflate a torchvision `resnet18` (or our `ResNet2d`) with its weights into an I3DResNet."""
     model = I3DResNet(
-        num_classes=resnet2d.fc.out_features, widths=_widths_of(resnet2d),
-        time_kernel=time_kernel, temporal_padding=temporal_padding,
+        num_classes=resnet2d.fc.out_features,
+        widths=_widths_of(resnet2d),
+        time_kernel=time_kernel,
+        temporal_padding=temporal_padding,
     )
     from temporalkit.reference_models.weights import load_weights
 
@@ -142,7 +156,9 @@ def i3d_r18(
 
     The 2D classifier (`fc`, 1000 ImageNet classes) is dropped when its size differs.
     """
-    model = I3DResNet(num_classes=num_classes, widths=widths, time_kernel=time_kernel, temporal_padding=temporal_padding)
+    model = I3DResNet(
+        num_classes=num_classes, widths=widths, time_kernel=time_kernel, temporal_padding=temporal_padding
+    )
     if weights_2d is not None:
         from temporalkit.reference_models.weights import load_weights
 

@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-
-from temporalkit.fileio import atomic_output, write_atomic
 from temporalkit.reference_models.motion_data import CLASS_NAMES
 from temporalkit.reference_models.training import (
     FAMILIES,
@@ -35,6 +33,8 @@ from temporalkit.reference_models.training import (
     build_model,
     train,
 )
+
+from temporalkit.fileio import atomic_output, write_atomic
 
 FLOPS_EXERCISE_MODELS = ("framepool_r18", "i3d_r18")
 

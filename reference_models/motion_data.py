@@ -86,16 +86,12 @@ def balanced_labels(num_videos: int, generator: torch.Generator) -> torch.Tensor
     return labels[torch.randperm(num_videos, generator=generator)]
 
 
-def _ball_trajectories(
-    labels: torch.Tensor, config: MotionDataConfig, generator: torch.Generator
-) -> torch.Tensor:
+def _ball_trajectories(labels: torch.Tensor, config: MotionDataConfig, generator: torch.Generator) -> torch.Tensor:
     """Ball centres (N, L, B, 2) in pixels, wrapped onto the torus."""
     n, steps, balls, size = labels.shape[0], config.num_frames, config.max_balls, config.size
     directions = torch.tensor([_DIRECTIONS[name] for name in CLASS_NAMES])[labels]  # (N, 2)
     starts = torch.rand(n, 1, balls, 2, generator=generator) * size
-    speeds = config.min_speed + torch.rand(n, 1, balls, 1, generator=generator) * (
-        config.max_speed - config.min_speed
-    )
+    speeds = config.min_speed + torch.rand(n, 1, balls, 1, generator=generator) * (config.max_speed - config.min_speed)
     speeds = speeds * size  # pixels per frame, (N, 1, B, 1)
     frame_index = torch.arange(steps, dtype=torch.float32).view(1, steps, 1, 1)
 
@@ -189,15 +185,17 @@ def generate_videos(
         ) * config.size
         colours = 0.55 + 0.45 * torch.rand(n, config.max_balls, 3, generator=generator)
         backgrounds = _backgrounds(n, config, generator)
-        videos.append(
-            _render(chunk_positions, chunk_present, radii, colours, backgrounds, config, generator)
-        )
+        videos.append(_render(chunk_positions, chunk_present, radii, colours, backgrounds, config, generator))
         positions.append(chunk_positions)
         present.append(chunk_present)
     if not videos:
         empty = torch.zeros(0, config.num_frames, 3, config.size, config.size, dtype=torch.uint8)
         return MotionBatch(
-            empty, labels, torch.zeros(0, config.num_frames, config.max_balls, 2), torch.zeros(0, config.max_balls, dtype=torch.bool), config
+            empty,
+            labels,
+            torch.zeros(0, config.num_frames, config.max_balls, 2),
+            torch.zeros(0, config.max_balls, dtype=torch.bool),
+            config,
         )
     return MotionBatch(torch.cat(videos), labels, torch.cat(positions), torch.cat(present), config)
 

@@ -7,9 +7,8 @@ classes and the same FLOPs (both tested), so its Kinetics checkpoint loads with 
 from __future__ import annotations
 
 import torch
-from torch import nn
-
 from temporalkit.reference_models.blocks import RESNET18_WIDTHS, Conv2Plus1DBasicBlock, R2Plus1dStem, make_stages
+from torch import nn
 
 
 class R2Plus1dResNet(nn.Module):

@@ -143,20 +143,32 @@ _TORCHVISION_DOCS = "https://pytorch.org/vision/stable/models.html#video-classif
 
 _ENTRIES = [
     ModelEntry(
-        "framepool_r18", "2d_pool", "NTCHW", "framepool:framepool_r18",
+        "framepool_r18",
+        "2d_pool",
+        "NTCHW",
+        "framepool:framepool_r18",
         source="https://arxiv.org/abs/1608.00859 (TSN-style average of per-frame ResNet-18 features)",
     ),
     ModelEntry(
-        "i3d_r18", "3d_conv", "NCTHW", "inflate:i3d_r18",
+        "i3d_r18",
+        "3d_conv",
+        "NCTHW",
+        "inflate:i3d_r18",
         source="https://arxiv.org/abs/1705.07750 (I3D inflation of an ImageNet ResNet-18)",
     ),
     ModelEntry(
-        "r2plus1d_r18", "2plus1d", "NCTHW", "r2plus1d:r2plus1d_r18",
+        "r2plus1d_r18",
+        "2plus1d",
+        "NCTHW",
+        "r2plus1d:r2plus1d_r18",
         source="https://arxiv.org/abs/1711.11248",
     ),
     *(
         ModelEntry(
-            f"timesformer_{attention}", "transformer", "NCTHW", "transformer:timesformer",
+            f"timesformer_{attention}",
+            "transformer",
+            "NCTHW",
+            "transformer:timesformer",
             builder_kwargs={"attention": attention, **TIMESFORMER_BASE},
             unsupported=_patch_unsupported(TIMESFORMER_BASE["patch"]),
             source="https://arxiv.org/abs/2102.05095 (TimeSformer-Base, ViT-B/16)",
@@ -208,6 +220,12 @@ def build_tiny(family: str, num_classes: int, frames: int, size: int):
     if size % 8:
         raise ValueError(f"tiny transformer needs a size divisible by 8 (got {size})")
     return timesformer(
-        num_classes=num_classes, attention="divided", frames=frames, size=size,
-        dim=64, depth=2, heads=2, patch=size // 8,
+        num_classes=num_classes,
+        attention="divided",
+        frames=frames,
+        size=size,
+        dim=64,
+        depth=2,
+        heads=2,
+        patch=size // 8,
     )

@@ -26,13 +26,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from temporalkit.reference_models.device import pick_device
+from temporalkit.reference_models.motion_data import CLASS_NAMES, MotionDataConfig, generate_videos
+from temporalkit.reference_models.registry import TINY_FAMILIES as FAMILIES
 from torch import nn
 
 from temporalkit.fileio import atomic_output, write_atomic
-from temporalkit.reference_models.device import pick_device
-from temporalkit.reference_models.motion_data import CLASS_NAMES, MotionDataConfig, generate_videos
-
-from temporalkit.reference_models.registry import TINY_FAMILIES as FAMILIES
 
 # Pixel normalisation of the moving-ball clips (uint8 -> roughly zero mean, unit spread).
 PIXEL_MEAN = 0.5
@@ -156,9 +155,7 @@ def video_level_predictions(clip_logits: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict_clips(
-    model: nn.Module, clips: torch.Tensor, device: torch.device, batch_size: int = 64
-) -> torch.Tensor:
+def predict_clips(model: nn.Module, clips: torch.Tensor, device: torch.device, batch_size: int = 64) -> torch.Tensor:
     """Logits (N, K) for uint8 clips (N, T, 3, H, W)."""
     model.eval()
     layout = input_layout(model)

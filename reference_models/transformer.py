@@ -82,7 +82,9 @@ class SelfAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, length, dim = x.shape
-        q, k, v = self.qkv(x).reshape(b, length, 3, self.heads, dim // self.heads).permute(2, 0, 3, 1, 4)  # 3 x (B, heads, L, d)
+        q, k, v = (
+            self.qkv(x).reshape(b, length, 3, self.heads, dim // self.heads).permute(2, 0, 3, 1, 4)
+        )  # 3 x (B, heads, L, d)
         # Written out rather than F.scaled_dot_product_attention so that FlopCounterMode counts
         # the two matmuls the same way on every device.
         weights = (q @ k.transpose(-2, -1) * (dim // self.heads) ** -0.5).softmax(dim=-1)  # (B, heads, L, L)
@@ -220,7 +222,17 @@ def timesformer(
     mlp_ratio: float = 4.0,
 ) -> VideoTransformer:
     """A TimeSformer-style model; defaults are tiny (TimeSformer-Base: dim=768, depth=12, heads=12)."""
-    return VideoTransformer(TransformerConfig(
-        num_classes=num_classes, frames=frames, size=size, patch=patch, tubelet=tubelet,
-        dim=dim, depth=depth, heads=heads, mlp_ratio=mlp_ratio, attention=attention,
-    ))
+    return VideoTransformer(
+        TransformerConfig(
+            num_classes=num_classes,
+            frames=frames,
+            size=size,
+            patch=patch,
+            tubelet=tubelet,
+            dim=dim,
+            depth=depth,
+            heads=heads,
+            mlp_ratio=mlp_ratio,
+            attention=attention,
+        )
+    )

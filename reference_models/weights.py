@@ -55,8 +55,10 @@ def find_checkpoint(name_or_path: str | os.PathLike, how_to_get: str | None = No
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    how_to_get = how_to_get or known_how_to_get or (
-        "download it once by hand (or with torchvision's weights API) and pass its path"
+    how_to_get = (
+        how_to_get
+        or known_how_to_get
+        or ("download it once by hand (or with torchvision's weights API) and pass its path")
     )
     raise WeightsNotFoundError(
         f"weights {text!r} not found: looked in {', '.join(str(c) for c in candidates)}; "

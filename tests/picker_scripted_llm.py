@@ -16,16 +16,29 @@ if "--fail" in sys.argv:
     sys.exit(3)
 if "Your previous answer was rejected" not in prompt or "--always-bad" in sys.argv:
     bad = {
-        "family": "2d_pool", "model": "framepool_r18", "frames": 8, "size": 224, "sampling": "uniform",
-        "test_clips": 1, "estimated_gmacs": 1.0, "pretraining": "imagenet",
-        "rationale": "Cheap and simple.", "risks": [],
+        "family": "2d_pool",
+        "model": "framepool_r18",
+        "frames": 8,
+        "size": 224,
+        "sampling": "uniform",
+        "test_clips": 1,
+        "estimated_gmacs": 1.0,
+        "pretraining": "imagenet",
+        "rationale": "Cheap and simple.",
+        "risks": [],
     }
     print("Sure! Here is my recommendation:\n\n```json\n" + json.dumps(bad, indent=2) + "\n```\nHope this helps.")
     sys.exit(0)
 row = re.search(r"^\| `r2plus1d_18` \| r2plus1d \| (\d+) \| (\d+) \| ([\d.]+) \|", prompt, re.MULTILINE)
 good = {
-    "family": "r2plus1d", "model": "r2plus1d_18", "frames": int(row.group(1)), "size": int(row.group(2)),
-    "sampling": "dense", "test_clips": 2, "estimated_gmacs": float(row.group(3)), "pretraining": "kinetics",
+    "family": "r2plus1d",
+    "model": "r2plus1d_18",
+    "frames": int(row.group(1)),
+    "size": int(row.group(2)),
+    "sampling": "dense",
+    "test_clips": 2,
+    "estimated_gmacs": float(row.group(3)),
+    "pretraining": "kinetics",
     "rationale": "Motion-defined labels need temporal modelling; (2+1)D with Kinetics weights fits the data size.",
     "risks": ["Kinetics weights are appearance-biased."],
 }

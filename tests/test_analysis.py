@@ -7,7 +7,6 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-
 from temporalkit.validators import tree
 from temporalkit.validators.analysis import Analysis
 from temporalkit.validators.rules import all_rules
@@ -115,7 +114,9 @@ def _sources() -> list[tuple[str, str]]:
     for directory in ("validators", "temporalkit", "reference_models", "examples", "benchmarks"):
         sources += [(str(p.relative_to(REPO)), p.read_text()) for p in sorted((REPO / directory).rglob("*.py"))]
     for rule in all_rules():
-        sources += [(f"{rule.ID} example {i}", textwrap.dedent(e.code)) for i, e in enumerate([*rule.VALID, *rule.INVALID])]
+        sources += [
+            (f"{rule.ID} example {i}", textwrap.dedent(e.code)) for i, e in enumerate([*rule.VALID, *rule.INVALID])
+        ]
     return sources
 
 
@@ -130,7 +131,9 @@ def test_table_answers_like_scope_analysis(name: str, source: str) -> None:
 
 
 def test_table_settles_the_common_cases_without_scope_analysis() -> None:
-    module = cst.parse_module(textwrap.dedent(SCOPING_CASES["plain imports"]) + textwrap.dedent(SCOPING_CASES["function-local import"]))
+    module = cst.parse_module(
+        textwrap.dedent(SCOPING_CASES["plain imports"]) + textwrap.dedent(SCOPING_CASES["function-local import"])
+    )
     analysis = Analysis(module)
     for node in tree.nodes(module):
         analysis.qualified_names(node)
@@ -140,7 +143,9 @@ def test_table_settles_the_common_cases_without_scope_analysis() -> None:
 def test_examples_of_answers() -> None:
     module = cst.parse_module(textwrap.dedent(SCOPING_CASES["function-local import"]))
     analysis = Analysis(module)
-    calls = [(cst.Module([]).code_for_node(c), analysis.qualified_names(c.func)) for c in tree.find_all(module, cst.Call)]
+    calls = [
+        (cst.Module([]).code_for_node(c), analysis.qualified_names(c.func)) for c in tree.find_all(module, cst.Call)
+    ]
     assert calls == [
         ("np.zeros(3)", {"torch.zeros"}),  # inside f, np is torch
         ("np.zeros(3)", {"numpy.zeros"}),  # inside g, the module's numpy

@@ -17,14 +17,14 @@ from pathlib import Path
 import libcst as cst
 import libcst.matchers as m
 import pytest
-
-from temporalkit.commands import audit as audit_command
 from temporalkit.validators import audit as audit_module
 from temporalkit.validators import discovery
 from temporalkit.validators.audit import audit_paths, discover_files
 from temporalkit.validators.config import AuditConfig, ConfigError, load_config
 from temporalkit.validators.engine import parse_suppressions
 from temporalkit.validators.rule import Rule
+
+from temporalkit.commands import audit as audit_command
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -42,9 +42,7 @@ class FakeLinspaceRule(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if m.matches(node, m.Call(func=m.Name("fake_linspace"), args=[m.Arg(), m.Arg(m.Name()), m.Arg()])):
             stop = node.args[1]
-            new_stop = stop.with_changes(
-                value=cst.BinaryOperation(stop.value, cst.Subtract(), cst.Integer("1"))
-            )
+            new_stop = stop.with_changes(value=cst.BinaryOperation(stop.value, cst.Subtract(), cst.Integer("1")))
             self.report(node, replacement=node.with_changes(args=[node.args[0], new_stop, node.args[2]]))
 
 
@@ -345,7 +343,14 @@ EXAMPLES = REPO / "examples" / "pipelines"
 
 # The categories each buggy example was written to exhibit.
 EXAMPLE_CATEGORIES = {
-    "buggy_sampler.py": {"index-out-of-range", "short-clip", "uneven-coverage", "start-range", "temporal-order", "clip-length"},
+    "buggy_sampler.py": {
+        "index-out-of-range",
+        "short-clip",
+        "uneven-coverage",
+        "start-range",
+        "temporal-order",
+        "clip-length",
+    },
     "buggy_transforms.py": {"aspect-distortion", "inconsistent-crop", "color-order", "zero-padding"},
     "buggy_loader.py": {"frame-count-metadata", "nondeterministic-eval", "index-out-of-range", "layout", "color-order"},
 }

@@ -38,24 +38,71 @@ def test_counts_verdicts_lost_and_unlabelled(tmp_path):
     (corpus / "someone+other").mkdir()
     (corpus / "someone+other" / "clean.py").write_text("x = 1\n")
     manifest = tmp_path / "manifest.json"
-    manifest.write_text(json.dumps({"repos": [
-        {"repo": "someone/video", "commit": "a" * 40, "split": "tuning"},
-        {"repo": "someone/other", "commit": "b" * 40, "split": "held-out"},
-        {"repo": "someone/absent", "commit": "c" * 40, "split": "held-out"},
-    ]}))
+    manifest.write_text(
+        json.dumps(
+            {
+                "repos": [
+                    {"repo": "someone/video", "commit": "a" * 40, "split": "tuning"},
+                    {"repo": "someone/other", "commit": "b" * 40, "split": "held-out"},
+                    {"repo": "someone/absent", "commit": "c" * 40, "split": "held-out"},
+                ]
+            }
+        )
+    )
     labels = tmp_path / "labels.json"
-    labels.write_text(json.dumps([
-        {"repo": "someone/video", "commit": "a" * 40, "path": "sampler.py", "line": 5, "rule": "TK101",
-         "verdict": "TP", "reason": "linspace reaches num_frames"},
-        {"repo": "someone/video", "commit": "a" * 40, "path": "sampler.py", "line": 40, "rule": "TK101",
-         "verdict": "TP", "reason": "a true finding the rules no longer report"},
-        {"repo": "someone/absent", "commit": "c" * 40, "path": "x.py", "line": 1, "rule": "TK101",
-         "verdict": "TP", "reason": "not in the corpus: neither kept nor lost"},
-    ]))
+    labels.write_text(
+        json.dumps(
+            [
+                {
+                    "repo": "someone/video",
+                    "commit": "a" * 40,
+                    "path": "sampler.py",
+                    "line": 5,
+                    "rule": "TK101",
+                    "verdict": "TP",
+                    "reason": "linspace reaches num_frames",
+                },
+                {
+                    "repo": "someone/video",
+                    "commit": "a" * 40,
+                    "path": "sampler.py",
+                    "line": 40,
+                    "rule": "TK101",
+                    "verdict": "TP",
+                    "reason": "a true finding the rules no longer report",
+                },
+                {
+                    "repo": "someone/absent",
+                    "commit": "c" * 40,
+                    "path": "x.py",
+                    "line": 1,
+                    "rule": "TK101",
+                    "verdict": "TP",
+                    "reason": "not in the corpus: neither kept nor lost",
+                },
+            ]
+        )
+    )
     output, data = tmp_path / "out.md", tmp_path / "out.json"
     unlabelled = tmp_path / "unlabelled.json"
-    assert bench.main([str(corpus), "--manifest", str(manifest), "--labels", str(labels), "--output", str(output),
-                       "--json", str(data), "--unlabelled", str(unlabelled)]) == 0
+    assert (
+        bench.main(
+            [
+                str(corpus),
+                "--manifest",
+                str(manifest),
+                "--labels",
+                str(labels),
+                "--output",
+                str(output),
+                "--json",
+                str(data),
+                "--unlabelled",
+                str(unlabelled),
+            ]
+        )
+        == 0
+    )
 
     result = json.loads(data.read_text())
     [video, other] = result["repos"]

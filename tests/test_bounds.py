@@ -7,7 +7,6 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
 from temporalkit.validators.audit import audit_paths
 from temporalkit.validators.config import AuditConfig
 from temporalkit.validators.engine import apply_fixes, lint_source
@@ -126,7 +125,6 @@ def test_a_length_made_from_the_count_is_a_guard_for_the_message():
 )
 def test_spatial_or_temporal_reading_of_a_bound(bound, axis):
     import libcst as cst
-
     from temporalkit.validators import astutil as au
 
     expr = cst.parse_expression(bound)
@@ -135,7 +133,6 @@ def test_spatial_or_temporal_reading_of_a_bound(bound, axis):
 
 def test_generators_bound_to_names_are_resolved_for_other_rules_too():
     import libcst as cst
-
     from temporalkit.validators import astutil as au
     from temporalkit.validators.analysis import Analysis
     from temporalkit.validators.rule import Rule

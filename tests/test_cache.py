@@ -18,7 +18,6 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-
 from temporalkit.validators import audit as audit_module
 from temporalkit.validators import cache as cache_module
 from temporalkit.validators.audit import audit_paths
@@ -220,8 +219,13 @@ def test_an_entry_copied_under_another_files_key_is_not_believed(tmp_path):
 
 
 def git(repo: Path, *args: str) -> None:
-    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t",
-               GIT_COMMITTER_EMAIL="t@example.com")
+    env = dict(
+        os.environ,
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.com",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.com",
+    )
     env.pop("GIT_DIR", None)
     subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
 
@@ -246,17 +250,19 @@ def test_a_cache_committed_to_the_repository_is_ignored(tmp_path):
 
 def test_no_cache_creates_and_writes_nothing(tmp_path):
     (tmp_path / "sampler.py").write_text(REAL_BUGGY)
-    code = (
-        "import sys; from temporalkit.cli import main\n"
-        "sys.exit(main(['audit', '--no-cache', 'sampler.py']))\n"
-    )
+    code = "import sys; from temporalkit.cli import main\nsys.exit(main(['audit', '--no-cache', 'sampler.py']))\n"
     env = {k: v for k, v in os.environ.items() if k not in ("TEMPORALKIT_CACHE_DIR", "XDG_CACHE_HOME")}
     completed = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert completed.returncode == 1, completed.stderr  # the finding is reported
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sampler.py"]
     explicit = tmp_path / "explicit-cache"
-    completed = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                               env=dict(env, TEMPORALKIT_CACHE_DIR=str(explicit)))
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=dict(env, TEMPORALKIT_CACHE_DIR=str(explicit)),
+    )
     assert completed.returncode == 1 and not explicit.exists()
 
 
@@ -301,7 +307,10 @@ def test_every_module_the_rules_import_is_in_the_fingerprint():
     unhashed = sorted(
         str(path.relative_to(validators))
         for path in imported
-        if not (path.parent == validators / "rules" or (path.parent == validators and path.name in cache_module._FINGERPRINT_SOURCES))
+        if not (
+            path.parent == validators / "rules"
+            or (path.parent == validators and path.name in cache_module._FINGERPRINT_SOURCES)
+        )
     )
     assert unhashed == [], f"add to cache._FINGERPRINT_SOURCES: {unhashed}"
 

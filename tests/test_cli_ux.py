@@ -47,9 +47,7 @@ def test_every_subcommand_help_has_an_example(command):
 
 def _modules_after(code: str) -> list[str]:
     probe = (
-        "import json, sys\n"
-        f"{code}\n"
-        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})))\n"
+        f"import json, sys\n{code}\nprint(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -80,8 +78,9 @@ def test_validators_and_rules_do_not_import_torch():
 
 
 def test_check_roles_are_the_discovery_roles():
-    from temporalkit.commands import check
     from temporalkit.validators.dynamic.discover import ROLES
+
+    from temporalkit.commands import check
 
     assert check.ROLES == ROLES
 

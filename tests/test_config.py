@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from temporalkit.validators.config import ConfigError, load_config, read_config
 from temporalkit.validators.dynamic.discover import DiscoveryError, dynamic_config_from_table, load_dynamic_config
 
@@ -57,7 +56,12 @@ def test_both_sections_are_read(tmp_path):
     assert dynamic.skip == ("data/video.py:legacy",) and dynamic.family == "i3d"
     (named,) = dynamic.objects
     assert (named.path, named.name, named.role, named.test_time, named.family) == (
-        "data/video.py", "VideoDataset.sample_indices", "sampler", True, None)
+        "data/video.py",
+        "VideoDataset.sample_indices",
+        "sampler",
+        True,
+        None,
+    )
     assert dict(named.args) == {"vlen": "num_frames", "clip_len": "T", "mode": "val", "stride": "2"}
     assert dynamic.is_skipped(tmp_path / "data" / "video.py", "legacy")
     assert [c.name for c in dynamic.objects_in(tmp_path / "data" / "video.py")] == ["VideoDataset.sample_indices"]
@@ -136,8 +140,19 @@ def test_configuration_errors_exit_2(tmp_path):
     for text in ("[tool.temporalkit]\nselekt = 1\n", "[tool.temporalkit.dynamic]\ntimout = 3\n"):
         pyproject = write(tmp_path, text)
         done = subprocess.run(
-            [sys.executable, "-m", "temporalkit", "audit", "--no-cache", "--config", str(pyproject), str(tmp_path / "a.py")],
-            capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "temporalkit",
+                "audit",
+                "--no-cache",
+                "--config",
+                str(pyproject),
+                str(tmp_path / "a.py"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 2, (text, done.stdout, done.stderr)
         assert done.stderr.startswith("temporalkit audit: ") and "unknown key" in done.stderr

@@ -8,10 +8,10 @@ import sys
 
 import pytest
 import torch
-
-from temporalkit.cli import main
 from temporalkit.reference_models.cost import CostRow, cost_table, format_table, measure_cost
 from temporalkit.reference_models.registry import MODELS, OURS, TORCHVISION
+
+from temporalkit.cli import main
 
 torch.set_num_threads(1)
 
@@ -79,13 +79,30 @@ def test_every_model_at_a_small_input_and_row_fields():
     rows = cost_table("all", 8, 112)
     assert [row.model for row in rows] == list(MODELS)
     for row in rows:
-        assert set(row.to_dict()) >= {"model", "family", "frames", "size", "gmacs", "gflops", "params", "latency_ms", "error"}
+        assert set(row.to_dict()) >= {
+            "model",
+            "family",
+            "frames",
+            "size",
+            "gmacs",
+            "gflops",
+            "params",
+            "latency_ms",
+            "error",
+        }
         assert row.family in ("2d_pool", "3d_conv", "2plus1d", "transformer")
         if row.model in ("s3d", "mvit_v1_b", "mvit_v2_s"):
             assert row.error
         else:
             assert row.error is None and row.gmacs > 0 and row.params > 0 and row.latency_ms is None
-    assert set(OURS) == {"framepool_r18", "i3d_r18", "r2plus1d_r18", "timesformer_divided", "timesformer_joint", "timesformer_space_only"}
+    assert set(OURS) == {
+        "framepool_r18",
+        "i3d_r18",
+        "r2plus1d_r18",
+        "timesformer_divided",
+        "timesformer_joint",
+        "timesformer_space_only",
+    }
 
 
 def test_divided_attention_is_cheaper_than_joint_at_many_frames():

@@ -16,9 +16,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from temporalkit.validators.dynamic import check_object_results, runner
 
 from temporalkit.cli import main
-from temporalkit.validators.dynamic import check_object_results, runner
 
 BUGGY = """
 def sample(num_frames, T):
@@ -101,13 +101,41 @@ def test_monkeypatched_checker_still_reports_the_bug(tmp_path):
 
 
 def test_child_environment_drops_secrets_and_keeps_what_imports_need(monkeypatch):
-    environ = {"PATH": "/usr/bin", "HOME": "/home/u", "LANG": "C.UTF-8", "LC_ALL": "C", "CUDA_VISIBLE_DEVICES": "0",
-               "TEMPORALKIT_MEMORY_LIMIT": "resident", "AWS_SECRET_ACCESS_KEY": "s", "AWS_PROFILE": "p",
-               "GITHUB_TOKEN": "t", "OPENAI_API_KEY": "k", "TEMPORALKIT_API_KEY": "k", "DATABASE_URL": "postgres://",
-               "DATA_ROOT": "/data", "TEMPORALKIT_DYNAMIC_ENV": "DATA_ROOT"}
+    environ = {
+        "PATH": "/usr/bin",
+        "HOME": "/home/u",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C",
+        "CUDA_VISIBLE_DEVICES": "0",
+        "TEMPORALKIT_MEMORY_LIMIT": "resident",
+        "AWS_SECRET_ACCESS_KEY": "s",
+        "AWS_PROFILE": "p",
+        "GITHUB_TOKEN": "t",
+        "OPENAI_API_KEY": "k",
+        "TEMPORALKIT_API_KEY": "k",
+        "DATABASE_URL": "postgres://",
+        "DATA_ROOT": "/data",
+        "TEMPORALKIT_DYNAMIC_ENV": "DATA_ROOT",
+    }
     env = runner.child_environment(environ, workdir="/tmp/w")
-    assert {"PATH", "HOME", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "TEMPORALKIT_MEMORY_LIMIT", "DATA_ROOT", "PYTHONPATH"} <= set(env)
-    assert not {"AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "GITHUB_TOKEN", "OPENAI_API_KEY", "TEMPORALKIT_API_KEY", "DATABASE_URL"} & set(env)
+    assert {
+        "PATH",
+        "HOME",
+        "LANG",
+        "LC_ALL",
+        "CUDA_VISIBLE_DEVICES",
+        "TEMPORALKIT_MEMORY_LIMIT",
+        "DATA_ROOT",
+        "PYTHONPATH",
+    } <= set(env)
+    assert not {
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_PROFILE",
+        "GITHUB_TOKEN",
+        "OPENAI_API_KEY",
+        "TEMPORALKIT_API_KEY",
+        "DATABASE_URL",
+    } & set(env)
     assert env["TMPDIR"] == "/tmp/w"
 
 
@@ -227,8 +255,13 @@ def test_auditor_survives_its_child_signalling_its_parent(tmp_path):
     root.mkdir()
     path = root / "pipeline.py"
     path.write_text(textwrap.dedent(SIGNALS_PARENT + BUGGY))
-    done = subprocess.run([sys.executable, "-m", "temporalkit", "check", f"{path}:sample", "--role", "sampler"],
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "temporalkit", "check", f"{path}:sample", "--role", "sampler"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)
     assert "TK502" in done.stdout
 
@@ -328,7 +361,9 @@ def test_resident_limit_counts_processes_that_left_the_session(tmp_path, monkeyp
     path.write_text(textwrap.dedent(SETSID_HOG + BUGGY))
     started = time.monotonic()
     _, errors = check_object_results(path, "sample", "sampler", timeout=30, memory_mb=300)
-    assert len(errors) == 1 and errors[0].message.startswith("import ran out of memory: resident memory reached "), errors
+    assert len(errors) == 1 and errors[0].message.startswith("import ran out of memory: resident memory reached "), (
+        errors
+    )
     assert "started by the checked code" in errors[0].message
     assert time.monotonic() - started < 25
 
@@ -340,7 +375,9 @@ def test_auto_falls_back_to_a_process_with_one_warning_where_namespaces_fail(tmp
     result, errors = audit(tmp_path, "raise SystemExit(5)\n" + BUGGY)
     assert result.isolation.startswith("process (network open") and "Operation not permitted" in result.isolation
     warning = capsys.readouterr().err.strip().splitlines()
-    assert len(warning) == 1 and warning[0].startswith("temporalkit: warning: --dynamic runs without namespaces"), warning
+    assert len(warning) == 1 and warning[0].startswith("temporalkit: warning: --dynamic runs without namespaces"), (
+        warning
+    )
     monkeypatch.setenv(runner.ISOLATION_ENV, "namespaces")  # forced where they do not work: a usage error
     assert main(["check", f"{tmp_path / 'project' / 'pipeline.py'}:sample", "--role", "sampler"]) == 2
     assert "namespaces are not available here" in capsys.readouterr().err

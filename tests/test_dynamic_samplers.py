@@ -10,10 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from temporalkit.reference_models.sampling import sample_dense_indices, sample_multi_clip_indices, sample_uniform_indices
+from temporalkit.reference_models.sampling import (
+    sample_dense_indices,
+    sample_multi_clip_indices,
+    sample_uniform_indices,
+)
 from temporalkit.validators.dynamic import check_object, run_dynamic
-from temporalkit.validators.dynamic.discover import Candidate, DynamicConfig, discover_source, dynamic_config_from_table
+from temporalkit.validators.dynamic.discover import DynamicConfig, discover_source, dynamic_config_from_table
 from temporalkit.validators.dynamic.sampler_checks import build_samplers, check_sampler
 
 REPO = Path(__file__).resolve().parents[1]
@@ -68,9 +71,18 @@ def subsample_ok(video, num_samples):
     return video[index]
 
 
-@pytest.mark.parametrize("fn,role", [(uniform, "sampler"), (uniform_linspace, "sampler"), (dense, "sampler"),
-                                     (dense_seed, "sampler"), (sample_val_centre, "sampler"), (multi, "multiclip"),
-                                     (subsample_ok, "subsample")])
+@pytest.mark.parametrize(
+    "fn,role",
+    [
+        (uniform, "sampler"),
+        (uniform_linspace, "sampler"),
+        (dense, "sampler"),
+        (dense_seed, "sampler"),
+        (sample_val_centre, "sampler"),
+        (multi, "multiclip"),
+        (subsample_ok, "subsample"),
+    ],
+)
 def test_correct_samplers_pass(fn, role):
     assert rules_of(fn, role) == {}
 
@@ -216,7 +228,10 @@ def test_discovery_finds_samplers_by_name_and_signature():
 
 def test_pyproject_table_names_objects_and_maps_arguments(tmp_path):
     config = dynamic_config_from_table(
-        {"timeout": 5, "objects": [{"target": "data.py:Loader.indices", "role": "sampler", "args": {"a": "num_frames", "b": "T"}}]},
+        {
+            "timeout": 5,
+            "objects": [{"target": "data.py:Loader.indices", "role": "sampler", "args": {"a": "num_frames", "b": "T"}}],
+        },
         root=tmp_path,
     )
     assert config.timeout == 5.0
@@ -234,13 +249,17 @@ def write(tmp_path: Path, name: str, body: str) -> Path:
 
 
 def test_check_object_maps_arguments_and_reports_the_def_line(tmp_path):
-    path = write(tmp_path, "mine.py", """
+    path = write(
+        tmp_path,
+        "mine.py",
+        """
         import numpy as np
 
         def pick(a, b, mode="train"):
             assert mode == "val"
             return np.linspace(0, a, b).astype(int)
-        """)
+        """,
+    )
     findings, errors = check_object(path, "pick", "sampler", ["a=num_frames", "b=T", "mode='val'"], timeout=60)
     assert errors == []
     assert [f.rule for f in findings if f.rule == "TK502"] == ["TK502"]
@@ -250,8 +269,15 @@ def test_check_object_maps_arguments_and_reports_the_def_line(tmp_path):
 
 
 def test_hang_import_failure_and_memory_hog_are_errors_and_the_run_goes_on(tmp_path):
-    write(tmp_path, "broken.py", "raise RuntimeError('no GPU here')\n\ndef sample_never(num_frames, T):\n    return list(range(T))\n")
-    write(tmp_path, "hangs.py", """
+    write(
+        tmp_path,
+        "broken.py",
+        "raise RuntimeError('no GPU here')\n\ndef sample_never(num_frames, T):\n    return list(range(T))\n",
+    )
+    write(
+        tmp_path,
+        "hangs.py",
+        """
         import numpy as np
 
         def sample_hang(num_frames, T):
@@ -262,13 +288,21 @@ def test_hang_import_failure_and_memory_hog_are_errors_and_the_run_goes_on(tmp_p
             if num_frames == 0:
                 raise ValueError("empty video")
             return np.minimum(np.arange(T), num_frames - 1) if num_frames < T else (2 * np.arange(T) + 1) * num_frames // (2 * T)
-        """)
-    write(tmp_path, "hog.py", """
+        """,
+    )
+    write(
+        tmp_path,
+        "hog.py",
+        """
         def sample_hog(num_frames, T):
             hog = bytearray(3 * 1024 ** 3)
             return list(range(T))
-        """)
-    write(tmp_path, "off.py", """
+        """,
+    )
+    write(
+        tmp_path,
+        "off.py",
+        """
         import numpy as np
         print("hello from user code")
 
@@ -276,7 +310,8 @@ def test_hang_import_failure_and_memory_hog_are_errors_and_the_run_goes_on(tmp_p
             if num_frames == 0:
                 raise ValueError("empty video")
             return np.linspace(0, num_frames, T).astype(int)
-        """)
+        """,
+    )
     before = sorted(p.name for p in tmp_path.rglob("*"))
     findings, errors = run_dynamic([tmp_path], timeout=4.0, memory_mb=1024)
     messages = {Path(e.path).name: e.message for e in errors}
@@ -308,7 +343,10 @@ def test_examples_every_planted_bug_found_and_the_correct_file_is_quiet():
 
 
 def test_the_child_does_not_import_torch_for_numpy_samplers(tmp_path):
-    path = write(tmp_path, "probe_torch.py", """
+    path = write(
+        tmp_path,
+        "probe_torch.py",
+        """
         import sys
 
         def sample_reports_torch(num_frames, T):
@@ -317,7 +355,8 @@ def test_the_child_does_not_import_torch_for_numpy_samplers(tmp_path):
             if num_frames == 0:
                 raise ValueError("empty video")
             return [min(i, num_frames - 1) for i in range(T)] if num_frames < T else [(2 * i + 1) * num_frames // (2 * T) for i in range(T)]
-        """)
+        """,
+    )
     findings, errors = check_object(path, "sample_reports_torch", "sampler", timeout=60)
     assert (findings, errors) == ([], [])
 
@@ -325,10 +364,20 @@ def test_the_child_does_not_import_torch_for_numpy_samplers(tmp_path):
 def test_check_command_exit_codes(tmp_path):
     command = [sys.executable, "-m", "temporalkit", "check"]
     env = dict(os.environ, NO_COLOR="1")
-    bad = subprocess.run(command + [f"{EXAMPLES / 'dynamic_bugs.py'}:sample_uniform_off_by_one", "--role", "sampler"],
-                         capture_output=True, text=True, env=env, timeout=120)
+    bad = subprocess.run(
+        command + [f"{EXAMPLES / 'dynamic_bugs.py'}:sample_uniform_off_by_one", "--role", "sampler"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert bad.returncode == 1, bad.stderr
     assert "TK502" in bad.stdout and "returned index 1 (valid 0..0)" in bad.stdout
-    missing = subprocess.run(command + [f"{EXAMPLES / 'dynamic_bugs.py'}:no_such", "--role", "sampler"],
-                             capture_output=True, text=True, env=env, timeout=120)
+    missing = subprocess.run(
+        command + [f"{EXAMPLES / 'dynamic_bugs.py'}:no_such", "--role", "sampler"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert missing.returncode == 2 and "no_such" in missing.stdout + missing.stderr

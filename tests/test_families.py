@@ -52,13 +52,17 @@ def test_every_spelling_maps_to_the_same_family():
 def test_unknown_spelling_is_refused_with_every_accepted_one():
     from temporalkit.reference_models.families import Family
 
-    with pytest.raises(ValueError, match="family must be one of 2d_pool, framepool, 3d_conv, i3d, 2plus1d, r2plus1d, transformer, got 'cnn'"):
+    with pytest.raises(
+        ValueError,
+        match="family must be one of 2d_pool, framepool, 3d_conv, i3d, 2plus1d, r2plus1d, transformer, got 'cnn'",
+    ):
         Family.parse("cnn")
 
 
 def test_registry_and_picker_vocabularies():
-    from temporalkit.picker.schema import Answer
     from temporalkit.reference_models.registry import FAMILIES, MODELS, TINY_FAMILIES
+
+    from temporalkit.picker.schema import Answer
 
     assert FAMILIES == ("2d_pool", "3d_conv", "2plus1d", "transformer")
     assert TINY_FAMILIES == ("framepool", "i3d", "r2plus1d", "transformer")
@@ -80,7 +84,10 @@ def test_pyproject_accepts_every_spelling():
         assert check_family(spelling) == spelling
         assert dynamic_config_from_table({"family": spelling}).family == spelling
     assert check_family(None) is None
-    with pytest.raises(ValueError, match=r"family must be one of 2d_pool, framepool, 3d_conv, i3d, 2plus1d, r2plus1d, transformer, got 'cnn'"):
+    with pytest.raises(
+        ValueError,
+        match=r"family must be one of 2d_pool, framepool, 3d_conv, i3d, 2plus1d, r2plus1d, transformer, got 'cnn'",
+    ):
         check_family("cnn")
     with pytest.raises(ValueError, match="family must be one of"):
         check_family(3)

@@ -14,6 +14,10 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
+from temporalkit.validators import audit as audit_module
+from temporalkit.validators.audit import audit_paths
+from temporalkit.validators.config import AuditConfig
+from temporalkit.validators.rule import Rule
 
 from temporalkit.commands import audit as audit_command
 from temporalkit.fileio import (
@@ -23,10 +27,6 @@ from temporalkit.fileio import (
     atomic_output,
     write_atomic,
 )
-from temporalkit.validators import audit as audit_module
-from temporalkit.validators.audit import audit_paths
-from temporalkit.validators.config import AuditConfig
-from temporalkit.validators.rule import Rule
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -156,8 +156,13 @@ def test_every_former_copy_calls_the_helper():
     """Issue 17: one home for atomic writes. No module hand-rolls temp file + os.replace again."""
     repo = Path(__file__).resolve().parents[1]
     writers = [
-        "validators/audit.py", "validators/cache.py", "temporalkit/render.py", "validators/dynamic/probes.py",
-        "reference_models/training.py", "reference_models/cost.py", "reference_models/motion_compare.py",
+        "validators/audit.py",
+        "validators/cache.py",
+        "temporalkit/render.py",
+        "validators/dynamic/probes.py",
+        "reference_models/training.py",
+        "reference_models/cost.py",
+        "reference_models/motion_compare.py",
     ]
     for name in writers:
         source = (repo / name).read_text()
@@ -261,7 +266,6 @@ def test_fix_refuses_a_read_only_file(tmp_path):
     assert path.read_text() == BUGGY and stat.S_IMODE(path.stat().st_mode) == 0o444
     (error,) = result.errors
     assert "read-only" in error.message and result.fixed_files == [] and len(result.findings) == 1
-
 
 
 def test_fix_command_reports_a_read_only_file_in_one_line(tmp_path, capsys, monkeypatch):

@@ -8,21 +8,35 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
-from temporalkit import __version__
 from temporalkit.validators import formats
 from temporalkit.validators.findings import FileError, Finding
+
+from temporalkit import __version__
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-2.1.0.schema.json"
 
 FINDINGS = [
     Finding(
-        rule="TK101", category="index-out-of-range", severity="error", path="src/sampler.py", line=5, column=26,
-        end_line=5, end_column=36, message="linspace stop is a frame count", fix="use num_frames - 1",
+        rule="TK101",
+        category="index-out-of-range",
+        severity="error",
+        path="src/sampler.py",
+        line=5,
+        column=26,
+        end_line=5,
+        end_column=36,
+        message="linspace stop is a frame count",
+        fix="use num_frames - 1",
     ),
     Finding(
-        rule="TK999", category="nondeterministic-eval", severity="warning", path="src/dir with space/eval,x.py",
-        line=3, column=0, message="random at eval: 50%,\nsecond line", source="dynamic",
+        rule="TK999",
+        category="nondeterministic-eval",
+        severity="warning",
+        path="src/dir with space/eval,x.py",
+        line=3,
+        column=0,
+        message="random at eval: 50%,\nsecond line",
+        source="dynamic",
     ),
 ]
 ERRORS = [FileError("src/broken.py", "cannot parse: syntax error near line 1, column 7 (invalid syntax)")]
@@ -57,8 +71,19 @@ def test_json_shape():
     document = json.loads(formats.render("json", FINDINGS, ERRORS))
     assert document["version"] == __version__
     first = document["findings"][0]
-    assert list(first) == ["rule", "category", "severity", "path", "line", "column", "end_line", "end_column",
-                           "message", "fix", "source"]
+    assert list(first) == [
+        "rule",
+        "category",
+        "severity",
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "message",
+        "fix",
+        "source",
+    ]
     assert first["source"] == "static" and first["column"] == 26  # JSON keeps the 0-based column
     assert document["findings"][1]["end_line"] == 3  # filled in when the finding has no end
     assert document["errors"] == [{"path": "src/broken.py", "message": ERRORS[0].message}]
@@ -90,7 +115,10 @@ def test_sarif_validates_against_the_schema(sarif_validator):
     assert [r["id"] for r in run["tool"]["driver"]["rules"]] == ["TK101", "TK999"]
     first, second = run["results"]
     assert first["locations"][0]["physicalLocation"]["region"] == {
-        "startLine": 5, "startColumn": 27, "endLine": 5, "endColumn": 37
+        "startLine": 5,
+        "startColumn": 27,
+        "endLine": 5,
+        "endColumn": 37,
     }
     assert second["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/dir%20with%20space/eval%2Cx.py"
     assert run["invocations"][0]["toolExecutionNotifications"][0]["level"] == "error"
@@ -116,6 +144,12 @@ def test_the_schema_rejects_a_broken_log(sarif_validator):
 
 
 def test_summary_counts_files_not_errors():
-    errors = [FileError("a.py", "obj1 could not run"), FileError("a.py", "obj2 could not run"), FileError("b.py", "import failed")]
-    assert formats.summary_line([], errors, files_audited=3).endswith("3 errors in 2 files that could not be fully audited.")
+    errors = [
+        FileError("a.py", "obj1 could not run"),
+        FileError("a.py", "obj2 could not run"),
+        FileError("b.py", "import failed"),
+    ]
+    assert formats.summary_line([], errors, files_audited=3).endswith(
+        "3 errors in 2 files that could not be fully audited."
+    )
     assert formats.summary_line([], errors[2:], files_audited=3).endswith("1 file could not be audited.")

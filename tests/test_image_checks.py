@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-
 from temporalkit.validators.dynamic import check_object, run_dynamic
 from temporalkit.validators.dynamic.clips import UnusableCallable
 from temporalkit.validators.dynamic.discover import discover_source
@@ -22,7 +21,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "pipelines"
 
 # A stand-in for OpenCV's image I/O, put beside copies of the examples so that their exact cv2 code
 # runs on a machine without OpenCV: imread gives BGR (None for a file it cannot read), cvtColor swaps.
-CV2_SHIM = '''
+CV2_SHIM = """
 import numpy as np
 from PIL import Image
 
@@ -46,7 +45,7 @@ def cvtColor(src, code):
     if src is None or src.size == 0:
         raise error("OpenCV(5.0.0) (-215:Assertion failed) !_src.empty() in function 'cvtColor'")
     return np.ascontiguousarray(src[..., ::-1])
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -145,9 +144,17 @@ def test_a_correct_reader_passes_in_any_output_type(images):
         mean, std = torch.tensor([0.485, 0.456, 0.406]), torch.tensor([0.229, 0.224, 0.225])
         return ((x - mean[:, None, None]) / std[:, None, None])[None]  # (1, C, H, W)
 
-    for reader in (read_rgb, read_image, normalised, Image.open, read_short_side_crop, read_gray,
-                   lambda path: read_image(path, ImageReadMode.GRAY),  # (1, H, W)
-                   lambda path: (read_rgb(path), {"path": path}), lambda path: {"image": read_rgb(path)}):
+    for reader in (
+        read_rgb,
+        read_image,
+        normalised,
+        Image.open,
+        read_short_side_crop,
+        read_gray,
+        lambda path: read_image(path, ImageReadMode.GRAY),  # (1, H, W)
+        lambda path: (read_rgb(path), {"path": path}),
+        lambda path: {"image": read_rgb(path)},
+    ):
         assert check_image_reader(reader, images) == [], reader
 
 
@@ -173,7 +180,9 @@ def test_a_single_channel_reader_is_judged_on_its_shape_unless_it_documents_resi
 
 
 def test_a_reader_that_reads_nothing_cannot_be_audited(images):
-    with pytest.raises(UnusableCallable, match=r"^`read_nothing` returned None instead of the pixels on every probe image"):
+    with pytest.raises(
+        UnusableCallable, match=r"^`read_nothing` returned None instead of the pixels on every probe image"
+    ):
         check_image_reader(read_nothing, images)
     with pytest.raises(UnusableCallable, match=r"raised ValueError: no JPEG support on image_16x9\.jpg"):
         check_image_reader(read_png_only, images)
@@ -247,16 +256,33 @@ def test_discovery_tells_image_readers_from_video_loaders():
         """
     )
     assert found == {
-        "load_rgb": "image", "read_pil": "image", "decode": "image", "load_tv": "image", "read_iio": "image",
-        "load_image": "image", "read_thing": "image", "load_sample": "image", "ImageLoader": "image",
-        "load_video": "loader", "read_clip": "loader", "read_cv2_video": "loader", "load_frames": "loader",
-        "load_thing": "loader", "load_video_frame": "loader", "read": "loader", "load_first_frame": "loader",
+        "load_rgb": "image",
+        "read_pil": "image",
+        "decode": "image",
+        "load_tv": "image",
+        "read_iio": "image",
+        "load_image": "image",
+        "read_thing": "image",
+        "load_sample": "image",
+        "ImageLoader": "image",
+        "load_video": "loader",
+        "read_clip": "loader",
+        "read_cv2_video": "loader",
+        "load_frames": "loader",
+        "load_thing": "loader",
+        "load_video_frame": "loader",
+        "read": "loader",
+        "load_first_frame": "loader",
     }
 
 
 def test_bundled_cv2_readers_are_image_readers_and_video_loaders_stay_loaders():
     def discovered(name):
-        return {c.name: c.role for c in discover_source((EXAMPLES / name).read_text(), name) if c.role in ("loader", "image")}
+        return {
+            c.name: c.role
+            for c in discover_source((EXAMPLES / name).read_text(), name)
+            if c.role in ("loader", "image")
+        }
 
     assert discovered("buggy_transforms.py") == {"load_frame_cv2": "image"}
     assert discovered("correct_pipeline.py") == {"read_rgb": "image"}
@@ -300,8 +326,9 @@ def test_bundled_cv2_readers_without_opencv_are_a_clear_error(tmp_path, monkeypa
 @pytest.mark.skipif(importlib.util.find_spec("cv2") is None, reason="OpenCV is not installed")
 def test_bundled_cv2_readers_with_real_opencv(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    findings, errors = run_dynamic([str(EXAMPLES / "buggy_transforms.py"), str(EXAMPLES / "correct_pipeline.py")],
-                                   roles=["image"], timeout=120)
+    findings, errors = run_dynamic(
+        [str(EXAMPLES / "buggy_transforms.py"), str(EXAMPLES / "correct_pipeline.py")], roles=["image"], timeout=120
+    )
     assert errors == []
     assert [(Path(f.path).name, f.rule) for f in findings] == [("buggy_transforms.py", "TK616")]
 

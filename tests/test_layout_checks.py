@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from temporalkit.validators.dynamic.frame_code import encode_frame
 from temporalkit.validators.dynamic.layout_checks import check_layout, read_clip_layout
 

@@ -5,7 +5,6 @@ import sys
 import textwrap
 
 import pytest
-
 from temporalkit.validators.dynamic import check_object
 from temporalkit.validators.dynamic.discover import DiscoveryError, dynamic_config_from_table
 
@@ -53,8 +52,10 @@ def test_family_passes_a_cthw_transform_and_no_family_changes_nothing(transforms
     from temporalkit.validators.dynamic import run_dynamic_modules
     from temporalkit.validators.dynamic.discover import Candidate
 
-    candidates = [Candidate(path=str(transforms), name="to_cthw", role="transform", line=1, family="3d_conv"),
-                  Candidate(path=str(transforms), name="to_tchw", role="transform", line=1)]
+    candidates = [
+        Candidate(path=str(transforms), name="to_cthw", role="transform", line=1, family="3d_conv"),
+        Candidate(path=str(transforms), name="to_tchw", role="transform", line=1),
+    ]
     results, errors = run_dynamic_modules([transforms], timeout=60, candidates=candidates)
     assert errors == [] and layout(f for r in results for f in r.findings) == []
 
@@ -65,18 +66,33 @@ def test_unknown_family_is_an_error(transforms):
 
 
 def test_cli_family(transforms):
-    command = [sys.executable, "-m", "temporalkit", "check", f"{transforms}:to_tchw", "--role", "transform",
-               "--family", "3d_conv", "--format", "json"]
+    command = [
+        sys.executable,
+        "-m",
+        "temporalkit",
+        "check",
+        f"{transforms}:to_tchw",
+        "--role",
+        "transform",
+        "--family",
+        "3d_conv",
+        "--format",
+        "json",
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "TK621" in result.stdout, result.stderr
 
 
 def test_pyproject_family_keys():
-    config = dynamic_config_from_table({
-        "family": "3d_conv",
-        "objects": [{"target": "data/t.py:to_tchw", "role": "transform", "family": "2d_pool"},
-                    {"target": "data/t.py:load", "role": "loader"}],
-    })
+    config = dynamic_config_from_table(
+        {
+            "family": "3d_conv",
+            "objects": [
+                {"target": "data/t.py:to_tchw", "role": "transform", "family": "2d_pool"},
+                {"target": "data/t.py:load", "role": "loader"},
+            ],
+        }
+    )
     assert config.family == "3d_conv"
     assert [c.family for c in config.objects] == ["2d_pool", None]
     with pytest.raises(DiscoveryError, match="family"):
@@ -86,7 +102,8 @@ def test_pyproject_family_keys():
 def test_pyproject_family_reaches_discovered_objects(tmp_path, transforms):
     from temporalkit.validators.dynamic.discover import discover_file
 
-    config = dynamic_config_from_table({"family": "3d_conv", "discover": False,
-                                        "objects": [{"target": f"{transforms}:to_tchw", "role": "transform"}]})
+    config = dynamic_config_from_table(
+        {"family": "3d_conv", "discover": False, "objects": [{"target": f"{transforms}:to_tchw", "role": "transform"}]}
+    )
     found = discover_file(transforms, config)
     assert [(c.name, c.family) for c in found] == [("to_tchw", "3d_conv")]

@@ -6,7 +6,6 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-
 from temporalkit.validators.dynamic.clips import UnusableCallable
 from temporalkit.validators.dynamic.loader_checks import check_loader, count_parameter
 from temporalkit.validators.dynamic.probes import make_probe_set

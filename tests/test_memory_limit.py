@@ -10,12 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from temporalkit.cli import main
-from temporalkit.validators.dynamic import child, runner
-from temporalkit.validators.dynamic import run_dynamic_modules
+from temporalkit.validators.dynamic import child, run_dynamic_modules, runner
 from temporalkit.validators.dynamic.child import nvidia_gpu_visible
 from temporalkit.validators.dynamic.runner import memory_limit_mode
+
+from temporalkit.cli import main
 
 # Every module below logs the RLIMIT_AS its child runs under (MB, None for unlimited) when imported.
 LOG_RLIMIT = """
@@ -62,13 +61,19 @@ def write_project(root: Path, pyproject: str | None) -> Path:
 @pytest.mark.parametrize(
     "pyproject, option, expected",
     [
-        ("[tool.temporalkit.dynamic]\nmemory-mb = 1536\n", ["--memory-mb", "0"], None),  # 0: no limit, even over the pyproject
+        (
+            "[tool.temporalkit.dynamic]\nmemory-mb = 1536\n",
+            ["--memory-mb", "0"],
+            None,
+        ),  # 0: no limit, even over the pyproject
         ("[tool.temporalkit.dynamic]\nmemory-mb = 1536\n", [], 1536),  # the pyproject's value
         ("[tool.temporalkit.dynamic]\nmemory-mb = 1536\n", ["--memory-mb", "2048"], 2048),  # the option wins
         ("[tool.temporalkit.dynamic]\ntimeout = 60\n", [], runner.DEFAULT_MEMORY_MB),  # neither: the default
     ],
 )
-def test_check_memory_mb_option_over_pyproject_over_default(tmp_path, monkeypatch, rlimit_log, pyproject, option, expected):
+def test_check_memory_mb_option_over_pyproject_over_default(
+    tmp_path, monkeypatch, rlimit_log, pyproject, option, expected
+):
     monkeypatch.setenv(runner.MEMORY_LIMIT_ENV, "address-space")
     path = write_project(tmp_path / "project", pyproject)
     assert main(["check", f"{path}:sample_centres", "--role", "sampler", *option]) == 0
@@ -86,7 +91,11 @@ def test_audit_dynamic_memory_mb_option_over_pyproject(tmp_path, monkeypatch, rl
 @pytest.mark.parametrize("command", ["check", "audit"])
 def test_bad_memory_settings_are_usage_errors(tmp_path, monkeypatch, capsys, rlimit_log, command):
     path = write_project(tmp_path / "project", None)
-    argv = ["check", f"{path}:sample_centres", "--role", "sampler"] if command == "check" else ["audit", str(path), "--dynamic"]
+    argv = (
+        ["check", f"{path}:sample_centres", "--role", "sampler"]
+        if command == "check"
+        else ["audit", str(path), "--dynamic"]
+    )
     assert main([*argv, "--memory-mb", "-1"]) == 2
     assert "--memory-mb must be 0 (no limit) or more" in capsys.readouterr().err
     monkeypatch.setenv(runner.MEMORY_LIMIT_ENV, "rss")
@@ -163,7 +172,9 @@ def test_resident_limit_kills_a_hog_and_the_run_goes_on(tmp_path, monkeypatch, r
     spawned = objects["sample_spawns_a_hog"].error
     assert "started by the checked code" in spawned and "over the limit of 500 MB" in spawned, spawned
     # the objects after each kill were checked by a fresh child, as usual
-    assert [f.rule for f in objects["sample_off_by_one"].findings] == ["TK502"] and objects["sample_off_by_one"].error is None
+    assert [f.rule for f in objects["sample_off_by_one"].findings] == ["TK502"] and objects[
+        "sample_off_by_one"
+    ].error is None
     assert objects["sample_centres"].findings == [] and objects["sample_centres"].error is None
     assert len(errors) == 2
     # three children (the first two killed), none under RLIMIT_AS
@@ -175,7 +186,9 @@ def test_resident_limit_at_import_is_an_import_error(tmp_path, monkeypatch):
     path = tmp_path / "import_hog.py"
     path.write_text("import numpy as np\n_hog = np.ones(2 * 1024 ** 3, dtype=np.uint8)\n" + CORRECT_SAMPLER)
     results, errors = run_dynamic_modules([path], timeout=60, memory_mb=500)
-    assert len(errors) == 1 and errors[0].message.startswith("import ran out of memory: resident memory reached "), errors
+    assert len(errors) == 1 and errors[0].message.startswith("import ran out of memory: resident memory reached "), (
+        errors
+    )
 
 
 def test_address_space_limit_is_unchanged_where_no_gpu(tmp_path, monkeypatch, rlimit_log):
@@ -254,7 +267,9 @@ def test_cuda_out_of_memory_is_not_taken_for_a_rejected_layout(monkeypatch, layo
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     real_to = torch.Tensor.to
-    monkeypatch.setattr(torch.Tensor, "to", lambda self, *a, **k: self if a and str(a[0]).startswith("cuda") else real_to(self, *a, **k))
+    monkeypatch.setattr(
+        torch.Tensor, "to", lambda self, *a, **k: self if a and str(a[0]).startswith("cuda") else real_to(self, *a, **k)
+    )
     findings, notes = check_layout_with_notes(coded_clip(8, layout), "3d_conv", model=OutOfMemoryOnCuda())
     assert [f.rule for f in findings] == rules
     assert not any("out of memory" in f.message for f in findings)
@@ -289,10 +304,17 @@ def test_a_failing_layout_check_costs_only_that_check(tmp_path, monkeypatch):
     real_peer = child._peer
     monkeypatch.setattr(layout_checks, "check_layout_with_notes", cuda_fails)
     # the motion check (100 clips through the motion model) is not what this is about: skip it
-    monkeypatch.setattr(child, "_peer", lambda name, function: None if name == "motion_checks" else real_peer(name, function))
-    findings, notes, error = child.check_one(module.crop_each_frame, "crop_each_frame", "transform", {}, None, None, "3d_conv")
+    monkeypatch.setattr(
+        child, "_peer", lambda name, function: None if name == "motion_checks" else real_peer(name, function)
+    )
+    findings, notes, error = child.check_one(
+        module.crop_each_frame, "crop_each_frame", "transform", {}, None, None, "3d_conv"
+    )
     assert "TK601" in {f.rule for f in findings}
-    assert error == "layout check (TK621) for family '3d_conv' failed: RuntimeError: CUDA error: an illegal memory access was encountered"
+    assert (
+        error
+        == "layout check (TK621) for family '3d_conv' failed: RuntimeError: CUDA error: an illegal memory access was encountered"
+    )
 
 
 def test_the_child_notes_a_cpu_layout_check_where_a_gpu_is_present(tmp_path, monkeypatch):
@@ -301,7 +323,9 @@ def test_the_child_notes_a_cpu_layout_check_where_a_gpu_is_present(tmp_path, mon
     module = child._import_module(str(path))
     monkeypatch.setattr(child, "nvidia_gpu_visible", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    findings, notes, error = child._layout_findings(module.crop_each_frame, "crop_each_frame", "transform", "3d_conv", None)
+    findings, notes, error = child._layout_findings(
+        module.crop_each_frame, "crop_each_frame", "transform", "3d_conv", None
+    )
     assert [f.rule for f in findings] == ["TK621"] and error is None
     assert notes and notes[0].startswith("crop_each_frame: layout check of the clip crop_each_frame returned")
     assert "ran on CPU although an NVIDIA GPU is present" in notes[0]

@@ -7,8 +7,6 @@ import json
 
 import pytest
 import torch
-from torch import nn
-
 from temporalkit.reference_models.motion_data import (
     CLASS_NAMES,
     MotionDataConfig,
@@ -24,6 +22,7 @@ from temporalkit.reference_models.training import (
     train,
     video_level_predictions,
 )
+from torch import nn
 
 torch.set_num_threads(1)
 
@@ -246,8 +245,9 @@ def test_one_epoch_training_writes_checkpoint_and_record(tmp_path):
 
 
 def test_train_command_defaults_match_train_config():
-    from temporalkit.commands import train as train_command
     from temporalkit.reference_models.registry import TINY_FAMILIES
+
+    from temporalkit.commands import train as train_command
 
     defaults = dataclasses.asdict(TrainConfig())
     for name, value in train_command.DEFAULTS.items():
@@ -337,7 +337,6 @@ def test_motion_check_flags_reversed_or_shuffled_frames(motion_model, fn, role):
 def test_motion_check_through_a_loader(motion_model):
     import av
     import numpy as np
-
     from temporalkit.validators.dynamic.motion_checks import check_motion
 
     def load_frames(path):

@@ -40,12 +40,18 @@ def test_wheel_ships_packages_and_data(wheel):
         "temporalkit/reference_models/weights/motion_r2plus1d.pt",
     ):
         assert expected in names, expected
-    assert not any(n.startswith(("validators/", "prompts/", "reference_models/")) for n in names), "bare top-level names leaked"
+    assert not any(n.startswith(("validators/", "prompts/", "reference_models/")) for n in names), (
+        "bare top-level names leaked"
+    )
 
 
 def test_installed_wheel_renders_and_audits_outside_the_checkout(wheel, tmp_path):
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
     env = {**os.environ, "PYTHONPATH": str(target)}
     code = (
         "import temporalkit, temporalkit.validators.rules as r;"
@@ -58,5 +64,11 @@ def test_installed_wheel_renders_and_audits_outside_the_checkout(wheel, tmp_path
     assert int(result.stdout) >= 13
     buggy = tmp_path / "sampler.py"
     buggy.write_text("import numpy as np\n\ndef f(n, T):\n    return np.linspace(0, n, T).astype(int)\n")
-    audit = subprocess.run([sys.executable, "-m", "temporalkit", "audit", "--no-cache", str(buggy)], cwd=tmp_path, env=env, capture_output=True, text=True)
+    audit = subprocess.run(
+        [sys.executable, "-m", "temporalkit", "audit", "--no-cache", str(buggy)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert audit.returncode == 1 and "TK101" in audit.stdout, audit.stdout + audit.stderr

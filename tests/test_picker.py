@@ -23,15 +23,24 @@ torch.set_num_threads(1)
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTED_LLM = Path(__file__).with_name("picker_scripted_llm.py")
 
-MOTION_SPEC = TaskSpec(task="SSv2-like", motion="motion", train_clips=20000, pretraining="kinetics", frames=16, size=112)
+MOTION_SPEC = TaskSpec(
+    task="SSv2-like", motion="motion", train_clips=20000, pretraining="kinetics", frames=16, size=112
+)
 
 
 def good_answer(**changes) -> Answer:
     """A correct answer to MOTION_SPEC with the measured cost, then `changes` applied."""
     fields = dict(
-        family="r2plus1d", model="r2plus1d_18", frames=16, size=112, sampling="dense", test_clips=2,
-        estimated_gmacs=round(measured_cost("r2plus1d_18", 16, 112).gmacs, 2), pretraining="kinetics",
-        rationale="motion needs temporal modelling", risks=["small data"],
+        family="r2plus1d",
+        model="r2plus1d_18",
+        frames=16,
+        size=112,
+        sampling="dense",
+        test_clips=2,
+        estimated_gmacs=round(measured_cost("r2plus1d_18", 16, 112).gmacs, 2),
+        pretraining="kinetics",
+        rationale="motion needs temporal modelling",
+        risks=["small data"],
     )
     fields.update(changes)
     if {"model", "frames", "size"} & set(changes) and "estimated_gmacs" not in changes:
@@ -193,13 +202,21 @@ def test_schema_mismatch_names_each_field():
     [
         ({}, {"model": "resnet3d_999"}, ["TKP102"]),
         ({}, {"family": "i3d"}, ["TKP103"]),
-        ({"size": 224}, {"model": "mvit_v2_s", "family": "transformer", "frames": 16, "size": 112}, ["TKP104", "TKP105"]),
+        (
+            {"size": 224},
+            {"model": "mvit_v2_s", "family": "transformer", "frames": 16, "size": 112},
+            ["TKP104", "TKP105"],
+        ),
         ({"frames": 8}, {}, ["TKP105"]),
         ({"budget_gmacs": 20}, {}, ["TKP106"]),
         ({}, {"estimated_gmacs": 12.0}, ["TKP107"]),
         ({}, {"model": "framepool_r18", "family": "2d_pool", "sampling": "uniform", "pretraining": "none"}, ["TKP108"]),
         ({}, {"model": "timesformer_space_only", "family": "transformer", "pretraining": "imagenet"}, ["TKP108"]),
-        ({"train_clips": 3000, "pretraining": "none"}, {"model": "swin3d_t", "family": "transformer", "pretraining": "none"}, ["TKP109"]),
+        (
+            {"train_clips": 3000, "pretraining": "none"},
+            {"model": "swin3d_t", "family": "transformer", "pretraining": "none"},
+            ["TKP109"],
+        ),
         ({}, {"sampling": "uniform"}, ["TKP110"]),
         ({}, {"sampling": "multi_clip", "test_clips": 1}, ["TKP110"]),
         ({"long_range": True}, {"test_clips": 1}, ["TKP110"]),
@@ -217,7 +234,9 @@ def test_severities_of_judgement_rules():
     scratch = MOTION_SPEC.model_copy(update={"train_clips": 3000, "pretraining": "none"})
     (warning,) = validate_answer(scratch, good_answer(model="swin3d_t", family="transformer", pretraining="none"))
     assert (warning.severity, warning.category) == ("warning", "data-hungry")
-    (error,) = validate_answer(MOTION_SPEC, good_answer(model="framepool_r18", family="2d_pool", sampling="uniform", pretraining="none"))
+    (error,) = validate_answer(
+        MOTION_SPEC, good_answer(model="framepool_r18", family="2d_pool", sampling="uniform", pretraining="none")
+    )
     assert (error.severity, error.category) == ("error", "motion-blind")
     (invented,) = validate_answer(MOTION_SPEC, good_answer(estimated_gmacs=12.0))
     assert "use the measured figure" in invented.fix
@@ -232,9 +251,16 @@ def test_estimate_within_25_percent_is_accepted():
 def test_latency_over_target_is_an_error_when_measured():
     spec = TaskSpec(task="t", motion="appearance", train_clips=1000, frames=1, size=32, latency_ms=1e-6, device="cpu")
     answer = Answer(
-        family="2d_pool", model="framepool_r18", frames=1, size=32, sampling="uniform", test_clips=1,
-        estimated_gmacs=round(measured_cost("framepool_r18", 1, 32).gmacs, 4), pretraining="imagenet",
-        rationale="r", risks=[],
+        family="2d_pool",
+        model="framepool_r18",
+        frames=1,
+        size=32,
+        sampling="uniform",
+        test_clips=1,
+        estimated_gmacs=round(measured_cost("framepool_r18", 1, 32).gmacs, 4),
+        pretraining="imagenet",
+        rationale="r",
+        risks=[],
     )
     assert validate_answer(spec, answer) == []
     assert rules_of(validate_answer(spec, answer, measure_latency=True)) == ["TKP112"]
@@ -249,25 +275,121 @@ def spec(motion, train_clips, pretraining, **more) -> TaskSpec:
 
 # (name, spec, expected family, expected model or None, a phrase the rationale must give as reason)
 SCENARIOS = [
-    ("appearance, 2k clips, ImageNet: frames suffice", spec("appearance", 2000, "imagenet"), "2d_pool", "framepool_r18", "single frames"),
-    ("appearance, 500 clips, no pretraining", spec("appearance", 500, "none"), "2d_pool", "framepool_r18", "single frames"),
-    ("appearance at Kinetics scale stays cheap", spec("appearance", 300_000, "kinetics"), "2d_pool", "framepool_r18", "fraction of a 3D network"),
-    ("SSv2 itself: 169k clips, Kinetics weights", spec("motion", 169_000, "kinetics"), "transformer", "mvit_v2_s", "SSv2"),
-    ("SSv2-like under a 50 GMACs budget", spec("motion", 20_000, "kinetics", frames=16, budget_gmacs=50), "transformer", "swin3d_t", "64.2 GMACs > budget 50"),
+    (
+        "appearance, 2k clips, ImageNet: frames suffice",
+        spec("appearance", 2000, "imagenet"),
+        "2d_pool",
+        "framepool_r18",
+        "single frames",
+    ),
+    (
+        "appearance, 500 clips, no pretraining",
+        spec("appearance", 500, "none"),
+        "2d_pool",
+        "framepool_r18",
+        "single frames",
+    ),
+    (
+        "appearance at Kinetics scale stays cheap",
+        spec("appearance", 300_000, "kinetics"),
+        "2d_pool",
+        "framepool_r18",
+        "fraction of a 3D network",
+    ),
+    (
+        "SSv2 itself: 169k clips, Kinetics weights",
+        spec("motion", 169_000, "kinetics"),
+        "transformer",
+        "mvit_v2_s",
+        "SSv2",
+    ),
+    (
+        "SSv2-like under a 50 GMACs budget",
+        spec("motion", 20_000, "kinetics", frames=16, budget_gmacs=50),
+        "transformer",
+        "swin3d_t",
+        "64.2 GMACs > budget 50",
+    ),
     ("motion, 3k clips, from scratch", spec("motion", 3000, "none"), "r2plus1d", "r2plus1d_r18", "locality is a prior"),
-    ("motion, 3k clips, Kinetics weights but few clips", spec("motion", 3000, "kinetics"), "r2plus1d", "r2plus1d_18", "convolutions are preferred"),
+    (
+        "motion, 3k clips, Kinetics weights but few clips",
+        spec("motion", 3000, "kinetics"),
+        "r2plus1d",
+        "r2plus1d_18",
+        "convolutions are preferred",
+    ),
     ("motion, 5k clips, ImageNet only: inflate", spec("motion", 5000, "imagenet"), "i3d", "i3d_r18", "inflated 3D"),
-    ("motion on an edge device, 25 GMACs", spec("motion", 8000, "kinetics", budget_gmacs=25, deployment="edge"), "r2plus1d", "r2plus1d_18", "On edge devices"),
-    ("appearance on an edge device, 5 GMACs", spec("appearance", 8000, "imagenet", budget_gmacs=5, deployment="edge"), "2d_pool", "framepool_r18", "single frames"),
-    ("mixed on an edge device, 8 GMACs: only 2D fits", spec("mixed", 20_000, "kinetics", budget_gmacs=8, deployment="edge"), "2d_pool", "framepool_r18", "> budget 8"),
-    ("long appearance videos (cooking)", spec("appearance", 10_000, "imagenet", long_range=True), "2d_pool", "framepool_r18", "whole video"),
-    ("long motion videos, Kinetics weights", spec("motion", 100_000, "kinetics", long_range=True), "transformer", "mvit_v2_s", "10 clips"),
-    ("video+text, mixed, 50k clips, ImageNet", spec("mixed", 50_000, "imagenet", text=True), "transformer", "timesformer_divided", "Frozen in Time"),
-    ("video+text, appearance, 5k clips", spec("appearance", 5000, "imagenet", text=True), "2d_pool", "framepool_r18", "CLIP4Clip"),
-    ("video+text, motion, 2k clips, no pretraining", spec("motion", 2000, "none", text=True), "r2plus1d", "r2plus1d_r18", "locality is a prior"),
-    ("mixed, 30k clips, Kinetics, 45 GMACs", spec("mixed", 30_000, "kinetics", budget_gmacs=45), "r2plus1d", "r2plus1d_18", "(2+1)D"),
+    (
+        "motion on an edge device, 25 GMACs",
+        spec("motion", 8000, "kinetics", budget_gmacs=25, deployment="edge"),
+        "r2plus1d",
+        "r2plus1d_18",
+        "On edge devices",
+    ),
+    (
+        "appearance on an edge device, 5 GMACs",
+        spec("appearance", 8000, "imagenet", budget_gmacs=5, deployment="edge"),
+        "2d_pool",
+        "framepool_r18",
+        "single frames",
+    ),
+    (
+        "mixed on an edge device, 8 GMACs: only 2D fits",
+        spec("mixed", 20_000, "kinetics", budget_gmacs=8, deployment="edge"),
+        "2d_pool",
+        "framepool_r18",
+        "> budget 8",
+    ),
+    (
+        "long appearance videos (cooking)",
+        spec("appearance", 10_000, "imagenet", long_range=True),
+        "2d_pool",
+        "framepool_r18",
+        "whole video",
+    ),
+    (
+        "long motion videos, Kinetics weights",
+        spec("motion", 100_000, "kinetics", long_range=True),
+        "transformer",
+        "mvit_v2_s",
+        "10 clips",
+    ),
+    (
+        "video+text, mixed, 50k clips, ImageNet",
+        spec("mixed", 50_000, "imagenet", text=True),
+        "transformer",
+        "timesformer_divided",
+        "Frozen in Time",
+    ),
+    (
+        "video+text, appearance, 5k clips",
+        spec("appearance", 5000, "imagenet", text=True),
+        "2d_pool",
+        "framepool_r18",
+        "CLIP4Clip",
+    ),
+    (
+        "video+text, motion, 2k clips, no pretraining",
+        spec("motion", 2000, "none", text=True),
+        "r2plus1d",
+        "r2plus1d_r18",
+        "locality is a prior",
+    ),
+    (
+        "mixed, 30k clips, Kinetics, 45 GMACs",
+        spec("mixed", 30_000, "kinetics", budget_gmacs=45),
+        "r2plus1d",
+        "r2plus1d_18",
+        "(2+1)D",
+    ),
     ("mixed, 200k clips, Kinetics", spec("mixed", 200_000, "kinetics"), "transformer", "mvit_v2_s", "most accurate"),
-    ("fixed 8 x 112 clip rules out MViT", spec("motion", 20_000, "kinetics", frames=8, size=112), "transformer", "swin3d_t", "exactly 16 frames"),
+    (
+        "fixed 8 x 112 clip rules out MViT",
+        spec("motion", 20_000, "kinetics", frames=8, size=112),
+        "transformer",
+        "swin3d_t",
+        "exactly 16 frames",
+    ),
 ]
 
 
@@ -321,8 +443,20 @@ def test_cli_unreadable_spec_is_exit_2_with_one_line_per_field(tmp_path, capsys)
 
 
 def test_cli_spec_from_flags_and_flags_override_file(spec_file, capsys):
-    argv = ["pick", "recommend", "--task", "gestures", "--motion", "motion", "--train-clips", "3000",
-            "--pretraining", "none", "--format", "json"]
+    argv = [
+        "pick",
+        "recommend",
+        "--task",
+        "gestures",
+        "--motion",
+        "motion",
+        "--train-clips",
+        "3000",
+        "--pretraining",
+        "none",
+        "--format",
+        "json",
+    ]
     assert main(argv) == 0
     assert json.loads(capsys.readouterr().out)["model"] == "r2plus1d_r18"
     assert main(["pick", "recommend", "--spec", str(spec_file), "--motion", "appearance", "--format", "json"]) == 0

@@ -178,15 +178,19 @@ def test_spec_larger_than_a_megabyte_is_refused(tmp_path, capsys):
 
 
 def test_unknown_model_echo_is_cut_short():
-    reply = '{"family": "i3d", "model": "' + "m" * 100_000 + '", "frames": 16, "size": 112, "sampling": "dense",' \
+    reply = (
+        '{"family": "i3d", "model": "' + "m" * 100_000 + '", "frames": 16, "size": 112, "sampling": "dense",'
         ' "test_clips": 1, "estimated_gmacs": 1, "pretraining": "none", "rationale": "r", "risks": []}'
+    )
     findings = picker.validate_answer(SPEC, reply, path="r.json")
     assert [f.rule for f in findings] == ["TKP102"]
     assert len(findings[0].message) < 400 and "mmm...mmm" in findings[0].message
 
 
 def test_schema_error_echo_of_a_huge_value_is_cut_short():
-    reply = '{"family": "i3d", "model": "x", "frames": "' + "9" * 100_000 + 'a", "risks": ' + "[" * 500 + "]" * 500 + "}"
+    reply = (
+        '{"family": "i3d", "model": "x", "frames": "' + "9" * 100_000 + 'a", "risks": ' + "[" * 500 + "]" * 500 + "}"
+    )
     answer, findings, _ = picker.parse_answer(reply, "r.json")
     assert answer is None and findings and all(len(f.message) < 400 for f in findings)
 
@@ -211,7 +215,10 @@ def test_ask_non_executable_and_missing_commands_are_one_line_exit_2(tmp_path, s
     not_executable.write_text("#!/bin/sh\necho '{}'\n")
     not_executable.chmod(0o644)
     assert ask_cli(spec_file, "--llm-cmd", str(not_executable)) == 2
-    assert capsys.readouterr().err == f"temporalkit pick: cannot run LLM command {str(not_executable)!r}: Permission denied\n"
+    assert (
+        capsys.readouterr().err
+        == f"temporalkit pick: cannot run LLM command {str(not_executable)!r}: Permission denied\n"
+    )
     assert ask_cli(spec_file, "--llm-cmd", str(tmp_path)) == 2
     assert capsys.readouterr().err.startswith(f"temporalkit pick: cannot run LLM command {str(tmp_path)!r}: ")
     assert ask_cli(spec_file, "--llm-cmd", str(tmp_path / "missing-llm")) == 2
@@ -220,11 +227,23 @@ def test_ask_non_executable_and_missing_commands_are_one_line_exit_2(tmp_path, s
 
 def test_ask_unbalanced_quote_is_one_line_exit_2(spec_file, capsys):
     assert ask_cli(spec_file, "--llm-cmd", "llm -m 'gpt") == 2
-    assert capsys.readouterr().err == "temporalkit pick: cannot split the LLM command \"llm -m 'gpt\": No closing quotation\n"
+    assert (
+        capsys.readouterr().err
+        == 'temporalkit pick: cannot split the LLM command "llm -m \'gpt": No closing quotation\n'
+    )
 
 
-@pytest.mark.parametrize("flag, value", [("--retries", "-1"), ("--retries", "x"), ("--timeout", "0"),
-                                         ("--timeout", "-1"), ("--timeout", "nan"), ("--timeout", "inf")])
+@pytest.mark.parametrize(
+    "flag, value",
+    [
+        ("--retries", "-1"),
+        ("--retries", "x"),
+        ("--timeout", "0"),
+        ("--timeout", "-1"),
+        ("--timeout", "nan"),
+        ("--timeout", "inf"),
+    ],
+)
 def test_ask_bad_numbers_are_usage_errors(spec_file, capsys, flag, value):
     with pytest.raises(SystemExit) as info:
         ask_cli(spec_file, "--llm-cmd", "true", flag, value)
@@ -292,7 +311,10 @@ def test_ask_kills_children_left_behind_by_a_command_that_exits(tmp_path):
 
 def test_validate_refuses_an_endless_reply_without_reading_it_all(spec_file, capsys):
     assert main(["pick", "validate", "--spec", str(spec_file), "--answer", "/dev/zero"]) == 2
-    assert capsys.readouterr().err == "/dev/zero: cannot read: larger than 4,000,000 bytes (an answer is one small JSON object)\n"
+    assert (
+        capsys.readouterr().err
+        == "/dev/zero: cannot read: larger than 4,000,000 bytes (an answer is one small JSON object)\n"
+    )
 
 
 def test_validate_non_utf8_reply_is_one_line(tmp_path, spec_file, capsys):

@@ -28,7 +28,9 @@ pytestmark = pytest.mark.skipif(
 
 
 def hook_definition() -> dict:
-    (hook,) = [h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text()) if h["id"] == "temporalkit-audit"]
+    (hook,) = [
+        h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text()) if h["id"] == "temporalkit-audit"
+    ]
     return hook
 
 
@@ -46,7 +48,10 @@ def scratch_repo(tmp_path: Path) -> tuple[Path, dict]:
         os.environ,
         PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),
         TEMPORALKIT_CACHE_DIR=str(tmp_path / "tk-cache"),
-        GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com",
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.com",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.com",
         NO_COLOR="1",
     )
     env.pop("GIT_DIR", None)
@@ -68,7 +73,9 @@ def test_commit_with_a_sampling_bug_is_refused_and_a_clean_one_passes(tmp_path):
         "language": "system",
         "types": hook["types"],
     }
-    (project / ".pre-commit-config.yaml").write_text(yaml.safe_dump({"repos": [{"repo": "local", "hooks": [local_hook]}]}))
+    (project / ".pre-commit-config.yaml").write_text(
+        yaml.safe_dump({"repos": [{"repo": "local", "hooks": [local_hook]}]})
+    )
     (project / "README.md").write_text("not python: the hook must not see it\n")
     subprocess.run([str(PRE_COMMIT), "install"], cwd=project, env=env, check=True, capture_output=True)
     git(project, env, "add", ".pre-commit-config.yaml", "README.md")
@@ -88,7 +95,10 @@ def test_commit_with_a_sampling_bug_is_refused_and_a_clean_one_passes(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("TEMPORALKIT_SLOW_TESTS") != "1", reason="builds a virtualenv with torch; set TEMPORALKIT_SLOW_TESTS=1")
+@pytest.mark.skipif(
+    os.environ.get("TEMPORALKIT_SLOW_TESTS") != "1",
+    reason="builds a virtualenv with torch; set TEMPORALKIT_SLOW_TESTS=1",
+)
 def test_try_repo_with_this_checkout(tmp_path):
     project, env = scratch_repo(tmp_path)
     (project / "buggy.py").write_text(BUGGY)

@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-
 from temporalkit.validators.dynamic.frame_code import (
     decode_frame_index,
     encode_frame,

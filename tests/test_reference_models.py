@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import torch
 import torchvision
-
 from temporalkit.reference_models.blocks import ResNet2d
 from temporalkit.reference_models.framepool import FramePool, framepool_r18
 from temporalkit.reference_models.inflate import I3DResNet, i3d_r18, inflate_conv2d, inflate_resnet2d
@@ -153,13 +152,17 @@ def expected_transformer_parameters(c: TransformerConfig) -> int:
 @pytest.mark.parametrize("attention", ["joint", "divided", "space_only"])
 def test_transformer_shapes_and_parameter_counts(attention):
     torch.manual_seed(0)
-    model = timesformer(num_classes=7, attention=attention, frames=4, size=32, patch=8, tubelet=2, dim=32, depth=2, heads=4)
+    model = timesformer(
+        num_classes=7, attention=attention, frames=4, size=32, patch=8, tubelet=2, dim=32, depth=2, heads=4
+    )
     assert model.input_layout == "NCTHW"
     assert model(torch.randn(2, 3, 4, 32, 32)).shape == (2, 7)
     assert count_parameters(model) == expected_transformer_parameters(model.config)
 
 
-@pytest.mark.parametrize(("attention", "published_millions"), [("divided", 121.4), ("joint", 85.9), ("space_only", 85.9)])
+@pytest.mark.parametrize(
+    ("attention", "published_millions"), [("divided", 121.4), ("joint", 85.9), ("space_only", 85.9)]
+)
 def test_timesformer_base_parameters_match_the_paper(attention, published_millions):
     # Bertasius et al. 2021, Table 1 (ViT-B/16, 8 x 224^2).
     with torch.device("meta"):
@@ -180,7 +183,9 @@ def test_divided_time_step_mixes_frames_only_at_the_same_patch_position():
     assert changed[:, 2].all()  # patch 2 in every frame
     assert not changed[:, [0, 1, 3]].any()  # no other position
     with torch.no_grad():
-        changed_space = (block.attend_space(poked, 4) - block.attend_space(x, 4)).abs().sum(-1)[0, 1:].reshape(4, 4) > 1e-4
+        changed_space = (block.attend_space(poked, 4) - block.attend_space(x, 4)).abs().sum(-1)[0, 1:].reshape(
+            4, 4
+        ) > 1e-4
     assert changed_space[0].all() and not changed_space[1:].any()  # space step: only frame 0
 
 

@@ -8,13 +8,13 @@ import subprocess
 import sys
 
 import pytest
-
-from temporalkit.cli import main
-from temporalkit.render import docstring_sections
 from temporalkit.validators import formats
 from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS, dynamic_checks
 from temporalkit.validators.findings import CATEGORIES, SEVERITIES
 from temporalkit.validators.rule_docs import UnknownRuleError, rule_doc
+
+from temporalkit.cli import main
+from temporalkit.render import docstring_sections
 
 ID_RANGES = {
     "sampler": range(501, 600),
@@ -34,7 +34,11 @@ def test_every_dynamic_check_is_declared_like_a_static_rule(check):
     assert all(sections.get(part) for part in ("what", "why", "example", "fix")), f"{check.id}: four parts"
     finding = check.finding("message", extra={"k": 1})
     assert (finding.rule, finding.category, finding.severity, finding.fix, finding.source) == (
-        check.id, check.category, check.severity, check.fix, "dynamic"
+        check.id,
+        check.category,
+        check.severity,
+        check.fix,
+        "dynamic",
     )
 
 

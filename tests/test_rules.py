@@ -9,7 +9,6 @@ import re
 import textwrap
 
 import pytest
-
 from temporalkit.validators.engine import apply_fixes, lint_source
 from temporalkit.validators.findings import CATEGORIES, SEVERITIES
 from temporalkit.validators.rules import all_rules

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from temporalkit.reference_models.sampling import (
     sample_dense_indices,
     sample_multi_clip_indices,
@@ -47,7 +46,12 @@ def test_uniform_is_a_valid_clip_with_even_coverage(num_frames, T, variant, poli
 def test_dense_is_a_contiguous_valid_clip_and_reproducible(num_frames, T, stride, seed, policy):
     indices = sample_dense_indices(num_frames, T, stride=stride, rng=seed, short_clip=policy)
     assert_valid_clip(indices, num_frames, T)
-    assert props.determinism_violation(indices, sample_dense_indices(num_frames, T, stride=stride, rng=seed, short_clip=policy)) is None
+    assert (
+        props.determinism_violation(
+            indices, sample_dense_indices(num_frames, T, stride=stride, rng=seed, short_clip=policy)
+        )
+        is None
+    )
     if num_frames >= T:
         steps = np.diff(indices)
         assert (steps == steps[0]).all() if T > 1 else True

@@ -7,16 +7,16 @@ import re
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
-from pathlib import Path
+from temporalkit.validators.findings import CATEGORIES
+from temporalkit.validators.rules import all_rules
 
 from temporalkit.cli import build_parser, main
 from temporalkit.render import SKILL_SCRIPTS, render_skill_files
 from temporalkit.skill import SkillFileChanged, install_skill
-from temporalkit.validators.findings import CATEGORIES
-from temporalkit.validators.rules import all_rules
 
 
 @pytest.fixture(scope="module")
@@ -111,15 +111,29 @@ def test_summarize_findings_script_reads_audit_json(tmp_path):
         "version": "0.1.0",
         "findings": [
             {
-                "rule": "TK999", "category": "index-out-of-range", "severity": "error",
-                "path": "data/sampler.py", "line": 12, "column": 4, "end_line": 12, "end_column": 30,
-                "message": "index can reach num_frames", "fix": "use num_frames - 1", "source": "dynamic",
+                "rule": "TK999",
+                "category": "index-out-of-range",
+                "severity": "error",
+                "path": "data/sampler.py",
+                "line": 12,
+                "column": 4,
+                "end_line": 12,
+                "end_column": 30,
+                "message": "index can reach num_frames",
+                "fix": "use num_frames - 1",
+                "source": "dynamic",
                 "extra": {"counterexample": "sample(num_frames=7, T=8) returned index 7"},
             },
             {
-                "rule": "TK503", "category": "temporal-order", "severity": "error",
-                "path": "data/sampler.py", "line": 30, "column": 0, "message": "indices must not decrease",
-                "fix": "", "source": "dynamic",
+                "rule": "TK503",
+                "category": "temporal-order",
+                "severity": "error",
+                "path": "data/sampler.py",
+                "line": 30,
+                "column": 0,
+                "message": "indices must not decrease",
+                "fix": "",
+                "source": "dynamic",
                 "extra": {"counterexample": {"num_frames": 2, "T": 2, "seed": 2}, "returned": [1, 0]},
             },
         ],
@@ -138,7 +152,9 @@ def test_summarize_findings_script_reads_audit_json(tmp_path):
     assert "2 finding(s): 2 error(s), 0 warning(s)" in done.stdout
 
     findings.write_text("not json")
-    bad = subprocess.run([sys.executable, str(tmp_path / "summarize_findings.py"), str(findings)], capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, str(tmp_path / "summarize_findings.py"), str(findings)], capture_output=True, text=True
+    )
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
 
 
@@ -176,7 +192,8 @@ def test_skill_procedure_end_to_end_on_a_buggy_sampler(tmp_path, capsys):
     findings.write_text(capsys.readouterr().out)
     done = subprocess.run(
         [sys.executable, str(tmp_path / "skill" / "summarize_findings.py"), str(findings)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     assert "TK101" in done.stdout and "5:" in done.stdout and "index-out-of-range" in done.stdout
@@ -202,8 +219,9 @@ def test_every_dynamic_check_id_is_documented(skill_files):
 
 
 def test_known_problems_of_a_rule_reach_the_reference_not_its_why(skill_files):
-    from temporalkit.render import docstring_sections
     from temporalkit.validators.rules import all_rules
+
+    from temporalkit.render import docstring_sections
 
     with_known = [rule for rule in all_rules() if docstring_sections(rule.__doc__).get("known_problems")]
     assert with_known, "no rule documents its known problems"

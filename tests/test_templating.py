@@ -49,7 +49,9 @@ def test_one_environment_for_the_skill_and_the_picker():
         assert environment.filters["cell"] is table_cell and environment.filters["code_cell"] is code_cell
     assert skill.trim_blocks and skill.lstrip_blocks
     assert not prompt.trim_blocks and not prompt.lstrip_blocks
-    rendered = template_environment().from_string("| {{ text | cell }} | {{ code | code_cell }} |").render(
-        text="a\n| b", code="x | y"
+    rendered = (
+        template_environment()
+        .from_string("| {{ text | cell }} | {{ code | code_cell }} |")
+        .render(text="a\n| b", code="x | y")
     )
     assert rendered == "| a \\| b | `x \\| y` |"

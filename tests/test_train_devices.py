@@ -7,8 +7,7 @@ import pytest
 from temporalkit.cli import main
 
 torch = pytest.importorskip("torch")
-import torch.distributed  # noqa: E402
-
+import torch.distributed  # noqa: E402, F811
 from temporalkit.reference_models.training import check_one_gpu_per_process  # noqa: E402
 
 ARGS = ["train", "--device", "cuda", "--epochs", "1", "--train-videos", "8", "--val-videos", "4"]

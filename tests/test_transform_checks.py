@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from temporalkit.validators.dynamic.clips import UnusableCallable, clip_to_frames, make_clip
 from temporalkit.validators.dynamic.transform_checks import audit_transform, check_transform
 
@@ -78,7 +77,11 @@ def rgb_list(clip):
 def zero_pad_uint8(clip):
     if clip.dtype != torch.uint8:
         raise TypeError("uint8 only")
-    return torch.cat([clip, torch.zeros((8 - clip.shape[0], *clip.shape[1:]), dtype=clip.dtype)]) if len(clip) < 8 else clip
+    return (
+        torch.cat([clip, torch.zeros((8 - clip.shape[0], *clip.shape[1:]), dtype=clip.dtype)])
+        if len(clip) < 8
+        else clip
+    )
 
 
 def crashes_on_short(clip):

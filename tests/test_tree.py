@@ -8,7 +8,6 @@ from pathlib import Path
 import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, ParentNodeProvider
-
 from temporalkit.validators import tree
 from temporalkit.validators.rules import all_rules
 
@@ -16,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 # Our own sources plus every rule example: all statement and expression kinds we have, decorators,
 # lambdas, comprehensions, f-strings, match statements below.
-EXTRA = '''
+EXTRA = """
 import numpy as np
 
 @decorator(arg)
@@ -49,11 +48,15 @@ def g(v):
             continue
     else:
         x = not -a ** b @ c // d if a < b <= c is not d in e else ~a
-'''
+"""
 
 
 def _corpus() -> list[tuple[str, str]]:
-    sources = [(str(p.relative_to(REPO)), p.read_text()) for d in ("validators", "temporalkit", "reference_models", "examples") for p in sorted((REPO / d).rglob("*.py"))]
+    sources = [
+        (str(p.relative_to(REPO)), p.read_text())
+        for d in ("validators", "temporalkit", "reference_models", "examples")
+        for p in sorted((REPO / d).rglob("*.py"))
+    ]
     for rule in all_rules():
         for i, example in enumerate([*rule.VALID, *rule.INVALID]):
             sources.append((f"{rule.ID}-{i}", textwrap.dedent(example.code)))
@@ -79,7 +82,11 @@ class _Recorder(cst.CSTVisitor):
 CORPUS = _corpus()
 
 
-@pytest.mark.parametrize("name,source", [pytest.param(n, s, id=n) for n, s in CORPUS[:: max(1, len(CORPUS) // 60)]] + [pytest.param("extra", EXTRA, id="extra")])
+@pytest.mark.parametrize(
+    "name,source",
+    [pytest.param(n, s, id=n) for n, s in CORPUS[:: max(1, len(CORPUS) // 60)]]
+    + [pytest.param("extra", EXTRA, id="extra")],
+)
 def test_walk_matches_libcst_visit_order(name: str, source: str) -> None:
     module = cst.parse_module(source)
     recorder = _Recorder()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from temporalkit.validators import triggers
 from temporalkit.validators.audit import _triggered_rules
 from temporalkit.validators.rules import all_rules

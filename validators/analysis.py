@@ -23,12 +23,10 @@ from typing import TYPE_CHECKING
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import ImportAssignment, MetadataWrapper, PositionProvider, QualifiedNameSource, ScopeProvider
-
 from temporalkit.validators import tree
 
 if TYPE_CHECKING:
     from libcst.metadata import Scope
-
     from temporalkit.validators.rule import Report
 
 _WANTED_SOURCES = (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
@@ -212,7 +210,8 @@ class Analysis:
             return False
         parent = self.parents.get(node)
         if isinstance(node, cst.Name) and (
-            (isinstance(parent, cst.Attribute) and parent.attr is node) or (isinstance(parent, cst.Arg) and parent.keyword is node)
+            (isinstance(parent, cst.Attribute) and parent.attr is node)
+            or (isinstance(parent, cst.Arg) and parent.keyword is node)
         ):
             return True
         while isinstance(parent, (cst.Attribute, cst.AsName)):

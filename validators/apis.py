@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-
 from temporalkit.validators.rule import Rule
 from temporalkit.validators.syntax import (
     ancestors,
@@ -32,7 +31,6 @@ from temporalkit.validators.syntax import (
     parent,
     positional_args,
 )
-
 
 # Upper bound conventions of the random-integer APIs, by qualified name.
 INCLUSIVE_RANDINT = frozenset({"random.randint", "random.Random.randint"})
@@ -61,14 +59,33 @@ RANDOM_PREFIXES = ("random.", "numpy.random.")
 
 
 TORCH_RANDOM = frozenset(
-    {"torch.randint", "torch.rand", "torch.randn", "torch.randperm", "torch.multinomial", "torch.bernoulli", "torch.normal"}
+    {
+        "torch.randint",
+        "torch.rand",
+        "torch.randn",
+        "torch.randperm",
+        "torch.multinomial",
+        "torch.bernoulli",
+        "torch.normal",
+    }
 )
 
 
 _NOT_RANDOM_DRAWS = frozenset(
-    {"random.seed", "random.Random", "random.getstate", "random.setstate", "numpy.random.seed",
-     "numpy.random.default_rng", "numpy.random.Generator", "numpy.random.RandomState",
-     "numpy.random.SeedSequence", "numpy.random.PCG64", "numpy.random.get_state", "numpy.random.set_state"}
+    {
+        "random.seed",
+        "random.Random",
+        "random.getstate",
+        "random.setstate",
+        "numpy.random.seed",
+        "numpy.random.default_rng",
+        "numpy.random.Generator",
+        "numpy.random.RandomState",
+        "numpy.random.SeedSequence",
+        "numpy.random.PCG64",
+        "numpy.random.get_state",
+        "numpy.random.set_state",
+    }
 )
 
 
@@ -81,6 +98,7 @@ TORCHVISION_TRANSFORMS = ("torchvision.transforms.", "torchvision.transforms.v2.
 
 
 # -- calls --------------------------------------------------------------------------------------
+
 
 def call_names(rule: Rule, call: cst.Call) -> set[str]:
     """Qualified names of what `call` calls, with numpy `Generator` methods resolved.
@@ -142,7 +160,9 @@ def is_range_call(rule: Rule, node: cst.CSTNode) -> bool:
     return bool(names & ARANGE) or "range" in names or "builtins.range" in names
 
 
-def random_integer_bounds(rule: Rule, call: cst.Call) -> tuple[cst.BaseExpression | None, cst.BaseExpression, bool] | None:
+def random_integer_bounds(
+    rule: Rule, call: cst.Call
+) -> tuple[cst.BaseExpression | None, cst.BaseExpression, bool] | None:
     """(low, high, inclusive) of a random-integer draw, or None if `call` is not one.
 
     Knows each API's signature and convention: `random.randint(a, b)` is inclusive;
@@ -271,7 +291,9 @@ def has_integer_dtype(call: cst.Call) -> bool:
     return dtype is not None and bool(_INTEGER_DTYPE.search(code(dtype.value)))
 
 
-_CLAMP_NAMES = frozenset({"numpy.clip", "numpy.minimum", "torch.clamp", "torch.clip", "torch.minimum", "min", "builtins.min"})
+_CLAMP_NAMES = frozenset(
+    {"numpy.clip", "numpy.minimum", "torch.clamp", "torch.clip", "torch.minimum", "min", "builtins.min"}
+)
 
 
 _CLAMP_METHODS = frozenset({"clip", "clamp", "clamp_", "clip_"})
@@ -301,7 +323,11 @@ def is_clamped(rule: Rule, node: cst.CSTNode) -> bool:
                 if call_names(rule, call) & _CLAMP_NAMES and any(name in names_in(a.value) for a in call.args):
                     return True
                 func = call.func
-                if isinstance(func, cst.Attribute) and func.attr.value in _CLAMP_METHODS and name in names_in(func.value):
+                if (
+                    isinstance(func, cst.Attribute)
+                    and func.attr.value in _CLAMP_METHODS
+                    and name in names_in(func.value)
+                ):
                     return True
             return False
         else:
@@ -344,6 +370,7 @@ def is_sorted_afterwards(rule: Rule, node: cst.CSTNode) -> bool:
 
 def produced_by_sampler(rule: Rule, node: cst.CSTNode) -> bool:
     """`node` is (or names a value built by) linspace/arange/range/randint and friends."""
+
     def _samples(expr: cst.CSTNode) -> bool:
         for call in find_all(expr, cst.Call):
             names = call_names(rule, call)

@@ -22,6 +22,38 @@ here decides findings, so each is listed in `cache._FINGERPRINT_SOURCES`. Only l
 
 from __future__ import annotations
 
+from temporalkit.validators.apis import (
+    ARANGE,
+    EXCLUSIVE_RANDINT,
+    INCLUSIVE_RANDINT,
+    LINSPACE,
+    RANDOM_PREFIXES,
+    TORCH_RANDOM,
+    TORCHVISION_TRANSFORMS,
+    call_names,
+    calls,
+    generator_kind,
+    has_integer_dtype,
+    is_clamped,
+    is_numpy_generator,
+    is_random_draw,
+    is_random_transform,
+    is_range_call,
+    is_sorted_afterwards,
+    is_torchvision_transform,
+    produced_by_sampler,
+    random_call_names,
+    random_integer_bounds,
+)
+from temporalkit.validators.names import (
+    looks_like_frame_count,
+    looks_like_frame_total,
+    looks_like_indices,
+    mentions_frames,
+    names_non_frame_data,
+    names_non_frames,
+    spatial_axis,
+)
 from temporalkit.validators.syntax import (
     ancestors,
     argument,
@@ -57,38 +89,6 @@ from temporalkit.validators.syntax import (
     positional_args,
     result_is_guarded,
     subscripted_by,
-)
-from temporalkit.validators.apis import (
-    ARANGE,
-    EXCLUSIVE_RANDINT,
-    INCLUSIVE_RANDINT,
-    LINSPACE,
-    RANDOM_PREFIXES,
-    TORCHVISION_TRANSFORMS,
-    TORCH_RANDOM,
-    call_names,
-    calls,
-    generator_kind,
-    has_integer_dtype,
-    is_clamped,
-    is_numpy_generator,
-    is_random_draw,
-    is_random_transform,
-    is_range_call,
-    is_sorted_afterwards,
-    is_torchvision_transform,
-    produced_by_sampler,
-    random_call_names,
-    random_integer_bounds,
-)
-from temporalkit.validators.names import (
-    looks_like_frame_count,
-    looks_like_frame_total,
-    looks_like_indices,
-    mentions_frames,
-    names_non_frame_data,
-    names_non_frames,
-    spatial_axis,
 )
 from temporalkit.validators.windows import (
     WindowBound,

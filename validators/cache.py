@@ -47,9 +47,10 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
+from temporalkit.validators.findings import CATEGORIES, SEVERITIES, Finding
+
 from temporalkit import __version__
 from temporalkit.fileio import write_atomic
-from temporalkit.validators.findings import CATEGORIES, SEVERITIES, Finding
 
 _VALIDATORS_DIR = Path(__file__).resolve().parent
 # Every module the rules import (tests/test_cache.py checks it): an edited heuristic must make a new fingerprint.
@@ -303,8 +304,19 @@ def _read_json(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-_FINDING_FIELDS = {"rule", "category", "severity", "line", "column", "message", "fix", "end_line", "end_column",
-                   "source", "extra"}
+_FINDING_FIELDS = {
+    "rule",
+    "category",
+    "severity",
+    "line",
+    "column",
+    "message",
+    "fix",
+    "end_line",
+    "end_column",
+    "source",
+    "extra",
+}
 _REQUIRED_FIELDS = {"rule", "category", "severity", "line", "column", "message"}
 
 

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+
 class ConfigError(ValueError):
     """A pyproject table, or an object named for the dynamic auditor, that cannot be used
     (bad TOML, wrong types, unknown keys, a target that is not FILE:OBJECT, an unknown role or family)."""
@@ -141,8 +142,10 @@ def glob_matches(relative_path: str, pattern: str) -> bool:
         pattern = pattern[2:]
     if pattern.endswith("/"):
         prefix = pattern.rstrip("/")
-        return relative_path == prefix or relative_path.startswith(prefix + "/") or any(
-            fnmatch.fnmatchcase(part, prefix) for part in relative_path.split("/")[:-1]
+        return (
+            relative_path == prefix
+            or relative_path.startswith(prefix + "/")
+            or any(fnmatch.fnmatchcase(part, prefix) for part in relative_path.split("/")[:-1])
         )
     if fnmatch.fnmatchcase(relative_path, pattern):
         return True
@@ -212,7 +215,7 @@ def read_config(pyproject: Path) -> AuditConfig:
         raise ConfigError(f"{pyproject}: per-file-ignores must be a table of glob = [rule ids]")
     fail_on = table.get("fail-on", "warning")
     if fail_on not in ("warning", "error"):
-        raise ConfigError(f"{pyproject}: fail-on must be \"warning\" or \"error\", not {fail_on!r}")
+        raise ConfigError(f'{pyproject}: fail-on must be "warning" or "error", not {fail_on!r}')
     return AuditConfig(
         root=pyproject.parent,
         select=_strings(table, "select", pyproject),
@@ -235,7 +238,9 @@ def load_dynamic_config(pyproject: str | os.PathLike | None) -> DynamicConfig:
     return read_config(Path(pyproject)).dynamic
 
 
-def dynamic_config(table: object, root: Path | None = None, origin: str = "[tool.temporalkit.dynamic]") -> DynamicConfig:
+def dynamic_config(
+    table: object, root: Path | None = None, origin: str = "[tool.temporalkit.dynamic]"
+) -> DynamicConfig:
     """`[tool.temporalkit.dynamic]` (a mapping), validated; `origin` starts every error message."""
     if not isinstance(table, Mapping):
         raise ConfigError(f"{origin}: [tool.temporalkit.dynamic] must be a table")
@@ -251,7 +256,9 @@ def dynamic_config(table: object, root: Path | None = None, origin: str = "[tool
     named: list[Candidate] = []
     for entry in objects:
         if not isinstance(entry, Mapping) or "target" not in entry or "role" not in entry:
-            raise ConfigError(f"{origin}: each [[tool.temporalkit.dynamic.objects]] needs target = 'FILE:OBJECT' and role")
+            raise ConfigError(
+                f"{origin}: each [[tool.temporalkit.dynamic.objects]] needs target = 'FILE:OBJECT' and role"
+            )
         where = f"{origin}: {entry['target']}"
         try:
             path, name = parse_target(str(entry["target"]))
@@ -264,8 +271,18 @@ def dynamic_config(table: object, root: Path | None = None, origin: str = "[tool
         test_time = entry.get("test-time")
         if test_time is not None and not isinstance(test_time, bool):
             raise ConfigError(f"{where}: test-time must be true or false, got {test_time!r}")
-        named.append(Candidate(path=path, name=name, role=role, line=0, args=args, test_time=test_time,
-                               reason="named in pyproject", family=check_family(entry.get("family"), where)))
+        named.append(
+            Candidate(
+                path=path,
+                name=name,
+                role=role,
+                line=0,
+                args=args,
+                test_time=test_time,
+                reason="named in pyproject",
+                family=check_family(entry.get("family"), where),
+            )
+        )
     skip = table.get("skip", [])
     if not isinstance(skip, list) or not all(isinstance(s, str) for s in skip):
         raise ConfigError(f"{origin}: skip must be a list of 'FILE:OBJECT' strings")
@@ -331,7 +348,9 @@ def parse_target(target: str) -> tuple[str, str]:
     """`"path/file.py:Object.method"` -> (`"path/file.py"`, `"Object.method"`)."""
     path, sep, name = target.rpartition(":")
     if not sep or not path or not name or not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)?", name):
-        raise ConfigError(f"{target!r}: expected FILE:OBJECT, e.g. data/video.py:sample_indices or data/video.py:Sampler")
+        raise ConfigError(
+            f"{target!r}: expected FILE:OBJECT, e.g. data/video.py:sample_indices or data/video.py:Sampler"
+        )
     return path, name
 
 

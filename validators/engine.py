@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 import libcst as cst
-
 from temporalkit.validators import tree
 from temporalkit.validators.analysis import Analysis
 from temporalkit.validators.findings import Finding

@@ -10,9 +10,10 @@ import json
 import os
 from collections.abc import Sequence
 
+from temporalkit.validators.findings import FileError, Finding
+
 from temporalkit import __version__
 from temporalkit.term import use_color  # noqa: F401  (re-exported: colours on a TTY, never with NO_COLOR)
-from temporalkit.validators.findings import FileError, Finding
 
 FORMATS = ("text", "json", "sarif", "github")
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -81,7 +82,11 @@ def summary_line(
     plural = lambda n, word: f"{n} {word}{'s' if n != 1 else ''}"  # noqa: E731
     parts = []
     if findings:
-        where = f"{files_with} of {plural(files_audited, 'file')} audited" if files_audited is not None else plural(files_with, "file")
+        where = (
+            f"{files_with} of {plural(files_audited, 'file')} audited"
+            if files_audited is not None
+            else plural(files_with, "file")
+        )
         parts.append(
             f"Found {plural(len(findings), 'problem')} ({plural(errors_n, 'error')}, {plural(warnings_n, 'warning')}) in {where}"
         )
@@ -91,15 +96,30 @@ def summary_line(
     if errors:
         # one file can carry several errors (e.g. one per dynamic object that could not run)
         unaudited = len({error.path for error in errors})
-        parts.append(f"{plural(unaudited, 'file')} could not be audited" if unaudited == len(errors)
-                     else f"{plural(len(errors), 'error')} in {plural(unaudited, 'file')} that could not be fully audited")
+        parts.append(
+            f"{plural(unaudited, 'file')} could not be audited"
+            if unaudited == len(errors)
+            else f"{plural(len(errors), 'error')} in {plural(unaudited, 'file')} that could not be fully audited"
+        )
     if fixed:
         parts.append(f"fixed {fixed} file{'s' if fixed != 1 else ''}")
     return "; ".join(parts) + "."
 
 
 # -- json ---------------------------------------------------------------------------------
-_JSON_FIELDS = ("rule", "category", "severity", "path", "line", "column", "end_line", "end_column", "message", "fix", "source")
+_JSON_FIELDS = (
+    "rule",
+    "category",
+    "severity",
+    "path",
+    "line",
+    "column",
+    "end_line",
+    "end_column",
+    "message",
+    "fix",
+    "source",
+)
 
 
 def finding_to_json(finding: Finding) -> dict:
@@ -170,7 +190,11 @@ def _rule_descriptors(rule_ids: Sequence[str], findings: Sequence[Finding]) -> l
         else:
             doc, short = "", finding.message if finding else rule_id
             category = finding.category if finding else ""
-            severity, fix, name = (finding.severity if finding else "warning"), (finding.fix if finding else ""), rule_id
+            severity, fix, name = (
+                (finding.severity if finding else "warning"),
+                (finding.fix if finding else ""),
+                rule_id,
+            )
         descriptor: dict = {
             "id": rule_id,
             "name": name,

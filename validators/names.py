@@ -29,7 +29,6 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-
 from temporalkit.validators.apis import ARANGE, LINSPACE, call_names
 from temporalkit.validators.rule import Rule
 from temporalkit.validators.syntax import (
@@ -44,7 +43,6 @@ from temporalkit.validators.syntax import (
     operand_names,
     positional_args,
 )
-
 
 # -- vocabulary -----------------------------------------------------------------------------
 
@@ -129,6 +127,7 @@ _SPATIAL_ANY = re.compile(r"(crop|patch|box|pixel|^size$|^img|^image|^im_)", re.
 
 
 # -- what a value is, by its names ----------------------------------------------------------
+
 
 def looks_like_frame_count(node: cst.CSTNode) -> bool:
     """`len(frames)`, `num_frames`, `n`, `self.total_frames`: an expression that counts items.
@@ -227,7 +226,7 @@ def mentions_frames(node: cst.CSTNode) -> bool:
 
 
 def spatial_axis(count: cst.CSTNode, length: cst.CSTNode) -> str | None:
-    """"row", "column" or "row/column" when `count - length` is a spatial offset range (height - size), else None."""
+    """ "row", "column" or "row/column" when `count - length` is a spatial offset range (height - size), else None."""
     for axis, pattern in (("row", _SPATIAL_ROW), ("column", _SPATIAL_COLUMN)):
         if any(pattern.search(part) for name in names_in(count) for part in name.split(".")[-1:]):
             return axis

@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
-
 from temporalkit.validators import triggers
 
 if TYPE_CHECKING:
     from libcst.metadata import Scope
-
     from temporalkit.validators.analysis import Analysis
     from temporalkit.validators.triggers import SourceText
 

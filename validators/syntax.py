@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import libcst as cst
-
 from temporalkit.validators import analysis, tree
 from temporalkit.validators.rule import Rule
-
 
 _EMPTY_MODULE = cst.Module([])
 
@@ -100,7 +98,11 @@ def argument_node(call: cst.Call, index: int, name: str) -> cst.Arg | None:
 def int_value(node: cst.CSTNode | None) -> int | None:
     if isinstance(node, cst.Integer):
         return int(node.evaluated_value)
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) and isinstance(node.expression, cst.Integer):
+    if (
+        isinstance(node, cst.UnaryOperation)
+        and isinstance(node.operator, cst.Minus)
+        and isinstance(node.expression, cst.Integer)
+    ):
         return -int(node.expression.evaluated_value)
     return None
 
@@ -179,6 +181,7 @@ def operand_names(node: cst.CSTNode) -> set[str]:
 
 
 # -- scope and ancestry -------------------------------------------------------------------------
+
 
 def parent(rule: Rule, node: cst.CSTNode) -> cst.CSTNode | None:
     return rule.parent(node)
@@ -267,8 +270,10 @@ def bound_name(rule: Rule, node: cst.CSTNode) -> cst.BaseAssignTargetExpression 
     current = node
     for _ in range(6):
         up = parent(rule, current)
-        if up is None or isinstance(up, (cst.BaseSmallStatement, cst.BaseCompoundStatement)) and not isinstance(
-            up, (cst.Assign, cst.AnnAssign)
+        if (
+            up is None
+            or isinstance(up, (cst.BaseSmallStatement, cst.BaseCompoundStatement))
+            and not isinstance(up, (cst.Assign, cst.AnnAssign))
         ):
             return None
         if isinstance(up, cst.Assign):
@@ -291,6 +296,7 @@ def subscripted_by(name: str, scope: cst.CSTNode) -> list[cst.BaseExpression]:
 
 
 # -- guards -------------------------------------------------------------------------------------
+
 
 def _is_comparison_or_clamp(node: cst.Comparison | cst.Call) -> bool:
     return isinstance(node, cst.Comparison) or is_name(node.func, "max", "min")
@@ -358,10 +364,12 @@ def _aliases(scope_node: cst.CSTNode) -> dict[str, set[str]]:
 
 # -- fix builders -------------------------------------------------------------------------------
 
+
 def minus_one(expr: cst.BaseExpression) -> cst.BaseExpression:
     """`expr - 1`, parenthesised when `expr` binds looser than subtraction."""
     if not isinstance(expr, (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.BinaryOperation)) or (
-        isinstance(expr, cst.BinaryOperation) and not isinstance(expr.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide))
+        isinstance(expr, cst.BinaryOperation)
+        and not isinstance(expr.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide))
     ):
         expr = expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
     return cst.BinaryOperation(left=expr, operator=cst.Subtract(), right=cst.Integer("1"))

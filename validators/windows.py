@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 import libcst as cst
-
 from temporalkit.validators.apis import is_range_call, random_integer_bounds
 from temporalkit.validators.names import looks_like_frame_count, spatial_axis
 from temporalkit.validators.rule import Rule
@@ -43,8 +42,8 @@ from temporalkit.validators.syntax import (
     positional_args,
 )
 
-
 # -- random window bounds -----------------------------------------------------------------------
+
 
 def window_start_span(high: cst.BaseExpression, inclusive: bool) -> cst.BinaryOperation | None:
     """The `n - T` inside a window-start bound (`n - T`, `n - T + 1`, `n - T - 1`), else None."""
@@ -79,7 +78,8 @@ def _linear(rule: Rule, expr: cst.BaseExpression, sign: int, out: dict[str, Any]
     if isinstance(expr, cst.Name) and 0 < depth < 3:
         values = local_assigned_values(rule, expr)
         if len(values) == 1 and (
-            isinstance(values[0], cst.BinaryOperation) and isinstance(values[0].operator, (cst.Add, cst.Subtract))
+            isinstance(values[0], cst.BinaryOperation)
+            and isinstance(values[0].operator, (cst.Add, cst.Subtract))
             or is_call_to(values[0], "max")
         ):
             out["through"].append(expr)
@@ -157,8 +157,15 @@ def _window_bound(rule: Rule, call: cst.Call) -> WindowBound | None:
     if out["through"] and not (looks_like_frame_count(count) or spatial_axis(count, length)):
         return None  # `dur = end - start; randint(0, dur)`: a point inside an interval, read through a name
     return WindowBound(
-        call=call, low=low, high=high, inclusive=inclusive, count=count, length=length,
-        offset=out["constant"], through=out["through"], clamped=out["clamped"],
+        call=call,
+        low=low,
+        high=high,
+        inclusive=inclusive,
+        count=count,
+        length=length,
+        offset=out["constant"],
+        through=out["through"],
+        clamped=out["clamped"],
     )
 
 
@@ -202,6 +209,7 @@ def bound_convention_error(bound: WindowBound) -> str | None:
 
 
 # -- strided sampling ---------------------------------------------------------------------------
+
 
 def stride_parts(rule: Rule, node: cst.CSTNode) -> tuple[cst.BaseExpression, set[str]] | None:
     """(step, names of what is strided over) for `range(a, n, step)`, `np.arange(...)`, `seq[a:b:step]`."""
@@ -293,15 +301,21 @@ def is_truncated(rule: Rule, node: cst.CSTNode) -> bool:
             return is_head_slice(up)
         if isinstance(up, cst.Arg):
             outer = parent(rule, up)
-            if isinstance(outer, cst.Call) and dotted(outer.func) in ("list", "tuple", "np.array", "numpy.array", "np.asarray", "torch.tensor"):
+            if isinstance(outer, cst.Call) and dotted(outer.func) in (
+                "list",
+                "tuple",
+                "np.array",
+                "numpy.array",
+                "np.asarray",
+                "torch.tensor",
+            ):
                 current = outer
                 continue
         if isinstance(up, (cst.Assign,)) and len(up.targets) == 1 and isinstance(up.targets[0].target, cst.Name):
             name = up.targets[0].target.value
             scope = enclosing_scope_node(rule, up)
             return any(
-                is_head_slice(sub)
-                for sub in find_all(scope, cst.Subscript, lambda sub: is_name(sub.value, name))
+                is_head_slice(sub) for sub in find_all(scope, cst.Subscript, lambda sub: is_name(sub.value, name))
             )
         break
     return False
@@ -320,7 +334,12 @@ def _axis_of(node: cst.BaseExpression) -> tuple[str, int] | None:
         node = node.args[0].value  # type: ignore[union-attr]
     if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
         base, index = dotted(node.value), int_value(node.slice[0].slice.value)
-    elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "size" and len(node.args) == 1:
+    elif (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "size"
+        and len(node.args) == 1
+    ):
         base, index = dotted(node.func.value), int_value(node.args[0].value)
         base = f"{base}.shape" if base is not None else None
     else:
@@ -344,8 +363,12 @@ def per_axis_division(rule: Rule, division: cst.BinaryOperation) -> bool:
             return False
         num, div = _axis_of(other.left), _axis_of(other.right)
         return (
-            num is not None and div is not None and num[0] == numerator[0] and div[0] == divisor[0]
-            and num[1] != numerator[1] and div[1] != divisor[1]
+            num is not None
+            and div is not None
+            and num[0] == numerator[0]
+            and div[0] == divisor[0]
+            and num[1] != numerator[1]
+            and div[1] != divisor[1]
         )
 
     return bool(find_all(enclosing_scope_node(rule, division), cst.BinaryOperation, sibling))

@@ -6,6 +6,7 @@ Audit: temporalkit audit examples/pipelines/buggy_loader.py
 import random
 
 import av
+
 try:
     import cv2
 except ImportError:  # OpenCV is optional here: only the cv2 helpers need it

@@ -1,7 +1,6 @@
 """Frame samplers that pass every dynamic check: `temporalkit audit --dynamic` reports nothing here."""
 
 import numpy as np
-
 from temporalkit.reference_models.sampling import sample_multi_clip_indices
 
 

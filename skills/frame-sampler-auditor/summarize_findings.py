@@ -70,7 +70,9 @@ def summarize(report: dict) -> str:
 
     severities = Counter(f.get("severity", "?") for f in findings)
     categories = Counter(f.get("category", "?") for f in findings)
-    total = f"{len(findings)} finding(s): {severities.get('error', 0)} error(s), {severities.get('warning', 0)} warning(s)"
+    total = (
+        f"{len(findings)} finding(s): {severities.get('error', 0)} error(s), {severities.get('warning', 0)} warning(s)"
+    )
     if categories:
         total += "; " + ", ".join(f"{name} {count}" for name, count in sorted(categories.items()))
     lines.append(total + (f"; {len(errors)} file(s) not audited" if errors else ""))
@@ -86,7 +88,10 @@ def main(argv: list[str]) -> int:
         print(f"summarize_findings: cannot read audit JSON from {source}: {exc}", file=sys.stderr)
         return 2
     if not isinstance(report, dict) or "findings" not in report:
-        print(f"summarize_findings: {source} is not `temporalkit audit --format json` output (no 'findings')", file=sys.stderr)
+        print(
+            f"summarize_findings: {source} is not `temporalkit audit --format json` output (no 'findings')",
+            file=sys.stderr,
+        )
         return 2
     print(summarize(report))
     return 0

@@ -23,26 +23,56 @@ def _ids(value: str) -> list[str]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .)")
     parser.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text", help="output format")
-    parser.add_argument("--select", type=_ids, action="extend", metavar="IDS",
-                        help="only these rules: ids, id prefixes or categories, comma-separated (replaces the config's select)")
-    parser.add_argument("--ignore", type=_ids, action="extend", metavar="IDS",
-                        help="skip these rules: ids, id prefixes or categories (added to the config's ignore)")
+    parser.add_argument(
+        "--select",
+        type=_ids,
+        action="extend",
+        metavar="IDS",
+        help="only these rules: ids, id prefixes or categories, comma-separated (replaces the config's select)",
+    )
+    parser.add_argument(
+        "--ignore",
+        type=_ids,
+        action="extend",
+        metavar="IDS",
+        help="skip these rules: ids, id prefixes or categories (added to the config's ignore)",
+    )
     parser.add_argument("--fix", action="store_true", help="apply the safe mechanical fixes in place (atomic writes)")
     parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
-    parser.add_argument("--fail-on", choices=("warning", "error"), default=None,
-                        help="lowest severity that makes the exit code 1 (default: the config's, else warning)")
+    parser.add_argument(
+        "--fail-on",
+        choices=("warning", "error"),
+        default=None,
+        help="lowest severity that makes the exit code 1 (default: the config's, else warning)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the results cache")
-    parser.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: all cores when many files)")
-    parser.add_argument("--config", default=None, metavar="PYPROJECT", help="pyproject.toml to read (default: the nearest one)")
-    parser.add_argument("-o", "--output", default=None, metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument(
+        "--jobs", type=int, default=None, metavar="N", help="worker processes (default: all cores when many files)"
+    )
+    parser.add_argument(
+        "--config", default=None, metavar="PYPROJECT", help="pyproject.toml to read (default: the nearest one)"
+    )
+    parser.add_argument(
+        "-o", "--output", default=None, metavar="FILE", help="write the report to FILE instead of stdout"
+    )
     dynamic = parser.add_argument_group("dynamic checks (run the sampling code in a child process)", ISOLATION_HELP)
     dynamic.add_argument("--dynamic", action="store_true", help="also import and exercise the samplers found")
-    dynamic.add_argument("--timeout", type=float, default=None, metavar="S",
-                         help="time limit per checked object of --dynamic, seconds (default: the dynamic auditor's)")
-    dynamic.add_argument("--memory-mb", type=int, default=None, metavar="MB",
-                         help="memory limit of the --dynamic child process (default: memory-mb of [tool.temporalkit.dynamic], "
-                         "else 4096; 0: none); enforced on address space, or on resident memory where an NVIDIA GPU is present")
+    dynamic.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="time limit per checked object of --dynamic, seconds (default: the dynamic auditor's)",
+    )
+    dynamic.add_argument(
+        "--memory-mb",
+        type=int,
+        default=None,
+        metavar="MB",
+        help="memory limit of the --dynamic child process (default: memory-mb of [tool.temporalkit.dynamic], "
+        "else 4096; 0: none); enforced on address space, or on resident memory where an NVIDIA GPU is present",
+    )
 
 
 def _output_problem(output: str | None) -> str | None:
@@ -98,8 +128,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.dynamic:
         try:
-            from temporalkit.validators.dynamic import run_dynamic
-            from temporalkit.validators.dynamic import _dynamic_config
+            from temporalkit.validators.dynamic import _dynamic_config, run_dynamic
             from temporalkit.validators.dynamic.runner import check_timeout, isolation_mode, memory_limit_mode
         except ImportError as exc:
             print(f"temporalkit audit: --dynamic is not available in this installation ({exc})", file=sys.stderr)
@@ -135,14 +164,27 @@ def run(args: argparse.Namespace) -> int:
         if args.diff and args.format == "text":
             # The diff is the report (`--diff | git apply` works); the findings go to stderr.
             out.write(diff_text)
-            sys.stderr.write(render("text", result.findings, result.errors, files_audited=result.files_audited,
-                                    color=use_color(sys.stderr)))
+            sys.stderr.write(
+                render(
+                    "text",
+                    result.findings,
+                    result.errors,
+                    files_audited=result.files_audited,
+                    color=use_color(sys.stderr),
+                )
+            )
         else:
             if args.diff:
                 sys.stderr.write(diff_text)
             out.write(
-                render(args.format, result.findings, result.errors, files_audited=result.files_audited,
-                       fixed_files=result.fixed_files, color=args.format == "text" and use_color(out))
+                render(
+                    args.format,
+                    result.findings,
+                    result.errors,
+                    files_audited=result.files_audited,
+                    fixed_files=result.fixed_files,
+                    color=args.format == "text" and use_color(out),
+                )
             )
     finally:
         if args.output:

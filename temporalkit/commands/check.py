@@ -21,26 +21,42 @@ def add_arguments(parser) -> None:
     parser.description = f"{HELP}\n\n{ISOLATION_HELP}"
     from temporalkit.reference_models.families import ALIASES  # standard library only
 
-    parser.add_argument("target", metavar="FILE:OBJECT", help="e.g. data/video.py:sample_indices or data/video.py:Dataset.sample")
+    parser.add_argument(
+        "target", metavar="FILE:OBJECT", help="e.g. data/video.py:sample_indices or data/video.py:Dataset.sample"
+    )
     parser.add_argument("--role", choices=ROLES, required=True, help="how to call the object")
     parser.add_argument(
-        "--args", nargs="+", default=[], metavar="NAME=VALUE",
+        "--args",
+        nargs="+",
+        default=[],
+        metavar="NAME=VALUE",
         help="map parameters: NAME=num_frames|T|seed|num_clips|video|path gives the value being tried, "
         "anything else is passed as a Python literal (e.g. vlen=num_frames clip_len=T mode=\"'val'\")",
     )
-    parser.add_argument("--test-time", action="store_true", help="the object is used at test time: it must be deterministic")
     parser.add_argument(
-        "--family", choices=tuple(ALIASES), default=None, metavar="FAMILY",
+        "--test-time", action="store_true", help="the object is used at test time: it must be deterministic"
+    )
+    parser.add_argument(
+        "--family",
+        choices=tuple(ALIASES),
+        default=None,
+        metavar="FAMILY",
         help="transform/loader: feed the clip it produces to this reference model and report a wrong layout (TK621); "
         f"one of {', '.join(ALIASES)}",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
-        "--timeout", type=float, default=None, metavar="S",
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
         help="time limit for the object, in seconds (default: timeout of [tool.temporalkit.dynamic], else 60)",
     )
     parser.add_argument(
-        "--memory-mb", type=int, default=None, metavar="MB",
+        "--memory-mb",
+        type=int,
+        default=None,
+        metavar="MB",
         help="memory limit of the child process (default: memory-mb of [tool.temporalkit.dynamic], else 4096; 0: none); "
         "enforced on address space, or on resident memory where an NVIDIA GPU is present",
     )
@@ -50,9 +66,8 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import sys
 
-    from temporalkit.validators.dynamic import check_object_results
-    from temporalkit.validators.config import ConfigError, parse_target
-    from temporalkit.validators.dynamic import _dynamic_config
+    from temporalkit.validators.config import parse_target
+    from temporalkit.validators.dynamic import _dynamic_config, check_object_results
     from temporalkit.validators.dynamic.runner import check_timeout, isolation_mode, memory_limit_mode
     from temporalkit.validators.formats import render, use_color
 
@@ -70,8 +85,14 @@ def run(args) -> int:
         return 2
     # None: the pyproject's memory-mb, else the runner's default; 0 stays 0 (no limit).
     results, errors = check_object_results(
-        path, name, args.role, args.args, timeout=args.timeout, memory_mb=args.memory_mb,
-        test_time=True if args.test_time else None, family=args.family,
+        path,
+        name,
+        args.role,
+        args.args,
+        timeout=args.timeout,
+        memory_mb=args.memory_mb,
+        test_time=True if args.test_time else None,
+        family=args.family,
     )
     findings = [f for result in results for f in result.findings]
     if args.verbose:

@@ -12,10 +12,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--size", type=int, default=224, help="frame height = width in px (default 224)")
     parser.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     parser.add_argument(
-        "--device", choices=("meta", "cpu", "cuda", "auto"), default="meta",
+        "--device",
+        choices=("meta", "cpu", "cuda", "auto"),
+        default="meta",
         help="where counting runs (default meta: no memory, no weights); latency uses it unless meta",
     )
-    parser.add_argument("--latency", action="store_true", help="also time the forward pass (median of 5 after 2 warm-up)")
+    parser.add_argument(
+        "--latency", action="store_true", help="also time the forward pass (median of 5 after 2 warm-up)"
+    )
 
 
 def run(args) -> int:
@@ -34,7 +38,9 @@ def run(args) -> int:
         if not torch.cuda.is_available():
             print("temporalkit cost: --device cuda asked for but CUDA is not available here", file=sys.stderr)
             return 2
-    rows = cost_table([args.model] if args.model != "all" else "all", args.frames, args.size, device=args.device, latency=args.latency)
+    rows = cost_table(
+        [args.model] if args.model != "all" else "all", args.frames, args.size, device=args.device, latency=args.latency
+    )
     if args.format == "json":
         print(json.dumps([row.to_dict() for row in rows], indent=2))
     elif args.format == "markdown":

@@ -37,7 +37,9 @@ def _spec_arguments() -> argparse.ArgumentParser:
     for name in ("long_range", "text"):
         flag = "--" + name.replace("_", "-")
         group.add_argument(flag, dest=f"spec_{name}", action="store_true", default=None, help=f"set {name}: true")
-        group.add_argument(flag.replace("--", "--no-"), dest=f"spec_{name}", action="store_false", help=f"set {name}: false")
+        group.add_argument(
+            flag.replace("--", "--no-"), dest=f"spec_{name}", action="store_false", help=f"set {name}: false"
+        )
     return parent
 
 
@@ -67,22 +69,41 @@ def add_arguments(parser) -> None:
     parent = _spec_arguments()
     sub = parser.add_subparsers(dest="pick_command", metavar="ACTION")
     sub.required = True
-    render = sub.add_parser("render", parents=[parent], help="print the prompt for the spec",
-                            epilog="Example: temporalkit pick render --spec examples/spec.yaml > prompt.md")
+    render = sub.add_parser(
+        "render",
+        parents=[parent],
+        help="print the prompt for the spec",
+        epilog="Example: temporalkit pick render --spec examples/spec.yaml > prompt.md",
+    )
     render.add_argument("--measure-latency", action="store_true", help="time each model on the spec's device")
-    recommend = sub.add_parser("recommend", parents=[parent], help="deterministic rule-based recommendation",
-                               epilog=f"Example: {EXAMPLE}")
+    recommend = sub.add_parser(
+        "recommend", parents=[parent], help="deterministic rule-based recommendation", epilog=f"Example: {EXAMPLE}"
+    )
     recommend.add_argument("--format", choices=("text", "json"), default="text")
-    validate = sub.add_parser("validate", parents=[parent], help="check an assistant's answer against the spec",
-                              epilog="Example: temporalkit pick validate --spec examples/spec.yaml --answer reply.md --format json")
+    validate = sub.add_parser(
+        "validate",
+        parents=[parent],
+        help="check an assistant's answer against the spec",
+        epilog="Example: temporalkit pick validate --spec examples/spec.yaml --answer reply.md --format json",
+    )
     validate.add_argument("--answer", metavar="FILE", required=True, help="the assistant's reply ('-' for stdin)")
     validate.add_argument("--format", choices=("text", "json"), default="text")
-    ask = sub.add_parser("ask", parents=[parent], help="pipe the prompt to an LLM command and validate its reply",
-                         epilog='Example: temporalkit pick ask --spec examples/spec.yaml --llm-cmd "llm -m MODEL" --retries 2')
-    ask.add_argument("--llm-cmd", required=True, metavar="COMMAND", help="reads the prompt on stdin, writes the reply on stdout")
+    ask = sub.add_parser(
+        "ask",
+        parents=[parent],
+        help="pipe the prompt to an LLM command and validate its reply",
+        epilog='Example: temporalkit pick ask --spec examples/spec.yaml --llm-cmd "llm -m MODEL" --retries 2',
+    )
+    ask.add_argument(
+        "--llm-cmd", required=True, metavar="COMMAND", help="reads the prompt on stdin, writes the reply on stdout"
+    )
     ask.add_argument("--retries", type=_retries, default=2, help="re-asks with the findings appended (default 2)")
-    ask.add_argument("--timeout", type=_seconds, default=600,
-                     help="seconds per LLM call (default 600); at the end the command's process group is killed")
+    ask.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=600,
+        help="seconds per LLM call (default 600); at the end the command's process group is killed",
+    )
     ask.add_argument("--format", choices=("text", "json"), default="text")
 
 
@@ -91,7 +112,7 @@ def load_spec_from_args(args):
     from temporalkit.picker.schema import SpecError, read_spec_mapping, spec_from_mapping
 
     overrides = {
-        name[len("spec_"):]: value
+        name[len("spec_") :]: value
         for name, value in vars(args).items()
         if name.startswith("spec_") and value is not None
     }
@@ -106,7 +127,10 @@ def load_spec_from_args(args):
 
 def _print_findings(findings, stream) -> None:
     for finding in findings:
-        print(f"{finding.path}:{finding.line}: {finding.severity} {finding.rule} [{finding.category}] {finding.message}", file=stream)
+        print(
+            f"{finding.path}:{finding.line}: {finding.severity} {finding.rule} [{finding.category}] {finding.message}",
+            file=stream,
+        )
         if finding.fix:
             print(f"    fix: {finding.fix}", file=stream)
 
@@ -167,8 +191,10 @@ def run(args) -> int:
                 with open(args.answer, "rb") as stream:
                     raw = stream.read(MAX_REPLY_BYTES + 1)
             if len(raw) > MAX_REPLY_BYTES:
-                print(f"{path}: cannot read: larger than {MAX_REPLY_BYTES:,} bytes (an answer is one small JSON object)",
-                      file=sys.stderr)
+                print(
+                    f"{path}: cannot read: larger than {MAX_REPLY_BYTES:,} bytes (an answer is one small JSON object)",
+                    file=sys.stderr,
+                )
                 return 2
             text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -180,7 +206,9 @@ def run(args) -> int:
             print(json.dumps({"accepted": not errors, "findings": [f.to_dict() for f in findings]}, indent=2))
         else:
             _print_findings(findings, sys.stdout)
-            print(f"{path}: {'rejected' if errors else 'accepted'} ({len(errors)} error(s), {len(findings) - len(errors)} warning(s))")
+            print(
+                f"{path}: {'rejected' if errors else 'accepted'} ({len(errors)} error(s), {len(findings) - len(errors)} warning(s))"
+            )
         return 1 if errors else 0
 
     if args.pick_command == "ask":
@@ -190,12 +218,17 @@ def run(args) -> int:
             print(f"temporalkit pick: {exc}", file=sys.stderr)
             return 2
         if args.format == "json":
-            print(json.dumps({
-                "accepted": result.accepted,
-                "attempts": len(result.attempts),
-                "answer": result.answer.model_dump() if result.answer else None,
-                "findings": [f.to_dict() for f in result.findings],
-            }, indent=2))
+            print(
+                json.dumps(
+                    {
+                        "accepted": result.accepted,
+                        "attempts": len(result.attempts),
+                        "answer": result.answer.model_dump() if result.answer else None,
+                        "findings": [f.to_dict() for f in result.findings],
+                    },
+                    indent=2,
+                )
+            )
         elif result.accepted:
             _print_answer_text(result.answer)
             _print_findings(result.findings, sys.stdout)

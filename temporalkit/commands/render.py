@@ -25,7 +25,10 @@ def run(args: argparse.Namespace) -> int:
         if args.check:
             stale = check_outputs(args.out_dir)
             for path in stale:
-                print(f"{path}: stale (differs from its template); run `temporalkit render` and commit it", file=sys.stderr)
+                print(
+                    f"{path}: stale (differs from its template); run `temporalkit render` and commit it",
+                    file=sys.stderr,
+                )
             if not stale:
                 print(f"{args.out_dir}: all rendered outputs are up to date")
             return 1 if stale else 0

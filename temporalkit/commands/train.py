@@ -35,22 +35,43 @@ DEFAULTS = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", choices=FAMILIES, default=DEFAULTS["model"], help="model family (default: %(default)s)")
-    parser.add_argument("--frames", type=int, default=DEFAULTS["frames"], help="T, frames per clip (default: %(default)s)")
+    parser.add_argument(
+        "--model", choices=FAMILIES, default=DEFAULTS["model"], help="model family (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--frames", type=int, default=DEFAULTS["frames"], help="T, frames per clip (default: %(default)s)"
+    )
     parser.add_argument("--size", type=int, default=DEFAULTS["size"], help="frame side in px (default: %(default)s)")
     parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], help="(default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="data and initialisation seed (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"], help="per process (default: %(default)s)")
-    parser.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="peak AdamW learning rate (default: %(default)s)")
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULTS["seed"], help="data and initialisation seed (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=DEFAULTS["batch_size"], help="per process (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--lr", type=float, default=DEFAULTS["lr"], help="peak AdamW learning rate (default: %(default)s)"
+    )
     parser.add_argument("--train-videos", type=int, default=DEFAULTS["train_videos"], help="(default: %(default)s)")
     parser.add_argument("--val-videos", type=int, default=DEFAULTS["val_videos"], help="(default: %(default)s)")
     parser.add_argument(
-        "--video-frames", type=int, default=DEFAULTS["video_frames"], help="frames per video, >= --frames (default: %(default)s)"
+        "--video-frames",
+        type=int,
+        default=DEFAULTS["video_frames"],
+        help="frames per video, >= --frames (default: %(default)s)",
     )
     parser.add_argument(
-        "--num-clips", type=int, default=DEFAULTS["num_clips"], help="clips per video for video-level accuracy (default: %(default)s)"
+        "--num-clips",
+        type=int,
+        default=DEFAULTS["num_clips"],
+        help="clips per video for video-level accuracy (default: %(default)s)",
     )
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=DEFAULTS["device"], help="(default: %(default)s: CUDA when present)")
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default=DEFAULTS["device"],
+        help="(default: %(default)s: CUDA when present)",
+    )
     parser.add_argument("--out", metavar="DIR", help="write checkpoint.pt and run.json into DIR")
     parser.add_argument(
         "--compare",

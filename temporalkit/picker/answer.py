@@ -218,35 +218,65 @@ def parse_answer(text: str, path: str = "<answer>") -> tuple[Answer | None, list
     try:
         extracted = extract_json(text)
     except (ReplyTooDeep, ReplyTooLarge) as exc:
-        return None, [
-            _finding(RULE_PARSE, "answer-format", "error", str(exc),
-                     "reply with one flat JSON object matching the answer schema", path, 1)
-        ], 1
+        return (
+            None,
+            [
+                _finding(
+                    RULE_PARSE,
+                    "answer-format",
+                    "error",
+                    str(exc),
+                    "reply with one flat JSON object matching the answer schema",
+                    path,
+                    1,
+                )
+            ],
+            1,
+        )
     if extracted is None:
-        return None, [
-            _finding(
-                RULE_PARSE, "answer-format", "error",
-                "no JSON object found in the reply (looked at the whole text, Markdown code fences and prose)",
-                "reply with one JSON object matching the answer schema and nothing else",
-                path, 1,
-            )
-        ], 1
+        return (
+            None,
+            [
+                _finding(
+                    RULE_PARSE,
+                    "answer-format",
+                    "error",
+                    "no JSON object found in the reply (looked at the whole text, Markdown code fences and prose)",
+                    "reply with one JSON object matching the answer schema and nothing else",
+                    path,
+                    1,
+                )
+            ],
+            1,
+        )
     if not isinstance(extracted.data, dict):
-        return None, [
-            _finding(
-                RULE_PARSE, "answer-format", "error",
-                f"the reply's JSON is a {type(extracted.data).__name__}, not an object",
-                "reply with one JSON object matching the answer schema", path, extracted.line,
-            )
-        ], extracted.line
+        return (
+            None,
+            [
+                _finding(
+                    RULE_PARSE,
+                    "answer-format",
+                    "error",
+                    f"the reply's JSON is a {type(extracted.data).__name__}, not an object",
+                    "reply with one JSON object matching the answer schema",
+                    path,
+                    extracted.line,
+                )
+            ],
+            extracted.line,
+        )
     try:
         return Answer.model_validate(extracted.data), [], extracted.line
     except ValidationError as exc:
         findings = [
             _finding(
-                RULE_SCHEMA, "answer-schema", "error", f"answer field {problem}",
+                RULE_SCHEMA,
+                "answer-schema",
+                "error",
+                f"answer field {problem}",
                 "follow the answer JSON schema exactly (field names, types, allowed values)",
-                path, extracted.line,
+                path,
+                extracted.line,
             )
             for problem in describe_validation_error(exc)
         ]
@@ -294,7 +324,9 @@ def validate_answer(
     entry = costs.model_entry(answer.model)
     if entry is None:
         report(
-            RULE_UNKNOWN_MODEL, "unknown-model", "error",
+            RULE_UNKNOWN_MODEL,
+            "unknown-model",
+            "error",
             f"model {short_repr(answer.model)} is not in the cost table",
             f"choose one of: {', '.join(costs.model_ids())}",
         )
@@ -303,7 +335,9 @@ def validate_answer(
     model_family = costs.answer_family(answer.model)
     if model_family != answer.family:
         report(
-            RULE_FAMILY, "family-mismatch", "error",
+            RULE_FAMILY,
+            "family-mismatch",
+            "error",
             f"family {answer.family!r} does not match {answer.model}, which is {model_family!r}",
             f"set family to {model_family!r} or choose a {answer.family} model",
         )
@@ -311,13 +345,17 @@ def validate_answer(
 
     if spec.frames is not None and answer.frames != spec.frames:
         report(
-            RULE_SPEC_MISMATCH, "spec-mismatch", "error",
+            RULE_SPEC_MISMATCH,
+            "spec-mismatch",
+            "error",
             f"the spec fixes frames={spec.frames} but the answer uses frames={answer.frames}",
             f"answer with frames={spec.frames}",
         )
     if spec.size is not None and answer.size != spec.size:
         report(
-            RULE_SPEC_MISMATCH, "spec-mismatch", "error",
+            RULE_SPEC_MISMATCH,
+            "spec-mismatch",
+            "error",
             f"the spec fixes size={spec.size} but the answer uses size={answer.size}",
             f"answer with size={spec.size}",
         )
@@ -325,7 +363,9 @@ def validate_answer(
     reason = costs.unsupported_reason(answer.model, answer.frames, answer.size)
     if reason:
         report(
-            RULE_UNSUPPORTED, "unsupported-input", "error",
+            RULE_UNSUPPORTED,
+            "unsupported-input",
+            "error",
             f"{answer.model} cannot run at {answer.frames} frames x {answer.size} px: {reason}",
             "choose frames and size the model supports, or another model",
         )
@@ -333,7 +373,9 @@ def validate_answer(
         cost = costs.measured_cost(answer.model, answer.frames, answer.size)
         if cost.error or cost.gmacs is None:
             report(
-                RULE_UNSUPPORTED, "unsupported-input", "error",
+                RULE_UNSUPPORTED,
+                "unsupported-input",
+                "error",
                 f"measuring {answer.model} at {answer.frames} frames x {answer.size} px failed: {cost.error}",
                 "choose frames and size the model supports, or another model",
             )
@@ -344,18 +386,18 @@ def validate_answer(
 
     if spec.motion == "motion" and answer.model in costs.NO_TEMPORAL_MIXING:
         report(
-            RULE_MOTION_BLIND, "motion-blind", "error",
+            RULE_MOTION_BLIND,
+            "motion-blind",
+            "error",
             f"{answer.model} never mixes information across frames before pooling, but this task's label "
             "is defined by motion: it cannot tell 'left to right' from 'right to left'",
             "choose a model that models time: i3d, r2plus1d, or a transformer with temporal attention",
         )
-    if (
-        family == "transformer"
-        and answer.pretraining == "none"
-        and spec.train_clips < FEW_CLIPS
-    ):
+    if family == "transformer" and answer.pretraining == "none" and spec.train_clips < FEW_CLIPS:
         report(
-            RULE_FROM_SCRATCH, "data-hungry", "warning",
+            RULE_FROM_SCRATCH,
+            "data-hungry",
+            "warning",
             f"a transformer trained from scratch on {spec.train_clips} clips: video transformers are "
             "published only with ImageNet or Kinetics initialisation and overfit small datasets",
             "start from pretrained weights or choose a convolutional family (r2plus1d, i3d)",
@@ -369,7 +411,9 @@ def validate_answer(
 def _check_cost(spec: TaskSpec, answer: Answer, measured_gmacs: float, report) -> None:
     if spec.budget_gmacs is not None and measured_gmacs > spec.budget_gmacs:
         report(
-            RULE_BUDGET, "over-budget", "error",
+            RULE_BUDGET,
+            "over-budget",
+            "error",
             f"{answer.model} at {answer.frames}x{answer.size} costs {measured_gmacs:.1f} GMACs per clip "
             f"(measured), over the budget of {spec.budget_gmacs:g}",
             "choose a cheaper model, fewer frames or a smaller size",
@@ -381,7 +425,9 @@ def _check_cost(spec: TaskSpec, answer: Answer, measured_gmacs: float, report) -
         relative_error = 0.0 if answer.estimated_gmacs == 0 else float("inf")
     if relative_error > ESTIMATE_TOLERANCE:
         report(
-            RULE_ESTIMATE, "invented-cost", "error",
+            RULE_ESTIMATE,
+            "invented-cost",
+            "error",
             f"estimated_gmacs={answer.estimated_gmacs:g} but {answer.model} at {answer.frames}x{answer.size} "
             f"measures {measured_gmacs:.2f} GMACs per clip ({relative_error:.0%} off; allowed {ESTIMATE_TOLERANCE:.0%})",
             f"use the measured figure from the cost table: {measured_gmacs:.2f}",
@@ -393,7 +439,9 @@ def _check_latency(spec: TaskSpec, answer: Answer, costs, report) -> None:
     cost = costs.measured_cost(answer.model, answer.frames, answer.size, spec.device, True)
     if cost.latency_ms is not None and cost.latency_ms > spec.latency_ms:
         report(
-            RULE_LATENCY, "over-latency", "error",
+            RULE_LATENCY,
+            "over-latency",
+            "error",
             f"{answer.model} at {answer.frames}x{answer.size} measured {cost.latency_ms:.1f} ms per clip on "
             f"{spec.device}, over the target of {spec.latency_ms:g} ms",
             "choose a cheaper model, fewer frames or a smaller size",
@@ -404,7 +452,9 @@ def _check_sampling(spec: TaskSpec, answer: Answer, family: str, report) -> None
     allowed = allowed_sampling(family)
     if answer.sampling not in allowed:
         report(
-            RULE_SAMPLING, "sampling-mismatch", "warning",
+            RULE_SAMPLING,
+            "sampling-mismatch",
+            "warning",
             f"{answer.sampling} sampling does not suit the {family} family (use {' or '.join(allowed)}): "
             + (
                 "a 2D+pool model sees frames one at a time, so consecutive frames waste its T on near-duplicates"
@@ -416,13 +466,17 @@ def _check_sampling(spec: TaskSpec, answer: Answer, family: str, report) -> None
         )
     if answer.sampling == "multi_clip" and answer.test_clips < 2:
         report(
-            RULE_SAMPLING, "sampling-mismatch", "error",
+            RULE_SAMPLING,
+            "sampling-mismatch",
+            "error",
             "multi_clip sampling with test_clips=1 is a contradiction",
             "set test_clips to the number of clips averaged at test time (e.g. 5 or 10)",
         )
     if spec.long_range and answer.sampling == "dense" and answer.test_clips < 2:
         report(
-            RULE_SAMPLING, "sampling-mismatch", "warning",
+            RULE_SAMPLING,
+            "sampling-mismatch",
+            "warning",
             f"the task needs context beyond ~10 s, but one dense clip of {answer.frames} frames covers only a "
             "second or two",
             "use multi_clip with several test clips, or uniform sampling over the whole video",
@@ -432,14 +486,18 @@ def _check_sampling(spec: TaskSpec, answer: Answer, family: str, report) -> None
 def _check_pretraining(spec: TaskSpec, answer: Answer, costs, report) -> None:
     if PRETRAINING_STRENGTH[answer.pretraining] > PRETRAINING_STRENGTH[spec.pretraining]:
         report(
-            RULE_PRETRAINING, "pretraining", "error",
+            RULE_PRETRAINING,
+            "pretraining",
+            "error",
             f"the answer starts from {answer.pretraining} weights but the spec allows at most {spec.pretraining}",
             f"set pretraining to {spec.pretraining!r} (or lower) and account for it in the choice",
         )
     usable = costs.usable_pretraining(answer.model)
     if answer.pretraining not in usable:
         report(
-            RULE_PRETRAINING, "pretraining", "warning",
+            RULE_PRETRAINING,
+            "pretraining",
+            "warning",
             f"{answer.model} has no {answer.pretraining} weights to start from (usable: {', '.join(usable)})",
             f"set pretraining to one of {', '.join(usable)} or choose a model that has {answer.pretraining} weights",
         )

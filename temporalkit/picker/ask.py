@@ -91,7 +91,9 @@ def _run_llm(command: list[str], prompt: str, timeout_s: float) -> str:
     try:
         while True:
             try:
-                stdout, stderr = process.communicate(stdin_data, timeout=min(POLL_S, max(deadline - time.monotonic(), 0.01)))
+                stdout, stderr = process.communicate(
+                    stdin_data, timeout=min(POLL_S, max(deadline - time.monotonic(), 0.01))
+                )
                 break
             except subprocess.TimeoutExpired:
                 stdin_data = None  # written once; communicate() resumes where it stopped

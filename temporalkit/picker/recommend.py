@@ -134,7 +134,9 @@ def clip_options(model_id: str, spec: TaskSpec) -> list[tuple[int, int]]:
     carries the label); otherwise frames go first. Edge deployments try the smallest size first.
     """
     native_frames, native_size = costs.NATIVE_CLIP[model_id]
-    frames_options = [spec.frames] if spec.frames else [native_frames, *(f for f in FALLBACK_FRAMES if f < native_frames)]
+    frames_options = (
+        [spec.frames] if spec.frames else [native_frames, *(f for f in FALLBACK_FRAMES if f < native_frames)]
+    )
     size_options = [spec.size] if spec.size else [native_size, *(s for s in FALLBACK_SIZES if s < native_size)]
     if spec.deployment == "edge" and not spec.size:
         size_options = sorted(size_options)
@@ -154,11 +156,17 @@ def _sampling_for(family: str, model_id: str, spec: TaskSpec) -> tuple[str, int]
 
 
 def _pretraining_for(model_id: str, spec: TaskSpec) -> str:
-    usable = [p for p in costs.usable_pretraining(model_id) if PRETRAINING_STRENGTH[p] <= PRETRAINING_STRENGTH[spec.pretraining]]
+    usable = [
+        p
+        for p in costs.usable_pretraining(model_id)
+        if PRETRAINING_STRENGTH[p] <= PRETRAINING_STRENGTH[spec.pretraining]
+    ]
     return max(usable, key=PRETRAINING_STRENGTH.__getitem__)
 
 
-def _risks(spec: TaskSpec, family: str, model_id: str, frames: int, size: int, gmacs: float, test_clips: int, pretraining: str) -> list[str]:
+def _risks(
+    spec: TaskSpec, family: str, model_id: str, frames: int, size: int, gmacs: float, test_clips: int, pretraining: str
+) -> list[str]:
     risks = []
     if family == "2d_pool":
         risks.append(
@@ -176,24 +184,38 @@ def _risks(spec: TaskSpec, family: str, model_id: str, frames: int, size: int, g
             "between training and validation accuracy."
         )
     if pretraining == "kinetics" and spec.motion == "motion":
-        risks.append("Kinetics weights are appearance-biased; gains on a motion-defined label can be smaller than on Kinetics-like tasks.")
+        risks.append(
+            "Kinetics weights are appearance-biased; gains on a motion-defined label can be smaller than on Kinetics-like tasks."
+        )
     if model_id.startswith("mvit"):
-        risks.append("torchvision's MViT is built for exactly 16 frames at 224 px; changing T or size means retraining its position embeddings.")
+        risks.append(
+            "torchvision's MViT is built for exactly 16 frames at 224 px; changing T or size means retraining its position embeddings."
+        )
     if spec.budget_gmacs and gmacs > 0.8 * spec.budget_gmacs:
-        risks.append(f"{gmacs:.1f} GMACs per clip is within 20% of the {spec.budget_gmacs:g} GMACs budget; heads or pre-processing may push it over.")
+        risks.append(
+            f"{gmacs:.1f} GMACs per clip is within 20% of the {spec.budget_gmacs:g} GMACs budget; heads or pre-processing may push it over."
+        )
     if test_clips > 1:
-        risks.append(f"Testing with {test_clips} clips costs {gmacs * test_clips:.1f} GMACs per video, not {gmacs:.1f}.")
+        risks.append(
+            f"Testing with {test_clips} clips costs {gmacs * test_clips:.1f} GMACs per video, not {gmacs:.1f}."
+        )
     if spec.long_range and family != "2d_pool":
         risks.append(
             f"Each clip sees {frames} consecutive frames; averaging clip scores ignores the order of events "
             "across the video. If that order matters, aggregate clip features with a temporal model."
         )
     if spec.text:
-        risks.append("The video encoder needs a text encoder and a contrastive or captioning objective; its cost is not counted here.")
+        risks.append(
+            "The video encoder needs a text encoder and a contrastive or captioning objective; its cost is not counted here."
+        )
     if spec.deployment == "edge":
-        risks.append("GMACs on the meta device are not latency: measure on the target device (temporalkit cost --latency).")
+        risks.append(
+            "GMACs on the meta device are not latency: measure on the target device (temporalkit cost --latency)."
+        )
     if not risks:
-        risks.append("Published accuracies come from other datasets and protocols; validate on a held-out split of your own data.")
+        risks.append(
+            "Published accuracies come from other datasets and protocols; validate on a held-out split of your own data."
+        )
     return risks
 
 
@@ -230,12 +252,18 @@ def recommend(spec: TaskSpec) -> Answer:
                     rejected.append(f"{model_id} {frames}x{size}: {cost.error}")
                     continue
                 if spec.budget_gmacs is not None and cost.gmacs > spec.budget_gmacs:
-                    rejected.append(f"{model_id} {frames}x{size}: {cost.gmacs:.1f} GMACs > budget {spec.budget_gmacs:g}")
+                    rejected.append(
+                        f"{model_id} {frames}x{size}: {cost.gmacs:.1f} GMACs > budget {spec.budget_gmacs:g}"
+                    )
                     continue
                 if check_latency:
                     timed = costs.measured_cost(model_id, frames, size, spec.device, True)
                     if timed.latency_ms is None or timed.latency_ms > spec.latency_ms:
-                        measured = "no latency" if timed.latency_ms is None else f"{timed.latency_ms:.1f} ms on {timed.latency_device}"
+                        measured = (
+                            "no latency"
+                            if timed.latency_ms is None
+                            else f"{timed.latency_ms:.1f} ms on {timed.latency_device}"
+                        )
                         rejected.append(f"{model_id} {frames}x{size}: {measured} > target {spec.latency_ms:g} ms")
                         continue
                 sampling, test_clips = _sampling_for(family, model_id, spec)
@@ -257,9 +285,7 @@ def recommend(spec: TaskSpec) -> Answer:
                     estimated_gmacs=round(cost.gmacs, 2),
                     pretraining=pretraining,
                     rationale=" ".join(
-                        reasons
-                        + [cost_sentence]
-                        + ([f"Rejected first: {'; '.join(skipped[:4])}."] if skipped else [])
+                        reasons + [cost_sentence] + ([f"Rejected first: {'; '.join(skipped[:4])}."] if skipped else [])
                     ),
                     risks=_risks(spec, family, model_id, frames, size, cost.gmacs, test_clips, pretraining),
                 )

@@ -165,7 +165,9 @@ def read_spec_mapping(path: str | Path) -> dict:
         with open(path, "rb") as stream:
             raw = stream.read(MAX_SPEC_BYTES + 1)
         if len(raw) > MAX_SPEC_BYTES:
-            raise SpecError(str(path), [f"cannot read: larger than {MAX_SPEC_BYTES:,} bytes (a spec is a dozen fields)"])
+            raise SpecError(
+                str(path), [f"cannot read: larger than {MAX_SPEC_BYTES:,} bytes (a spec is a dozen fields)"]
+            )
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(str(path), [f"cannot read: {exc.strerror if isinstance(exc, OSError) else exc}"]) from None
@@ -188,7 +190,9 @@ def read_spec_mapping(path: str | Path) -> dict:
             message = f"line {mark.line + 1}, column {mark.column + 1}: {context}{exc.problem}"
         else:
             message = " ".join(str(exc).split())
-        raise SpecError(str(path), [f"cannot parse as {suffix.lstrip('.') or 'yaml'}: {clip(message or type(exc).__name__)}"]) from None
+        raise SpecError(
+            str(path), [f"cannot parse as {suffix.lstrip('.') or 'yaml'}: {clip(message or type(exc).__name__)}"]
+        ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

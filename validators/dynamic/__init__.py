@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["check_object", "run_dynamic", "run_dynamic_modules"]
 
+
 def _python_files(paths: Iterable[str | os.PathLike], audit_config: Any = None) -> tuple[list[str], list["FileError"]]:
     """The `.py` files under `paths`, found by the static auditor's walker (git / .gitignore aware,
     regular files only, hidden folders, caches and virtual environments skipped)."""
@@ -38,7 +39,13 @@ def _python_files(paths: Iterable[str | os.PathLike], audit_config: Any = None) 
 def _dynamic_config(config: Any, paths: Sequence[str | os.PathLike]) -> "DynamicConfig":
     """The dynamic section: already read with the rest of an `AuditConfig`, given as a mapping, or
     read (with the rest, by the one reader) from the nearest pyproject.toml above `paths[0]`."""
-    from temporalkit.validators.config import AuditConfig, DynamicConfig, dynamic_config, find_pyproject, load_dynamic_config
+    from temporalkit.validators.config import (
+        AuditConfig,
+        DynamicConfig,
+        dynamic_config,
+        find_pyproject,
+        load_dynamic_config,
+    )
 
     if isinstance(config, DynamicConfig):
         return config
@@ -71,7 +78,6 @@ def run_dynamic_modules(
     `candidates`: check exactly these objects instead of discovering them.
     """
     import libcst
-
     from temporalkit.validators.config import ConfigError
     from temporalkit.validators.dynamic.discover import discover_file
     from temporalkit.validators.dynamic.runner import run_module
@@ -106,7 +112,10 @@ def run_dynamic_modules(
             found = [c for c in found if wanted_roles is None or c.role in wanted_roles]
             if found:
                 by_file[path] = found
-    results = [run_module(path, found, timeout=timeout, memory_mb=memory_mb, probe_dir=probe_dir) for path, found in by_file.items()]
+    results = [
+        run_module(path, found, timeout=timeout, memory_mb=memory_mb, probe_dir=probe_dir)
+        for path, found in by_file.items()
+    ]
     for result in results:
         errors += result.errors
     return results, errors
@@ -149,8 +158,9 @@ def check_object(
     ("2d_pool", "3d_conv", "2plus1d", "transformer"): for a transform or loader, also feed the clip it
     produces to that reference model (TK621 `layout`).
     """
-    results, errors = check_object_results(path, object_name, role, args, timeout=timeout, memory_mb=memory_mb,
-                                           test_time=test_time, family=family)
+    results, errors = check_object_results(
+        path, object_name, role, args, timeout=timeout, memory_mb=memory_mb, test_time=test_time, family=family
+    )
     return [f for r in results for f in r.findings], errors
 
 
@@ -180,6 +190,15 @@ def check_object_results(
     except (OSError, UnicodeDecodeError) as exc:
         return [], [FileError(str(path), f"cannot read: {exc}")]
     line, column = _definition_lines(source).get(object_name, (1, 0))
-    candidate = Candidate(path=str(path), name=object_name, role=role, line=line, column=column, args=mapping,
-                          test_time=test_time, reason="named on the command line", family=family)
+    candidate = Candidate(
+        path=str(path),
+        name=object_name,
+        role=role,
+        line=line,
+        column=column,
+        args=mapping,
+        test_time=test_time,
+        reason="named on the command line",
+        family=family,
+    )
     return run_dynamic_modules([path], timeout=timeout, memory_mb=memory_mb, candidates=[candidate])

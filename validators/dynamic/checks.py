@@ -70,7 +70,11 @@ class DynamicCheck:
 _CHECKS = (
     # -- samplers: called over a grid of num_frames (0..300 and longer), T (1..64) and seeds ----------
     DynamicCheck(
-        "TK501", "sampler-clip-length", "clip-length", "error", SAMPLERS,
+        "TK501",
+        "sampler-clip-length",
+        "clip-length",
+        "error",
+        SAMPLERS,
         "Return exactly T indices for every num_frames >= 1; pad short videos by a stated policy "
         "(repeat the last frame, or loop).",
         """
@@ -92,7 +96,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK502", "sampler-index-out-of-range", "index-out-of-range", "error", SAMPLERS,
+        "TK502",
+        "sampler-index-out-of-range",
+        "index-out-of-range",
+        "error",
+        SAMPLERS,
         "Keep every index in 0..num_frames-1, e.g. segment centres (2*i + 1) * num_frames // (2*T) "
         "(temporalkit.reference_models.sampling.sample_uniform_indices).",
         """
@@ -112,7 +120,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK503", "sampler-temporal-order", "temporal-order", "error", SAMPLERS,
+        "TK503",
+        "sampler-temporal-order",
+        "temporal-order",
+        "error",
+        SAMPLERS,
         "Return the indices in temporal order (np.sort them before returning).",
         """
         What it does:
@@ -130,7 +142,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK504", "sampler-short-clip", "short-clip", "error", SAMPLERS,
+        "TK504",
+        "sampler-short-clip",
+        "short-clip",
+        "error",
+        SAMPLERS,
         "For num_frames < T return T indices that use every frame: np.minimum(np.arange(T), num_frames - 1) "
         "(repeat the last) or np.sort(np.arange(T) % num_frames) (loop).",
         """
@@ -152,7 +168,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK505", "sampler-uneven-coverage", "uneven-coverage", "error", SAMPLERS,
+        "TK505",
+        "sampler-uneven-coverage",
+        "uneven-coverage",
+        "error",
+        SAMPLERS,
         "Spread the T samples over the whole video: one per segment, floor((i + 0.5) * num_frames / T), "
         "so the tail is sampled too.",
         """
@@ -173,7 +193,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK506", "sampler-start-range", "start-range", "error", SAMPLERS,
+        "TK506",
+        "sampler-start-range",
+        "start-range",
+        "error",
+        SAMPLERS,
         "Draw the start with rng.integers(0, num_frames - (T - 1) * stride): its exclusive upper bound makes "
         "the last valid start num_frames - (T - 1) * stride - 1 reachable.",
         """
@@ -195,7 +219,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK507", "sampler-random-at-test-time", "nondeterministic-eval", "error", SAMPLERS,
+        "TK507",
+        "sampler-random-at-test-time",
+        "nondeterministic-eval",
+        "error",
+        SAMPLERS,
         "Make test-time sampling deterministic: the centre window, uniform segment centres or evenly spread "
         "clips (sample_multi_clip_indices), no random draw.",
         """
@@ -217,7 +245,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK508", "sampler-ignores-seed", "nondeterministic-eval", "error", SAMPLERS,
+        "TK508",
+        "sampler-ignores-seed",
+        "nondeterministic-eval",
+        "error",
+        SAMPLERS,
         "Draw every random number from the seed / rng argument (np.random.default_rng(seed)), not from the "
         "global random state, so the same seed gives the same clip.",
         """
@@ -238,7 +270,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK509", "sampler-empty-video", "short-clip", "warning", SAMPLERS,
+        "TK509",
+        "sampler-empty-video",
+        "short-clip",
+        "warning",
+        SAMPLERS,
         "Check num_frames == 0 first and raise ValueError('empty video: no frames decoded') instead of failing "
         "inside the arithmetic.",
         """
@@ -262,7 +298,11 @@ _CHECKS = (
     ),
     # -- clip transforms: T frames of the probe frame code in, a clip out --------------------------
     DynamicCheck(
-        "TK601", "transform-per-frame-randomness", "inconsistent-crop", "error", TRANSFORMS,
+        "TK601",
+        "transform-per-frame-randomness",
+        "inconsistent-crop",
+        "error",
+        TRANSFORMS,
         "draw the random crop/flip/jitter parameters once per clip and apply them to every frame "
         "(e.g. call the transform on the whole (T, C, H, W) tensor)",
         """
@@ -283,7 +323,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK602", "transform-aspect-distortion", "aspect-distortion", "error", TRANSFORMS,
+        "TK602",
+        "transform-aspect-distortion",
+        "aspect-distortion",
+        "error",
+        TRANSFORMS,
         "resize the short side to the target size keeping the aspect ratio, then crop "
         "(Resize(short_side) + CenterCrop/RandomCrop)",
         """
@@ -305,7 +349,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK603", "transform-color-order", "color-order", "error", TRANSFORMS,
+        "TK603",
+        "transform-color-order",
+        "color-order",
+        "error",
+        TRANSFORMS,
         "keep frames in RGB: convert once where they are decoded (cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)) "
         "and do not reverse channels in the transform",
         """
@@ -325,7 +373,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK604", "transform-zero-padding", "zero-padding", "error", TRANSFORMS,
+        "TK604",
+        "transform-zero-padding",
+        "zero-padding",
+        "error",
+        TRANSFORMS,
         "pad short clips with real frames: repeat indices (np.linspace over the available frames) or loop",
         """
         What it does:
@@ -345,7 +397,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK605", "transform-short-clip", "short-clip", "error", TRANSFORMS,
+        "TK605",
+        "transform-short-clip",
+        "short-clip",
+        "error",
+        TRANSFORMS,
         "handle clips shorter than T: repeat or loop the available frames",
         """
         What it does:
@@ -364,7 +420,11 @@ _CHECKS = (
     ),
     # -- loaders (a path in, frames out), run on probe videos whose frames carry their index ------
     DynamicCheck(
-        "TK611", "loader-index-out-of-range", "index-out-of-range", "error", LOADERS,
+        "TK611",
+        "loader-index-out-of-range",
+        "index-out-of-range",
+        "error",
+        LOADERS,
         "never index past the last decoded frame: clamp indices to len(frames) - 1",
         """
         What it does:
@@ -383,7 +443,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK612", "loader-uneven-coverage", "uneven-coverage", "error", LOADERS,
+        "TK612",
+        "loader-uneven-coverage",
+        "uneven-coverage",
+        "error",
+        LOADERS,
         "sample over the decoded frames: np.linspace(0, len(frames) - 1, T).round(); start at frame 0",
         """
         What it does:
@@ -403,7 +467,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK613", "loader-trusts-frame-count", "frame-count-metadata", "error", LOADERS,
+        "TK613",
+        "loader-trusts-frame-count",
+        "frame-count-metadata",
+        "error",
+        LOADERS,
         "count frames by decoding (or check the container's count against the decoded frames) "
         "instead of trusting stream.frames / CAP_PROP_FRAME_COUNT",
         """
@@ -424,7 +492,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK614", "loader-temporal-order", "temporal-order", "error", LOADERS,
+        "TK614",
+        "loader-temporal-order",
+        "temporal-order",
+        "error",
+        LOADERS,
         "return frames in presentation order (sort the sampled indices)",
         """
         What it does:
@@ -442,7 +514,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK615", "loader-clip-length", "clip-length", "error", LOADERS,
+        "TK615",
+        "loader-clip-length",
+        "clip-length",
+        "error",
+        LOADERS,
         "return exactly the frames asked for, each source frame once per index",
         """
         What it does:
@@ -461,7 +537,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK616", "reader-color-order", "color-order", "error", LOADERS_AND_IMAGE_READERS,
+        "TK616",
+        "reader-color-order",
+        "color-order",
+        "error",
+        LOADERS_AND_IMAGE_READERS,
         "decode to RGB (frame.to_ndarray(format='rgb24') or cv2.cvtColor(..., COLOR_BGR2RGB))",
         """
         What it does:
@@ -486,7 +566,11 @@ _CHECKS = (
         },
     ),
     DynamicCheck(
-        "TK617", "reader-aspect-distortion", "aspect-distortion", "error", LOADERS_AND_IMAGE_READERS,
+        "TK617",
+        "reader-aspect-distortion",
+        "aspect-distortion",
+        "error",
+        LOADERS_AND_IMAGE_READERS,
         "resize the short side keeping the aspect ratio, then crop",
         """
         What it does:
@@ -510,7 +594,11 @@ _CHECKS = (
         },
     ),
     DynamicCheck(
-        "TK618", "loader-short-clip", "short-clip", "error", LOADERS,
+        "TK618",
+        "loader-short-clip",
+        "short-clip",
+        "error",
+        LOADERS,
         "for videos shorter than T, repeat the available frames (linspace over 0..n-1)",
         """
         What it does:
@@ -529,7 +617,11 @@ _CHECKS = (
         """,
     ),
     DynamicCheck(
-        "TK619", "loader-zero-padding", "zero-padding", "error", LOADERS,
+        "TK619",
+        "loader-zero-padding",
+        "zero-padding",
+        "error",
+        LOADERS,
         "pad short videos with real frames (repeat or loop), not black ones",
         """
         What it does:
@@ -548,7 +640,11 @@ _CHECKS = (
     ),
     # -- layout: the clip a pipeline produces, fed to the reference model of its family -----------
     DynamicCheck(
-        "TK621", "clip-layout", "layout", "error", "pipeline output vs reference model",
+        "TK621",
+        "clip-layout",
+        "layout",
+        "error",
+        "pipeline output vs reference model",
         "permute the clip to the model's layout before the forward pass, e.g. clip.permute(1, 0, 2, 3) "
         "for (T, C, H, W) -> (C, T, H, W)",
         """
@@ -571,7 +667,10 @@ _CHECKS = (
     ),
     # -- end to end: the shipped motion model classifies probe clips through the user's code -------
     DynamicCheck(
-        "TK701", "pipeline-destroys-motion", "temporal-order", "error",
+        "TK701",
+        "pipeline-destroys-motion",
+        "temporal-order",
+        "error",
         "sampler, subsampler, transform, loader (motion model)",
         "keep frames in temporal order end to end: sort sampled indices, never shuffle or reverse "
         "the time axis, and apply one transform to the clip as a whole",

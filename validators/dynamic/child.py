@@ -110,8 +110,17 @@ def _resolve(module: Any, dotted: str) -> Any:
 
 def _call_peer_check(check: Any, obj: Any, role: str, name: str, probe_dir: str | None) -> list:
     """Call another engineer's check with the arguments its signature asks for, by name."""
-    available = {"fn": obj, "obj": obj, "callable": obj, "transform": obj, "loader": obj, "sampler": obj,
-                 "role": role, "name": name, "probe_dir": probe_dir}
+    available = {
+        "fn": obj,
+        "obj": obj,
+        "callable": obj,
+        "transform": obj,
+        "loader": obj,
+        "sampler": obj,
+        "role": role,
+        "name": name,
+        "probe_dir": probe_dir,
+    }
     parameters = list(inspect.signature(check).parameters.values())
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
@@ -120,13 +129,17 @@ def _call_peer_check(check: Any, obj: Any, role: str, name: str, probe_dir: str 
             continue
         if index == 0 and parameter.kind != parameter.KEYWORD_ONLY:
             args.append(obj)
-        elif parameter.name in available and (available[parameter.name] is not None or parameter.default is parameter.empty):
+        elif parameter.name in available and (
+            available[parameter.name] is not None or parameter.default is parameter.empty
+        ):
             if parameter.kind == parameter.POSITIONAL_ONLY:
                 args.append(available[parameter.name])
             else:
                 kwargs[parameter.name] = available[parameter.name]
         elif parameter.default is parameter.empty:
-            raise TypeError(f"{check.__module__}.{check.__name__} needs {parameter.name!r}, which the runner cannot supply")
+            raise TypeError(
+                f"{check.__module__}.{check.__name__} needs {parameter.name!r}, which the runner cannot supply"
+            )
     return list(check(*args, **kwargs))
 
 
@@ -173,7 +186,9 @@ def _produced_clip(obj: Any, role: str, probe_dir: str | None) -> tuple[Any, str
     return _unwrap(obj(make_clip(frames, clip_type))), f"fed a {clip_type} clip of {LAYOUT_T} frames"
 
 
-def _layout_findings(obj: Any, name: str, role: str, family: str, probe_dir: str | None) -> tuple[list, list[str], str | None]:
+def _layout_findings(
+    obj: Any, name: str, role: str, family: str, probe_dir: str | None
+) -> tuple[list, list[str], str | None]:
     """TK621: the clip `obj` produces, fed to the reference model of `family`: findings, notes, and
     an error when the check itself could not be done (it costs only this check, not the object's others)."""
     try:
@@ -194,8 +209,9 @@ def _layout_findings(obj: Any, name: str, role: str, family: str, probe_dir: str
     except Exception as exc:  # noqa: BLE001 - the object failed on the layout clip: this check's error only
         return [], [], failed(exc)
     try:
-        findings, notes = check_layout_with_notes(clip, family, name=f"the clip {name} returned ({how})",
-                                                  expect_cuda=nvidia_gpu_visible())
+        findings, notes = check_layout_with_notes(
+            clip, family, name=f"the clip {name} returned ({how})", expect_cuda=nvidia_gpu_visible()
+        )
     except ValueError as exc:  # not a 4D clip (e.g. a list of frames): nothing a model takes as is
         return [], [f"{name}: layout check for family {family!r} not run ({exc})"], None
     except MemoryError:
@@ -205,8 +221,9 @@ def _layout_findings(obj: Any, name: str, role: str, family: str, probe_dir: str
     return findings, [f"{name}: {note}" for note in notes], None
 
 
-def check_one(obj: Any, name: str, role: str, args: dict, test_time: bool | None, probe_dir: str | None,
-              family: str | None = None) -> tuple[list, list[str], str | None]:
+def check_one(
+    obj: Any, name: str, role: str, args: dict, test_time: bool | None, probe_dir: str | None, family: str | None = None
+) -> tuple[list, list[str], str | None]:
     """Findings (as `Finding`), notes, and the error of a check that could not be done, for one object."""
     notes: list[str] = []
     findings: list = []
@@ -220,6 +237,7 @@ def check_one(obj: Any, name: str, role: str, args: dict, test_time: bool | None
             notes += sampler.notes
         adapted = samplers[0]
         if role == "sampler":
+
             def peer_obj(num_frames: int, T: int) -> Any:
                 return adapted.invoke(num_frames, T, 0)
 
@@ -335,6 +353,7 @@ def _reap() -> None:
 
 
 # --- the supervisor: sandbox set-up, the limits, the worker, and every descendant killed at the end ---
+
 
 def _mount_views(read_only: list[str], writable: list[str]) -> list[str]:
     """In a fresh mount namespace (we are root in our own user namespace): bind each `read_only` path
@@ -478,7 +497,9 @@ class _Pristine:
         self.functions: dict[int, tuple[Any, Any, Any, Any]] = {}
         self.classes: dict[int, tuple[type, dict]] = {}
         for name, module in list(sys.modules.items()):
-            if module is None or not (name in AUDITOR_MODULES or name == "temporalkit" or name.startswith("temporalkit.")):
+            if module is None or not (
+                name in AUDITOR_MODULES or name == "temporalkit" or name.startswith("temporalkit.")
+            ):
                 continue
             namespace = dict(vars(module))
             self.modules[name] = (module, namespace)
@@ -503,7 +524,9 @@ class _Pristine:
                 if current.get(key, _MISSING) is not value:
                     changed.append(f"{name}.{key}")
                     current[key] = value
-            for key in [k for k, v in current.items() if k not in namespace and not inspect.ismodule(v) and not _dunder(k)]:
+            for key in [
+                k for k, v in current.items() if k not in namespace and not inspect.ismodule(v) and not _dunder(k)
+            ]:
                 changed.append(f"{name}.{key}")
                 del current[key]
         for cls, attributes in self.classes.values():
@@ -515,7 +538,11 @@ class _Pristine:
                 changed.append(f"{cls.__module__}.{cls.__qualname__}.{key}")
                 delattr(cls, key)
         for function, code, defaults, kwdefaults in self.functions.values():
-            if function.__code__ is not code or function.__defaults__ is not defaults or function.__kwdefaults__ is not kwdefaults:
+            if (
+                function.__code__ is not code
+                or function.__defaults__ is not defaults
+                or function.__kwdefaults__ is not kwdefaults
+            ):
                 changed.append(f"{function.__module__}.{function.__qualname__} (its code)")
                 function.__code__, function.__defaults__, function.__kwdefaults__ = code, defaults, kwdefaults
         return changed
@@ -526,11 +553,18 @@ _MISSING = object()
 
 def _dunder(name: str) -> bool:
     return name.startswith("__") and name.endswith("__")  # e.g. a module's __annotations__, made on first access
+
+
 # The checking code each role runs, imported (and snapshotted) before the user module; the rest of the
 # checking code is not loaded at all, so a run pays only for what it uses.
-CHECK_MODULES = {"sampler": ("sampler_checks",), "subsample": ("sampler_checks",), "multiclip": ("sampler_checks",),
-                 "transform": ("transform_checks", "clips", "frame_code"), "loader": ("loader_checks", "clips", "probes"),
-                 "image": ("image_checks", "probes")}
+CHECK_MODULES = {
+    "sampler": ("sampler_checks",),
+    "subsample": ("sampler_checks",),
+    "multiclip": ("sampler_checks",),
+    "transform": ("transform_checks", "clips", "frame_code"),
+    "loader": ("loader_checks", "clips", "probes"),
+    "image": ("image_checks", "probes"),
+}
 
 
 def _describe_base_exception(exc: BaseException) -> str:
@@ -557,14 +591,15 @@ def main() -> int:
     dumps = json.dumps
 
     def emit(event: dict) -> None:
-        event["token"] = token  # each answer starts on a fresh line: a partial line the user code wrote cannot swallow it
+        event["token"] = (
+            token  # each answer starts on a fresh line: a partial line the user code wrote cannot swallow it
+        )
         answer.write("\n" + dumps(event, default=str) + "\n")
         answer.flush()
 
     sys.dont_write_bytecode = True
     _limit_memory(request.get("memory_mb"), request.get("memory_limit", "address-space"))
     import numpy  # noqa: F401 - imported before user code so its start-up is not charged to it
-
     from temporalkit.validators.findings import Finding
 
     wanted = {"motion_checks"} | {m for entry in request["objects"] for m in CHECK_MODULES.get(entry["role"], ())}
@@ -606,12 +641,21 @@ def main() -> int:
         notes: list[str] = []
         patched = pristine.restore()
         if patched:
-            notes.append(f"{name}: the audited code had replaced parts of the auditor ({', '.join(patched[:5])}"
-                         f"{', ...' if len(patched) > 5 else ''}); restored before checking")
+            notes.append(
+                f"{name}: the audited code had replaced parts of the auditor ({', '.join(patched[:5])}"
+                f"{', ...' if len(patched) > 5 else ''}); restored before checking"
+            )
         try:
             obj = _resolve(module, name)
-            findings, notes_, error = check_one(obj, name, entry["role"], dict(entry.get("args") or {}),
-                                                entry.get("test_time"), request.get("probe_dir"), entry.get("family"))
+            findings, notes_, error = check_one(
+                obj,
+                name,
+                entry["role"],
+                dict(entry.get("args") or {}),
+                entry.get("test_time"),
+                request.get("probe_dir"),
+                entry.get("family"),
+            )
             notes += notes_
         except MemoryError:
             error = f"ran out of memory (limit {request.get('memory_mb')} MB)"
@@ -622,8 +666,10 @@ def main() -> int:
         patched = pristine.restore()
         if patched:
             findings = []
-            error = (f"the checked code replaced parts of the auditor while it was being checked "
-                     f"({', '.join(patched[:5])}{', ...' if len(patched) > 5 else ''}); its results are not trusted")
+            error = (
+                f"the checked code replaced parts of the auditor while it was being checked "
+                f"({', '.join(patched[:5])}{', ...' if len(patched) > 5 else ''}); its results are not trusted"
+            )
         try:
             payload = [f.to_dict() if isinstance(f, Finding) else f for f in findings]
         except Exception as exc:  # noqa: BLE001

@@ -12,7 +12,6 @@ import sys
 from collections.abc import Sequence
 
 import numpy as np
-
 from temporalkit.validators.dynamic.frame_code import frame_to_hwc, to_numpy
 
 # name -> what it is; tried in this order when the caller does not say which a transform takes.

@@ -69,51 +69,142 @@ from temporalkit.validators.config import (  # noqa: F401
 from temporalkit.validators.config import ConfigError as DiscoveryError  # noqa: F401 - the former name
 from temporalkit.validators.config import dynamic_config as dynamic_config_from_table  # noqa: F401
 
-
 # The vocabulary is shared with the child process, which maps parameters by the same names.
 FRAME_COUNT_NAMES: tuple[str, ...] = (
-    "num_frames", "total", "n", "vlen", "video_len", "length", "total_frames", "n_frames",
-    "num_total_frames", "video_length", "frame_count", "nframes", "num_video_frames",
+    "num_frames",
+    "total",
+    "n",
+    "vlen",
+    "video_len",
+    "length",
+    "total_frames",
+    "n_frames",
+    "num_total_frames",
+    "video_length",
+    "frame_count",
+    "nframes",
+    "num_video_frames",
 )
 CLIP_LENGTH_NAMES: tuple[str, ...] = (
-    "T", "t", "num_samples", "clip_len", "num_segments", "k", "clip_length", "n_samples",
-    "frames_per_clip", "num_frames_per_clip", "seq_len", "sample_count", "n_segments", "num_sampled",
+    "T",
+    "t",
+    "num_samples",
+    "clip_len",
+    "num_segments",
+    "k",
+    "clip_length",
+    "n_samples",
+    "frames_per_clip",
+    "num_frames_per_clip",
+    "seq_len",
+    "sample_count",
+    "n_segments",
+    "num_sampled",
 )
 SEED_NAMES: tuple[str, ...] = ("rng", "seed", "generator", "random_state", "gen")
 NUM_CLIPS_NAMES: tuple[str, ...] = ("num_clips", "n_clips", "num_views", "num_windows", "clips_per_video")
 VIDEO_NAMES: tuple[str, ...] = (
-    "video", "frames", "clip", "x", "vid", "tensor", "video_tensor", "imgs", "images", "buffer", "inputs", "img",
+    "video",
+    "frames",
+    "clip",
+    "x",
+    "vid",
+    "tensor",
+    "video_tensor",
+    "imgs",
+    "images",
+    "buffer",
+    "inputs",
+    "img",
 )
-PATH_NAMES: tuple[str, ...] = ("path", "video_path", "filename", "fname", "file", "filepath", "uri", "src", "video_file")
+PATH_NAMES: tuple[str, ...] = (
+    "path",
+    "video_path",
+    "filename",
+    "fname",
+    "file",
+    "filepath",
+    "uri",
+    "src",
+    "video_file",
+)
 VIDEO_PATH_NAMES: tuple[str, ...] = ("video_path", "video_file")
 IMAGE_PATH_NAMES: tuple[str, ...] = (
-    "image_path", "img_path", "image_file", "img_file", "image_filename", "img_filename", "frame_path", "frame_file", "im_path",
+    "image_path",
+    "img_path",
+    "image_file",
+    "img_file",
+    "image_filename",
+    "img_filename",
+    "frame_path",
+    "frame_file",
+    "im_path",
 )
 # Qualified names (after the module's imports are applied) of calls that read one still image, and
 # of calls that open a video.
-IMAGE_READ_CALLS: frozenset[str] = frozenset({
-    "cv2.imread", "cv2.imdecode", "PIL.Image.open",
-    "torchvision.io.read_image", "torchvision.io.decode_image", "torchvision.io.decode_jpeg", "torchvision.io.decode_png",
-    "torchvision.io.image.read_image", "torchvision.io.image.decode_image",
-    "torchvision.datasets.folder.pil_loader", "torchvision.datasets.folder.default_loader",
-    "imageio.imread", "imageio.v2.imread", "imageio.v3.imread", "skimage.io.imread",
-    "matplotlib.pyplot.imread", "matplotlib.image.imread", "tifffile.imread",
-})
-VIDEO_READ_CALLS: frozenset[str] = frozenset({
-    "av.open", "cv2.VideoCapture", "torchvision.io.read_video", "torchvision.io.VideoReader",
-    "torchvision.io.video.read_video", "decord.VideoReader", "decord.VideoLoader", "torchcodec.decoders.VideoDecoder",
-    "imageio.get_reader", "imageio.v2.get_reader", "imageio.mimread", "imageio.v2.mimread", "imageio.v3.imiter",
-    "skvideo.io.vread", "skvideo.io.vreader", "moviepy.editor.VideoFileClip", "moviepy.VideoFileClip",
-})
+IMAGE_READ_CALLS: frozenset[str] = frozenset(
+    {
+        "cv2.imread",
+        "cv2.imdecode",
+        "PIL.Image.open",
+        "torchvision.io.read_image",
+        "torchvision.io.decode_image",
+        "torchvision.io.decode_jpeg",
+        "torchvision.io.decode_png",
+        "torchvision.io.image.read_image",
+        "torchvision.io.image.decode_image",
+        "torchvision.datasets.folder.pil_loader",
+        "torchvision.datasets.folder.default_loader",
+        "imageio.imread",
+        "imageio.v2.imread",
+        "imageio.v3.imread",
+        "skimage.io.imread",
+        "matplotlib.pyplot.imread",
+        "matplotlib.image.imread",
+        "tifffile.imread",
+    }
+)
+VIDEO_READ_CALLS: frozenset[str] = frozenset(
+    {
+        "av.open",
+        "cv2.VideoCapture",
+        "torchvision.io.read_video",
+        "torchvision.io.VideoReader",
+        "torchvision.io.video.read_video",
+        "decord.VideoReader",
+        "decord.VideoLoader",
+        "torchcodec.decoders.VideoDecoder",
+        "imageio.get_reader",
+        "imageio.v2.get_reader",
+        "imageio.mimread",
+        "imageio.v2.mimread",
+        "imageio.v3.imiter",
+        "skvideo.io.vread",
+        "skvideo.io.vreader",
+        "moviepy.editor.VideoFileClip",
+        "moviepy.VideoFileClip",
+    }
+)
 # Parameters that switch a sampler into its test-time behaviour, and the value that does it.
 TEST_MODE_FLAGS: dict[str, object] = {
-    "test_mode": True, "is_test": True, "eval_mode": True, "deterministic": True,
-    "training": False, "train": False, "is_train": False, "is_training": False, "random": False,
+    "test_mode": True,
+    "is_test": True,
+    "eval_mode": True,
+    "deterministic": True,
+    "training": False,
+    "train": False,
+    "is_train": False,
+    "is_training": False,
+    "random": False,
 }
 ROLE_TOKENS: tuple[str, ...] = ("num_frames", "T", "seed", "num_clips", "video", "clip", "path")
 
-_TEST_TIME_NAME = re.compile(r"(^|_|\.)(test|val|valid|validation|eval|evaluation|inference|infer)(_|$|\.)|(Test|Val|Eval)[A-Z_]", re.I)
-_TRANSFORM_NAME = re.compile(r"crop|resize|flip|augment|transform|normali[sz]e|scale|jitter|rescale|to_tensor|colou?r|pad|rotate", re.I)
+_TEST_TIME_NAME = re.compile(
+    r"(^|_|\.)(test|val|valid|validation|eval|evaluation|inference|infer)(_|$|\.)|(Test|Val|Eval)[A-Z_]", re.I
+)
+_TRANSFORM_NAME = re.compile(
+    r"crop|resize|flip|augment|transform|normali[sz]e|scale|jitter|rescale|to_tensor|colou?r|pad|rotate", re.I
+)
 _LOADER_NAME = re.compile(r"load|read|decode|open_video|get_frames|get_clip|open_?(image|img)", re.I)
 # Matched against the snake_case name, video first: `load_video_frame` is a video loader.
 _VIDEO_LOADER_NAME = re.compile(r"video|clip|frames|movie|(^|_)vid(_|$)")
@@ -176,7 +267,11 @@ def _sampler_role(name: str, params: _Params, *, clip_length_elsewhere: bool = F
         return None
     if frame_count and clip_length:
         # Generic pairs such as (n, k) only count when the name says "sampler".
-        if frame_count in _GENERIC_COUNT_NAMES and clip_length in _GENERIC_COUNT_NAMES | {"T"} and not _SAMPLER_NAME.search(name):
+        if (
+            frame_count in _GENERIC_COUNT_NAMES
+            and clip_length in _GENERIC_COUNT_NAMES | {"T"}
+            and not _SAMPLER_NAME.search(name)
+        ):
             return None
         role = "multiclip" if num_clips or _MULTICLIP_NAME.search(_snake_case(name)) else "sampler"
         return role, f"takes {frame_count} and {clip_length}" + (f" and {num_clips}" if num_clips else "")
@@ -268,7 +363,9 @@ class _CallCollector(cst.CSTVisitor):
             self.loops -= 1
 
 
-def _path_reader_role(name: str, only: str, function: cst.FunctionDef | None, calls: _ModuleCalls | None) -> tuple[str, str]:
+def _path_reader_role(
+    name: str, only: str, function: cst.FunctionDef | None, calls: _ModuleCalls | None
+) -> tuple[str, str]:
     """("loader", reason) for a video loader, ("image", reason) for a single-image reader."""
     if only in VIDEO_PATH_NAMES:
         return "loader", f"takes a video path ({only}) and is named like a loader"
@@ -287,8 +384,9 @@ def _path_reader_role(name: str, only: str, function: cst.FunctionDef | None, ca
     return "loader", f"takes a path ({only}) and is named like a loader"
 
 
-def _other_role(name: str, params: _Params, function: cst.FunctionDef | None = None,
-                calls: _ModuleCalls | None = None) -> tuple[str, str] | None:
+def _other_role(
+    name: str, params: _Params, function: cst.FunctionDef | None = None, calls: _ModuleCalls | None = None
+) -> tuple[str, str] | None:
     if len(params.required) != 1:
         return None
     (only,) = params.required
@@ -389,9 +487,17 @@ def discover_file(path: str | os.PathLike, config: DynamicConfig | None = None) 
     heuristic = discover_source(text, str(path)) if config.discover else []
     lines = _definition_lines(text) if named else {}
     result = [
-        Candidate(path=str(path), name=c.name, role=c.role, line=lines.get(c.name, (1, 0))[0],
-                  column=lines.get(c.name, (1, 0))[1], args=c.args, test_time=c.test_time, reason=c.reason,
-                  family=c.family or config.family)
+        Candidate(
+            path=str(path),
+            name=c.name,
+            role=c.role,
+            line=lines.get(c.name, (1, 0))[0],
+            column=lines.get(c.name, (1, 0))[1],
+            args=c.args,
+            test_time=c.test_time,
+            reason=c.reason,
+            family=c.family or config.family,
+        )
         for c in named
     ]
     result += [replace(c, family=config.family) if config.family else c for c in heuristic if c.name not in named_names]

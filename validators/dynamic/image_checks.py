@@ -27,7 +27,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS, DynamicCheck
 from temporalkit.validators.dynamic.clips import UnusableCallable, _looks_like_frame, short_repr
 from temporalkit.validators.dynamic.frame_code import FrameReading, frame_to_hwc, read_frame, to_numpy
@@ -169,7 +168,10 @@ def check_image_reader(
         reasons = {o.failure for o in failed}
         if len(reasons) == 1:
             raise UnusableCallable(f"`{name}` {reasons.pop()} on every probe image (PNG and JPEG)")
-        raise UnusableCallable(f"`{name}` read none of the probe images: " + "; ".join(f"{o.failure} on {o.image.name}" for o in failed[:2]))
+        raise UnusableCallable(
+            f"`{name}` read none of the probe images: "
+            + "; ".join(f"{o.failure} on {o.image.name}" for o in failed[:2])
+        )
     unread = "; ".join(f"{o.failure} on {o.image.name}" for o in failed)
     findings = []
     for category, check in RULES.items():
@@ -191,5 +193,7 @@ def check_image_reader(
             )
         )
     if failed and not findings:
-        raise UnusableCallable(f"`{name}` read {len(outcomes) - len(failed)} of {len(outcomes)} probe images but {unread}")
+        raise UnusableCallable(
+            f"`{name}` read {len(outcomes) - len(failed)} of {len(outcomes)} probe images but {unread}"
+        )
     return findings

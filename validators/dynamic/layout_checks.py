@@ -16,7 +16,6 @@ for the model rejecting the clip). Torch is imported only when the check runs.
 from __future__ import annotations
 
 import numpy as np
-
 from temporalkit.reference_models.families import Family
 from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS
 from temporalkit.validators.dynamic.clips import short_repr
@@ -87,12 +86,12 @@ def check_layout(clip: object, family: str, *, model=None, name: str = "clip") -
     return check_layout_with_notes(clip, family, model=model, name=name)[0]
 
 
-def check_layout_with_notes(clip: object, family: str, *, model=None, name: str = "clip",
-                            expect_cuda: bool = False) -> tuple[list[Finding], list[str]]:
+def check_layout_with_notes(
+    clip: object, family: str, *, model=None, name: str = "clip", expect_cuda: bool = False
+) -> tuple[list[Finding], list[str]]:
     """`check_layout`, and notes on where the model ran when that was not CUDA although
     `expect_cuda` (an NVIDIA GPU is present), or when CUDA failed and CPU was used instead."""
     import torch
-
     from temporalkit.reference_models.registry import build_tiny
 
     tiny_family = Family.parse(family).tiny_name  # any accepted spelling; ValueError names them all
@@ -105,7 +104,9 @@ def check_layout_with_notes(clip: object, family: str, *, model=None, name: str 
     notes: list[str] = []
     cuda, why_not = _cuda_state(expect_cuda)
     if why_not:
-        notes.append(f"layout check of {name} ran on CPU although an NVIDIA GPU is present: CUDA is unusable here ({why_not})")
+        notes.append(
+            f"layout check of {name} ran on CPU although an NVIDIA GPU is present: CUDA is unusable here ({why_not})"
+        )
     # The frames axis of the model: whichever pipeline axis it will treat as time.
     first, second, height, width = array.shape
     if model is None:

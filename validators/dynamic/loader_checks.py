@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS, DynamicCheck
 from temporalkit.validators.dynamic.clips import UnusableCallable, clip_to_frames, short_repr
 from temporalkit.validators.dynamic.frame_code import read_frame
@@ -158,13 +157,10 @@ def _judge(outcome: ProbeOutcome, parameter: str | None, T: int, name: str) -> N
                     f"(uniform spacing is {n / T:.1f})"
                 )
             if n - 1 - max(known) > allowance or min(known) > allowance:
-                problems["uneven-coverage"] = (
-                    f"{call} returned frames {_show(indices)} on {where}: "
-                    + (
-                        f"the last {n - 1 - max(known)} frames ({max(known) + 1}..{n - 1}) are never sampled"
-                        if n - 1 - max(known) > allowance
-                        else f"the first {min(known)} frames are never sampled"
-                    )
+                problems["uneven-coverage"] = f"{call} returned frames {_show(indices)} on {where}: " + (
+                    f"the last {n - 1 - max(known)} frames ({max(known) + 1}..{n - 1}) are never sampled"
+                    if n - 1 - max(known) > allowance
+                    else f"the first {min(known)} frames are never sampled"
                 )
         return
     expected = list(range(n))
@@ -174,13 +170,10 @@ def _judge(outcome: ProbeOutcome, parameter: str | None, T: int, name: str) -> N
     repeated = sorted({i for i in known if known.count(i) > 1})
     if missing and (missing == list(range(missing[0], n)) or missing == list(range(len(missing)))):
         head = missing[0] == 0
-        problems["uneven-coverage"] = (
-            f"{call} returned {len(indices)} frames of {where}, "
-            + (
-                f"starting at frame {min(known)} (frames {missing} skipped: off-by-one decode)"
-                if head
-                else f"ending at frame {max(known)} (frames {missing[0]}..{n - 1} dropped)"
-            )
+        problems["uneven-coverage"] = f"{call} returned {len(indices)} frames of {where}, " + (
+            f"starting at frame {min(known)} (frames {missing} skipped: off-by-one decode)"
+            if head
+            else f"ending at frame {max(known)} (frames {missing[0]}..{n - 1} dropped)"
         )
     elif missing or repeated:
         problems["clip-length"] = (
@@ -210,7 +203,10 @@ def check_loader(
         probes = make_probe_set(probe_dir)
     parameter = count_parameter(fn)
     sampling = parameter is not None
-    outcomes = [_run_one(fn, probe, parameter, T) for probe in sorted(probes, key=lambda p: (p.metadata_is_wrong, p.frames, p.name))]
+    outcomes = [
+        _run_one(fn, probe, parameter, T)
+        for probe in sorted(probes, key=lambda p: (p.metadata_is_wrong, p.frames, p.name))
+    ]
     errors = {o.error for o in outcomes}
     if outcomes and all(o.error for o in outcomes) and len(errors) == 1:
         raise UnusableCallable(f"`{name}` raised {errors.pop()} on every probe video")

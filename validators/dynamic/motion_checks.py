@@ -49,12 +49,13 @@ class MotionCheckResult:
 
     @property
     def collapsed(self) -> bool:
-        return self.pipeline_accuracy is not None and self.pipeline_accuracy < self.reference_accuracy - MAX_ACCURACY_DROP
+        return (
+            self.pipeline_accuracy is not None and self.pipeline_accuracy < self.reference_accuracy - MAX_ACCURACY_DROP
+        )
 
 
 def _probes(frames: int, size: int):
     import torch
-
     from temporalkit.reference_models.motion_data import CLASS_NAMES, MotionDataConfig, generate_videos
 
     labels = torch.arange(len(CLASS_NAMES)).repeat_interleave(PROBES_PER_CLASS)
@@ -68,7 +69,6 @@ def to_tchw_uint8(output, frames: int, size: int, sent_type: str | None = None):
     import numpy as np
     import torch
     import torch.nn.functional as F
-
     from temporalkit.validators.dynamic.clips import clip_to_frames
 
     frame_list = clip_to_frames(output, sent_type)
@@ -89,7 +89,9 @@ def _run_sampler(fn, videos, frames, size):
         if indices.numel() != frames:
             raise ValueError(f"`{_name(fn)}(num_frames={frames}, T={frames})` returned {indices.numel()} indices")
         if (indices < 0).any() or (indices >= frames).any():
-            raise ValueError(f"`{_name(fn)}(num_frames={frames}, T={frames})` returned an index outside 0..{frames - 1}")
+            raise ValueError(
+                f"`{_name(fn)}(num_frames={frames}, T={frames})` returned an index outside 0..{frames - 1}"
+            )
         clips.append(video[indices])
     return torch.stack(clips), "indices"
 
@@ -97,19 +99,22 @@ def _run_sampler(fn, videos, frames, size):
 def _run_subsample(fn, videos, frames, size):
     import torch
 
-    return torch.stack([to_tchw_uint8(fn(video.clone(), frames), frames, size) for video in videos]), "tensor-TCHW-uint8"
+    return torch.stack(
+        [to_tchw_uint8(fn(video.clone(), frames), frames, size) for video in videos]
+    ), "tensor-TCHW-uint8"
 
 
 def _run_transform(fn, videos, frames, size):
     import torch
-
     from temporalkit.validators.dynamic.clips import CLIP_TYPES, make_clip
 
     failures = []
     for clip_type in CLIP_TYPES:
         try:
             outputs = [
-                to_tchw_uint8(fn(make_clip(list(video.permute(0, 2, 3, 1).numpy()), clip_type)), frames, size, clip_type)
+                to_tchw_uint8(
+                    fn(make_clip(list(video.permute(0, 2, 3, 1).numpy()), clip_type)), frames, size, clip_type
+                )
                 for video in videos
             ]
         except Exception as exc:  # the user's transform may reject this clip type: try the next
@@ -121,7 +126,6 @@ def _run_transform(fn, videos, frames, size):
 
 def _run_loader(fn, videos, frames, size, labels):
     import torch
-
     from temporalkit.reference_models.motion_data import MotionBatch, write_videos
 
     with tempfile.TemporaryDirectory(prefix="temporalkit-motion-") as directory:

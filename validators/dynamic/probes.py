@@ -30,8 +30,9 @@ from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
-from temporalkit.fileio import atomic_output, write_atomic
 from temporalkit.validators.dynamic.frame_code import encode_frame, read_frame
+
+from temporalkit.fileio import atomic_output, write_atomic
 
 # Bump when the frame code or the way probes are written changes: it is part of the cache key.
 PROBE_FORMAT_VERSION = 1

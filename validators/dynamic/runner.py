@@ -108,9 +108,18 @@ class ModuleResult:
     def errors(self) -> list[FileError]:
         errors = [FileError(self.path, self.import_error)] if self.import_error else []
         if self.forged:
-            errors.append(FileError(self.path, f"ignored {self.forged} line(s) on the auditor's answer channel that did not "
-                                               "carry this run's token (results forged by the checked code?)"))
-        errors += [FileError(self.path, f"{o.candidate.name} (line {o.candidate.line}): {o.error}") for o in self.objects if o.error]
+            errors.append(
+                FileError(
+                    self.path,
+                    f"ignored {self.forged} line(s) on the auditor's answer channel that did not "
+                    "carry this run's token (results forged by the checked code?)",
+                )
+            )
+        errors += [
+            FileError(self.path, f"{o.candidate.name} (line {o.candidate.line}): {o.error}")
+            for o in self.objects
+            if o.error
+        ]
         return errors
 
 
@@ -123,21 +132,53 @@ def _to_finding(data: dict, candidate: Candidate, isolation: str = "") -> Findin
     extra.setdefault("role", candidate.role)
     if isolation:
         extra["isolation"] = isolation.split(" ", 1)[0]
-    return replace(finding, path=candidate.path, line=candidate.line, column=candidate.column, end_line=end_line,
-                   end_column=candidate.column, source="dynamic", extra=extra)
+    return replace(
+        finding,
+        path=candidate.path,
+        line=candidate.line,
+        column=candidate.column,
+        end_line=end_line,
+        end_column=candidate.column,
+        source="dynamic",
+        extra=extra,
+    )
 
 
 # The child's environment is built from this allow-list (plus TEMPORALKIT_* and the names listed in
 # $TEMPORALKIT_DYNAMIC_ENV), and never carries a name that looks like a secret unless listed there.
 ENV_ALLOWED = (
-    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TERM", "SHELL",
-    "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "PYTHONHOME", "LD_LIBRARY_PATH",
-    "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "CUDA_HOME", "CUDA_PATH", "NVIDIA_VISIBLE_DEVICES",
-    "NVIDIA_DRIVER_CAPABILITIES", "TORCH_HOME", "XDG_CACHE_HOME", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    "TERM",
+    "SHELL",
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+    "CONDA_DEFAULT_ENV",
+    "PYTHONHOME",
+    "LD_LIBRARY_PATH",
+    "CUDA_VISIBLE_DEVICES",
+    "CUDA_DEVICE_ORDER",
+    "CUDA_HOME",
+    "CUDA_PATH",
+    "NVIDIA_VISIBLE_DEVICES",
+    "NVIDIA_DRIVER_CAPABILITIES",
+    "TORCH_HOME",
+    "XDG_CACHE_HOME",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
 )
 ENV_PASS = "TEMPORALKIT_DYNAMIC_ENV"  # comma-separated extra names the audited code needs (e.g. DATA_ROOT)
-_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|CREDENTIAL|(^|_)KEY($|_)|APIKEY|(^|_)AUTH|COOKIE|SESSION|PRIVATE|^AWS_|^AZURE_|^GOOGLE_APPLICATION", re.I)
+_SECRET_NAME = re.compile(
+    r"TOKEN|SECRET|PASSW|CREDENTIAL|(^|_)KEY($|_)|APIKEY|(^|_)AUTH|COOKIE|SESSION|PRIVATE|^AWS_|^AZURE_|^GOOGLE_APPLICATION",
+    re.I,
+)
 
 
 def child_environment(environ: dict[str, str] | None = None, workdir: str | None = None) -> dict[str, str]:
@@ -182,7 +223,9 @@ def _namespaces_work() -> tuple[bool, str]:
         else:
             try:
                 done = subprocess.run([unshare, *UNSHARE_FLAGS, "--", "true"], capture_output=True, timeout=20)
-                why = (done.stderr.decode("utf-8", "replace").strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+                why = (done.stderr.decode("utf-8", "replace").strip().splitlines() or [f"exit code {done.returncode}"])[
+                    -1
+                ]
                 _namespace_probe = (done.returncode == 0, "" if done.returncode == 0 else f"unshare failed: {why}")
             except (OSError, subprocess.SubprocessError) as exc:
                 _namespace_probe = (False, f"unshare failed: {exc}")
@@ -219,7 +262,9 @@ def project_root(path: str) -> str:
 
 
 def _cache_home() -> str:
-    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "temporalkit")
+    return os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "temporalkit"
+    )
 
 
 def _max_processes() -> int | None:
@@ -248,11 +293,15 @@ def _max_processes() -> int | None:
 
 def _describe_isolation(mode: str, why: str, read_only: Sequence[str], problems: Sequence[str]) -> str:
     if mode == "namespaces":
-        text = (f"namespaces (no network; read-only: {', '.join(read_only) or 'nothing'}; own PID namespace; "
-                f"files up to {FILE_SIZE_LIMIT_MB} MB)")
+        text = (
+            f"namespaces (no network; read-only: {', '.join(read_only) or 'nothing'}; own PID namespace; "
+            f"files up to {FILE_SIZE_LIMIT_MB} MB)"
+        )
     else:
-        text = (f"process (network open; your tree and $HOME writable; files up to {FILE_SIZE_LIMIT_MB} MB): "
-                f"namespaces not used ({why})")
+        text = (
+            f"process (network open; your tree and $HOME writable; files up to {FILE_SIZE_LIMIT_MB} MB): "
+            f"namespaces not used ({why})"
+        )
     if problems:
         text += "; not applied: " + "; ".join(problems)
     return text
@@ -262,8 +311,11 @@ def _warn_fallback(why: str) -> None:
     global _warned
     if not _warned and why != f"{ISOLATION_ENV}=process":
         _warned = True
-        print(f"temporalkit: warning: --dynamic runs without namespaces ({why}): the checked code can use the "
-              "network and write to your files", file=sys.stderr)
+        print(
+            f"temporalkit: warning: --dynamic runs without namespaces ({why}): the checked code can use the "
+            "network and write to your files",
+            file=sys.stderr,
+        )
 
 
 def run_module(
@@ -293,8 +345,16 @@ def run_module(
     remaining = list(candidates)
     by_name = {c.name: c for c in candidates}
     while remaining:
-        outcome = _run_child(path, remaining, timeout=timeout, memory_mb=memory_mb, mode=mode, probe_dir=probe_dir,
-                             sandbox=sandbox, why=why)
+        outcome = _run_child(
+            path,
+            remaining,
+            timeout=timeout,
+            memory_mb=memory_mb,
+            mode=mode,
+            probe_dir=probe_dir,
+            sandbox=sandbox,
+            why=why,
+        )
         result.captured += outcome.captured
         result.isolation = outcome.isolation
         result.forged += outcome.forged
@@ -303,14 +363,18 @@ def run_module(
             return result
         for name, (findings, error, notes) in outcome.done.items():
             candidate = by_name[name]
-            result.objects.append(ObjectResult(candidate, [_to_finding(f, candidate, outcome.isolation) for f in findings], error, notes))
+            result.objects.append(
+                ObjectResult(candidate, [_to_finding(f, candidate, outcome.isolation) for f in findings], error, notes)
+            )
         finished = set(outcome.done)
         if outcome.stuck is not None:
             result.objects.append(ObjectResult(by_name[outcome.stuck], error=outcome.stuck_reason))
             finished.add(outcome.stuck)
         if not finished:
             for candidate in remaining:
-                result.objects.append(ObjectResult(candidate, error=outcome.stuck_reason or "the child process ended without checking it"))
+                result.objects.append(
+                    ObjectResult(candidate, error=outcome.stuck_reason or "the child process ended without checking it")
+                )
             break
         remaining = [c for c in remaining if c.name not in finished]
     order = {c.name: i for i, c in enumerate(candidates)}
@@ -382,8 +446,10 @@ def _is_worker(pid: int) -> bool:
 def _resident_reason(memory_mb: int, pid: int, resident: int) -> str:
     who = "" if _is_worker(pid) else f" (process {pid}, started by the checked code)"
     why = "because an NVIDIA GPU is present" if nvidia_gpu_visible() else f"{MEMORY_LIMIT_ENV}=resident"
-    return (f"ran out of memory: resident memory reached {resident / 2**20:.0f} MB{who}, over the limit of {memory_mb} MB, "
-            f"and the child process was killed (the limit is enforced on resident memory, not address space: {why})")
+    return (
+        f"ran out of memory: resident memory reached {resident / 2**20:.0f} MB{who}, over the limit of {memory_mb} MB, "
+        f"and the child process was killed (the limit is enforced on resident memory, not address space: {why})"
+    )
 
 
 CAPTURED_TAIL_BYTES = 16000  # what is kept of the user code's output (its end); the rest is read and dropped
@@ -412,8 +478,17 @@ class _Tail:
         return text
 
 
-def _run_child(path: str, candidates: Sequence[Candidate], *, timeout: float, memory_mb: int | None, mode: str | None,
-               probe_dir: str | None, sandbox: str = "process", why: str = "") -> _ChildOutcome:
+def _run_child(
+    path: str,
+    candidates: Sequence[Candidate],
+    *,
+    timeout: float,
+    memory_mb: int | None,
+    mode: str | None,
+    probe_dir: str | None,
+    sandbox: str = "process",
+    why: str = "",
+) -> _ChildOutcome:
     token = secrets.token_hex(32)
     cache_home = _cache_home()
     home = os.path.expanduser("~")
@@ -438,7 +513,10 @@ def _run_child(path: str, candidates: Sequence[Candidate], *, timeout: float, me
             "memory_mb": memory_mb,
             "memory_limit": mode,
             "probe_dir": probe_dir,
-            "objects": [{"name": c.name, "role": c.role, "args": dict(c.args), "test_time": c.test_time, "family": c.family} for c in candidates],
+            "objects": [
+                {"name": c.name, "role": c.role, "args": dict(c.args), "test_time": c.test_time, "family": c.family}
+                for c in candidates
+            ],
         }
         command = [sys.executable, "-m", "temporalkit.validators.dynamic.child", "--supervise"]
         if sandbox == "namespaces":
@@ -508,7 +586,9 @@ def _run_child(path: str, candidates: Sequence[Candidate], *, timeout: float, me
                             continue
                         try:
                             event = json.loads(line)
-                            trusted = isinstance(event, dict) and hmac.compare_digest(str(event.get("token", "")), token)
+                            trusted = isinstance(event, dict) and hmac.compare_digest(
+                                str(event.get("token", "")), token
+                            )
                         except (ValueError, RecursionError):
                             trusted = False
                         if not trusted:
@@ -521,7 +601,11 @@ def _run_child(path: str, candidates: Sequence[Candidate], *, timeout: float, me
                             current = event["object"]
                             deadline = time.monotonic() + timeout
                         elif kind == "done":
-                            outcome.done[event["object"]] = (event.get("findings", []), event.get("error"), event.get("notes", []))
+                            outcome.done[event["object"]] = (
+                                event.get("findings", []),
+                                event.get("error"),
+                                event.get("notes", []),
+                            )
                             current = None
                         elif kind == "import_error":
                             outcome.import_error = event["message"]
@@ -547,7 +631,12 @@ def _run_child(path: str, candidates: Sequence[Candidate], *, timeout: float, me
         # util-linux's unshare can say this on its way out (it shares the child's stderr): not the user's output.
         outcome.captured = tail.text().replace("unshare: sigprocmask unblock failed: Invalid argument\n", "")
         outcome.isolation = _describe_isolation(sandbox, why, request["read_only"], problems)
-        if status is None and process.returncode is not None and process.returncode != 0 and not (timed_out or over_memory):
+        if (
+            status is None
+            and process.returncode is not None
+            and process.returncode != 0
+            and not (timed_out or over_memory)
+        ):
             status = process.returncode
         if over_memory:
             if not imported and outcome.import_error is None:
@@ -557,14 +646,20 @@ def _run_child(path: str, candidates: Sequence[Candidate], *, timeout: float, me
             return outcome
         if timed_out:
             if not imported and outcome.import_error is None:
-                outcome.import_error = f"import did not finish within the time limit of {timeout:g} s (a hang at import time?)"
+                outcome.import_error = (
+                    f"import did not finish within the time limit of {timeout:g} s (a hang at import time?)"
+                )
             elif current is not None:
                 outcome.stuck = current
-                outcome.stuck_reason = f"did not finish within the time limit of {timeout:g} s (a hang, or too slow for the check grid)"
+                outcome.stuck_reason = (
+                    f"did not finish within the time limit of {timeout:g} s (a hang, or too slow for the check grid)"
+                )
             return outcome
         if current is not None:
             outcome.stuck = current
-            outcome.stuck_reason = f"the child process ended while checking it ({_exit_reason(status, memory_mb, mode)})"
+            outcome.stuck_reason = (
+                f"the child process ended while checking it ({_exit_reason(status, memory_mb, mode)})"
+            )
         elif not imported and outcome.import_error is None:
             last = outcome.captured.strip().splitlines()[-1:] or [""]
             outcome.import_error = f"the child process ended before the import finished ({_exit_reason(status, memory_mb, mode)}) {last[0]}".strip()

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
 from temporalkit.validators import sampler_properties as props
+from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS, DynamicCheck
 from temporalkit.validators.dynamic.discover import (
     CLIP_LENGTH_NAMES,
     FRAME_COUNT_NAMES,
@@ -47,7 +47,6 @@ from temporalkit.validators.dynamic.discover import (
     argument_value,
     looks_test_time,
 )
-from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS, DynamicCheck
 from temporalkit.validators.findings import Finding
 
 SMALL_LENGTHS: tuple[int, ...] = tuple(range(0, 301))
@@ -118,7 +117,9 @@ def _seed_globals(seed: int) -> None:
 
 def _seed_value(parameter: inspect.Parameter | None, seed: int) -> tuple[Any, str]:
     """The value passed for a seed parameter and how it is shown in messages."""
-    annotation = "" if parameter is None or parameter.annotation is inspect.Parameter.empty else str(parameter.annotation)
+    annotation = (
+        "" if parameter is None or parameter.annotation is inspect.Parameter.empty else str(parameter.annotation)
+    )
     name = parameter.name if parameter is not None else "seed"
     if "torch" in annotation:
         import torch
@@ -272,7 +273,9 @@ def _call_of(obj: Any) -> Any:
     return obj
 
 
-def _build_one(obj: Any, name: str, role: str, args: Mapping[str, str], test_time: bool, layout: str) -> SamplerUnderTest:
+def _build_one(
+    obj: Any, name: str, role: str, args: Mapping[str, str], test_time: bool, layout: str
+) -> SamplerUnderTest:
     count_token = "video" if role == "subsample" else "num_frames"
     wanted = [count_token, "T", "seed"] + (["num_clips"] if role == "multiclip" else [])
     if inspect.isclass(obj):
@@ -282,8 +285,12 @@ def _build_one(obj: Any, name: str, role: str, args: Mapping[str, str], test_tim
         call_signature = inspect.signature(obj.__call__)
         call_signature = call_signature.replace(parameters=list(call_signature.parameters.values())[1:])
         init_tokens = {t for _, t, _ in init_plan.tokens}
-        call_plan = _plan(call_signature, {k: v for k, v in args.items() if k not in {p for p, _, _ in init_plan.tokens} | set(init_plan.fixed)},
-                          [t for t in wanted if t not in init_tokens], f"{name}.__call__")
+        call_plan = _plan(
+            call_signature,
+            {k: v for k, v in args.items() if k not in {p for p, _, _ in init_plan.tokens} | set(init_plan.fixed)},
+            [t for t in wanted if t not in init_tokens],
+            f"{name}.__call__",
+        )
         plans = (init_plan, call_plan)
     else:
         if not callable(obj):
@@ -295,7 +302,9 @@ def _build_one(obj: Any, name: str, role: str, args: Mapping[str, str], test_tim
     for token in (count_token, "T"):
         if token not in tokens:
             role_words = {"num_frames": "the frame count", "T": "the clip length", "video": "the video"}
-            raise AdapterError(f"cannot tell which parameter of {name} is {role_words[token]}; map it with --args NAME={token}")
+            raise AdapterError(
+                f"cannot tell which parameter of {name} is {role_words[token]}; map it with --args NAME={token}"
+            )
     seed_plan = next((plan for plan in plans if plan.has("seed")), None)
     seed_parameter = seed_plan.parameter_for("seed") if seed_plan else None
     seeded = seed_plan is not None
@@ -340,8 +349,9 @@ def _build_one(obj: Any, name: str, role: str, args: Mapping[str, str], test_tim
             return f"{name}({call_plan.render(values, shown)})"
         return f"{name}({init_plan.render(values, shown)})({call_plan.render(values, shown)})"
 
-    sampler = SamplerUnderTest(name=name, role=role, invoke=invoke, describe=describe, seeded=seeded,
-                               test_time=test_time, num_clips=num_clips)
+    sampler = SamplerUnderTest(
+        name=name, role=role, invoke=invoke, describe=describe, seeded=seeded, test_time=test_time, num_clips=num_clips
+    )
     fixed = {k: v for plan in plans for k, v in plan.fixed.items()}
     if fixed:
         sampler.notes.append(f"{name}: called with " + ", ".join(f"{k}={v!r}" for k, v in fixed.items()))
@@ -354,7 +364,10 @@ def _module_uses_torch(obj: Any) -> bool:
     module = sys.modules.get(getattr(obj, "__module__", None) or "")
     if torch is None or module is None:
         return False
-    return any(value is torch or (getattr(value, "__module__", None) or "").startswith("torch") for value in vars(module).values())
+    return any(
+        value is torch or (getattr(value, "__module__", None) or "").startswith("torch")
+        for value in vars(module).values()
+    )
 
 
 def index_video(num_frames: int, layout: str = "TCHW", *, as_torch: bool = False) -> Any:
@@ -444,13 +457,21 @@ def _clips_of(output: Any) -> list[Any]:
         return list(output)
     if hasattr(output, "ndim") and getattr(output, "ndim") == 2:  # a torch tensor
         return list(np.asarray(output))
-    if isinstance(output, (list, tuple)) and all(isinstance(c, (list, tuple, np.ndarray, range)) or hasattr(c, "ndim") for c in output):
+    if isinstance(output, (list, tuple)) and all(
+        isinstance(c, (list, tuple, np.ndarray, range)) or hasattr(c, "ndim") for c in output
+    ):
         return list(output)
     raise _BadOutput(f"returned {type(output).__name__}, not a list of clips")
 
 
-def _run_grid(sampler: SamplerUnderTest, lengths: Iterable[int], clip_lengths: Iterable[int], seeds: Iterable[int],
-              layout: str, result: _GridResult) -> None:
+def _run_grid(
+    sampler: SamplerUnderTest,
+    lengths: Iterable[int],
+    clip_lengths: Iterable[int],
+    seeds: Iterable[int],
+    layout: str,
+    result: _GridResult,
+) -> None:
     lengths = list(lengths)
     for seed in seeds:
         for T in clip_lengths:
@@ -502,7 +523,9 @@ class _Collector:
         self.failures: dict[str, list[_Failure]] = {}
 
     def add(self, prop: str, cell: _Cell, what: str, **extra: Any) -> None:
-        self.failures.setdefault(prop, []).append(_Failure((cell.num_frames, cell.T, cell.seed), what, {"cell": cell, **extra}))
+        self.failures.setdefault(prop, []).append(
+            _Failure((cell.num_frames, cell.T, cell.seed), what, {"cell": cell, **extra})
+        )
 
     def findings(self) -> list[Finding]:
         findings = []
@@ -510,13 +533,21 @@ class _Collector:
             rule = RULES[prop]
             worst = min(failures, key=lambda f: f.key)
             cell = worst.extra.pop("cell")
-            call = self.sampler.describe(cell.num_frames, cell.T, cell.seed) if not worst.extra.get("call") else worst.extra.pop("call")
+            call = (
+                self.sampler.describe(cell.num_frames, cell.T, cell.seed)
+                if not worst.extra.get("call")
+                else worst.extra.pop("call")
+            )
             others = len({f.key[:2] for f in failures}) - 1
             message = f"`{call}` {worst.message}"
             if others > 0:
                 message += f" ({others} more failing input{'s' if others > 1 else ''} of the grid)"
-            extra = {"counterexample": {"num_frames": cell.num_frames, "T": cell.T, "seed": cell.seed},
-                     "failing_inputs": others + 1, "object": self.sampler.name, **worst.extra}
+            extra = {
+                "counterexample": {"num_frames": cell.num_frames, "T": cell.T, "seed": cell.seed},
+                "failing_inputs": others + 1,
+                "object": self.sampler.name,
+                **worst.extra,
+            }
             findings.append(rule.finding(message, extra=extra))
         findings.sort(key=lambda f: f.rule)
         return findings
@@ -589,7 +620,11 @@ def check_sampler(
         if cell.num_frames == 0:
             # User-defined exceptions are taken as deliberate; builtin low-level ones are not.
             if not isinstance(exc, CLEAR_EMPTY_VIDEO_ERRORS) and type(exc).__module__ == "builtins":
-                report.add("empty", cell, f"raised {_exception_text(exc)} for an empty video; raise a ValueError that says the video is empty")
+                report.add(
+                    "empty",
+                    cell,
+                    f"raised {_exception_text(exc)} for an empty video; raise a ValueError that says the video is empty",
+                )
             continue
         prop = _crash_property(sampler, cell, kind)
         what = f"raised {_exception_text(exc)}"
@@ -597,7 +632,9 @@ def check_sampler(
             what += f" on a short clip (num_frames={cell.num_frames} < T={cell.T}); it must return T indices"
         report.add(prop, cell, what, exception=_exception_text(exc))
     for cell, output in result.empty_returns:
-        report.add("empty", cell, f"returned {_describe_output(output)} for an empty video instead of raising a clear error")
+        report.add(
+            "empty", cell, f"returned {_describe_output(output)} for an empty video instead of raising a clear error"
+        )
     for cell, message in result.bad:
         report.add("length", cell, message)
     for cell, row in result.wrong_length:
@@ -608,16 +645,52 @@ def check_sampler(
             continue
         frames = np.fromiter((n for n, _ in bucket), dtype=np.int64, count=len(bucket))
         matrix = np.stack([row for _, row in bucket])
-        _bulk(report, "range", props.out_of_range_rows(matrix, frames), frames, matrix, T, seed,
-              lambda row, n: props.range_violation(row, n))
-        _bulk(report, "order", props.unsorted_rows(matrix), frames, matrix, T, seed, lambda row, n: props.order_violation(row))
-        _bulk(report, "short_clip", props.missing_frame_rows(matrix, frames), frames, matrix, T, seed,
-              lambda row, n: props.short_clip_violation(row, n) + ("; a zero step repeats one frame" if len(set(row.tolist())) == 1 and n > 1 else ""))
+        _bulk(
+            report,
+            "range",
+            props.out_of_range_rows(matrix, frames),
+            frames,
+            matrix,
+            T,
+            seed,
+            lambda row, n: props.range_violation(row, n),
+        )
+        _bulk(
+            report,
+            "order",
+            props.unsorted_rows(matrix),
+            frames,
+            matrix,
+            T,
+            seed,
+            lambda row, n: props.order_violation(row),
+        )
+        _bulk(
+            report,
+            "short_clip",
+            props.missing_frame_rows(matrix, frames),
+            frames,
+            matrix,
+            T,
+            seed,
+            lambda row, n: (
+                props.short_clip_violation(row, n)
+                + ("; a zero step repeats one frame" if len(set(row.tolist())) == 1 and n > 1 else "")
+            ),
+        )
         if sampler.role != "multiclip" and kind == "uniform" and not is_random:
             # Short clips are the short_clip property's business; coverage is judged on long videos.
             uneven = props.uneven_coverage_rows(matrix, frames, props.AUDIT_GAP_FACTOR) & (frames >= T)
-            _bulk(report, "coverage", uneven, frames, matrix, T, seed,
-                  lambda row, n: props.coverage_violation(row, n, props.AUDIT_GAP_FACTOR))
+            _bulk(
+                report,
+                "coverage",
+                uneven,
+                frames,
+                matrix,
+                T,
+                seed,
+                lambda row, n: props.coverage_violation(row, n, props.AUDIT_GAP_FACTOR),
+            )
 
     if sampler.role == "multiclip":
         _check_clip_counts(report, sampler, result)
@@ -644,8 +717,16 @@ def _describe_output(output: Any) -> str:
         return type(output).__name__
 
 
-def _bulk(report: _Collector, prop: str, mask: np.ndarray, frames: np.ndarray, matrix: np.ndarray, T: int, seed: int,
-          explain: Callable[[np.ndarray, int], str | None]) -> None:
+def _bulk(
+    report: _Collector,
+    prop: str,
+    mask: np.ndarray,
+    frames: np.ndarray,
+    matrix: np.ndarray,
+    T: int,
+    seed: int,
+    explain: Callable[[np.ndarray, int], str | None],
+) -> None:
     failing = np.flatnonzero(mask)
     if failing.size == 0:
         return
@@ -683,7 +764,9 @@ def _outputs_equal(a: Any, b: Any) -> bool:
         return False
 
 
-def _check_test_time(report: _Collector, sampler: SamplerUnderTest, lengths: list[int], clip_lengths: list[int], layout: str) -> None:
+def _check_test_time(
+    report: _Collector, sampler: SamplerUnderTest, lengths: list[int], clip_lengths: list[int], layout: str
+) -> None:
     for num_frames, T in _spot_cells(lengths, clip_lengths):
         try:
             if sampler.seeded:
@@ -699,9 +782,12 @@ def _check_test_time(report: _Collector, sampler: SamplerUnderTest, lengths: lis
             continue
         if not _outputs_equal(first, second):
             what = "test-time" if sampler.role != "multiclip" else "multi-clip (test-time)"
-            report.add("test_time", _Cell(num_frames, T, 0),
-                       f"is {what} sampling but returned {_describe_output(_first_clip(first))} on one call and "
-                       f"{_describe_output(_first_clip(second))} on another; evaluation results change from run to run")
+            report.add(
+                "test_time",
+                _Cell(num_frames, T, 0),
+                f"is {what} sampling but returned {_describe_output(_first_clip(first))} on one call and "
+                f"{_describe_output(_first_clip(second))} on another; evaluation results change from run to run",
+            )
             return
 
 
@@ -711,7 +797,9 @@ def _first_clip(output: Any) -> Any:
     return output
 
 
-def _check_same_seed(report: _Collector, sampler: SamplerUnderTest, lengths: list[int], clip_lengths: list[int], layout: str) -> None:
+def _check_same_seed(
+    report: _Collector, sampler: SamplerUnderTest, lengths: list[int], clip_lengths: list[int], layout: str
+) -> None:
     for num_frames, T in _spot_cells(lengths, clip_lengths):
         try:
             first = sampler.invoke(num_frames, T, 7)
@@ -719,9 +807,12 @@ def _check_same_seed(report: _Collector, sampler: SamplerUnderTest, lengths: lis
         except Exception:  # noqa: BLE001
             continue
         if not _outputs_equal(first, second):
-            report.add("seed", _Cell(num_frames, T, 7),
-                       f"returned {_describe_output(first)} and then {_describe_output(second)} for the same seed; "
-                       "some randomness does not come from the seed argument")
+            report.add(
+                "seed",
+                _Cell(num_frames, T, 7),
+                f"returned {_describe_output(first)} and then {_describe_output(second)} for the same seed; "
+                "some randomness does not come from the seed argument",
+            )
             return
 
 
@@ -749,8 +840,12 @@ def _check_reachability(report: _Collector, sampler: SamplerUnderTest, stride: i
             if sampler.seeded:
                 call = call.replace("(1000)", "(s)").replace("=1000", "=s")
             tries = f"over {len(starts)} seeds s" if sampler.seeded else f"over {len(starts)} calls"
-            report.add("start_range", _Cell(num_frames, T, 1000),
-                       f"{tries} {violation.replace(f' in {len(starts)} draws', '')} "
-                       f"(a sampler drawing starts uniformly is flagged with probability <= {props.START_FALSE_ALARM_RATE:g})",
-                       call=call, starts_seen=sorted(set(starts)))
+            report.add(
+                "start_range",
+                _Cell(num_frames, T, 1000),
+                f"{tries} {violation.replace(f' in {len(starts)} draws', '')} "
+                f"(a sampler drawing starts uniformly is flagged with probability <= {props.START_FALSE_ALARM_RATE:g})",
+                call=call,
+                starts_seen=sorted(set(starts)),
+            )
             return

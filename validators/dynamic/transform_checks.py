@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS
 from temporalkit.validators.dynamic.clips import (
     CLIP_TYPES,

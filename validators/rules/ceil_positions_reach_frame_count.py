@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
@@ -63,7 +62,9 @@ class CeilPositionsReachFrameCountRule(Rule):
             """
         ),
         Valid("import numpy as np\nidx = (np.arange(T) * (num_frames / T)).astype(int)\n"),
-        Valid("import numpy as np\nidx = np.minimum(np.ceil(np.arange(T) * (num_frames / T)), num_frames - 1).astype(int)\n"),
+        Valid(
+            "import numpy as np\nidx = np.minimum(np.ceil(np.arange(T) * (num_frames / T)), num_frames - 1).astype(int)\n"
+        ),
         # a spatial grid, not frame positions
         Valid("import numpy as np\nys = np.ceil(np.arange(rows) * (height / rows))\n"),
         Valid("import math\nsteps = math.ceil(num_frames / T)\n"),

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
@@ -81,7 +80,10 @@ class DedupShrinksClipRule(Rule):
     INVALID = [
         Invalid("import numpy as np\nidx = np.unique(np.linspace(0, n - 1, T).round().astype(int))\n", expected_line=2),
         Invalid("def f(frame_indices):\n    return sorted(set(frame_indices))\n"),
-        Invalid("import numpy as np\n\ndef f(n, T):\n    idx = np.round(np.linspace(0, n - 1, T)).astype(int)\n    return np.unique(idx)\n", expected_line=5),
+        Invalid(
+            "import numpy as np\n\ndef f(n, T):\n    idx = np.round(np.linspace(0, n - 1, T)).astype(int)\n    return np.unique(idx)\n",
+            expected_line=5,
+        ),
         Invalid("import torch\nframe_idx = torch.unique(frame_idx)\n"),
         # A lookup of the distinct frames whose values become the clip: fewer than T frames.
         Invalid(
@@ -155,7 +157,11 @@ def _decode_cache(rule: Rule, node: cst.Call, indices: cst.BaseExpression) -> bo
         if not (isinstance(up, cst.Subscript) and up.value is use and len(up.slice) == 1):
             return False  # `d.values()`, `len(d)`, `d` passed on: the distinct frames themselves are used
         key = up.slice[0].slice
-        if isinstance(key, cst.Index) and isinstance(key.value, cst.Name) and _runs_over(rule, up, key.value.value, original):
+        if (
+            isinstance(key, cst.Index)
+            and isinstance(key.value, cst.Name)
+            and _runs_over(rule, up, key.value.value, original)
+        ):
             reexpanded = True
     return reexpanded
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
@@ -37,8 +36,7 @@ class FloatStepArangeRule(Rule):
     CATEGORY = "clip-length"
     SEVERITY = "error"
     MESSAGE = (
-        "arange with the float step n / T: floating-point rounding makes it return T or T + 1 indices "
-        "depending on n"
+        "arange with the float step n / T: floating-point rounding makes it return T or T + 1 indices depending on n"
     )
     FIX = "use (np.arange(T) * n / T).astype(int) or np.linspace(0, n, T, endpoint=False).astype(int)"
     TRIGGERS = ("arange",)
@@ -78,9 +76,13 @@ class FloatStepArangeRule(Rule):
         ),
     ]
     INVALID = [
-        Invalid("import numpy as np\n\ndef sample(n, T):\n    return np.arange(0, n, n / T).astype(int)\n", expected_line=4),
+        Invalid(
+            "import numpy as np\n\ndef sample(n, T):\n    return np.arange(0, n, n / T).astype(int)\n", expected_line=4
+        ),
         Invalid("import torch\nstep = len(frames) / num_segments\nidx = torch.arange(0, len(frames), step).long()\n"),
-        Invalid("from numpy import arange\nidx = arange(0, self.num_frames, step=self.num_frames / self.T).astype(int)\n"),
+        Invalid(
+            "from numpy import arange\nidx = arange(0, self.num_frames, step=self.num_frames / self.T).astype(int)\n"
+        ),
         # An epsilon past the end, but the whole array is used as a clip: still T or T + 1 frames.
         Invalid(
             """

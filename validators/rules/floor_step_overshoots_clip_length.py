@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
@@ -63,7 +62,9 @@ class FloorStepOvershootsClipLengthRule(Rule):
         ),
     ]
     INVALID = [
-        Invalid("def sample(num_frames, T):\n    return list(range(0, num_frames, num_frames // T))\n", expected_line=2),
+        Invalid(
+            "def sample(num_frames, T):\n    return list(range(0, num_frames, num_frames // T))\n", expected_line=2
+        ),
         Invalid("import numpy as np\nstep = len(frames) // T\nidx = np.arange(0, len(frames), step)\n"),
         Invalid("def clip(frames, T):\n    return frames[:: len(frames) // T]\n"),
         # int(n / T) truncates like n // T

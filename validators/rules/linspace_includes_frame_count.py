@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 

@@ -1,13 +1,20 @@
 from __future__ import annotations
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.analysis import Analysis
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
 _CONSUMERS = frozenset(
-    {"torch.from_numpy", "torch.as_tensor", "torch.tensor", "numpy.stack", "numpy.array", "numpy.asarray", "PIL.Image.fromarray"}
+    {
+        "torch.from_numpy",
+        "torch.as_tensor",
+        "torch.tensor",
+        "numpy.stack",
+        "numpy.array",
+        "numpy.asarray",
+        "PIL.Image.fromarray",
+    }
 )
 # Conversions out of BGR by other libraries: mmcv.imconvert(img, "bgr", "rgb"), mmcv.bgr2rgb(img).
 _BGR2RGB = frozenset({"mmcv.bgr2rgb", "mmcv.image.bgr2rgb"})
@@ -177,7 +184,9 @@ class OpenCVBGRFramesRule(Rule):
             """,
             expected_line=13,
         ),
-        Invalid("import cv2\nimport mmcv\nimport numpy as np\nx = mmcv.imnormalize(cv2.imread(p), m, s, to_rgb=False)\narr = np.asarray(x)\n"),
+        Invalid(
+            "import cv2\nimport mmcv\nimport numpy as np\nx = mmcv.imnormalize(cv2.imread(p), m, s, to_rgb=False)\narr = np.asarray(x)\n"
+        ),
         Invalid(
             "import cv2\nimport numpy as np\nimport torch\n\ndef read(path):\n    cap = cv2.VideoCapture(path)\n    frames = []\n"
             "    while True:\n        ok, frame = cap.read()\n        if not ok:\n            break\n        frames.append(frame)\n"
@@ -253,7 +262,11 @@ class OpenCVBGRFramesRule(Rule):
         elif names & _CONSUMERS:
             if not _number_literal(au.argument(node, 0, "obj")):
                 self._consumed = True
-        elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "read" and self._is_capture(node.func.value):
+        elif (
+            isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "read"
+            and self._is_capture(node.func.value)
+        ):
             self._reads.append(node)
 
     def visit_Subscript(self, node: cst.Subscript) -> None:

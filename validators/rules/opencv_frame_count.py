@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
@@ -158,14 +157,18 @@ def _only_bounds_checked_reads(rule: Rule, node: cst.Call) -> bool:
             continue
         if any(target.value in au.names_in(arg.value) for arg in call.args):
             return False  # the count is handed to something (a sampler, a helper): it may pick indices
-    reads = au.find_all(function, cst.Call, lambda c: isinstance(c.func, cst.Attribute) and c.func.attr.value == "read" and not c.args)
+    reads = au.find_all(
+        function, cst.Call, lambda c: isinstance(c.func, cst.Attribute) and c.func.attr.value == "read" and not c.args
+    )
     return bool(reads) and all(_stops_on_failure(rule, read) for read in reads)
 
 
 def _stops_on_failure(rule: Rule, read: cst.Call) -> bool:
     """`ok, f = cap.read()` directly followed, in the same block, by `if not ok: break` / `return`."""
     assign = au.parent(rule, read)
-    if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Tuple)):
+    if not (
+        isinstance(assign, cst.Assign) and len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Tuple)
+    ):
         return False
     elements = assign.targets[0].target.elements
     if not elements or not isinstance(elements[0].value, cst.Name):
@@ -176,12 +179,16 @@ def _stops_on_failure(rule: Rule, read: cst.Call) -> bool:
     body = getattr(block, "body", None)
     if not isinstance(body, (list, tuple)) or line not in body:
         return False
-    following = body[list(body).index(line) + 1:]
+    following = body[list(body).index(line) + 1 :]
     if not following or not isinstance(following[0], cst.If):
         return False
     check = following[0]
     test = check.test
-    if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not) and au.is_name(test.expression, flag)):
+    if not (
+        isinstance(test, cst.UnaryOperation)
+        and isinstance(test.operator, cst.Not)
+        and au.is_name(test.expression, flag)
+    ):
         return False
     return bool(au.find_all(check.body, (cst.Break, cst.Return)))
 
@@ -196,7 +203,9 @@ def _checked_against_decoded(rule: Rule, node: cst.CSTNode) -> bool:
         if isinstance(up, cst.Assign):
             names = {au.dotted(t.target) for t in up.targets} - {None}
             scope = au.enclosing_scope_node(rule, up)
-            for check in au.find_all(scope, (cst.Comparison, cst.Call), lambda n: isinstance(n, cst.Comparison) or au.is_name(n.func, "min")):
+            for check in au.find_all(
+                scope, (cst.Comparison, cst.Call), lambda n: isinstance(n, cst.Comparison) or au.is_name(n.func, "min")
+            ):
                 if au.names_in(check) & names:
                     return True
             return False

@@ -3,7 +3,6 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.analysis import Analysis
 from temporalkit.validators.rule import Invalid, Rule, Valid
@@ -204,8 +203,10 @@ class RandomOffsetPerFrameRule(Rule):
     def _iterates_frames(iterable: cst.BaseExpression) -> bool:
         if isinstance(iterable, cst.Call) and au.is_name(iterable.func, "range") and len(iterable.args) == 1:
             count = iterable.args[0].value
-            return au.is_call_to(count, "len") and bool(count.args) and RandomTransformPerFrameRule._iterates_frames(
-                count.args[0].value
+            return (
+                au.is_call_to(count, "len")
+                and bool(count.args)
+                and RandomTransformPerFrameRule._iterates_frames(count.args[0].value)
             )
         return RandomTransformPerFrameRule._iterates_frames(iterable)
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
-_EVAL_FUNCTION = re.compile(r"(^|_)(eval|evaluate|evaluation|val|valid|validate|validation|test|inference|infer|predict)(_|$)", re.I)
+_EVAL_FUNCTION = re.compile(
+    r"(^|_)(eval|evaluate|evaluation|val|valid|validate|validation|test|inference|infer|predict)(_|$)", re.I
+)
 _EVAL_WORDS = re.compile(r"""["'](val|valid|validation|test|eval|evaluation|inference)["']""")
 _TRAIN_FLAGS = re.compile(r"^(self\.)?(training|train|is_train|is_training|train_mode)$")
 _SEEDING = frozenset({"random.seed", "numpy.random.seed", "torch.manual_seed"})
@@ -91,7 +92,9 @@ def is_decode_retry(rule, call: cst.Call) -> bool:
             return False
         if isinstance(anc, (cst.While, cst.ExceptHandler)):
             return True
-        if isinstance(anc, cst.For) and re.search(r"(retr|tries|trial|attempt)", au.code(anc.iter) + au.code(anc.target), re.I):
+        if isinstance(anc, cst.For) and re.search(
+            r"(retr|tries|trial|attempt)", au.code(anc.iter) + au.code(anc.target), re.I
+        ):
             return True
     return False
 
@@ -162,7 +165,9 @@ class RandomSamplingInEvalRule(Rule):
             "import random\n\ndef start(n, T, training):\n    if training:\n        return random.randint(0, n - T)\n"
             "    return (n - T) // 2\n"
         ),
-        Valid("import numpy as np\n\ndef evaluate(n, T):\n    rng = np.random.default_rng(0)\n    return rng.integers(0, n - T + 1)\n"),
+        Valid(
+            "import numpy as np\n\ndef evaluate(n, T):\n    rng = np.random.default_rng(0)\n    return rng.integers(0, n - T + 1)\n"
+        ),
         Valid("import random\n\ndef test_sampler_range():\n    assert 0 <= random.randint(0, 3) <= 3\n"),
         Valid("import random\n\ndef validate(n, T):\n    random.seed(0)\n    return random.randint(0, n - T)\n"),
         # Decode-failure retry: an unreadable test video is replaced by a random other one.

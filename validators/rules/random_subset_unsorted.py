@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
@@ -126,7 +125,9 @@ class RandomSubsetUnsortedRule(Rule):
             "import random\n\ndef sample(frames, T):\n    idx = random.sample(range(len(frames)), T)\n    return [frames[i] for i in idx]\n",
             expected_line=4,
         ),
-        Invalid("import numpy as np\nrng = np.random.default_rng()\nidx = rng.choice(num_frames, size=T, replace=False)\n"),
+        Invalid(
+            "import numpy as np\nrng = np.random.default_rng()\nidx = rng.choice(num_frames, size=T, replace=False)\n"
+        ),
         Invalid("import torch\nclip = video[torch.randperm(video.shape[0])[:T]]\n"),
         Invalid("import numpy as np\nidx = np.random.permutation(num_frames)[: self.T]\n"),
         Invalid("import numpy as np\nidx = np.random.choice(np.arange(num_frames), size=T, replace=False)\n"),
@@ -184,7 +185,9 @@ class RandomSubsetUnsortedRule(Rule):
             stop = _range_stop(population, self) if not au.is_call_to(population, "range") else None
             if stop is not None:
                 # choice(np.arange(x)) draws from 0..x-1: x decides, as for sample(range(x)).
-                if not (self._frame_population(stop) or (not au.is_call_to(stop, "len") and au.looks_like_frame_count(stop))):
+                if not (
+                    self._frame_population(stop) or (not au.is_call_to(stop, "len") and au.looks_like_frame_count(stop))
+                ):
                     return
             elif not self._frame_population(population):
                 return
@@ -243,7 +246,9 @@ def _range_stop(node: cst.CSTNode, rule: Rule | None = None) -> cst.BaseExpressi
     (`choice(range(x))` keeps being judged on the whole population, which reads a plain `range`
     as no frames; only `choice(np.arange(x))` is judged on `x`.)
     """
-    if isinstance(node, cst.Call) and (au.is_name(node.func, "range") or (rule is not None and au.calls(rule, node, au.ARANGE))):
+    if isinstance(node, cst.Call) and (
+        au.is_name(node.func, "range") or (rule is not None and au.calls(rule, node, au.ARANGE))
+    ):
         args = au.positional_args(node)
         return args[0] if len(args) == 1 else (args[1] if len(args) >= 2 else None)
     return None

@@ -3,7 +3,6 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
@@ -48,8 +47,12 @@ class RandomTransformInEvalRule(Rule):
     TRIGGERS = ("Random",)
 
     VALID = [
-        Valid("from torchvision.transforms import v2\nval_transform = v2.Compose([v2.Resize(256), v2.CenterCrop(224)])\n"),
-        Valid("from torchvision.transforms import v2\ntrain_transform = v2.Compose([v2.RandomResizedCrop(224), v2.RandomHorizontalFlip()])\n"),
+        Valid(
+            "from torchvision.transforms import v2\nval_transform = v2.Compose([v2.Resize(256), v2.CenterCrop(224)])\n"
+        ),
+        Valid(
+            "from torchvision.transforms import v2\ntrain_transform = v2.Compose([v2.RandomResizedCrop(224), v2.RandomHorizontalFlip()])\n"
+        ),
         Valid("from torchvision.transforms import v2\ninterval_aug = v2.RandomCrop(112)\n"),
     ]
     INVALID = [

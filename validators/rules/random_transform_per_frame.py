@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.analysis import Analysis
 from temporalkit.validators.rule import Invalid, Rule, Valid
@@ -106,9 +105,9 @@ class RandomTransformPerFrameRule(Rule):
     def _builds_random_transform(self, call: cst.Call) -> bool:
         if au.is_random_transform(self, call):
             return True
-        if au.is_torchvision_transform(self, call, "Compose", "RandomApply", "RandomChoice", "RandomOrder") or self.refers_to(
-            call.func, "torch.nn.Sequential"
-        ):
+        if au.is_torchvision_transform(
+            self, call, "Compose", "RandomApply", "RandomChoice", "RandomOrder"
+        ) or self.refers_to(call.func, "torch.nn.Sequential"):
             return any(
                 isinstance(inner, cst.Call) and au.is_random_transform(self, inner)
                 for inner in au.find_all(call, cst.Call)

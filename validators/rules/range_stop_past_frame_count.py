@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
@@ -52,7 +51,10 @@ class RangeStopPastFrameCountRule(Rule):
         Valid("steps = range(0, batch_count + 1, 10)\n"),
     ]
     INVALID = [
-        Invalid("def sample(frames, stride):\n    n = len(frames)\n    return [frames[i] for i in range(0, n + 1, stride)]\n", expected_line=3),
+        Invalid(
+            "def sample(frames, stride):\n    n = len(frames)\n    return [frames[i] for i in range(0, n + 1, stride)]\n",
+            expected_line=3,
+        ),
         Invalid("import numpy as np\nidx = np.arange(0, len(video) + 1, 4)\n"),
         Invalid("import torch\nidx = torch.arange(offset, self.num_frames + 1, self.stride)\n"),
     ]

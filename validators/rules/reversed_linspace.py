@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
@@ -42,7 +41,10 @@ class ReversedLinspaceRule(Rule):
         Valid("import torch\nidx = torch.linspace(start, end, T).long()\n"),
     ]
     INVALID = [
-        Invalid("import numpy as np\n\ndef sample(n, T):\n    return np.linspace(n - 1, 0, T).astype(int)\n", expected_line=4),
+        Invalid(
+            "import numpy as np\n\ndef sample(n, T):\n    return np.linspace(n - 1, 0, T).astype(int)\n",
+            expected_line=4,
+        ),
         Invalid("import torch\nidx = torch.linspace(len(frames) - 1, 0, steps=16).long()\n"),
     ]
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 from temporalkit.validators.rules.square_resize_transform import square_side

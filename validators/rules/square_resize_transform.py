@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
-
 
 _CROPS = ("CenterCrop", "RandomCrop", "RandomResizedCrop", "FiveCrop", "TenCrop")
 
@@ -48,7 +46,9 @@ class SquareResizeTransformRule(Rule):
         Valid("from torchvision.transforms import v2\nt = v2.Compose([v2.Resize(256), v2.CenterCrop(224)])\n"),
         Valid("import torchvision.transforms as T\nt = T.Compose([T.Resize((128, 171)), T.CenterCrop(112)])\n"),
         Valid("from torchvision.transforms import v2\nt = v2.RandomResizedCrop((224, 224), antialias=True)\n"),
-        Valid("from torchvision.transforms import v2\nt = v2.Compose([v2.Resize(size=224, antialias=True), v2.RandomCrop(224)])\n"),
+        Valid(
+            "from torchvision.transforms import v2\nt = v2.Compose([v2.Resize(size=224, antialias=True), v2.RandomCrop(224)])\n"
+        ),
         # A configured choice: squash the whole image, or keep the aspect ratio and crop.
         Valid(
             """
@@ -124,8 +124,10 @@ class SquareResizeTransformRule(Rule):
     def _crop_follows(self, element: cst.Element) -> bool:
         items = au.parent(self, element).elements
         following = [e for i, e in enumerate(items) if i > 0 and items[i - 1] is element]
-        return bool(following) and isinstance(following[0].value, cst.Call) and (
-            au.is_torchvision_transform(self, following[0].value, *_CROPS)
+        return (
+            bool(following)
+            and isinstance(following[0].value, cst.Call)
+            and (au.is_torchvision_transform(self, following[0].value, *_CROPS))
         )
 
     def _center_crop(self, func: cst.BaseExpression) -> cst.BaseExpression | None:
@@ -137,9 +139,7 @@ class SquareResizeTransformRule(Rule):
         return None
 
     def _split(self, element: cst.Element, call: cst.Call, size_arg: cst.Arg, side: cst.BaseExpression, crop_func):
-        resize = call.with_changes(
-            args=[a.with_changes(value=side) if a is size_arg else a for a in call.args]
-        )
+        resize = call.with_changes(args=[a.with_changes(value=side) if a is size_arg else a for a in call.args])
         crop = cst.Call(func=crop_func, args=[cst.Arg(side)])
         separator = self._separator(element)
         first = cst.Element(resize, comma=separator)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
@@ -287,8 +286,11 @@ class UnguardedFloorStepRule(Rule):
     @staticmethod
     def _scales_loop_counter(scope: cst.CSTNode, name: str) -> bool:
         """`i * seg` where `i` counts segments: `for i in range(...)` / `[... for i in range(T)]`."""
+
         def product(node: cst.BinaryOperation) -> bool:
-            return isinstance(node.operator, cst.Multiply) and (au.is_name(node.left, name) or au.is_name(node.right, name))
+            return isinstance(node.operator, cst.Multiply) and (
+                au.is_name(node.left, name) or au.is_name(node.right, name)
+            )
 
         loops = au.find_all(scope, (cst.For, cst.CompFor), lambda loop: au.is_call_to(loop.iter, "range"))
         for loop in loops:

@@ -3,12 +3,13 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
 _CLIP_INDEX = re.compile(r"^(clip|view|temporal|test)_?(idx|index|id)$", re.I)
-_CLIP_COUNT = re.compile(r"^num_?(clips|views|test_clips|temporal_clips|temporal_views|ensemble_views)(_uniform)?$", re.I)
+_CLIP_COUNT = re.compile(
+    r"^num_?(clips|views|test_clips|temporal_clips|temporal_views|ensemble_views)(_uniform)?$", re.I
+)
 _START_SPAN = re.compile(r"^(delta|max_start|max_offset|start_range|offset_range|max_start_idx|span)$", re.I)
 
 

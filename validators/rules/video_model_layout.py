@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.analysis import Analysis
 from temporalkit.validators.rule import Invalid, Rule, Valid
@@ -9,7 +8,9 @@ from temporalkit.validators.rule import Invalid, Rule, Valid
 # Produce time-first clips: read_video gives (T, H, W, C); stacking frames gives (T, ...).
 _TIME_FIRST = frozenset({"torchvision.io.read_video", "torch.stack", "numpy.stack", "torch.from_numpy"})
 _REORDER_METHODS = {"permute", "transpose", "movedim", "swapaxes", "moveaxis", "swapdims"}
-_REORDER_CALLS = frozenset({"einops.rearrange", "torch.permute", "torch.movedim", "numpy.transpose", "numpy.moveaxis", "torch.transpose"})
+_REORDER_CALLS = frozenset(
+    {"einops.rearrange", "torch.permute", "torch.movedim", "numpy.transpose", "numpy.moveaxis", "torch.transpose"}
+)
 _VIDEO_MODELS = "torchvision.models.video."
 
 
@@ -48,7 +49,9 @@ class VideoModelLayoutRule(Rule):
     CATEGORY = "layout"
     SEVERITY = "error"
     MESSAGE = "time-first clip (T, C, H, W) fed to a video model that expects (N, C, T, H, W) without a permute"
-    FIX = "permute to channels-first before batching: clip.permute(1, 0, 2, 3).unsqueeze(0) (or use weights.transforms())"
+    FIX = (
+        "permute to channels-first before batching: clip.permute(1, 0, 2, 3).unsqueeze(0) (or use weights.transforms())"
+    )
     # A model is recognised only by its qualified name torchvision.models.video.*, which needs an
     # import that names torchvision.
     TRIGGERS = ("torchvision",)
@@ -119,7 +122,10 @@ class VideoModelLayoutRule(Rule):
 
     def _builds_video_model(self, value: cst.BaseExpression) -> bool:
         for call in au.find_all(value, cst.Call):
-            if any(n.startswith(_VIDEO_MODELS) and n.rsplit(".", 1)[-1][:1].islower() for n in self.qualified_names(call.func)):
+            if any(
+                n.startswith(_VIDEO_MODELS) and n.rsplit(".", 1)[-1][:1].islower()
+                for n in self.qualified_names(call.func)
+            ):
                 return True
         return False
 
@@ -129,7 +135,11 @@ class VideoModelLayoutRule(Rule):
                 return True
             if au.call_names(self, call) & _REORDER_CALLS:
                 return True
-            if isinstance(call.func, cst.Name) and "preprocess" in call.func.value or "transform" in (au.dotted(call.func) or ""):
+            if (
+                isinstance(call.func, cst.Name)
+                and "preprocess" in call.func.value
+                or "transform" in (au.dotted(call.func) or "")
+            ):
                 return True
         return False
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
@@ -12,7 +11,8 @@ _PADS = frozenset({"numpy.pad", "torch.nn.functional.pad"})
 _CONSTANT = {"'constant'", '"constant"'}
 # What a zero array padded "by T - n" is when it is not a clip of frames.
 _NOT_FRAMES = re.compile(
-    r"(mask|patch|token|embed|audio|spec|^mel|feat|class|label|box|word|text|caption|query|(^|_)pos(_|$|ition)|score|weight|keypoint|^kps?$)", re.I
+    r"(mask|patch|token|embed|audio|spec|^mel|feat|class|label|box|word|text|caption|query|(^|_)pos(_|$|ition)|score|weight|keypoint|^kps?$)",
+    re.I,
 )
 
 
@@ -62,7 +62,9 @@ class ZeroPaddingShortClipRule(Rule):
 
     VALID = [
         Valid("import numpy as np\nidx = np.linspace(0, len(frames) - 1, T).round().astype(int)\nclip = frames[idx]\n"),
-        Valid("import numpy as np\nclip = np.pad(frames, ((0, T - len(frames)), (0, 0), (0, 0), (0, 0)), mode='edge')\n"),
+        Valid(
+            "import numpy as np\nclip = np.pad(frames, ((0, T - len(frames)), (0, 0), (0, 0), (0, 0)), mode='edge')\n"
+        ),
         Valid("import torch\nmask = torch.zeros(T, dtype=torch.bool)\n"),
         Valid("import torch.nn.functional as F\nx = F.pad(x, (1, 1, 1, 1))\n"),
         Valid("import torch\nzeros_y1 = torch.zeros(im_h - y_1, mask.size(1))\n"),
@@ -179,9 +181,11 @@ class ZeroPaddingShortClipRule(Rule):
             padded = au.argument(node, 0, "array") or au.argument(node, 0, "input")
             if widths is None or (padded is not None and self._not_frames(padded)):
                 return
-            if isinstance(widths, (cst.Tuple, cst.List)) and all(
-                isinstance(e.value, (cst.Tuple, cst.List)) for e in widths.elements
-            ) and len(widths.elements) < 3:
+            if (
+                isinstance(widths, (cst.Tuple, cst.List))
+                and all(isinstance(e.value, (cst.Tuple, cst.List)) for e in widths.elements)
+                and len(widths.elements) < 3
+            ):
                 return  # (T, F) features or a 1-D signal: frames have at least (T, H, W)
             if "torch.nn.functional.pad" in names and isinstance(widths, (cst.Tuple, cst.List)):
                 pairs = {
@@ -231,12 +235,18 @@ class ZeroPaddingShortClipRule(Rule):
             return
         for anc in au.ancestors(self, node):
             if isinstance(anc, cst.While) and any(
-                au.is_call_to(c, "len") and c.args and au.dotted(c.args[0].value) == name for c in au.find_all(anc.test, cst.Call)
+                au.is_call_to(c, "len") and c.args and au.dotted(c.args[0].value) == name
+                for c in au.find_all(anc.test, cst.Call)
             ):
                 self.report(node)
                 return
-            if isinstance(anc, cst.For) and au.is_call_to(anc.iter, "range") and any(
-                self._frame_shortfall(b) for b in au.find_all(anc.iter, cst.BinaryOperation, lambda b: isinstance(b.operator, cst.Subtract))
+            if (
+                isinstance(anc, cst.For)
+                and au.is_call_to(anc.iter, "range")
+                and any(
+                    self._frame_shortfall(b)
+                    for b in au.find_all(anc.iter, cst.BinaryOperation, lambda b: isinstance(b.operator, cst.Subtract))
+                )
             ):
                 self.report(node)
                 return
