@@ -61,13 +61,31 @@ class CeilPositionsReachFrameCountRule(Rule):
                 return math.ceil(step)
             """
         ),
-        Valid("import numpy as np\nidx = (np.arange(T) * (num_frames / T)).astype(int)\n"),
         Valid(
-            "import numpy as np\nidx = np.minimum(np.ceil(np.arange(T) * (num_frames / T)), num_frames - 1).astype(int)\n"
+            """
+            import numpy as np
+            idx = (np.arange(T) * (num_frames / T)).astype(int)
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            idx = np.minimum(np.ceil(np.arange(T) * (num_frames / T)), num_frames - 1).astype(int)
+            """
         ),
         # a spatial grid, not frame positions
-        Valid("import numpy as np\nys = np.ceil(np.arange(rows) * (height / rows))\n"),
-        Valid("import math\nsteps = math.ceil(num_frames / T)\n"),
+        Valid(
+            """
+            import numpy as np
+            ys = np.ceil(np.arange(rows) * (height / rows))
+            """
+        ),
+        Valid(
+            """
+            import math
+            steps = math.ceil(num_frames / T)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -88,7 +106,12 @@ class CeilPositionsReachFrameCountRule(Rule):
             """,
             expected_line=5,
         ),
-        Invalid("import math\nidx = [math.ceil(num_frames * k / T) for k in range(T)]\n"),
+        Invalid(
+            """
+            import math
+            idx = [math.ceil(num_frames * k / T) for k in range(T)]
+            """
+        ),
         Invalid(
             """
             import torch

@@ -49,10 +49,30 @@ class DedupShrinksClipRule(Rule):
     TRIGGERS = ("unique", "set(", "fromkeys")
 
     VALID = [
-        Valid("import numpy as np\nidx = np.linspace(0, n - 1, T).round().astype(int)\n"),
-        Valid("import numpy as np\nclasses = np.unique(labels)\n"),
-        Valid("seen = set(indices)\n"),
-        Valid("import torch\nfor class_id in torch.unique(idxs):\n    pass\n"),
+        Valid(
+            """
+            import numpy as np
+            idx = np.linspace(0, n - 1, T).round().astype(int)
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            classes = np.unique(labels)
+            """
+        ),
+        Valid(
+            """
+            seen = set(indices)
+            """
+        ),
+        Valid(
+            """
+            import torch
+            for class_id in torch.unique(idxs):
+                pass
+            """
+        ),
         # Each distinct frame is decoded once into a lookup, then the clip is rebuilt from the
         # original indices (repeats included): T frames come out.
         Valid(
@@ -78,13 +98,35 @@ class DedupShrinksClipRule(Rule):
         ),
     ]
     INVALID = [
-        Invalid("import numpy as np\nidx = np.unique(np.linspace(0, n - 1, T).round().astype(int))\n", expected_line=2),
-        Invalid("def f(frame_indices):\n    return sorted(set(frame_indices))\n"),
         Invalid(
-            "import numpy as np\n\ndef f(n, T):\n    idx = np.round(np.linspace(0, n - 1, T)).astype(int)\n    return np.unique(idx)\n",
-            expected_line=5,
+            """
+            import numpy as np
+            idx = np.unique(np.linspace(0, n - 1, T).round().astype(int))
+            """,
+            expected_line=3,
         ),
-        Invalid("import torch\nframe_idx = torch.unique(frame_idx)\n"),
+        Invalid(
+            """
+            def f(frame_indices):
+                return sorted(set(frame_indices))
+            """
+        ),
+        Invalid(
+            """
+            import numpy as np
+
+            def f(n, T):
+                idx = np.round(np.linspace(0, n - 1, T)).astype(int)
+                return np.unique(idx)
+            """,
+            expected_line=6,
+        ),
+        Invalid(
+            """
+            import torch
+            frame_idx = torch.unique(frame_idx)
+            """
+        ),
         # A lookup of the distinct frames whose values become the clip: fewer than T frames.
         Invalid(
             """

@@ -57,11 +57,37 @@ class ExclusiveBoundMissesLastStartRule(Rule):
     TRIGGERS = ("randint", "integers", "randrange")
 
     VALID = [
-        Valid("import numpy as np\nrng = np.random.default_rng(0)\nstart = rng.integers(0, n - T + 1)\n"),
-        Valid("import numpy as np\nstart = np.random.default_rng().integers(0, n - T, endpoint=True)\n"),
-        Valid("import torch\nstart = int(torch.randint(0, num_frames - clip_len + 1, (1,)))\n"),
-        Valid("import random\nstart = random.randint(0, num_frames - clip_len)\n"),
-        Valid("import numpy as np\nx = np.random.randint(0, width - 112 + 1)\n"),
+        Valid(
+            """
+            import numpy as np
+            rng = np.random.default_rng(0)
+            start = rng.integers(0, n - T + 1)
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            start = np.random.default_rng().integers(0, n - T, endpoint=True)
+            """
+        ),
+        Valid(
+            """
+            import torch
+            start = int(torch.randint(0, num_frames - clip_len + 1, (1,)))
+            """
+        ),
+        Valid(
+            """
+            import random
+            start = random.randint(0, num_frames - clip_len)
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            x = np.random.randint(0, width - 112 + 1)
+            """
+        ),
         # A CutMix/mixup box centre kept `margin` away from both edges is not a start.
         Valid(
             """
@@ -106,25 +132,63 @@ class ExclusiveBoundMissesLastStartRule(Rule):
     ]
     INVALID = [
         Invalid(
-            "import numpy as np\n\nrng = np.random.default_rng(seed)\n\ndef start(n, T):\n    return rng.integers(0, n - T)\n",
-            expected_fix="import numpy as np\n\nrng = np.random.default_rng(seed)\n\ndef start(n, T):\n    return rng.integers(0, n - T + 1)\n",
-            expected_line=6,
+            """
+            import numpy as np
+
+            rng = np.random.default_rng(seed)
+
+            def start(n, T):
+                return rng.integers(0, n - T)
+            """,
+            expected_fix="""
+            import numpy as np
+
+            rng = np.random.default_rng(seed)
+
+            def start(n, T):
+                return rng.integers(0, n - T + 1)
+            """,
+            expected_line=7,
         ),
         Invalid(
-            "import torch\nstart = torch.randint(0, len(frames) - self.clip_len, (1,)).item()\n",
-            expected_fix="import torch\nstart = torch.randint(0, len(frames) - self.clip_len + 1, (1,)).item()\n",
+            """
+            import torch
+            start = torch.randint(0, len(frames) - self.clip_len, (1,)).item()
+            """,
+            expected_fix="""
+            import torch
+            start = torch.randint(0, len(frames) - self.clip_len + 1, (1,)).item()
+            """,
         ),
         Invalid(
-            "from numpy.random import randint\nstart = randint(num_frames - clip_len)\n",
-            expected_fix="from numpy.random import randint\nstart = randint(num_frames - clip_len + 1)\n",
+            """
+            from numpy.random import randint
+            start = randint(num_frames - clip_len)
+            """,
+            expected_fix="""
+            from numpy.random import randint
+            start = randint(num_frames - clip_len + 1)
+            """,
         ),
         Invalid(
-            "import random\nstart = random.randrange(n - t)  # exclusive\n",
-            expected_fix="import random\nstart = random.randrange(n - t + 1)  # exclusive\n",
+            """
+            import random
+            start = random.randrange(n - t)  # exclusive
+            """,
+            expected_fix="""
+            import random
+            start = random.randrange(n - t + 1)  # exclusive
+            """,
         ),
         Invalid(
-            "import numpy as np\nstart = self.rng.integers(low=0, high=n - T)\n",
-            expected_fix="import numpy as np\nstart = self.rng.integers(low=0, high=n - T + 1)\n",
+            """
+            import numpy as np
+            start = self.rng.integers(low=0, high=n - T)
+            """,
+            expected_fix="""
+            import numpy as np
+            start = self.rng.integers(low=0, high=n - T + 1)
+            """,
         ),
         # A guarded random crop: it cannot raise, but the last row is never part of the crop.
         Invalid(

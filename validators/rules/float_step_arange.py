@@ -42,14 +42,44 @@ class FloatStepArangeRule(Rule):
     TRIGGERS = ("arange",)
 
     VALID = [
-        Valid("import numpy as np\nidx = (np.arange(T) * n / T).astype(int)\n"),
-        Valid("import numpy as np\nidx = np.linspace(0, n, T, endpoint=False).astype(int)\n"),
-        Valid("import numpy as np\nts = np.arange(0, duration, 1 / fps)\n"),
-        Valid("import torch\nidx = torch.arange(0, n, n // T)[:T]\n"),
+        Valid(
+            """
+            import numpy as np
+            idx = (np.arange(T) * n / T).astype(int)
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            idx = np.linspace(0, n, T, endpoint=False).astype(int)
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            ts = np.arange(0, duration, 1 / fps)
+            """
+        ),
+        Valid(
+            """
+            import torch
+            idx = torch.arange(0, n, n // T)[:T]
+            """
+        ),
         # an integer dtype truncates the step (TK121 reports the lost tail)
-        Valid("import numpy as np\nidx = np.arange(0, n, n / T, dtype=int)\n"),
+        Valid(
+            """
+            import numpy as np
+            idx = np.arange(0, n, n / T, dtype=int)
+            """
+        ),
         # an int(...) step is no float step
-        Valid("import numpy as np\nidx = np.arange(0, n, int(n / T))[:T]\n"),
+        Valid(
+            """
+            import numpy as np
+            idx = np.arange(0, n, int(n / T))[:T]
+            """
+        ),
         # Bin edges: the stop is pushed a small epsilon past n so that n itself is the last edge
         # (always parts + 1 edges), and only edges[i] / edges[i + 1] are read.
         Valid(
@@ -77,11 +107,26 @@ class FloatStepArangeRule(Rule):
     ]
     INVALID = [
         Invalid(
-            "import numpy as np\n\ndef sample(n, T):\n    return np.arange(0, n, n / T).astype(int)\n", expected_line=4
+            """
+            import numpy as np
+
+            def sample(n, T):
+                return np.arange(0, n, n / T).astype(int)
+            """,
+            expected_line=5,
         ),
-        Invalid("import torch\nstep = len(frames) / num_segments\nidx = torch.arange(0, len(frames), step).long()\n"),
         Invalid(
-            "from numpy import arange\nidx = arange(0, self.num_frames, step=self.num_frames / self.T).astype(int)\n"
+            """
+            import torch
+            step = len(frames) / num_segments
+            idx = torch.arange(0, len(frames), step).long()
+            """
+        ),
+        Invalid(
+            """
+            from numpy import arange
+            idx = arange(0, self.num_frames, step=self.num_frames / self.T).astype(int)
+            """
         ),
         # An epsilon past the end, but the whole array is used as a clip: still T or T + 1 frames.
         Invalid(

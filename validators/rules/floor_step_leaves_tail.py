@@ -62,10 +62,29 @@ class FloorStepLeavesTailRule(Rule):
     TRIGGERS = ("//", "dtype", "int(")
 
     VALID = [
-        Valid("import numpy as np\nidx = np.linspace(0, n - 1, T).round().astype(int)\n"),
-        Valid("import numpy as np\nidx = (np.arange(T) * n / T).astype(int)\n"),
-        Valid("for i in range(0, n, stride):\n    pass\n"),
-        Valid("idx = list(range(0, n, 2))[:T]\n"),
+        Valid(
+            """
+            import numpy as np
+            idx = np.linspace(0, n - 1, T).round().astype(int)
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            idx = (np.arange(T) * n / T).astype(int)
+            """
+        ),
+        Valid(
+            """
+            for i in range(0, n, stride):
+                pass
+            """
+        ),
+        Valid(
+            """
+            idx = list(range(0, n, 2))[:T]
+            """
+        ),
         # float segment length: offsets reach the end
         Valid(
             """
@@ -78,7 +97,12 @@ class FloorStepLeavesTailRule(Rule):
             """
         ),
         # an integer dtype with an integer step truncates nothing
-        Valid("import numpy as np\nidx = np.arange(0, num_frames, 2, dtype=np.int64)\n"),
+        Valid(
+            """
+            import numpy as np
+            idx = np.arange(0, num_frames, 2, dtype=np.int64)
+            """
+        ),
         # the name is a float length on the branch that uses it
         Valid(
             """
@@ -102,10 +126,31 @@ class FloorStepLeavesTailRule(Rule):
         ),
     ]
     INVALID = [
-        Invalid("def sample(n, T):\n    step = n // T\n    return list(range(0, step * T, step))\n", expected_line=3),
-        Invalid("idx = list(range(0, (n // T) * T, n // T))\n"),
-        Invalid("import numpy as np\nidx = np.arange(0, num_frames, max(1, num_frames // T))[:T]\n"),
-        Invalid("def clip(frames, T):\n    return frames[:: len(frames) // T][:T]\n"),
+        Invalid(
+            """
+            def sample(n, T):
+                step = n // T
+                return list(range(0, step * T, step))
+            """,
+            expected_line=4,
+        ),
+        Invalid(
+            """
+            idx = list(range(0, (n // T) * T, n // T))
+            """
+        ),
+        Invalid(
+            """
+            import numpy as np
+            idx = np.arange(0, num_frames, max(1, num_frames // T))[:T]
+            """
+        ),
+        Invalid(
+            """
+            def clip(frames, T):
+                return frames[:: len(frames) // T][:T]
+            """
+        ),
         # numpy casts the float step to int before stepping
         Invalid(
             """
@@ -116,7 +161,12 @@ class FloorStepLeavesTailRule(Rule):
             """,
             expected_line=5,
         ),
-        Invalid("import torch\nidx = torch.arange(0, len(frames), len(frames) / T, dtype=torch.long)\n"),
+        Invalid(
+            """
+            import torch
+            idx = torch.arange(0, len(frames), len(frames) / T, dtype=torch.long)
+            """
+        ),
         # TSN offsets with a floored average duration: guarded against 0, but the tail is lost
         Invalid(
             """

@@ -45,10 +45,30 @@ class FloorStepOvershootsClipLengthRule(Rule):
     TRIGGERS = ("//", "int(")
 
     VALID = [
-        Valid("import numpy as np\nidx = np.linspace(0, n - 1, T).round().astype(int)\n"),
-        Valid("def f(n, T):\n    step = n // T\n    return list(range(0, step * T, step))\n"),
-        Valid("idx = list(range(0, n, n // T))[:T]\n"),
-        Valid("for i in range(0, n, fps // target_fps):\n    keep.append(i)\n"),
+        Valid(
+            """
+            import numpy as np
+            idx = np.linspace(0, n - 1, T).round().astype(int)
+            """
+        ),
+        Valid(
+            """
+            def f(n, T):
+                step = n // T
+                return list(range(0, step * T, step))
+            """
+        ),
+        Valid(
+            """
+            idx = list(range(0, n, n // T))[:T]
+            """
+        ),
+        Valid(
+            """
+            for i in range(0, n, fps // target_fps):
+                keep.append(i)
+            """
+        ),
         # grid lines over an image, every (height / rows, width / columns) pixels: not a clip of frames
         Valid(
             """
@@ -63,10 +83,25 @@ class FloorStepOvershootsClipLengthRule(Rule):
     ]
     INVALID = [
         Invalid(
-            "def sample(num_frames, T):\n    return list(range(0, num_frames, num_frames // T))\n", expected_line=2
+            """
+            def sample(num_frames, T):
+                return list(range(0, num_frames, num_frames // T))
+            """,
+            expected_line=3,
         ),
-        Invalid("import numpy as np\nstep = len(frames) // T\nidx = np.arange(0, len(frames), step)\n"),
-        Invalid("def clip(frames, T):\n    return frames[:: len(frames) // T]\n"),
+        Invalid(
+            """
+            import numpy as np
+            step = len(frames) // T
+            idx = np.arange(0, len(frames), step)
+            """
+        ),
+        Invalid(
+            """
+            def clip(frames, T):
+                return frames[:: len(frames) // T]
+            """
+        ),
         # int(n / T) truncates like n // T
         Invalid(
             """

@@ -49,21 +49,64 @@ class InclusiveBoundMissesLastStartRule(Rule):
 
     VALID = [
         # A box centre kept `m` away from both edges: not a start.
-        Valid("import random\ncy = random.randint(m, img_h - m - 1)\n"),
-        Valid("import random\nstart = random.randint(0, num_frames - clip_len)\n"),
-        Valid("import random\ni = random.randint(0, len(frames) - 1)\n"),
-        Valid("import numpy as np\nstart = np.random.randint(0, n - T - 1 + 2)\n"),
-        Valid("import numpy as np\nstart = np.random.default_rng(0).integers(0, n - T, endpoint=True)\n"),
+        Valid(
+            """
+            import random
+            cy = random.randint(m, img_h - m - 1)
+            """
+        ),
+        Valid(
+            """
+            import random
+            start = random.randint(0, num_frames - clip_len)
+            """
+        ),
+        Valid(
+            """
+            import random
+            i = random.randint(0, len(frames) - 1)
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            start = np.random.randint(0, n - T - 1 + 2)
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            start = np.random.default_rng(0).integers(0, n - T, endpoint=True)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
-            "import random\n\ndef start(n, T):\n    return random.randint(0, n - T - 1)\n",
-            expected_fix="import random\n\ndef start(n, T):\n    return random.randint(0, n - T)\n",
-            expected_line=4,
+            """
+            import random
+
+            def start(n, T):
+                return random.randint(0, n - T - 1)
+            """,
+            expected_fix="""
+            import random
+
+            def start(n, T):
+                return random.randint(0, n - T)
+            """,
+            expected_line=5,
         ),
         Invalid(
-            "import numpy as np\nrng = np.random.default_rng()\ns = rng.integers(0, len(v) - self.T - 1, endpoint=True)\n",
-            expected_fix="import numpy as np\nrng = np.random.default_rng()\ns = rng.integers(0, len(v) - self.T, endpoint=True)\n",
+            """
+            import numpy as np
+            rng = np.random.default_rng()
+            s = rng.integers(0, len(v) - self.T - 1, endpoint=True)
+            """,
+            expected_fix="""
+            import numpy as np
+            rng = np.random.default_rng()
+            s = rng.integers(0, len(v) - self.T, endpoint=True)
+            """,
         ),
         Invalid(
             """

@@ -50,30 +50,94 @@ class LinspaceIncludesFrameCountRule(Rule):
     TRIGGERS = ("linspace",)
 
     VALID = [
-        Valid("import numpy as np\nidx = np.linspace(0, num_frames - 1, 16).astype(int)\n"),
-        Valid("import torch\nidx = torch.linspace(0, len(frames) - 1, steps=8).round().long()\n"),
-        Valid("import numpy as np\nidx = np.linspace(0, num_frames, 16, endpoint=False).astype(np.int64)\n"),
-        Valid("import numpy as np\nweights = np.linspace(0, num_frames, 16)  # float ramp, not indices\n"),
-        Valid("import numpy as np\nidx = np.clip(np.linspace(0, n, T).astype(int), 0, n - 1)\n"),
-        Valid("import numpy as np\nidx = np.linspace(0, last_index, 16).astype(int)\n"),
+        Valid(
+            """
+            import numpy as np
+            idx = np.linspace(0, num_frames - 1, 16).astype(int)
+            """
+        ),
+        Valid(
+            """
+            import torch
+            idx = torch.linspace(0, len(frames) - 1, steps=8).round().long()
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            idx = np.linspace(0, num_frames, 16, endpoint=False).astype(np.int64)
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            weights = np.linspace(0, num_frames, 16)  # float ramp, not indices
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            idx = np.clip(np.linspace(0, n, T).astype(int), 0, n - 1)
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            idx = np.linspace(0, last_index, 16).astype(int)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
-            "import numpy as np\n\ndef sample(num_frames, T):\n    return np.linspace(0, num_frames, T).astype(int)  # uniform\n",
-            expected_fix="import numpy as np\n\ndef sample(num_frames, T):\n    return np.linspace(0, num_frames - 1, T).astype(int)  # uniform\n",
-            expected_line=4,
+            """
+            import numpy as np
+
+            def sample(num_frames, T):
+                return np.linspace(0, num_frames, T).astype(int)  # uniform
+            """,
+            expected_fix="""
+            import numpy as np
+
+            def sample(num_frames, T):
+                return np.linspace(0, num_frames - 1, T).astype(int)  # uniform
+            """,
+            expected_line=5,
         ),
         Invalid(
-            "import torch\n\ndef sample(frames, t, k):\n    idx = torch.linspace(0, t, k).long()\n    return frames[idx]\n",
-            expected_fix="import torch\n\ndef sample(frames, t, k):\n    idx = torch.linspace(0, t - 1, k).long()\n    return frames[idx]\n",
+            """
+            import torch
+
+            def sample(frames, t, k):
+                idx = torch.linspace(0, t, k).long()
+                return frames[idx]
+            """,
+            expected_fix="""
+            import torch
+
+            def sample(frames, t, k):
+                idx = torch.linspace(0, t - 1, k).long()
+                return frames[idx]
+            """,
         ),
         Invalid(
-            "from numpy import linspace\nidx = linspace(0, len(video), 8, dtype=int)\n",
-            expected_fix="from numpy import linspace\nidx = linspace(0, len(video) - 1, 8, dtype=int)\n",
+            """
+            from numpy import linspace
+            idx = linspace(0, len(video), 8, dtype=int)
+            """,
+            expected_fix="""
+            from numpy import linspace
+            idx = linspace(0, len(video) - 1, 8, dtype=int)
+            """,
         ),
         Invalid(
-            "import numpy as np\nidx = np.round(np.linspace(0, self.total_frames, self.clip_len)).astype('int64')\n",
-            expected_fix="import numpy as np\nidx = np.round(np.linspace(0, self.total_frames - 1, self.clip_len)).astype('int64')\n",
+            """
+            import numpy as np
+            idx = np.round(np.linspace(0, self.total_frames, self.clip_len)).astype('int64')
+            """,
+            expected_fix="""
+            import numpy as np
+            idx = np.round(np.linspace(0, self.total_frames - 1, self.clip_len)).astype('int64')
+            """,
         ),
     ]
 

@@ -52,10 +52,25 @@ class LinspaceSpanPastWindowRule(Rule):
     TRIGGERS = ("linspace",)
 
     VALID = [
-        Valid("import numpy as np\nidx = np.linspace(start, start + (T - 1) * tau, T).astype(int)\n"),
-        Valid("import numpy as np\nidx = np.linspace(start, start + T * tau, T, endpoint=False).astype(int)\n"),
+        Valid(
+            """
+            import numpy as np
+            idx = np.linspace(start, start + (T - 1) * tau, T).astype(int)
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            idx = np.linspace(start, start + T * tau, T, endpoint=False).astype(int)
+            """
+        ),
         # a window spread over clip_size - 1 frames: a stride of (clip_size - 1) / (T - 1) is the intent
-        Valid("import torch\nidx = torch.linspace(start, start + clip_size - 1, num_samples).long()\n"),
+        Valid(
+            """
+            import torch
+            idx = torch.linspace(start, start + clip_size - 1, num_samples).long()
+            """
+        ),
         # clamped into the window afterwards
         Valid(
             """

@@ -72,11 +72,28 @@ class OpenCVBGRFramesRule(Rule):
 
     VALID = [
         Valid(
-            "import cv2\nimport numpy as np\n\ndef read(path):\n    cap = cv2.VideoCapture(path)\n    frames = []\n"
-            "    ok, f = cap.read()\n    while ok:\n        frames.append(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))\n        ok, f = cap.read()\n"
-            "    return np.stack(frames)\n"
+            """
+            import cv2
+            import numpy as np
+
+            def read(path):
+                cap = cv2.VideoCapture(path)
+                frames = []
+                ok, f = cap.read()
+                while ok:
+                    frames.append(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))
+                    ok, f = cap.read()
+                return np.stack(frames)
+            """
         ),
-        Valid("import cv2\nimport numpy as np\nimg = cv2.imread(path)[..., ::-1]\narr = np.asarray(img)\n"),
+        Valid(
+            """
+            import cv2
+            import numpy as np
+            img = cv2.imread(path)[..., ::-1]
+            arr = np.asarray(img)
+            """
+        ),
         # The channels reversed by an index list on the read itself (a real-code false alarm).
         Valid(
             """
@@ -91,8 +108,22 @@ class OpenCVBGRFramesRule(Rule):
                 return np.asarray(frames, dtype=np.float32)
             """
         ),
-        Valid("import cv2\ncap = cv2.VideoCapture(path)\nok, f = cap.read()\ncv2.imwrite('out.png', f)\n"),
-        Valid("import cv2\nimport numpy as np\ng = cv2.imread(path, cv2.IMREAD_GRAYSCALE)\narr = np.asarray(g)\n"),
+        Valid(
+            """
+            import cv2
+            cap = cv2.VideoCapture(path)
+            ok, f = cap.read()
+            cv2.imwrite('out.png', f)
+            """
+        ),
+        Valid(
+            """
+            import cv2
+            import numpy as np
+            g = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+            arr = np.asarray(g)
+            """
+        ),
         # Frames for display are converted by mmcv; the only array built is a box.
         Valid(
             """
@@ -185,15 +216,39 @@ class OpenCVBGRFramesRule(Rule):
             expected_line=13,
         ),
         Invalid(
-            "import cv2\nimport mmcv\nimport numpy as np\nx = mmcv.imnormalize(cv2.imread(p), m, s, to_rgb=False)\narr = np.asarray(x)\n"
+            """
+            import cv2
+            import mmcv
+            import numpy as np
+            x = mmcv.imnormalize(cv2.imread(p), m, s, to_rgb=False)
+            arr = np.asarray(x)
+            """
         ),
         Invalid(
-            "import cv2\nimport numpy as np\nimport torch\n\ndef read(path):\n    cap = cv2.VideoCapture(path)\n    frames = []\n"
-            "    while True:\n        ok, frame = cap.read()\n        if not ok:\n            break\n        frames.append(frame)\n"
-            "    return torch.from_numpy(np.stack(frames))\n",
-            expected_line=9,
+            """
+            import cv2
+            import numpy as np
+            import torch
+
+            def read(path):
+                cap = cv2.VideoCapture(path)
+                frames = []
+                while True:
+                    ok, frame = cap.read()
+                    if not ok:
+                        break
+                    frames.append(frame)
+                return torch.from_numpy(np.stack(frames))
+            """,
+            expected_line=10,
         ),
-        Invalid("import cv2\nfrom PIL import Image\nimage = Image.fromarray(cv2.imread(path))\n"),
+        Invalid(
+            """
+            import cv2
+            from PIL import Image
+            image = Image.fromarray(cv2.imread(path))
+            """
+        ),
         # A horizontal flip is augmentation, not a colour conversion (issue 17); the capture is
         # recognised by what it was assigned from, whatever its name.
         Invalid(

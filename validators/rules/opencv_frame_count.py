@@ -47,14 +47,34 @@ class OpenCVFrameCountRule(Rule):
 
     VALID = [
         Valid(
-            "import cv2\n\ndef read(path):\n    cap = cv2.VideoCapture(path)\n    frames = []\n    ok, f = cap.read()\n"
-            "    while ok:\n        frames.append(f)\n        ok, f = cap.read()\n    return frames\n"
+            """
+            import cv2
+
+            def read(path):
+                cap = cv2.VideoCapture(path)
+                frames = []
+                ok, f = cap.read()
+                while ok:
+                    frames.append(f)
+                    ok, f = cap.read()
+                return frames
+            """
         ),
         Valid(
-            "import cv2\n\ndef count(cap, frames):\n    claimed = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))\n"
-            "    return min(claimed, len(frames))\n"
+            """
+            import cv2
+
+            def count(cap, frames):
+                claimed = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+                return min(claimed, len(frames))
+            """
         ),
-        Valid("import cv2\nfps = cap.get(cv2.CAP_PROP_FPS)\n"),
+        Valid(
+            """
+            import cv2
+            fps = cap.get(cv2.CAP_PROP_FPS)
+            """
+        ),
         # The count only sets how many seconds to walk; every read checks its flag and stops,
         # so an overestimate ends the loop early and no missing frame is used.
         Valid(
@@ -79,11 +99,23 @@ class OpenCVFrameCountRule(Rule):
     ]
     INVALID = [
         Invalid(
-            "import cv2\nimport numpy as np\n\ndef indices(path, T):\n    cap = cv2.VideoCapture(path)\n"
-            "    n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))\n    return np.linspace(0, n - 1, T).astype(int)\n",
-            expected_line=6,
+            """
+            import cv2
+            import numpy as np
+
+            def indices(path, T):
+                cap = cv2.VideoCapture(path)
+                n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+                return np.linspace(0, n - 1, T).astype(int)
+            """,
+            expected_line=7,
         ),
-        Invalid("from cv2 import CAP_PROP_FRAME_COUNT\ntotal = capture.get(CAP_PROP_FRAME_COUNT)\n"),
+        Invalid(
+            """
+            from cv2 import CAP_PROP_FRAME_COUNT
+            total = capture.get(CAP_PROP_FRAME_COUNT)
+            """
+        ),
         # Failed reads are skipped, not stopped at: the clip silently has fewer than T frames.
         Invalid(
             """

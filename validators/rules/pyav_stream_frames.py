@@ -49,22 +49,50 @@ class PyAVStreamFramesRule(Rule):
 
     VALID = [
         Valid(
-            "import av\n\ndef read(path):\n    with av.open(path) as container:\n"
-            "        return [f.to_ndarray(format='rgb24') for f in container.decode(video=0)]\n"
+            """
+            import av
+
+            def read(path):
+                with av.open(path) as container:
+                    return [f.to_ndarray(format='rgb24') for f in container.decode(video=0)]
+            """
         ),
         Valid(
-            "import av\n\ndef n_frames(container, decoded):\n    claimed = container.streams.video[0].frames\n"
-            "    if claimed != len(decoded):\n        return len(decoded)\n    return claimed\n"
+            """
+            import av
+
+            def n_frames(container, decoded):
+                claimed = container.streams.video[0].frames
+                if claimed != len(decoded):
+                    return len(decoded)
+                return claimed
+            """
         ),
-        Valid("clip = batch.frames\n"),
+        Valid(
+            """
+            clip = batch.frames
+            """
+        ),
     ]
     INVALID = [
         Invalid(
-            "import av\nimport numpy as np\n\ndef indices(path, T):\n    container = av.open(path)\n"
-            "    stream = container.streams.video[0]\n    return np.linspace(0, stream.frames - 1, T).astype(int)\n",
-            expected_line=7,
+            """
+            import av
+            import numpy as np
+
+            def indices(path, T):
+                container = av.open(path)
+                stream = container.streams.video[0]
+                return np.linspace(0, stream.frames - 1, T).astype(int)
+            """,
+            expected_line=8,
         ),
-        Invalid("import av\nn = av.open(p).streams.video[0].frames\n"),
+        Invalid(
+            """
+            import av
+            n = av.open(p).streams.video[0].frames
+            """
+        ),
     ]
 
     def visit_Attribute(self, node: cst.Attribute) -> None:

@@ -48,27 +48,81 @@ class RandintInclusiveOvershootRule(Rule):
     TRIGGERS = ("randint",)
 
     VALID = [
-        Valid("import random\nstart = random.randint(0, num_frames - clip_len)\n"),
-        Valid("import random\ni = random.randint(0, len(frames) - 1)\n"),
-        Valid("import numpy as np\nstart = np.random.randint(0, num_frames - clip_len + 1)\n"),
-        Valid("import torch\nstart = torch.randint(0, n - t + 1, (1,)).item()\n"),
-        Valid("import random\nstride = random.randint(1, max_stride + 1)\n"),
+        Valid(
+            """
+            import random
+            start = random.randint(0, num_frames - clip_len)
+            """
+        ),
+        Valid(
+            """
+            import random
+            i = random.randint(0, len(frames) - 1)
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            start = np.random.randint(0, num_frames - clip_len + 1)
+            """
+        ),
+        Valid(
+            """
+            import torch
+            start = torch.randint(0, n - t + 1, (1,)).item()
+            """
+        ),
+        Valid(
+            """
+            import random
+            stride = random.randint(1, max_stride + 1)
+            """
+        ),
         # A box centre kept `m` away from both edges: not a start.
-        Valid("import random\ncy = random.randint(m, img_h - m + 1)\n"),
+        Valid(
+            """
+            import random
+            cy = random.randint(m, img_h - m + 1)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
-            "import random\n\ndef window(n, T):\n    start = random.randint(0, n - T + 1)  # random start\n    return range(start, start + T)\n",
-            expected_fix="import random\n\ndef window(n, T):\n    start = random.randint(0, n - T)  # random start\n    return range(start, start + T)\n",
-            expected_line=4,
+            """
+            import random
+
+            def window(n, T):
+                start = random.randint(0, n - T + 1)  # random start
+                return range(start, start + T)
+            """,
+            expected_fix="""
+            import random
+
+            def window(n, T):
+                start = random.randint(0, n - T)  # random start
+                return range(start, start + T)
+            """,
+            expected_line=5,
         ),
         Invalid(
-            "from random import randint\nidx = randint(0, len(frames))\n",
-            expected_fix="from random import randint\nidx = randint(0, len(frames) - 1)\n",
+            """
+            from random import randint
+            idx = randint(0, len(frames))
+            """,
+            expected_fix="""
+            from random import randint
+            idx = randint(0, len(frames) - 1)
+            """,
         ),
         Invalid(
-            "import random as rnd\nstart = rnd.randint(0, self.num_frames - self.clip_len + 1)\n",
-            expected_fix="import random as rnd\nstart = rnd.randint(0, self.num_frames - self.clip_len)\n",
+            """
+            import random as rnd
+            start = rnd.randint(0, self.num_frames - self.clip_len + 1)
+            """,
+            expected_fix="""
+            import random as rnd
+            start = rnd.randint(0, self.num_frames - self.clip_len)
+            """,
         ),
         Invalid(
             """

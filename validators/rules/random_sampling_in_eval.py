@@ -162,14 +162,41 @@ class RandomSamplingInEvalRule(Rule):
 
     VALID = [
         Valid(
-            "import random\n\ndef start(n, T, training):\n    if training:\n        return random.randint(0, n - T)\n"
-            "    return (n - T) // 2\n"
+            """
+            import random
+
+            def start(n, T, training):
+                if training:
+                    return random.randint(0, n - T)
+                return (n - T) // 2
+            """
         ),
         Valid(
-            "import numpy as np\n\ndef evaluate(n, T):\n    rng = np.random.default_rng(0)\n    return rng.integers(0, n - T + 1)\n"
+            """
+            import numpy as np
+
+            def evaluate(n, T):
+                rng = np.random.default_rng(0)
+                return rng.integers(0, n - T + 1)
+            """
         ),
-        Valid("import random\n\ndef test_sampler_range():\n    assert 0 <= random.randint(0, 3) <= 3\n"),
-        Valid("import random\n\ndef validate(n, T):\n    random.seed(0)\n    return random.randint(0, n - T)\n"),
+        Valid(
+            """
+            import random
+
+            def test_sampler_range():
+                assert 0 <= random.randint(0, 3) <= 3
+            """
+        ),
+        Valid(
+            """
+            import random
+
+            def validate(n, T):
+                random.seed(0)
+                return random.randint(0, n - T)
+            """
+        ),
         # Decode-failure retry: an unreadable test video is replaced by a random other one.
         Valid(
             """
@@ -227,14 +254,35 @@ class RandomSamplingInEvalRule(Rule):
     ]
     INVALID = [
         Invalid(
-            "import random\n\nclass Sampler:\n    def __call__(self, n):\n        if self.training:\n"
-            "            return random.randint(0, n - self.T)\n        else:\n            return random.randint(0, n - self.T)\n",
-            expected_line=8,
+            """
+            import random
+
+            class Sampler:
+                def __call__(self, n):
+                    if self.training:
+                        return random.randint(0, n - self.T)
+                    else:
+                        return random.randint(0, n - self.T)
+            """,
+            expected_line=9,
         ),
-        Invalid("import numpy as np\n\ndef val_indices(n, T):\n    return np.sort(np.random.choice(n, T))\n"),
         Invalid(
-            "import torch\n\ndef get_clip(video, split, T):\n    if split == 'test':\n"
-            "        s = torch.randint(0, len(video) - T + 1, (1,)).item()\n        return video[s:s + T]\n"
+            """
+            import numpy as np
+
+            def val_indices(n, T):
+                return np.sort(np.random.choice(n, T))
+            """
+        ),
+        Invalid(
+            """
+            import torch
+
+            def get_clip(video, split, T):
+                if split == 'test':
+                    s = torch.randint(0, len(video) - T + 1, (1,)).item()
+                    return video[s:s + T]
+            """
         ),
         # Validation offsets drawn at random (TSN-style `_get_val_indices`).
         Invalid(

@@ -50,12 +50,44 @@ class RandomSubsetUnsortedRule(Rule):
     TRIGGERS = ("sample(", "choice(", "permutation(", "randperm(")
 
     VALID = [
-        Valid("import random\nidx = sorted(random.sample(range(num_frames), T))\n"),
-        Valid("import numpy as np\nidx = np.random.choice(num_frames, T, replace=False)\nidx.sort()\n"),
-        Valid("import numpy as np\nrng = np.random.default_rng(0)\nidx = np.sort(rng.choice(n, T, replace=False))\n"),
-        Valid("import random\nsubset = random.sample(video_paths, 100)\n"),
-        Valid("import torch\norder = torch.randperm(len(dataset))\n"),
-        Valid("import torch\nsampled = torch.randperm(length)[:max_clips]  # which clips, not which frames\n"),
+        Valid(
+            """
+            import random
+            idx = sorted(random.sample(range(num_frames), T))
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            idx = np.random.choice(num_frames, T, replace=False)
+            idx.sort()
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            rng = np.random.default_rng(0)
+            idx = np.sort(rng.choice(n, T, replace=False))
+            """
+        ),
+        Valid(
+            """
+            import random
+            subset = random.sample(video_paths, 100)
+            """
+        ),
+        Valid(
+            """
+            import torch
+            order = torch.randperm(len(dataset))
+            """
+        ),
+        Valid(
+            """
+            import torch
+            sampled = torch.randperm(length)[:max_clips]  # which clips, not which frames
+            """
+        ),
         # Which time steps of a tube mask to switch on: a mask, indexed in any order.
         Valid(
             """
@@ -122,16 +154,46 @@ class RandomSubsetUnsortedRule(Rule):
     ]
     INVALID = [
         Invalid(
-            "import random\n\ndef sample(frames, T):\n    idx = random.sample(range(len(frames)), T)\n    return [frames[i] for i in idx]\n",
-            expected_line=4,
+            """
+            import random
+
+            def sample(frames, T):
+                idx = random.sample(range(len(frames)), T)
+                return [frames[i] for i in idx]
+            """,
+            expected_line=5,
         ),
         Invalid(
-            "import numpy as np\nrng = np.random.default_rng()\nidx = rng.choice(num_frames, size=T, replace=False)\n"
+            """
+            import numpy as np
+            rng = np.random.default_rng()
+            idx = rng.choice(num_frames, size=T, replace=False)
+            """
         ),
-        Invalid("import torch\nclip = video[torch.randperm(video.shape[0])[:T]]\n"),
-        Invalid("import numpy as np\nidx = np.random.permutation(num_frames)[: self.T]\n"),
-        Invalid("import numpy as np\nidx = np.random.choice(np.arange(num_frames), size=T, replace=False)\n"),
-        Invalid("import numpy as np\nclip = video[np.random.choice(np.arange(len(video)), T, replace=False)]\n"),
+        Invalid(
+            """
+            import torch
+            clip = video[torch.randperm(video.shape[0])[:T]]
+            """
+        ),
+        Invalid(
+            """
+            import numpy as np
+            idx = np.random.permutation(num_frames)[: self.T]
+            """
+        ),
+        Invalid(
+            """
+            import numpy as np
+            idx = np.random.choice(np.arange(num_frames), size=T, replace=False)
+            """
+        ),
+        Invalid(
+            """
+            import numpy as np
+            clip = video[np.random.choice(np.arange(len(video)), T, replace=False)]
+            """
+        ),
         # A seeded Python generator bound to a name draws in random order too.
         Invalid(
             """

@@ -48,23 +48,50 @@ class RandomTransformInEvalRule(Rule):
 
     VALID = [
         Valid(
-            "from torchvision.transforms import v2\nval_transform = v2.Compose([v2.Resize(256), v2.CenterCrop(224)])\n"
+            """
+            from torchvision.transforms import v2
+            val_transform = v2.Compose([v2.Resize(256), v2.CenterCrop(224)])
+            """
         ),
         Valid(
-            "from torchvision.transforms import v2\ntrain_transform = v2.Compose([v2.RandomResizedCrop(224), v2.RandomHorizontalFlip()])\n"
+            """
+            from torchvision.transforms import v2
+            train_transform = v2.Compose([v2.RandomResizedCrop(224), v2.RandomHorizontalFlip()])
+            """
         ),
-        Valid("from torchvision.transforms import v2\ninterval_aug = v2.RandomCrop(112)\n"),
+        Valid(
+            """
+            from torchvision.transforms import v2
+            interval_aug = v2.RandomCrop(112)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
-            "from torchvision.transforms import v2\n\nval_transform = v2.Compose([\n    v2.RandomResizedCrop(224),\n    v2.ToDtype(torch.float32, scale=True),\n])\n",
-            expected_line=4,
+            """
+            from torchvision.transforms import v2
+
+            val_transform = v2.Compose([
+                v2.RandomResizedCrop(224),
+                v2.ToDtype(torch.float32, scale=True),
+            ])
+            """,
+            expected_line=5,
         ),
         Invalid(
-            "import torchvision.transforms as T\n\nclass Data:\n    def __init__(self):\n        self.test_tf = T.Compose([T.Resize(128), T.RandomCrop(112)])\n"
+            """
+            import torchvision.transforms as T
+
+            class Data:
+                def __init__(self):
+                    self.test_tf = T.Compose([T.Resize(128), T.RandomCrop(112)])
+            """
         ),
         Invalid(
-            "import torchvision.transforms as T\ntransforms = {'train': T.RandomCrop(112), 'val': T.Compose([T.RandomHorizontalFlip()])}\n"
+            """
+            import torchvision.transforms as T
+            transforms = {'train': T.RandomCrop(112), 'val': T.Compose([T.RandomHorizontalFlip()])}
+            """
         ),
     ]
 

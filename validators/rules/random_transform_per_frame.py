@@ -49,31 +49,73 @@ class RandomTransformPerFrameRule(Rule):
 
     VALID = [
         Valid(
-            "import torch\nfrom torchvision.transforms import v2\n\naug = v2.Compose([v2.RandomResizedCrop(224), v2.RandomHorizontalFlip()])\n\n"
-            "def load(frames):\n    return aug(torch.stack(frames))\n"
+            """
+            import torch
+            from torchvision.transforms import v2
+
+            aug = v2.Compose([v2.RandomResizedCrop(224), v2.RandomHorizontalFlip()])
+
+            def load(frames):
+                return aug(torch.stack(frames))
+            """
         ),
         Valid(
-            "from torchvision.transforms import v2\n\nnorm = v2.Compose([v2.Resize(256), v2.CenterCrop(224)])\n\n"
-            "def load(frames):\n    return [norm(f) for f in frames]\n"
+            """
+            from torchvision.transforms import v2
+
+            norm = v2.Compose([v2.Resize(256), v2.CenterCrop(224)])
+
+            def load(frames):
+                return [norm(f) for f in frames]
+            """
         ),
         Valid(
-            "from torchvision.transforms import v2\n\naug = v2.RandomCrop(112)\n\n"
-            "def batch(videos):\n    return [aug(v) for v in videos]\n"
+            """
+            from torchvision.transforms import v2
+
+            aug = v2.RandomCrop(112)
+
+            def batch(videos):
+                return [aug(v) for v in videos]
+            """
         ),
     ]
     INVALID = [
         Invalid(
-            "import torch\nfrom torchvision.transforms import v2\n\ntrain_tf = v2.Compose([v2.RandomResizedCrop(224), v2.ToDtype(torch.float32)])\n\n"
-            "def load(frames):\n    return torch.stack([train_tf(frame) for frame in frames])\n",
-            expected_line=7,
+            """
+            import torch
+            from torchvision.transforms import v2
+
+            train_tf = v2.Compose([v2.RandomResizedCrop(224), v2.ToDtype(torch.float32)])
+
+            def load(frames):
+                return torch.stack([train_tf(frame) for frame in frames])
+            """,
+            expected_line=8,
         ),
         Invalid(
-            "import torchvision.transforms as T\n\nclass Clip:\n    def __init__(self):\n        self.crop = T.RandomCrop(112)\n\n"
-            "    def __call__(self, clip):\n        out = []\n        for frame in clip:\n            out.append(self.crop(frame))\n        return out\n",
-            expected_line=10,
+            """
+            import torchvision.transforms as T
+
+            class Clip:
+                def __init__(self):
+                    self.crop = T.RandomCrop(112)
+
+                def __call__(self, clip):
+                    out = []
+                    for frame in clip:
+                        out.append(self.crop(frame))
+                    return out
+            """,
+            expected_line=11,
         ),
         Invalid(
-            "from torchvision import transforms\n\ndef load(video):\n    return [transforms.RandomHorizontalFlip()(img) for img in video]\n"
+            """
+            from torchvision import transforms
+
+            def load(video):
+                return [transforms.RandomHorizontalFlip()(img) for img in video]
+            """
         ),
         # nn.Sequential under another alias (issue 17): matched by qualified name, not spelling.
         Invalid(

@@ -45,18 +45,51 @@ class RangeStopPastFrameCountRule(Rule):
     TRIGGERS = ("range(", "arange(")
 
     VALID = [
-        Valid("for i in range(0, num_frames, stride):\n    clip.append(frames[i])\n"),
-        Valid("for rank in range(1, num_frames + 1):\n    print(rank)\n"),
-        Valid("import numpy as np\nidx = np.arange(start, start + clip_len * stride, stride)\n"),
-        Valid("steps = range(0, batch_count + 1, 10)\n"),
+        Valid(
+            """
+            for i in range(0, num_frames, stride):
+                clip.append(frames[i])
+            """
+        ),
+        Valid(
+            """
+            for rank in range(1, num_frames + 1):
+                print(rank)
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            idx = np.arange(start, start + clip_len * stride, stride)
+            """
+        ),
+        Valid(
+            """
+            steps = range(0, batch_count + 1, 10)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
-            "def sample(frames, stride):\n    n = len(frames)\n    return [frames[i] for i in range(0, n + 1, stride)]\n",
-            expected_line=3,
+            """
+            def sample(frames, stride):
+                n = len(frames)
+                return [frames[i] for i in range(0, n + 1, stride)]
+            """,
+            expected_line=4,
         ),
-        Invalid("import numpy as np\nidx = np.arange(0, len(video) + 1, 4)\n"),
-        Invalid("import torch\nidx = torch.arange(offset, self.num_frames + 1, self.stride)\n"),
+        Invalid(
+            """
+            import numpy as np
+            idx = np.arange(0, len(video) + 1, 4)
+            """
+        ),
+        Invalid(
+            """
+            import torch
+            idx = torch.arange(offset, self.num_frames + 1, self.stride)
+            """
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -36,16 +36,41 @@ class ReversedLinspaceRule(Rule):
     TRIGGERS = ("linspace",)
 
     VALID = [
-        Valid("import numpy as np\nidx = np.linspace(0, n - 1, T).astype(int)\n"),
-        Valid("import numpy as np\nlr = np.linspace(1.0, 0.0, steps)\n"),
-        Valid("import torch\nidx = torch.linspace(start, end, T).long()\n"),
+        Valid(
+            """
+            import numpy as np
+            idx = np.linspace(0, n - 1, T).astype(int)
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            lr = np.linspace(1.0, 0.0, steps)
+            """
+        ),
+        Valid(
+            """
+            import torch
+            idx = torch.linspace(start, end, T).long()
+            """
+        ),
     ]
     INVALID = [
         Invalid(
-            "import numpy as np\n\ndef sample(n, T):\n    return np.linspace(n - 1, 0, T).astype(int)\n",
-            expected_line=4,
+            """
+            import numpy as np
+
+            def sample(n, T):
+                return np.linspace(n - 1, 0, T).astype(int)
+            """,
+            expected_line=5,
         ),
-        Invalid("import torch\nidx = torch.linspace(len(frames) - 1, 0, steps=16).long()\n"),
+        Invalid(
+            """
+            import torch
+            idx = torch.linspace(len(frames) - 1, 0, steps=16).long()
+            """
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -48,10 +48,28 @@ class SetOrderIndicesRule(Rule):
     TRIGGERS = tuple(name + sep for name in ("list", "tuple") for sep in "( \t\n\r\f\\")
 
     VALID = [
-        Valid("idx = sorted(set(indices))\n"),
-        Valid("seen = set(indices)\nkeep = [i for i in range(n) if i in seen]\n"),
-        Valid("labels = list(set(class_names))\n"),
-        Valid("idx = list(set(frame_ids))\nidx.sort()\n"),
+        Valid(
+            """
+            idx = sorted(set(indices))
+            """
+        ),
+        Valid(
+            """
+            seen = set(indices)
+            keep = [i for i in range(n) if i in seen]
+            """
+        ),
+        Valid(
+            """
+            labels = list(set(class_names))
+            """
+        ),
+        Valid(
+            """
+            idx = list(set(frame_ids))
+            idx.sort()
+            """
+        ),
         # A label vocabulary collected through a set comprehension: labels, not frame indices.
         Valid(
             """
@@ -69,17 +87,31 @@ class SetOrderIndicesRule(Rule):
     ]
     INVALID = [
         Invalid(
-            "def dedup(indices):\n    return list(set(indices))  # unique frames\n",
-            expected_fix="def dedup(indices):\n    return sorted(set(indices))  # unique frames\n",
-            expected_line=2,
+            """
+            def dedup(indices):
+                return list(set(indices))  # unique frames
+            """,
+            expected_fix="""
+            def dedup(indices):
+                return sorted(set(indices))  # unique frames
+            """,
+            expected_line=3,
         ),
         Invalid(
-            "idx = tuple(set(int(round(x)) for x in positions))\n",
-            expected_fix="idx = tuple(sorted(set(int(round(x)) for x in positions)))\n",
+            """
+            idx = tuple(set(int(round(x)) for x in positions))
+            """,
+            expected_fix="""
+            idx = tuple(sorted(set(int(round(x)) for x in positions)))
+            """,
         ),
         Invalid(
-            "frame_ids = list({i // 2 for i in frame_ids})\n",
-            expected_fix="frame_ids = sorted({i // 2 for i in frame_ids})\n",
+            """
+            frame_ids = list({i // 2 for i in frame_ids})
+            """,
+            expected_fix="""
+            frame_ids = sorted({i // 2 for i in frame_ids})
+            """,
         ),
     ]
 

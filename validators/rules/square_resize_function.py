@@ -69,10 +69,30 @@ class SquareResizeFunctionRule(Rule):
     TRIGGERS = ("resize", "interpolate")
 
     VALID = [
-        Valid("import cv2\nframe = cv2.resize(frame, (new_w, new_h))\n"),
-        Valid("import torch.nn.functional as F\npos = F.interpolate(pos, size=(14, 14), mode='bicubic')\n"),
-        Valid("import torchvision.transforms.functional as TF\nframe = TF.resize(frame, 256)\n"),
-        Valid("import torch.nn.functional as F\nx = F.interpolate(x, scale_factor=2)\n"),
+        Valid(
+            """
+            import cv2
+            frame = cv2.resize(frame, (new_w, new_h))
+            """
+        ),
+        Valid(
+            """
+            import torch.nn.functional as F
+            pos = F.interpolate(pos, size=(14, 14), mode='bicubic')
+            """
+        ),
+        Valid(
+            """
+            import torchvision.transforms.functional as TF
+            frame = TF.resize(frame, 256)
+            """
+        ),
+        Valid(
+            """
+            import torch.nn.functional as F
+            x = F.interpolate(x, scale_factor=2)
+            """
+        ),
         # A positional-embedding grid: the side is the square root of a token count.
         Valid(
             """
@@ -187,9 +207,27 @@ class SquareResizeFunctionRule(Rule):
         ),
     ]
     INVALID = [
-        Invalid("import cv2\n\ndef load(frame):\n    return cv2.resize(frame, (224, 224))\n", expected_line=4),
-        Invalid("import torch.nn.functional as F\nclip = F.interpolate(clip, size=(224, 224), mode='bilinear')\n"),
-        Invalid("from torchvision.transforms.v2 import functional as F\nx = F.resize(x, [size, size])\n"),
+        Invalid(
+            """
+            import cv2
+
+            def load(frame):
+                return cv2.resize(frame, (224, 224))
+            """,
+            expected_line=5,
+        ),
+        Invalid(
+            """
+            import torch.nn.functional as F
+            clip = F.interpolate(clip, size=(224, 224), mode='bilinear')
+            """
+        ),
+        Invalid(
+            """
+            from torchvision.transforms.v2 import functional as F
+            x = F.resize(x, [size, size])
+            """
+        ),
         # A detected box cut out and squashed: the crop's aspect is the box's, not a chosen one.
         Invalid(
             """

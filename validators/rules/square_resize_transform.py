@@ -43,11 +43,29 @@ class SquareResizeTransformRule(Rule):
     TRIGGERS = ("Resize",)
 
     VALID = [
-        Valid("from torchvision.transforms import v2\nt = v2.Compose([v2.Resize(256), v2.CenterCrop(224)])\n"),
-        Valid("import torchvision.transforms as T\nt = T.Compose([T.Resize((128, 171)), T.CenterCrop(112)])\n"),
-        Valid("from torchvision.transforms import v2\nt = v2.RandomResizedCrop((224, 224), antialias=True)\n"),
         Valid(
-            "from torchvision.transforms import v2\nt = v2.Compose([v2.Resize(size=224, antialias=True), v2.RandomCrop(224)])\n"
+            """
+            from torchvision.transforms import v2
+            t = v2.Compose([v2.Resize(256), v2.CenterCrop(224)])
+            """
+        ),
+        Valid(
+            """
+            import torchvision.transforms as T
+            t = T.Compose([T.Resize((128, 171)), T.CenterCrop(112)])
+            """
+        ),
+        Valid(
+            """
+            from torchvision.transforms import v2
+            t = v2.RandomResizedCrop((224, 224), antialias=True)
+            """
+        ),
+        Valid(
+            """
+            from torchvision.transforms import v2
+            t = v2.Compose([v2.Resize(size=224, antialias=True), v2.RandomCrop(224)])
+            """
         ),
         # A configured choice: squash the whole image, or keep the aspect ratio and crop.
         Valid(
@@ -67,19 +85,51 @@ class SquareResizeTransformRule(Rule):
     ]
     INVALID = [
         Invalid(
-            "from torchvision.transforms import v2\n\ntransform = v2.Compose([\n    v2.Resize((224, 224)),  # model input\n    v2.ToDtype(torch.float32, scale=True),\n])\n",
-            expected_fix="from torchvision.transforms import v2\n\ntransform = v2.Compose([\n    v2.Resize(224),\n    v2.CenterCrop(224),  # model input\n    v2.ToDtype(torch.float32, scale=True),\n])\n",
-            expected_line=4,
+            """
+            from torchvision.transforms import v2
+
+            transform = v2.Compose([
+                v2.Resize((224, 224)),  # model input
+                v2.ToDtype(torch.float32, scale=True),
+            ])
+            """,
+            expected_fix="""
+            from torchvision.transforms import v2
+
+            transform = v2.Compose([
+                v2.Resize(224),
+                v2.CenterCrop(224),  # model input
+                v2.ToDtype(torch.float32, scale=True),
+            ])
+            """,
+            expected_line=5,
         ),
         Invalid(
-            "import torchvision.transforms as T\nt = T.Compose([T.ToTensor(), T.Resize([size, size], antialias=True)])\n",
-            expected_fix="import torchvision.transforms as T\nt = T.Compose([T.ToTensor(), T.Resize(size, antialias=True), T.CenterCrop(size)])\n",
+            """
+            import torchvision.transforms as T
+            t = T.Compose([T.ToTensor(), T.Resize([size, size], antialias=True)])
+            """,
+            expected_fix="""
+            import torchvision.transforms as T
+            t = T.Compose([T.ToTensor(), T.Resize(size, antialias=True), T.CenterCrop(size)])
+            """,
         ),
         Invalid(
-            "from torchvision.transforms import Compose, Resize, CenterCrop\nt = Compose([Resize(size=(112, 112)), CenterCrop(112)])\n",
-            expected_fix="from torchvision.transforms import Compose, Resize, CenterCrop\nt = Compose([Resize(size=112), CenterCrop(112)])\n",
+            """
+            from torchvision.transforms import Compose, Resize, CenterCrop
+            t = Compose([Resize(size=(112, 112)), CenterCrop(112)])
+            """,
+            expected_fix="""
+            from torchvision.transforms import Compose, Resize, CenterCrop
+            t = Compose([Resize(size=112), CenterCrop(112)])
+            """,
         ),
-        Invalid("from torchvision.transforms import Resize\nresize = Resize((224, 224))\n"),
+        Invalid(
+            """
+            from torchvision.transforms import Resize
+            resize = Resize((224, 224))
+            """
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -54,14 +54,43 @@ class UnguardedFloorStepRule(Rule):
     TRIGGERS = ("//", "int(")
 
     VALID = [
-        Valid("def f(n, T):\n    step = max(1, n // T)\n    return list(range(0, n, step))[:T]\n"),
         Valid(
-            "def f(n, T):\n    if n < T:\n        return list(range(n)) + [n - 1] * (T - n)\n"
-            "    step = n // T\n    return [i * step for i in range(T)]\n"
+            """
+            def f(n, T):
+                step = max(1, n // T)
+                return list(range(0, n, step))[:T]
+            """
         ),
-        Valid("def f(frames):\n    half = len(frames) // 2\n    return frames[half]\n"),
-        Valid("def f(n, T):\n    step = n // T or 1\n    return list(range(0, n, step))\n"),
-        Valid("def f(hwa, hw, levels):\n    a = hwa // hw\n    return [x * a for x in levels]\n"),
+        Valid(
+            """
+            def f(n, T):
+                if n < T:
+                    return list(range(n)) + [n - 1] * (T - n)
+                step = n // T
+                return [i * step for i in range(T)]
+            """
+        ),
+        Valid(
+            """
+            def f(frames):
+                half = len(frames) // 2
+                return frames[half]
+            """
+        ),
+        Valid(
+            """
+            def f(n, T):
+                step = n // T or 1
+                return list(range(0, n, step))
+            """
+        ),
+        Valid(
+            """
+            def f(hwa, hw, levels):
+                a = hwa // hw
+                return [x * a for x in levels]
+            """
+        ),
         # steps per epoch: a dataset size over a batch size, not frames over a clip length
         Valid(
             """
@@ -193,12 +222,30 @@ class UnguardedFloorStepRule(Rule):
     ]
     INVALID = [
         Invalid(
-            "import random\n\ndef tsn(num_frames, T):\n    seg = num_frames // T\n"
-            "    return [i * seg + random.randrange(seg) for i in range(T)]\n",
-            expected_line=4,
+            """
+            import random
+
+            def tsn(num_frames, T):
+                seg = num_frames // T
+                return [i * seg + random.randrange(seg) for i in range(T)]
+            """,
+            expected_line=5,
         ),
-        Invalid("def f(frames, T):\n    return frames[:: len(frames) // T][:T]\n", expected_line=2),
-        Invalid("import numpy as np\n\ndef f(n, T):\n    return np.arange(0, n, n // T)[:T]\n"),
+        Invalid(
+            """
+            def f(frames, T):
+                return frames[:: len(frames) // T][:T]
+            """,
+            expected_line=3,
+        ),
+        Invalid(
+            """
+            import numpy as np
+
+            def f(n, T):
+                return np.arange(0, n, n // T)[:T]
+            """
+        ),
         # int(...) around a floor or true division truncates it all the same
         Invalid(
             """

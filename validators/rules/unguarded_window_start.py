@@ -56,15 +56,43 @@ class UnguardedWindowStartRule(Rule):
 
     VALID = [
         Valid(
-            "import random\n\ndef sample(n, T):\n    if n < T:\n        return [min(i, n - 1) for i in range(T)]\n"
-            "    start = random.randint(0, n - T)\n    return list(range(start, start + T))\n"
+            """
+            import random
+
+            def sample(n, T):
+                if n < T:
+                    return [min(i, n - 1) for i in range(T)]
+                start = random.randint(0, n - T)
+                return list(range(start, start + T))
+            """
         ),
-        Valid("import random\n\ndef sample(n, T):\n    start = random.randint(0, max(0, n - T))\n    return start\n"),
         Valid(
-            "import numpy as np\n\nclass S:\n    def __call__(self, frames):\n        assert len(frames) >= self.T\n"
-            "        return self.rng.integers(0, len(frames) - self.T + 1)\n"
+            """
+            import random
+
+            def sample(n, T):
+                start = random.randint(0, max(0, n - T))
+                return start
+            """
         ),
-        Valid("import random\n\ndef crop(w):\n    return random.randint(0, w - 112)\n"),
+        Valid(
+            """
+            import numpy as np
+
+            class S:
+                def __call__(self, frames):
+                    assert len(frames) >= self.T
+                    return self.rng.integers(0, len(frames) - self.T + 1)
+            """
+        ),
+        Valid(
+            """
+            import random
+
+            def crop(w):
+                return random.randint(0, w - 112)
+            """
+        ),
         # CutMix/mixup box centres and min-max boxes: coordinates, not frame windows.
         Valid(
             """
@@ -100,18 +128,36 @@ class UnguardedWindowStartRule(Rule):
             """
         ),
         # The bound is off by one too: TK131 reports the call (and the missing guard), not TK112.
-        Valid("import numpy as np\n\ndef sample(num_frames, T):\n    return np.random.randint(0, num_frames - T)\n"),
+        Valid(
+            """
+            import numpy as np
+
+            def sample(num_frames, T):
+                return np.random.randint(0, num_frames - T)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
-            "import random\n\ndef sample(num_frames, T):\n    start = random.randint(0, num_frames - T)\n    return list(range(start, start + T))\n",
-            expected_line=4,
+            """
+            import random
+
+            def sample(num_frames, T):
+                start = random.randint(0, num_frames - T)
+                return list(range(start, start + T))
+            """,
+            expected_line=5,
         ),
         Invalid(
-            "import torch\n\nclass RandomClip:\n    def __call__(self, video):\n"
-            "        start = torch.randint(0, len(video) - self.clip_len + 1, (1,)).item()\n"
-            "        return video[start:start + self.clip_len]\n",
-            expected_line=5,
+            """
+            import torch
+
+            class RandomClip:
+                def __call__(self, video):
+                    start = torch.randint(0, len(video) - self.clip_len + 1, (1,)).item()
+                    return video[start:start + self.clip_len]
+            """,
+            expected_line=6,
         ),
         # Through a variable, with a generator bound to a name in __init__.
         Invalid(

@@ -76,7 +76,11 @@ class UniformClipStartsMissEndRule(Rule):
             """
         ),
         # centred clips
-        Valid("start = delta * (clip_idx + 0.5) / num_clips\n"),
+        Valid(
+            """
+            start = delta * (clip_idx + 0.5) / num_clips
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -95,7 +99,11 @@ class UniformClipStartsMissEndRule(Rule):
             """,
             expected_line=3,
         ),
-        Invalid("start = max_start * clip_idx // self.num_clips\n"),
+        Invalid(
+            """
+            start = max_start * clip_idx // self.num_clips
+            """
+        ),
     ]
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:

@@ -58,31 +58,73 @@ class VideoModelLayoutRule(Rule):
 
     VALID = [
         Valid(
-            "import torch\nfrom torchvision.models.video import r3d_18\n\nmodel = r3d_18()\n\n"
-            "def predict(frames):\n    clip = torch.stack(frames)\n    return model(clip.permute(1, 0, 2, 3).unsqueeze(0))\n"
+            """
+            import torch
+            from torchvision.models.video import r3d_18
+
+            model = r3d_18()
+
+            def predict(frames):
+                clip = torch.stack(frames)
+                return model(clip.permute(1, 0, 2, 3).unsqueeze(0))
+            """
         ),
         Valid(
-            "import torch\nfrom torchvision.models.video import r2plus1d_18, R2Plus1D_18_Weights\n\n"
-            "weights = R2Plus1D_18_Weights.DEFAULT\nmodel = r2plus1d_18(weights=weights)\npreprocess = weights.transforms()\n\n"
-            "def predict(frames):\n    batch = preprocess(torch.stack(frames)).unsqueeze(0)\n    return model(batch)\n"
+            """
+            import torch
+            from torchvision.models.video import r2plus1d_18, R2Plus1D_18_Weights
+
+            weights = R2Plus1D_18_Weights.DEFAULT
+            model = r2plus1d_18(weights=weights)
+            preprocess = weights.transforms()
+
+            def predict(frames):
+                batch = preprocess(torch.stack(frames)).unsqueeze(0)
+                return model(batch)
+            """
         ),
         Valid(
-            "import torch\nimport torchvision\n\nmodel = torchvision.models.video.s3d()\n\n"
-            "def predict(video):\n    x = torch.stack(video).transpose(0, 1)\n    return model(x[None])\n"
+            """
+            import torch
+            import torchvision
+
+            model = torchvision.models.video.s3d()
+
+            def predict(video):
+                x = torch.stack(video).transpose(0, 1)
+                return model(x[None])
+            """
         ),
     ]
     INVALID = [
         Invalid(
-            "import torch\nfrom torchvision.models.video import r3d_18\n\nmodel = r3d_18().eval()\n\n"
-            "def predict(frames):\n    clip = torch.stack(frames)  # (T, C, H, W)\n    return model(clip.unsqueeze(0))\n",
-            expected_line=8,
+            """
+            import torch
+            from torchvision.models.video import r3d_18
+
+            model = r3d_18().eval()
+
+            def predict(frames):
+                clip = torch.stack(frames)  # (T, C, H, W)
+                return model(clip.unsqueeze(0))
+            """,
+            expected_line=9,
         ),
         Invalid(
-            "import torchvision\nfrom torchvision.io import read_video\n\n"
-            "class Classifier:\n    def __init__(self):\n        self.net = torchvision.models.video.mvit_v2_s()\n\n"
-            "    def __call__(self, path):\n        video, _, _ = read_video(path, output_format='TCHW', pts_unit='sec')\n"
-            "        x = video.float() / 255\n        return self.net(x[None])\n",
-            expected_line=11,
+            """
+            import torchvision
+            from torchvision.io import read_video
+
+            class Classifier:
+                def __init__(self):
+                    self.net = torchvision.models.video.mvit_v2_s()
+
+                def __call__(self, path):
+                    video, _, _ = read_video(path, output_format='TCHW', pts_unit='sec')
+                    x = video.float() / 255
+                    return self.net(x[None])
+            """,
+            expected_line=12,
         ),
     ]
 

@@ -61,13 +61,37 @@ class ZeroPaddingShortClipRule(Rule):
     TRIGGERS = ("zeros", "pad(")
 
     VALID = [
-        Valid("import numpy as np\nidx = np.linspace(0, len(frames) - 1, T).round().astype(int)\nclip = frames[idx]\n"),
         Valid(
-            "import numpy as np\nclip = np.pad(frames, ((0, T - len(frames)), (0, 0), (0, 0), (0, 0)), mode='edge')\n"
+            """
+            import numpy as np
+            idx = np.linspace(0, len(frames) - 1, T).round().astype(int)
+            clip = frames[idx]
+            """
         ),
-        Valid("import torch\nmask = torch.zeros(T, dtype=torch.bool)\n"),
-        Valid("import torch.nn.functional as F\nx = F.pad(x, (1, 1, 1, 1))\n"),
-        Valid("import torch\nzeros_y1 = torch.zeros(im_h - y_1, mask.size(1))\n"),
+        Valid(
+            """
+            import numpy as np
+            clip = np.pad(frames, ((0, T - len(frames)), (0, 0), (0, 0), (0, 0)), mode='edge')
+            """
+        ),
+        Valid(
+            """
+            import torch
+            mask = torch.zeros(T, dtype=torch.bool)
+            """
+        ),
+        Valid(
+            """
+            import torch.nn.functional as F
+            x = F.pad(x, (1, 1, 1, 1))
+            """
+        ),
+        Valid(
+            """
+            import torch
+            zeros_y1 = torch.zeros(im_h - y_1, mask.size(1))
+            """
+        ),
         # a tube mask: zeros for the unmasked patches of each frame
         Valid(
             """
@@ -83,7 +107,12 @@ class ZeroPaddingShortClipRule(Rule):
             """
         ),
         # a validity mask over time is 1-D: not frames
-        Valid("import numpy as np\nmask = np.concatenate([np.ones(n), np.zeros((max_frames - n,))])\n"),
+        Valid(
+            """
+            import numpy as np
+            mask = np.concatenate([np.ones(n), np.zeros((max_frames - n,))])
+            """
+        ),
         # audio features padded to a fixed length
         Valid(
             """
@@ -113,7 +142,12 @@ class ZeroPaddingShortClipRule(Rule):
                 return torch.cat([tokens, pad])
             """
         ),
-        Valid("import torch\nembeds += [torch.zeros_like(embeds[0])] * (num_frames - len(embeds))\n"),
+        Valid(
+            """
+            import torch
+            embeds += [torch.zeros_like(embeds[0])] * (num_frames - len(embeds))
+            """
+        ),
         # F.pad's flat list starts at the last axis: `[0, 0, 0, k]` pads the second-to-last axis of a
         # 2-D target map (IoU scores over candidate moments), a training label, not frames
         Valid(
@@ -127,15 +161,40 @@ class ZeroPaddingShortClipRule(Rule):
     ]
     INVALID = [
         Invalid(
-            "import numpy as np\n\ndef pad(frames, T):\n    pad = np.zeros((T - len(frames),) + frames.shape[1:], frames.dtype)\n"
-            "    return np.concatenate([frames, pad])\n",
-            expected_line=4,
+            """
+            import numpy as np
+
+            def pad(frames, T):
+                pad = np.zeros((T - len(frames),) + frames.shape[1:], frames.dtype)
+                return np.concatenate([frames, pad])
+            """,
+            expected_line=5,
         ),
-        Invalid("import torch\nclip = torch.cat([clip, torch.zeros(self.T - clip.shape[0], 3, 224, 224)])\n"),
-        Invalid("import numpy as np\nframes += [np.zeros_like(frames[0])] * (T - len(frames))\n"),
-        Invalid("import numpy as np\nclip = np.pad(frames, ((0, T - n), (0, 0), (0, 0), (0, 0)))\n"),
+        Invalid(
+            """
+            import torch
+            clip = torch.cat([clip, torch.zeros(self.T - clip.shape[0], 3, 224, 224)])
+            """
+        ),
+        Invalid(
+            """
+            import numpy as np
+            frames += [np.zeros_like(frames[0])] * (T - len(frames))
+            """
+        ),
+        Invalid(
+            """
+            import numpy as np
+            clip = np.pad(frames, ((0, T - n), (0, 0), (0, 0), (0, 0)))
+            """
+        ),
         # F.pad reaching the first axis of a (T, C, H, W) clip
-        Invalid("import torch.nn.functional as F\nclip = F.pad(clip, (0, 0, 0, 0, 0, 0, 0, T - clip.shape[0]))\n"),
+        Invalid(
+            """
+            import torch.nn.functional as F
+            clip = F.pad(clip, (0, 0, 0, 0, 0, 0, 0, T - clip.shape[0]))
+            """
+        ),
         # black frames appended one at a time
         Invalid(
             """
