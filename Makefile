@@ -19,4 +19,6 @@ demo: $(STAMP)
 	$(VENV)/bin/temporalkit pick recommend --spec examples/spec.yaml
 
 test: $(STAMP)
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest -q

@@ -185,7 +185,12 @@ def run_audit(directory: Path, extra: list[str], timeout: float, env: dict) -> t
         done = subprocess.run(command, capture_output=True, timeout=timeout, env=env, cwd=directory.parent)
     except subprocess.TimeoutExpired as exc:
         return None, (exc.stdout or b"").decode(errors="replace"), (exc.stderr or b"").decode(errors="replace"), timeout
-    return done.returncode, done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace"), time.monotonic() - started
+    return (
+        done.returncode,
+        done.stdout.decode(errors="replace"),
+        done.stderr.decode(errors="replace"),
+        time.monotonic() - started,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,10 +199,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch", type=int, default=40, help="files per audit run (default 40)")
     parser.add_argument("--file-timeout", type=float, default=30.0, help="per-file time budget given to the auditor, s")
-    parser.add_argument("--stdlib", type=Path, default=Path(sysconfig.get_paths()["stdlib"]),
-                        help="folder of real Python files to use and mutate (default: this interpreter's stdlib)")
-    parser.add_argument("--extra", type=Path, action="append", default=[],
-                        help="also use (and mutate) the .py files under this folder, first (e.g. examples/)")
+    parser.add_argument(
+        "--stdlib",
+        type=Path,
+        default=Path(sysconfig.get_paths()["stdlib"]),
+        help="folder of real Python files to use and mutate (default: this interpreter's stdlib)",
+    )
+    parser.add_argument(
+        "--extra",
+        type=Path,
+        action="append",
+        default=[],
+        help="also use (and mutate) the .py files under this folder, first (e.g. examples/)",
+    )
     parser.add_argument("--keep", type=Path, default=None, help="keep the batches that failed here")
     parser.add_argument("--json", type=Path, default=None, help="write the counts as JSON here")
     args = parser.parse_args(argv)
@@ -205,9 +219,20 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     files = inputs(args.n, rng, args.stdlib, args.extra)
     env = dict(os.environ, TEMPORALKIT_FILE_TIMEOUT=str(args.file_timeout), PYTHONPATH=str(REPO))
-    counts = {"inputs": len(files), "runs": 0, "tracebacks": 0, "hangs": 0, "changed_by_audit": 0,
-              "changed_by_fix": 0, "broken_by_fix": 0, "file_errors": 0, "multi_line_errors": 0, "findings": 0,
-              "budget_kills": 0, "crashes_contained": 0}
+    counts = {
+        "inputs": len(files),
+        "runs": 0,
+        "tracebacks": 0,
+        "hangs": 0,
+        "changed_by_audit": 0,
+        "changed_by_fix": 0,
+        "broken_by_fix": 0,
+        "file_errors": 0,
+        "multi_line_errors": 0,
+        "findings": 0,
+        "budget_kills": 0,
+        "crashes_contained": 0,
+    }
     failures: list[str] = []
     notes: list[str] = []  # files killed by their time budget or whose worker crashed: contained, worth a look
     started = time.monotonic()
@@ -244,7 +269,9 @@ def main(argv: list[str] | None = None) -> int:
                             counts["findings"] += len(report["findings"])
                             for e in report["errors"]:
                                 if "took longer than" in e["message"] or "crashed" in e["message"]:
-                                    counts["budget_kills" if "took longer" in e["message"] else "crashes_contained"] += 1
+                                    counts[
+                                        "budget_kills" if "took longer" in e["message"] else "crashes_contained"
+                                    ] += 1
                                     notes.append(f"batch {b}: {Path(e['path']).name}: {e['message']}")
                         except (json.JSONDecodeError, KeyError):
                             counts["tracebacks"] += 1
@@ -252,17 +279,30 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     counts["changed_by_fix"] += len(changed)
                     originals = dict(batch)
-                    broken = [n for n in changed if compiles(originals.get(n, b"")) and not compiles((directory / n).read_bytes())]
+                    broken = [
+                        n
+                        for n in changed
+                        if compiles(originals.get(n, b"")) and not compiles((directory / n).read_bytes())
+                    ]
                     counts["broken_by_fix"] += len(broken)
                     if broken:
                         problem = (problem or "") + f" --fix broke {broken[:3]}"
                 if problem:
                     failures.append(f"batch {b} {mode}: {problem}")
                     if args.keep:
-                        shutil.copytree(directory, args.keep / directory.name, symlinks=True, dirs_exist_ok=True,
-                                        ignore=lambda d, names: [n for n in names if n.startswith("special_")])
-                print(f"batch {b // args.batch + 1}/{(len(files) + args.batch - 1) // args.batch} {mode}: "
-                      f"{took:.0f} s{' ' + problem if problem else ''}", file=sys.stderr, flush=True)
+                        shutil.copytree(
+                            directory,
+                            args.keep / directory.name,
+                            symlinks=True,
+                            dirs_exist_ok=True,
+                            ignore=lambda d, names: [n for n in names if n.startswith("special_")],
+                        )
+                print(
+                    f"batch {b // args.batch + 1}/{(len(files) + args.batch - 1) // args.batch} {mode}: "
+                    f"{took:.0f} s{' ' + problem if problem else ''}",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 _remove(directory)
     counts["seconds"] = round(time.monotonic() - started)
     print(json.dumps(counts, indent=2))
@@ -272,7 +312,13 @@ def main(argv: list[str] | None = None) -> int:
         print("contained:", note)
     if args.json:
         args.json.write_text(json.dumps({"counts": counts, "failures": failures, "contained": notes}, indent=2) + "\n")
-    bad = counts["tracebacks"] + counts["hangs"] + counts["changed_by_audit"] + counts["broken_by_fix"] + counts["multi_line_errors"]
+    bad = (
+        counts["tracebacks"]
+        + counts["hangs"]
+        + counts["changed_by_audit"]
+        + counts["broken_by_fix"]
+        + counts["multi_line_errors"]
+    )
     return 1 if bad else 0
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from temporalkit.validators.cache import ResultCache, content_key, default_cache_dir
 from temporalkit.validators.config import AuditConfig, load_config, read_config, selector_matches
+
 # Discovery lives in validators/discovery.py (one walker for the static and dynamic auditors).
 from temporalkit.validators.discovery import MAX_FILE_BYTES, discover_files, display_path, is_python_file  # noqa: F401
 from temporalkit.validators.findings import FileError, Finding
@@ -161,7 +161,9 @@ def audit_paths(
                 result.diffs[item.display_path] = unified_diff(item.text, new_text, item.display_path)
             if changed and fix:
                 original = (("\ufeff" if item.bom else "") + item.text).encode("utf-8")  # the bytes read
-                write_error = write_atomic(Path(item.path), ("\ufeff" if item.bom else "") + new_text, expected=original)
+                write_error = write_atomic(
+                    Path(item.path), ("\ufeff" if item.bom else "") + new_text, expected=original
+                )
                 if write_error:
                     result.errors.append(FileError(item.display_path, write_error))
                     result.findings.extend(_with_path(before, item.display_path))
@@ -201,9 +203,13 @@ def decode_source(data: bytes) -> tuple[str | None, str, str | None]:
             return None, "utf-8", f"cannot decode: {' '.join(str(exc).split())}"
     if encoding in ("utf-8", "utf-8-sig"):
         start = utf8_error.start
-        return None, "utf-8", (
-            f"not valid UTF-8 (byte 0x{data[start]:02x} at offset {start}); "
-            "save it as UTF-8, declare its encoding (PEP 263) or exclude it"
+        return (
+            None,
+            "utf-8",
+            (
+                f"not valid UTF-8 (byte 0x{data[start]:02x} at offset {start}); "
+                "save it as UTF-8, declare its encoding (PEP 263) or exclude it"
+            ),
         )
     try:
         return data.decode(encoding), encoding, None
@@ -316,7 +322,6 @@ def _analyse(item: _Work, rule_classes: tuple[type["Rule"], ...]):
     if gate is not None:
         return None, [], [], gate
     import libcst as cst
-
     from temporalkit.validators.engine import lint_and_fix
 
     rules = [r for r in rule_classes if r.ID in item.rule_ids]
@@ -444,7 +449,17 @@ def _worker_main(connection, work: list[_Work], indices: list[int], rule_classes
         except (OSError, EOFError):  # the parent is gone
             return
         except Exception as exc:  # a finding that cannot be pickled
-            connection.send((index, (None, [], [], f"internal error while auditing (result not transferable: {type(exc).__name__}); please report it")))
+            connection.send(
+                (
+                    index,
+                    (
+                        None,
+                        [],
+                        [],
+                        f"internal error while auditing (result not transferable: {type(exc).__name__}); please report it",
+                    ),
+                )
+            )
     connection.close()
 
 
@@ -502,7 +517,9 @@ def _run_forked(work: list[_Work], rule_classes, chunks: list[list[int]], worker
                     retire(connection, "died")
                     continue
                 except Exception as exc:  # a result that cannot be unpickled
-                    retire(connection, f"could not be audited: its result could not be read back ({type(exc).__name__})")
+                    retire(
+                        connection, f"could not be audited: its result could not be read back ({type(exc).__name__})"
+                    )
                     continue
                 state = running[connection]
                 results[index] = value
@@ -512,7 +529,9 @@ def _run_forked(work: list[_Work], rule_classes, chunks: list[list[int]], worker
             for connection, (process, remaining, started) in list(running.items()):
                 if remaining and now - started > budgets[remaining[0]]:
                     budget = budgets[remaining[0]]
-                    retire(connection, f"could not be audited: took longer than {budget:.0f} s (the per-file time budget)")
+                    retire(
+                        connection, f"could not be audited: took longer than {budget:.0f} s (the per-file time budget)"
+                    )
     finally:
         for connection in list(running):
             process = running.pop(connection)[0]

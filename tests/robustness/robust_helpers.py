@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import libcst as cst
-
 from temporalkit.validators.audit import audit_paths
 from temporalkit.validators.config import AuditConfig
 from temporalkit.validators.rule import Rule
@@ -85,10 +84,13 @@ def audit_in_subprocess(root: Path, *paths: Path, timeout: float = 60, env: dict
         "print(json.dumps({'errors': {Path(e.path).name: e.message for e in result.errors},"
         " 'findings': [Path(f.path).name for f in result.findings]}))\n"
     )
-    child_env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH")) if p), **(env or {}))
+    child_env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH")) if p), **(env or {})
+    )
     try:
-        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout,
-                              env=child_env, cwd=root)
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout, env=child_env, cwd=root
+        )
     except subprocess.TimeoutExpired:
         raise AssertionError(f"the audit did not finish within {timeout} s") from None
     import json

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from robust_helpers import GOOD, write
+from temporalkit.validators import audit as audit_module
+from temporalkit.validators.findings import FileError, Finding
+from temporalkit.validators.formats import format_sarif, render
 
 from temporalkit.commands import audit as audit_command
-from temporalkit.validators import audit as audit_module
-from temporalkit.validators.formats import format_sarif, render
-from temporalkit.validators.findings import FileError, Finding
 
 
 def cli(argv: list[str]) -> int:
@@ -39,8 +39,15 @@ NON_UTF8_NAME = os.fsdecode(b"caf\xe9.py")  # a name with a surrogate: not valid
 
 @pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
 def test_a_non_utf8_file_name_does_not_crash_any_format(tmp_path, fmt):
-    finding = Finding(path=f"src/{NON_UTF8_NAME}", line=1, column=0, rule="TK910", severity="error",
-                      category="index-out-of-range", message="m")
+    finding = Finding(
+        path=f"src/{NON_UTF8_NAME}",
+        line=1,
+        column=0,
+        rule="TK910",
+        severity="error",
+        category="index-out-of-range",
+        message="m",
+    )
     error = FileError(f"src/{NON_UTF8_NAME}", "cannot parse: x")
     report = render(fmt, [finding], [error], files_audited=1)
     out = tmp_path / "report"

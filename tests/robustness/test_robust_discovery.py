@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from robust_helpers import GOOD, audit, audit_in_subprocess, write
-
 from temporalkit.validators.config import AuditConfig
 
 
@@ -70,7 +69,11 @@ def test_an_unreadable_directory_outside_git_is_one_error_and_the_rest_is_audite
     result = audit(tmp_path, tmp_path)
     assert names([f.path for f in result.findings], tmp_path) == ["good.py", "open/other.py"]
     (error,) = result.errors
-    assert error.path.endswith("locked") and "cannot read directory" in error.message and "Permission denied" in error.message
+    assert (
+        error.path.endswith("locked")
+        and "cannot read directory" in error.message
+        and "Permission denied" in error.message
+    )
 
 
 @pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root reads every directory")
@@ -94,8 +97,18 @@ def test_anchored_gitignore_pattern_stays_anchored_outside_git(tmp_path):
     # mmaction2's `/data` in .gitignore silently skipped tools/data/ (every folder named data).
     write(tmp_path / ".gitignore", "/data\n/top_only.py\nlogs/\n*.tmp.py\ndocs/*.py\n**/gen/out\n")
     for rel in (
-        "data/raw.py", "tools/data/build.py", "top_only.py", "sub/top_only.py", "logs/a.py", "sub/logs/b.py",
-        "x.tmp.py", "sub/y.tmp.py", "docs/conf.py", "docs/api/ref.py", "a/gen/out/c.py", "gen/out/d.py",
+        "data/raw.py",
+        "tools/data/build.py",
+        "top_only.py",
+        "sub/top_only.py",
+        "logs/a.py",
+        "sub/logs/b.py",
+        "x.tmp.py",
+        "sub/y.tmp.py",
+        "docs/conf.py",
+        "docs/api/ref.py",
+        "a/gen/out/c.py",
+        "gen/out/d.py",
         "keep.py",
     ):
         write(tmp_path / rel, GOOD)

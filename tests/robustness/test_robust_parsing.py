@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from robust_helpers import GOOD, audit, audit_in_subprocess, write
-
 from temporalkit.validators import audit as audit_module
 
 # Each reached libcst on the old code: segfault (exit 139), or minutes of parsing.

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import libcst as cst
 from robust_helpers import RULES
-
 from temporalkit.validators import engine
 from temporalkit.validators.analysis import Analysis
 from temporalkit.validators.rule import Rule
