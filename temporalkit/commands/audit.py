@@ -21,7 +21,15 @@ def _ids(value: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .)")
+    parser.add_argument(
+        "paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .); - reads stdin"
+    )
+    parser.add_argument(
+        "--stdin-filename",
+        default=None,
+        metavar="NAME",
+        help="with -: the name findings are reported under (default: -); its folder's pyproject.toml is read",
+    )
     parser.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text", help="output format")
     parser.add_argument(
         "--select",
@@ -89,6 +97,45 @@ def _output_problem(output: str | None) -> str | None:
     return None
 
 
+def _audit_stdin(args: argparse.Namespace, config):
+    """Audit the source read from stdin, reported under --stdin-filename (default `-`).
+
+    The text is written to a private temporary folder (never next to the user's files) and audited
+    there without the cache; paths in findings, errors and diffs are then given the display name.
+    Returns None (after one error line) when stdin cannot be read or is too large.
+    """
+    import dataclasses
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from temporalkit.validators.audit import audit_paths
+    from temporalkit.validators.discovery import MAX_FILE_BYTES, display_path
+
+    display = args.stdin_filename or "-"
+    try:
+        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    except (OSError, ValueError) as exc:
+        print(f"temporalkit audit: -: cannot read stdin ({exc})", file=sys.stderr)
+        return None
+    if len(data) > MAX_FILE_BYTES:
+        print(f"temporalkit audit: -: more than {MAX_FILE_BYTES // (1024 * 1024)} MB on stdin", file=sys.stderr)
+        return None
+    suffix = ".pyi" if display.endswith(".pyi") else ".py"
+    with tempfile.TemporaryDirectory(prefix="temporalkit-stdin-") as folder:
+        path = os.path.join(folder, "stdin" + suffix)
+        with open(path, "wb") as handle:
+            handle.write(data)
+        result = audit_paths(
+            [path], select=args.select, ignore=args.ignore, diff=args.diff, config=config, jobs=1, cache=False
+        )
+        shown = display_path(Path(path))  # how audit_paths names the temporary file
+    result.findings = [dataclasses.replace(f, path=display) for f in result.findings]
+    result.errors = [dataclasses.replace(e, path=display) for e in result.errors]
+    result.diffs = {display: text.replace(shown, display) for text in result.diffs.values()}
+    return result
+
+
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
@@ -102,6 +149,9 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         print("temporalkit audit: --jobs must be at least 1", file=sys.stderr)
         return 2
+    if "-" in args.paths and (len(args.paths) > 1 or args.fix or args.dynamic):
+        print("temporalkit audit: - (stdin) is audited alone, without --fix or --dynamic (use --diff)", file=sys.stderr)
+        return 2
     output_problem = _output_problem(args.output)
     if output_problem:
         print(f"temporalkit audit: -o {args.output}: {output_problem}", file=sys.stderr)
@@ -109,23 +159,33 @@ def run(args: argparse.Namespace) -> int:
     try:
         from pathlib import Path
 
-        config = read_config(Path(args.config)) if args.config else load_config(args.paths[0])
+        if args.config:
+            config = read_config(Path(args.config))
+        elif args.paths == ["-"]:
+            config = load_config(Path(args.stdin_filename or "x.py").resolve().parent)
+        else:
+            config = load_config(args.paths[0])
     except (ConfigError, OSError) as exc:
         print(f"temporalkit audit: {exc}", file=sys.stderr)
         return 2
     if args.fail_on:
         config = replace(config, fail_on=args.fail_on)
 
-    result = audit_paths(
-        args.paths,
-        select=args.select,
-        ignore=args.ignore,
-        fix=args.fix,
-        diff=args.diff,
-        config=config,
-        jobs=args.jobs,
-        cache=not args.no_cache,
-    )
+    if args.paths == ["-"]:
+        result = _audit_stdin(args, config)
+        if result is None:
+            return 2
+    else:
+        result = audit_paths(
+            args.paths,
+            select=args.select,
+            ignore=args.ignore,
+            fix=args.fix,
+            diff=args.diff,
+            config=config,
+            jobs=args.jobs,
+            cache=not args.no_cache,
+        )
     if args.dynamic:
         try:
             from temporalkit.validators.dynamic import _dynamic_config, run_dynamic

@@ -68,3 +68,47 @@ def test_sarif_cli_with_a_non_utf8_file_name(tmp_path, capsys, monkeypatch):
     log = json.loads(Path("out.sarif").read_text(encoding="utf-8"))
     (note,) = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "caf%E9.py"
+
+
+BUGGY_SOURCE = b"import numpy as np\n\n\ndef sample(n, T):\n    return np.linspace(0, n, T).astype(int)\n"
+
+
+def _stdin(monkeypatch, data: bytes) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+def test_dash_audits_stdin_under_the_stdin_filename(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _stdin(monkeypatch, BUGGY_SOURCE)
+    assert cli(["-", "--stdin-filename", "src/sampler.py", "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [(f["path"], f["line"], f["rule"]) for f in report["findings"]] == [("src/sampler.py", 5, "TK101")]
+    assert list(tmp_path.iterdir()) == []  # nothing written next to the user's files, no cache
+
+
+def test_dash_with_diff_prints_the_fix_under_the_display_name(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _stdin(monkeypatch, BUGGY_SOURCE)
+    cli(["-", "--diff"])
+    out = capsys.readouterr().out
+    assert out.startswith("--- a/-\n+++ b/-\n") and "+    return np.linspace(0, n - 1, T).astype(int)" in out
+
+
+@pytest.mark.parametrize("extra", [["--fix"], ["--dynamic"], ["other.py"]])
+def test_dash_with_fix_dynamic_or_other_paths_is_a_usage_error(tmp_path, capsys, monkeypatch, extra):
+    monkeypatch.chdir(tmp_path)
+    _stdin(monkeypatch, BUGGY_SOURCE)
+    assert cli(["-", *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "stdin" in err
+
+
+def test_dash_with_a_syntax_error_is_one_file_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _stdin(monkeypatch, b"x = (\n")
+    assert cli(["-"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("-: [file error] cannot parse: syntax error at line 1")
