@@ -27,6 +27,7 @@ from temporalkit.validators.config import AuditConfig, load_config, read_config,
 # Discovery lives in validators/discovery.py (one walker for the static and dynamic auditors).
 from temporalkit.validators.discovery import MAX_FILE_BYTES, discover_files, display_path, is_python_file  # noqa: F401
 from temporalkit.validators.findings import FileError, Finding
+from temporalkit.validators.triggers import SourceText, matches
 
 if TYPE_CHECKING:
     from temporalkit.validators.rule import Rule
@@ -231,47 +232,11 @@ def _triggers_of(rule: type["Rule"]) -> list[str]:
     return list(rule.TRIGGERS)
 
 
-# Comments and string literals, in one left-to-right scan so that a '#' inside a string or a
-# quote inside a comment is read correctly.
-_COMMENT_OR_STRING = re.compile(
-    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|#[^\n]*'
-)
-
-
-def code_only(text: str) -> str:
-    """`text` with comments and string literals blanked out (line structure kept approximately)."""
-    return _COMMENT_OR_STRING.sub(" ", text)
-
-
 def _triggered_rules(rule_ids: Sequence[str], index: dict[str, dict], text: str) -> tuple[str, ...]:
-    """Rules whose TRIGGERS occur in the file's code.
-
-    A trigger is looked for in the code with comments and string literals blanked out, so that
-    `//` in a URL or `{` in an f-string does not send a file to the parser; a trigger that itself
-    contains a quote (`"'Resize'"`) is about string content and is looked for in the raw text.
-    Rules without triggers always run.
-    """
-    raw_hits = [rid for rid in rule_ids if not index[rid]["triggers"] or any(t in text for t in index[rid]["triggers"])]
-    if not raw_hits:
-        return ()
-    code = None
-    hits = []
-    for rid in raw_hits:
-        triggers = index[rid]["triggers"]
-        if not triggers:
-            hits.append(rid)
-            continue
-        for trigger in triggers:
-            if "'" in trigger or '"' in trigger:
-                found = trigger in text
-            else:
-                if code is None:
-                    code = code_only(text)
-                found = trigger in code
-            if found:
-                hits.append(rid)
-                break
-    return tuple(hits)
+    """Rules whose TRIGGERS occur in the file's code, as `triggers.matches` reads them (the same
+    reading `Rule.applies_to` uses), from the rule index: no libcst or rule import needed."""
+    source = SourceText(text)  # the code-only view is computed at most once for all rules
+    return tuple(rid for rid in rule_ids if matches(index[rid]["triggers"], source))
 
 
 def _is_active(rule_id: str, category: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
