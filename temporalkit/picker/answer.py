@@ -213,56 +213,29 @@ def _finding(rule: str, category: str, severity: str, message: str, fix: str, pa
     )
 
 
+def _not_an_answer(message: str, fix: str, path: str, line: int) -> tuple[None, list[Finding], int]:
+    """parse_answer's result for a reply that holds no usable JSON object: one answer-format error."""
+    return None, [_finding(RULE_PARSE, "answer-format", "error", message, fix, path, line)], line
+
+
 def parse_answer(text: str, path: str = "<answer>") -> tuple[Answer | None, list[Finding], int]:
     """(answer or None, parse/schema findings, line where the JSON starts)."""
     try:
         extracted = extract_json(text)
     except (ReplyTooDeep, ReplyTooLarge) as exc:
-        return (
-            None,
-            [
-                _finding(
-                    RULE_PARSE,
-                    "answer-format",
-                    "error",
-                    str(exc),
-                    "reply with one flat JSON object matching the answer schema",
-                    path,
-                    1,
-                )
-            ],
-            1,
-        )
+        return _not_an_answer(str(exc), "reply with one flat JSON object matching the answer schema", path, 1)
     if extracted is None:
-        return (
-            None,
-            [
-                _finding(
-                    RULE_PARSE,
-                    "answer-format",
-                    "error",
-                    "no JSON object found in the reply (looked at the whole text, Markdown code fences and prose)",
-                    "reply with one JSON object matching the answer schema and nothing else",
-                    path,
-                    1,
-                )
-            ],
+        return _not_an_answer(
+            "no JSON object found in the reply (looked at the whole text, Markdown code fences and prose)",
+            "reply with one JSON object matching the answer schema and nothing else",
+            path,
             1,
         )
     if not isinstance(extracted.data, dict):
-        return (
-            None,
-            [
-                _finding(
-                    RULE_PARSE,
-                    "answer-format",
-                    "error",
-                    f"the reply's JSON is a {type(extracted.data).__name__}, not an object",
-                    "reply with one JSON object matching the answer schema",
-                    path,
-                    extracted.line,
-                )
-            ],
+        return _not_an_answer(
+            f"the reply's JSON is a {type(extracted.data).__name__}, not an object",
+            "reply with one JSON object matching the answer schema",
+            path,
             extracted.line,
         )
     try:
