@@ -41,10 +41,18 @@ TARGET_FP_PER_10K = 0.5
 
 def load_labels(path: Path) -> dict[tuple[str, str, int, str], dict]:
     labels: dict[tuple[str, str, int, str], dict] = {}
-    for entry in json.loads(path.read_text(encoding="utf-8")):
-        if entry.get("verdict") not in VERDICTS:
-            raise SystemExit(f"{path}: label {entry} has verdict {entry.get('verdict')!r}, not one of {VERDICTS}")
-        labels[(entry["repo"], entry["path"], int(entry["line"]), entry["rule"])] = entry
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"{path}: cannot read the labels ({exc})") from None
+    for entry in entries if isinstance(entries, list) else [entries]:
+        if not isinstance(entry, dict) or entry.get("verdict") not in VERDICTS:
+            verdict = entry.get("verdict") if isinstance(entry, dict) else None
+            raise SystemExit(f"{path}: label {entry} has verdict {verdict!r}, not one of {VERDICTS}")
+        try:
+            labels[(entry["repo"], entry["path"], int(entry["line"]), entry["rule"])] = entry
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SystemExit(f"{path}: label {entry} lacks a usable repo, path, line or rule ({exc!r})") from None
     return labels
 
 

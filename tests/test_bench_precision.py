@@ -125,3 +125,15 @@ def test_rejects_an_unknown_verdict(tmp_path):
         assert "maybe" in str(exc)
     else:
         raise AssertionError("an unknown verdict was accepted")
+
+
+def test_a_label_without_a_line_is_one_clear_error(tmp_path):
+    bench = _bench()
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps([{"repo": "r/r", "path": "a.py", "rule": "TK101", "verdict": "TP"}]))
+    try:
+        bench.load_labels(labels)
+    except SystemExit as exc:
+        assert "lacks a usable repo, path, line or rule" in str(exc)
+    else:
+        raise AssertionError("a label without a line was accepted")
