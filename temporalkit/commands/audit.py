@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
         if args.config:
             config = read_config(Path(args.config))
         elif args.paths == ["-"]:
-            config = load_config(Path(args.stdin_filename or "x.py").resolve().parent)
+            config = load_config(Path(args.stdin_filename).resolve().parent if args.stdin_filename else Path.cwd())
         else:
             config = load_config(args.paths[0])
     except (ConfigError, OSError) as exc:
