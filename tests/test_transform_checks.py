@@ -122,6 +122,39 @@ def test_zero_padding_and_short_clip_crash():
     assert categories(check_transform(crashes_on_short)) == ["short-clip"]
 
 
+def crop_exclusive_bound(clip):  # numpy's randint(0, h - size): the last offset is never drawn
+    if clip.ndim != 4 or clip.shape[1] != 3:
+        raise ValueError("expects (T, C, H, W)")
+    _, _, height, width = clip.shape
+    top, left = np.random.randint(0, height - 96), np.random.randint(0, width - 96)
+    return clip[:, :, top : top + 96, left : left + 96]
+
+
+def crop_inclusive_bound_and_flip(clip):
+    if clip.ndim != 4 or clip.shape[1] != 3:
+        raise ValueError("expects (T, C, H, W)")
+    _, _, height, width = clip.shape
+    top, left = np.random.randint(0, height - 96 + 1), np.random.randint(0, width - 96 + 1)
+    out = clip[:, :, top : top + 96, left : left + 96]
+    return out.flip(-1) if np.random.rand() < 0.5 else out
+
+
+def random_resized_crop_small_scale(clip):  # scale down to 0.08: resizes, so not judged by TK606
+    from torchvision.transforms import v2
+
+    return v2.RandomResizedCrop(112, scale=(0.08, 1.0), antialias=True)(clip)
+
+
+def test_a_random_crop_must_reach_the_last_row_and_column():
+    findings = check_transform(crop_exclusive_bound, clip_type="tensor-TCHW")
+    assert [f.rule for f in findings] == ["TK606"]
+    assert "never reached the last row" in findings[0].message and "the last column" in findings[0].message
+    assert "probability <= 1e-06" in findings[0].message
+    assert check_transform(crop_inclusive_bound_and_flip, clip_type="tensor-TCHW") == []
+    assert check_transform(center_crop_cthw) == []
+    assert check_transform(random_resized_crop_small_scale, clip_type="tensor-TCHW") == []
+
+
 def test_a_callable_that_takes_no_clip_type_is_unusable():
     def takes_nothing(clip):
         raise RuntimeError("no")
@@ -144,6 +177,7 @@ def test_bundled_examples_planted_bugs_found_and_correct_file_clean():
         "resize_to_square": ["aspect-distortion"],
         "opencv_style_color": ["color-order"],
         "pad_to_clip_len": ["zero-padding"],
+        "random_crop_never_last_row": ["start-range"],
     }
     for name, wanted in expected.items():
         assert categories(check_transform(getattr(buggy, name))) == wanted, name

@@ -23,6 +23,15 @@ def random_crop_each_frame(clip: torch.Tensor) -> torch.Tensor:
     return torch.stack(frames)
 
 
+def random_crop_never_last_row(clip: torch.Tensor) -> torch.Tensor:
+    """(T, C, H, W) -> (T, C, 112, 112). Bug: numpy's randint excludes its upper bound, so no crop
+    ever includes the last row or the last column of the frame."""
+    _, _, height, width = clip.shape
+    top = np.random.randint(0, max(1, height - CROP_SIZE))
+    left = np.random.randint(0, max(1, width - CROP_SIZE))
+    return clip[:, :, top : top + CROP_SIZE, left : left + CROP_SIZE]
+
+
 def resize_to_square(clip: torch.Tensor) -> torch.Tensor:
     """(T, C, H, W) -> (T, C, 112, 112). Bug: squashes a 16:9 frame into a square."""
     return F.interpolate(clip, size=(CROP_SIZE, CROP_SIZE), mode="bilinear", align_corners=False)

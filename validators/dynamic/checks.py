@@ -418,6 +418,34 @@ _CHECKS = (
             Handle clips shorter than T: repeat or loop the available frames.
         """,
     ),
+    DynamicCheck(
+        "TK606",
+        "transform-crop-range",
+        "start-range",
+        "error",
+        TRANSFORMS,
+        "draw the crop offset from 0..H-size inclusive: randint(0, h - size + 1) with numpy / torch, "
+        "random.randint(0, h - size) with Python's random",
+        """
+        What it does:
+            Feeds a frame whose pixels hold their own row and column, a few pixels larger than the
+            crop, under many seeds, and checks that a random crop's offset reaches row 0, column 0
+            and the last row and column. The number of seeds is chosen so that a crop drawing its
+            offset uniformly is flagged with probability at most 1e-6. Crops that resize
+            (RandomResizedCrop, Resize then crop) are not judged.
+
+        Why is this bad?
+            `np.random.randint(0, h - size)` excludes its upper bound: the bottom row and the right
+            column of every frame are never inside a crop, in every epoch.
+
+        Example:
+            `top = np.random.randint(0, h - size); left = np.random.randint(0, w - size)`.
+
+        Fix:
+            Draw the offset from 0..h-size inclusive: `np.random.randint(0, h - size + 1)`, or
+            `random.randint(0, h - size)` (Python's randint includes its upper bound).
+        """,
+    ),
     # -- loaders (a path in, frames out), run on probe videos whose frames carry their index ------
     DynamicCheck(
         "TK611",

@@ -1,7 +1,8 @@
 """Dynamic checks for clip transforms (a clip in, a clip out).
 
-Five behaviours, each reported with the input that shows it: per-frame randomness (TK601), aspect
-distortion (TK602), channel order (TK603), blank padding (TK604) and crashes on short clips (TK605).
+Six behaviours, each reported with the input that shows it: per-frame randomness (TK601), aspect
+distortion (TK602), channel order (TK603), blank padding (TK604), crashes on short clips (TK605) and
+random crops whose offset never reaches the last row or column (TK606).
 What each checks, why it matters and its fix are declared once, in `checks.DYNAMIC_CHECKS`.
 
 The clip type the transform takes is found by trying `CLIP_TYPES` in order (or given); the
@@ -234,6 +235,91 @@ def check_short_clip(fn: Callable, clip_type: str, seeds, name: str) -> list[Fin
     ]
 
 
+def _coordinate_canvas(height: int, width: int) -> np.ndarray:
+    """A frame whose red channel holds each pixel's row and green its column (uint8: up to 256)."""
+    rows, cols = np.mgrid[0:height, 0:width]
+    return np.stack([rows, cols, np.full_like(rows, 128)], axis=-1).astype(np.uint8)
+
+
+def _crop_offset(frame: np.ndarray) -> tuple[int, int] | None:
+    """(top, left) of a pure crop of `_coordinate_canvas` (flipped or not), or None when the frame was
+    resized, blended or normalised (its pixels are not the canvas's coordinates)."""
+    values = frame[..., :2] * 255.0
+    if not np.allclose(values, np.rint(values), atol=0.05):
+        return None
+    rows, cols = np.rint(values[..., 0]).astype(np.int64), np.rint(values[..., 1]).astype(np.int64)
+    row_steps, col_steps = np.diff(rows, axis=0), np.diff(cols, axis=1)
+    if row_steps.size and not (np.all(row_steps == 1) or np.all(row_steps == -1)):
+        return None
+    if col_steps.size and not (np.all(col_steps == 1) or np.all(col_steps == -1)):
+        return None
+    if (np.diff(rows, axis=1) != 0).any() or (np.diff(cols, axis=0) != 0).any():
+        return None
+    return int(rows.min()), int(cols.min())
+
+
+CROP_MARGIN = 2  # the coordinate canvas is this much larger than the crop: 3 offsets per axis
+
+
+def check_crop_reach(fn: Callable, clip_type: str, seeds, name: str) -> list[Finding]:
+    """TK606: over seeds, a random crop's offset must reach 0 and the last row and column.
+
+    The crop size is read from one output; a canvas `CROP_MARGIN` larger than the crop gives
+    ``M = CROP_MARGIN + 1`` offsets per axis, so `draws_for_reachability(M)` seeds flag a crop
+    drawing its offset uniformly with probability at most `START_FALSE_ALARM_RATE`. Crops that
+    resize (RandomResizedCrop, Resize + crop) are not judged here: their pixels are not the canvas's.
+    """
+    from temporalkit.validators import sampler_properties as props
+
+    height, width = CANVASES["16:9"]
+    first_seed = seeds[0] if seeds else 0
+    try:
+        out = _call(fn, [encode_frame(0, height, width)] * CLIP_FRAMES, clip_type, first_seed)
+    except Exception:  # noqa: BLE001 - crashes are the other checks' business
+        return []
+    crop_h, crop_w = out[0].shape[:2]
+    canvas_h, canvas_w = crop_h + CROP_MARGIN, crop_w + CROP_MARGIN
+    if crop_h >= height and crop_w >= width or max(canvas_h, canvas_w) > 256:
+        return []
+    canvas = _coordinate_canvas(canvas_h, canvas_w)
+    draws = props.draws_for_reachability(CROP_MARGIN + 1)
+    tops, lefts = set(), set()
+    for draw in range(draws):
+        seed = 1000 + draw
+        try:
+            frames = _call(fn, [canvas] * CLIP_FRAMES, clip_type, seed)
+        except Exception:  # noqa: BLE001
+            return []
+        if frames[0].shape[:2] != (crop_h, crop_w):
+            return []  # the crop size follows the input: not a fixed-size random crop
+        offset = _crop_offset(frames[0])
+        if offset is None:
+            return []
+        tops.add(offset[0])
+        lefts.add(offset[1])
+    if len(tops) == 1 and len(lefts) == 1:
+        return []  # a fixed (centre) crop
+    missed = []
+    if len(tops) > 1 and max(tops) < CROP_MARGIN:
+        missed.append(f"the last row (top offsets seen {sorted(tops)}, last valid {CROP_MARGIN})")
+    if len(lefts) > 1 and max(lefts) < CROP_MARGIN:
+        missed.append(f"the last column (left offsets seen {sorted(lefts)}, last valid {CROP_MARGIN})")
+    if len(tops) > 1 and min(tops) > 0:
+        missed.append(f"the first row (top offsets seen {sorted(tops)})")
+    if len(lefts) > 1 and min(lefts) > 0:
+        missed.append(f"the first column (left offsets seen {sorted(lefts)})")
+    if not missed:
+        return []
+    return [
+        DYNAMIC_CHECKS["TK606"].finding(
+            f"`{name}` cropped {crop_w}x{crop_h} out of a {canvas_w}x{canvas_h} frame ({clip_type}) over {draws} "
+            f"seeds (1000..{999 + draws}) and never reached " + " or ".join(missed) + "; a crop drawing its offset "
+            f"uniformly is flagged with probability <= {props.START_FALSE_ALARM_RATE:g}",
+            extra={"tops": sorted(tops), "lefts": sorted(lefts), "clip_type": clip_type, "draws": draws},
+        )
+    ]
+
+
 def audit_transform(
     fn: Callable,
     *,
@@ -252,6 +338,7 @@ def audit_transform(
     findings += check_aspect(fn, chosen, seeds, name)
     findings += check_color_order(fn, chosen, seeds, name)
     findings += check_short_clip(fn, chosen, seeds, name)
+    findings += check_crop_reach(fn, chosen, seeds, name)
     return TransformReport(clip_type=chosen, findings=findings, tried=tried)
 
 
