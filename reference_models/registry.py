@@ -71,10 +71,12 @@ class ModelEntry:
     """
 
     id: str
-    family: str  # a `Family` value: "2d_pool", "3d_conv", "2plus1d" or "transformer"
-    input_layout: str  # "NTCHW" (FramePool) or "NCTHW" (3D conv, transformers, torchvision)
+    family: str  # a `Family` value: "2d_pool", "3d_conv", "2plus1d", "transformer" or "temporal_shift"
+    input_layout: str  # "NTCHW" (FramePool, TSM, CLIP frames) or "NCTHW" (3D conv, transformers, torchvision)
     builder: str
     builder_kwargs: dict = field(default_factory=dict)
+    # Which of the clip's `frames` and `size` the builder takes (position embeddings, shifts).
+    input_kwargs: tuple[str, ...] = ()
     unsupported: Unsupported = _always_supported
     source: str = ""  # paper or documentation URL
     torchvision_weights: str | None = None  # name of the torchvision Weights enum, e.g. "R3D_18_Weights"
@@ -92,8 +94,9 @@ class ModelEntry:
             return getattr(video, function_name)(num_classes=num_classes)
         module = importlib.import_module(f"temporalkit.reference_models.{module_name}")
         kwargs = dict(self.builder_kwargs)
-        if module_name == "transformer":
-            kwargs.update(frames=frames, size=size)
+        kwargs.update(
+            {name: value for name, value in (("frames", frames), ("size", size)) if name in self.input_kwargs}
+        )
         return getattr(module, function_name)(num_classes=num_classes, **kwargs)
 
     @cached_property
@@ -170,10 +173,27 @@ _ENTRIES = [
             "NCTHW",
             "transformer:timesformer",
             builder_kwargs={"attention": attention, **TIMESFORMER_BASE},
+            input_kwargs=("frames", "size"),
             unsupported=_patch_unsupported(TIMESFORMER_BASE["patch"]),
             source="https://arxiv.org/abs/2102.05095 (TimeSformer-Base, ViT-B/16)",
         )
         for attention in ("divided", "joint", "space_only")
+    ),
+    ModelEntry(
+        "tsm_r50",
+        "temporal_shift",
+        "NTCHW",
+        "tsm:tsm_resnet50",
+        input_kwargs=("frames",),
+        source="https://arxiv.org/abs/1811.08383 (TSM, residual shift 1/8 each way, ResNet-50)",
+    ),
+    ModelEntry(
+        "tsm_mobilenet_v2",
+        "temporal_shift",
+        "NTCHW",
+        "tsm:tsm_mobilenet_v2",
+        input_kwargs=("frames",),
+        source="https://arxiv.org/abs/1811.08383 (online TSM on MobileNetV2, section 5)",
     ),
     _torchvision("r3d_18", "3d_conv", "R3D_18_Weights", _TORCHVISION_DOCS),
     _torchvision("mc3_18", "3d_conv", "MC3_18_Weights", _TORCHVISION_DOCS),
@@ -198,7 +218,8 @@ def build_tiny(family: str, num_classes: int, frames: int, size: int):
     """A small network of `family` (any spelling `Family.parse` accepts) that trains in seconds on
     CPU at 8-16 frames, 32-64 px.
 
-    framepool/i3d/r2plus1d use ResNet-18 depth with widths (8, 16, 32, 64); the transformer is
+    framepool/i3d/r2plus1d/tsm use ResNet-18 depth with widths (8, 16, 32, 64) (tsm shifts over
+    `frames`, so it takes clips of exactly that length); the transformer is
     divided attention with dim 64, depth 2, 2 heads and a patch of size // 8 (so 8x8 patches of
     a 64 px frame). Input layout: `model.input_layout` ("NTCHW" for framepool, else "NCTHW").
     """
@@ -215,6 +236,10 @@ def build_tiny(family: str, num_classes: int, frames: int, size: int):
         from temporalkit.reference_models.r2plus1d import R2Plus1dResNet
 
         return R2Plus1dResNet(num_classes=num_classes, widths=TINY_WIDTHS)
+    if which is Family.TEMPORAL_SHIFT:
+        from temporalkit.reference_models.tsm import tiny_tsm
+
+        return tiny_tsm(num_classes=num_classes, frames=frames, widths=TINY_WIDTHS)
     from temporalkit.reference_models.transformer import timesformer
 
     if size % 8:

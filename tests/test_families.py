@@ -20,6 +20,9 @@ SPELLINGS = {
     "2plus1d": ("2plus1d", "r2plus1d", "r2plus1d"),
     "r2plus1d": ("2plus1d", "r2plus1d", "r2plus1d"),
     "transformer": ("transformer", "transformer", "transformer"),
+    "temporal_shift": ("temporal_shift", "tsm", "tsm"),
+    "tsm": ("temporal_shift", "tsm", "tsm"),
+    "shift": ("temporal_shift", "tsm", "tsm"),
 }
 
 MODEL_ANSWER_FAMILY = {
@@ -38,6 +41,8 @@ MODEL_ANSWER_FAMILY = {
     "swin3d_t": "transformer",
     "swin3d_s": "transformer",
     "swin3d_b": "transformer",
+    "tsm_r50": "tsm",
+    "tsm_mobilenet_v2": "tsm",
 }
 
 
@@ -54,7 +59,8 @@ def test_unknown_spelling_is_refused_with_every_accepted_one():
 
     with pytest.raises(
         ValueError,
-        match="family must be one of 2d_pool, framepool, 3d_conv, i3d, 2plus1d, r2plus1d, transformer, got 'cnn'",
+        match="family must be one of 2d_pool, framepool, 3d_conv, i3d, 2plus1d, r2plus1d, transformer, "
+        "temporal_shift, tsm, shift, got 'cnn'",
     ):
         Family.parse("cnn")
 
@@ -64,10 +70,16 @@ def test_registry_and_picker_vocabularies():
 
     from temporalkit.picker.schema import Answer
 
-    assert FAMILIES == ("2d_pool", "3d_conv", "2plus1d", "transformer")
-    assert TINY_FAMILIES == ("framepool", "i3d", "r2plus1d", "transformer")
+    assert FAMILIES == ("2d_pool", "3d_conv", "2plus1d", "transformer", "temporal_shift")
+    assert TINY_FAMILIES == ("framepool", "i3d", "r2plus1d", "transformer", "tsm")
     assert {entry.family for entry in MODELS.values()} == set(FAMILIES)
-    assert Answer.model_json_schema()["properties"]["family"]["enum"] == ["2d_pool", "i3d", "r2plus1d", "transformer"]
+    assert Answer.model_json_schema()["properties"]["family"]["enum"] == [
+        "2d_pool",
+        "i3d",
+        "r2plus1d",
+        "transformer",
+        "tsm",
+    ]
 
 
 def test_each_model_keeps_its_answer_family():
@@ -86,7 +98,8 @@ def test_pyproject_accepts_every_spelling():
     assert check_family(None) is None
     with pytest.raises(
         ValueError,
-        match=r"family must be one of 2d_pool, framepool, 3d_conv, i3d, 2plus1d, r2plus1d, transformer, got 'cnn'",
+        match=r"family must be one of 2d_pool, framepool, 3d_conv, i3d, 2plus1d, r2plus1d, transformer, "
+        r"temporal_shift, tsm, shift, got 'cnn'",
     ):
         check_family("cnn")
     with pytest.raises(ValueError, match="family must be one of"):
@@ -100,7 +113,7 @@ def test_cli_accepts_the_family_spellings():
     for spelling in SPELLINGS:
         args = parser.parse_args(["check", "data/t.py:to_tchw", "--role", "transform", "--family", spelling])
         assert args.family == spelling
-    for spelling in ("framepool", "i3d", "r2plus1d", "transformer"):
+    for spelling in ("framepool", "i3d", "r2plus1d", "transformer", "tsm"):
         assert parser.parse_args(["train", "--model", spelling]).model == spelling
 
 

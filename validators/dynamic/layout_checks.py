@@ -23,6 +23,8 @@ from temporalkit.validators.dynamic.frame_code import read_frame, to_numpy
 from temporalkit.validators.findings import Finding
 
 LAYOUT_TEXT = {"NTCHW": "(N, T, C, H, W)", "NCTHW": "(N, C, T, H, W)"}
+# Tiny builders that take (N, T, C, H, W): a 2D network per frame (TSM's shift is built for T frames).
+FRAMES_FIRST_TINY = ("framepool", "tsm")
 LAYOUT_CHECK = DYNAMIC_CHECKS["TK621"]  # documented, with its fix, in `checks`
 
 
@@ -110,9 +112,9 @@ def check_layout_with_notes(
     # The frames axis of the model: whichever pipeline axis it will treat as time.
     first, second, height, width = array.shape
     if model is None:
-        guess_frames = first if tiny_family == "framepool" else second
+        guess_frames = first if tiny_family in FRAMES_FIRST_TINY else second
         model = build_tiny(tiny_family, num_classes=4, frames=guess_frames, size=height)
-    model_layout = getattr(model, "input_layout", "NTCHW" if tiny_family == "framepool" else "NCTHW")
+    model_layout = getattr(model, "input_layout", "NTCHW" if tiny_family in FRAMES_FIRST_TINY else "NCTHW")
     model = model.eval()
     shape = tuple(array.shape)
     wanted = LAYOUT_TEXT[model_layout]
