@@ -2,7 +2,8 @@
 
 Standard library only, so the static path (`temporalkit audit`, the pre-commit hook) can use
 them without slowing its start. Colour follows https://no-color.org: any non-empty `NO_COLOR`
-turns it off; output that is not a terminal (a pipe, a file, CI logs) gets neither colour nor
+turns it off, a non-empty `FORCE_COLOR` turns it on, `--color always|never` overrides both;
+otherwise output that is not a terminal (a pipe, a file, CI logs) gets neither colour nor
 progress, so machine-readable formats stay clean.
 """
 
@@ -41,10 +42,25 @@ def is_terminal(stream: IO[str] | None) -> bool:
         return False
 
 
-def use_color(stream: IO[str] | None = None) -> bool:
-    """True when `stream` (default stdout) is a terminal and `NO_COLOR` is unset or empty."""
+COLOR_MODES: tuple[str, ...] = ("auto", "always", "never")
+
+
+def use_color(stream: IO[str] | None = None, mode: str = "auto") -> bool:
+    """Whether to colour what is written to `stream` (default stdout).
+
+    `mode` "always" / "never" (a `--color` flag) decides alone. "auto": never with a non-empty
+    `NO_COLOR` (https://no-color.org); always with a non-empty `FORCE_COLOR`
+    (https://force-color.org: CI logs that render colour); never with `TERM=dumb`; else only
+    when `stream` is a terminal.
+    """
+    if mode not in COLOR_MODES:
+        raise ValueError(f"unknown colour mode {mode!r}; choose one of {', '.join(COLOR_MODES)}")
+    if mode != "auto":
+        return mode == "always"
     if os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     if os.environ.get("TERM") == "dumb":
         return False
     return is_terminal(sys.stdout if stream is None else stream)

@@ -152,8 +152,9 @@ def test_inline_suppressions(tmp_path):
     )
     write(tmp_path / "s.py", source)
     result = run_audit(tmp_path, tmp_path)
-    # d: other id; e: only TK901 silenced; g: a trailing comment on the line above covers only its own line.
-    assert [(f.line, f.rule) for f in result.findings] == [(5, "TK900"), (6, "TK900"), (8, "TK900")]
+    # d: other id; e: only TK901 silenced (and TK123, no rule, is reported: TK001); g: a trailing
+    # comment on the line above covers only its own line.
+    assert [(f.line, f.rule) for f in result.findings] == [(5, "TK900"), (6, "TK900"), (6, "TK001"), (8, "TK900")]
     assert parse_suppressions("x = 1\n") == {}
 
 

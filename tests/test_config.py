@@ -156,3 +156,30 @@ def test_configuration_errors_exit_2(tmp_path):
         )
         assert done.returncode == 2, (text, done.stdout, done.stderr)
         assert done.stderr.startswith("temporalkit audit: ") and "unknown key" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("table", "where"),
+    [
+        ('select = ["TK10l"]', "[tool.temporalkit] select"),
+        ('ignore = ["TK101", "short-clp"]', "[tool.temporalkit] ignore"),
+        ('per-file-ignores = { "tests/*" = ["tk21", "TK2l1"] }', "[tool.temporalkit] per-file-ignores['tests/*']"),
+    ],
+)
+def test_an_unknown_rule_in_the_config_is_an_error_not_a_check_turned_off(tmp_path, capsys, table, where):
+    from temporalkit.cli import main
+
+    pyproject = write(tmp_path, f"[tool.temporalkit]\n{table}\n")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    assert main(["audit", "--no-cache", str(tmp_path / "a.py")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"temporalkit audit: {pyproject}: {where}: unknown rule id, prefix or category")
+    assert "(did you mean " in err and err.count("\n") == 1
+
+
+def test_config_selectors_take_any_case_categories_and_dynamic_ids(tmp_path, capsys):
+    from temporalkit.cli import main
+
+    write(tmp_path, '[tool.temporalkit]\nselect = ["tk1", "Layout", "TK501", "TK6"]\nignore = ["tk001"]\n')
+    (tmp_path / "a.py").write_text("x = 1\n")
+    assert main(["audit", "--no-cache", str(tmp_path / "a.py")]) == 0

@@ -59,6 +59,7 @@ class FakeTTY(io.StringIO):
 
 def test_colour_only_on_a_tty_and_never_with_no_color(monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.delenv("TERM", raising=False)
     assert formats.use_color(FakeTTY()) is True
     assert formats.use_color(io.StringIO()) is False
@@ -82,9 +83,12 @@ def test_json_shape():
         "end_column",
         "message",
         "fix",
+        "fixable",
         "source",
     ]
-    assert first["source"] == "static" and first["column"] == 26  # JSON keeps the 0-based column
+    # 1-based columns, end exclusive, as the text, github and SARIF formats (and ruff's JSON) count
+    assert first["source"] == "static" and (first["column"], first["end_column"]) == (27, 37)
+    assert first["fixable"] is False
     assert document["findings"][1]["end_line"] == 3  # filled in when the finding has no end
     assert document["errors"] == [{"path": "src/broken.py", "message": ERRORS[0].message}]
 

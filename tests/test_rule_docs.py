@@ -105,7 +105,11 @@ def test_sarif_describes_a_dynamic_check_from_the_registry():
     finding = dataclasses.replace(check.finding("indices out of order"), path="data/sampler.py", line=4)
     (descriptor,) = json.loads(formats.render("sarif", [finding]))["runs"][0]["tool"]["driver"]["rules"]
     assert descriptor["name"] == check.name
-    assert descriptor["fullDescription"]["text"] == check.doc
+    # GitHub shows fullDescription as the rule's description: what it does, dedented; the whole
+    # four-part doc is the help, in markdown too
+    assert descriptor["fullDescription"]["text"] == docstring_sections(check.doc)["what"]
+    assert "### Why is this bad?" in descriptor["help"]["markdown"]
+    assert "\n    " not in descriptor["help"]["text"].split("Example")[0]
     assert descriptor["defaultConfiguration"]["level"] == check.severity
     assert descriptor["properties"]["category"] == check.category
     assert descriptor["shortDescription"]["text"] == docstring_sections(check.doc)["what"].splitlines()[0]

@@ -2,6 +2,8 @@
 
 import io
 
+import pytest
+
 from temporalkit.term import colorize, progress, use_color
 
 
@@ -12,6 +14,7 @@ class FakeTerminal(io.StringIO):
 
 def test_color_only_on_a_terminal_without_no_color(monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm")
     assert use_color(FakeTerminal())
     assert not use_color(io.StringIO())
@@ -20,6 +23,19 @@ def test_color_only_on_a_terminal_without_no_color(monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     assert not use_color(FakeTerminal())
     assert colorize("error", "red", FakeTerminal()) == "error"
+
+
+def test_force_color_and_the_color_flag(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")  # CI logs that render colour
+    assert use_color(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")  # turning colour off wins over forcing it on
+    assert not use_color(FakeTerminal())
+    assert use_color(io.StringIO(), mode="always")  # --color always / never decide alone
+    monkeypatch.delenv("NO_COLOR")
+    assert not use_color(FakeTerminal(), mode="never")
+    with pytest.raises(ValueError, match="auto, always, never"):
+        use_color(io.StringIO(), mode="sometimes")
 
 
 def test_progress_is_silent_off_a_terminal():

@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from temporalkit.validators.cache import ResultCache, content_key, default_cache_dir
-from temporalkit.validators.config import AuditConfig, load_config, read_config, selector_matches
+from temporalkit.validators.config import AuditConfig, check_selectors, load_config, read_config, selector_matches
 
 # Discovery lives in validators/discovery.py (one walker for the static and dynamic auditors).
 from temporalkit.validators.discovery import MAX_FILE_BYTES, discover_files, display_path, is_python_file  # noqa: F401
-from temporalkit.validators.findings import FileError, Finding
+from temporalkit.validators.findings import CATEGORIES, META_CATEGORIES, FileError, Finding
+from temporalkit.validators.suppressions import UNKNOWN_SUPPRESSION, unknown_suppressions
 from temporalkit.validators.triggers import SourceText, matches
 
 if TYPE_CHECKING:
@@ -103,9 +104,13 @@ def audit_paths(
     cache_store = ResultCache(Path(cache_dir) if cache_dir else default_cache_dir(config.root), writable=cache)
     index = _rule_index(rules, cache_store)
     store = cache_store if cache else None
+    known_ids, categories = known_selectors(index)
+    check_config_selectors(config, known_ids, categories, select=select, ignore=ignore)
     wanted_select = tuple(select) if select else config.select
     wanted_ignore = tuple(config.ignore) + tuple(ignore or ())
     active = [rid for rid, info in index.items() if _is_active(rid, info["category"], wanted_select, wanted_ignore)]
+    meta_id, meta_category = UNKNOWN_SUPPRESSION["id"], UNKNOWN_SUPPRESSION["category"]
+    check_comments = _is_active(meta_id, meta_category, wanted_select, wanted_ignore)
 
     work: list[_Work] = []
     work_keys: dict[str, str] = {}
@@ -120,6 +125,14 @@ def audit_paths(
         except OSError as exc:
             result.errors.append(FileError(display, f"cannot read file: {exc.strerror or exc}"))
             continue
+        if (
+            check_comments
+            and b"temporalkit:" in data
+            and not any(selector_matches(s, meta_id, meta_category) for s in file_ignores)
+        ):
+            text, _, _ = decode_source(data)
+            if text is not None:
+                result.findings.extend(unknown_suppressions(text, display, known_ids, categories))
         key = content_key(data, rule_ids)
         cached = store.get(key) if store is not None else None
         if cached is not None and (not (fix or diff) or not cached["findings"]):
@@ -237,6 +250,36 @@ def _triggered_rules(rule_ids: Sequence[str], index: dict[str, dict], text: str)
     reading `Rule.applies_to` uses), from the rule index: no libcst or rule import needed."""
     source = SourceText(text)  # the code-only view is computed at most once for all rules
     return tuple(rid for rid in rule_ids if matches(index[rid]["triggers"], source))
+
+
+def known_selectors(index: dict[str, dict] | None = None) -> tuple[list[str], list[str]]:
+    """(every rule id: static rules, dynamic checks, TK001; every category) that `--select`,
+    `--ignore`, the config and suppression comments may name. `index`: the static rule index
+    (None: read from the rule registry)."""
+    from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS
+
+    static = index if index is not None else _rule_index(None, None)
+    rule_ids = [*static, *DYNAMIC_CHECKS, UNKNOWN_SUPPRESSION["id"]]
+    return rule_ids, [*CATEGORIES, *META_CATEGORIES]
+
+
+def check_config_selectors(
+    config: AuditConfig,
+    rule_ids: Sequence[str],
+    categories: Sequence[str],
+    *,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+) -> None:
+    """ConfigError for the first unknown id, prefix or category in `--select` / `--ignore` or in the
+    config's select / ignore / per-file-ignores: a typo there must not turn a check off silently."""
+    origin = f"{config.source}: [tool.temporalkit] " if config.source else ""
+    check_selectors(select or (), "--select", rule_ids, categories)
+    check_selectors(ignore or (), "--ignore", rule_ids, categories)
+    check_selectors(config.select, f"{origin}select", rule_ids, categories)
+    check_selectors(config.ignore, f"{origin}ignore", rule_ids, categories)
+    for pattern, selectors in config.per_file_ignores.items():
+        check_selectors(selectors, f"{origin}per-file-ignores[{pattern!r}]", rule_ids, categories)
 
 
 def _is_active(rule_id: str, category: str, select: Sequence[str], ignore: Sequence[str]) -> bool:

@@ -57,6 +57,8 @@ _VALIDATORS_DIR = Path(__file__).resolve().parent
 _FINGERPRINT_SOURCES = (
     "rule.py",
     "engine.py",
+    "suppressions.py",
+    "config.py",
     "analysis.py",
     "tree.py",
     "astutil.py",
@@ -316,6 +318,7 @@ _FINDING_FIELDS = {
     "end_column",
     "source",
     "extra",
+    "fixable",
 }
 _REQUIRED_FIELDS = {"rule", "category", "severity", "line", "column", "message"}
 
@@ -339,6 +342,8 @@ def _valid_finding(finding: object) -> bool:
     if not all(finding.get(name) is None or _is_int(finding[name]) for name in ("end_line", "end_column")):
         return False
     if not isinstance(finding.get("fix", ""), str) or not isinstance(finding.get("extra", {}), dict):
+        return False
+    if not isinstance(finding.get("fixable", False), bool):
         return False
     if finding["category"] not in CATEGORIES or finding["severity"] not in SEVERITIES:
         return False

@@ -5,7 +5,7 @@ when the file is read, whichever command reads it:
 
     [tool.temporalkit]
     select = ["TK1", "aspect-distortion"]    # rule ids, id prefixes or categories
-    ignore = ["TK205"]
+    ignore = ["TK200"]                        # an unknown id, prefix or category is an error
     exclude = ["third_party/", "*_pb2.py"]
     per-file-ignores = { "tests/*" = ["nondeterministic-eval"] }
     fail-on = "warning"                       # or "error": warnings alone then exit 0
@@ -157,9 +157,42 @@ def glob_matches(relative_path: str, pattern: str) -> bool:
 
 
 def selector_matches(selector: str, rule_id: str, category: str) -> bool:
-    """`TK101` (exact), `TK1` (prefix), `ALL`, or a category name such as `aspect-distortion`."""
+    """`TK101` (exact), `TK1` (prefix), `ALL`, or a category name such as `aspect-distortion`.
+
+    Ids, prefixes and `ALL` match whatever their case (`tk101`); so do categories (`Layout`)."""
     selector = selector.strip()
-    return selector == "ALL" or selector == category or rule_id.startswith(selector)
+    if not selector:
+        return False
+    upper = selector.upper()
+    return upper == "ALL" or selector.lower() == category or rule_id.upper().startswith(upper)
+
+
+def unknown_selector(selector: str, rule_ids: Iterable[str], categories: Iterable[str]) -> str | None:
+    """None when `selector` names a rule id, an id prefix, a category or ALL; else why not, with the
+    closest known names (`unknown rule id, prefix or category 'TK10l' (did you mean TK101?)`)."""
+    import difflib
+
+    rule_ids, categories = sorted({r.upper() for r in rule_ids}), sorted(set(categories))
+    wanted = selector.strip()
+    if wanted.upper() == "ALL" or wanted.lower() in categories:
+        return None
+    if wanted and any(rule_id.startswith(wanted.upper()) for rule_id in rule_ids):
+        return None
+    # Look-alike characters first (TK10l, TKl0I, TK1O1), then the closest spellings.
+    lookalike = wanted[:2].upper() + wanted[2:].upper().translate(str.maketrans("LIO", "110"))
+    close = [lookalike] if lookalike in rule_ids else difflib.get_close_matches(wanted.upper(), rule_ids, 3, 0.6)
+    close += difflib.get_close_matches(wanted.lower(), categories, n=2, cutoff=0.6)
+    hint = f" (did you mean {' or '.join(close)}?)" if close else " (`temporalkit rule --all` lists them)"
+    return f"unknown rule id, prefix or category {selector!r}{hint}"
+
+
+def check_selectors(selectors: Iterable[str], where: str, rule_ids: Iterable[str], categories: Iterable[str]) -> None:
+    """ConfigError naming `where` (`--select`, `pyproject.toml: select`) for the first unknown selector."""
+    rule_ids, categories = list(rule_ids), list(categories)
+    for selector in selectors:
+        problem = unknown_selector(selector, rule_ids, categories)
+        if problem:
+            raise ConfigError(f"{where}: {problem}")
 
 
 def find_pyproject(start: Path) -> Path | None:

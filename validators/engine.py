@@ -12,7 +12,6 @@ libcst's scopes only when the file's imports do not settle the question.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 
 import libcst as cst
@@ -20,6 +19,7 @@ from temporalkit.validators import tree
 from temporalkit.validators.analysis import Analysis
 from temporalkit.validators.findings import Finding
 from temporalkit.validators.rule import Report, Rule
+from temporalkit.validators.suppressions import ALL_RULES, is_suppressed, parse_suppressions  # noqa: F401
 from temporalkit.validators.triggers import SourceText
 
 
@@ -65,6 +65,7 @@ def to_finding(report: Report, path: str, source: str = "static") -> Finding:
         message=report.message,
         fix=report.fix,
         source=source,
+        fixable=report.replacement is not None,
     )
 
 
@@ -101,35 +102,9 @@ def apply_fixes(
 
 
 # -- inline suppression -----------------------------------------------------------------
-# `# temporalkit: ignore[TK101, TK203]` or bare `# temporalkit: ignore`, on the reported line,
-# or alone on the line above it.
-_SUPPRESSION = re.compile(r"#\s*temporalkit:\s*ignore\b(?:\[(?P<ids>[^\]]*)\])?", re.IGNORECASE)
-
-ALL_RULES = frozenset({"*"})
-
-
-def parse_suppressions(source: str) -> dict[int, frozenset[str]]:
-    """Line number (1-based) -> rule ids suppressed on it (`ALL_RULES` for a bare ignore)."""
-    if "temporalkit:" not in source:
-        return {}
-    suppressed: dict[int, frozenset[str]] = {}
-    for number, line in enumerate(source.splitlines(), start=1):
-        if "temporalkit:" not in line:
-            continue
-        match = _SUPPRESSION.search(line)
-        if match is None:
-            continue
-        ids = match.group("ids")
-        rule_ids = ALL_RULES if ids is None else frozenset(i.strip() for i in ids.split(",") if i.strip())
-        suppressed[number] = rule_ids
-        if line.lstrip().startswith("#"):  # a comment line of its own covers the next line
-            suppressed[number + 1] = suppressed.get(number + 1, frozenset()) | rule_ids
-    return suppressed
-
-
-def is_suppressed(rule_id: str, line: int, suppressions: dict[int, frozenset[str]]) -> bool:
-    ids = suppressions.get(line)
-    return bool(ids) and ("*" in ids or rule_id in ids)
+# `# temporalkit: ignore[TK101, layout]` or bare `# temporalkit: ignore`, on the reported line, or
+# alone on the line above it: parsed in validators/suppressions.py (standard library only), whose
+# ALL_RULES, is_suppressed and parse_suppressions this module re-exports.
 
 
 def lint_and_fix(
@@ -148,7 +123,7 @@ def lint_and_fix(
     suppressions = parse_suppressions(source)
 
     def unsuppressed(report: Report) -> bool:
-        return not is_suppressed(report.rule.ID, report.line, suppressions)
+        return not is_suppressed(report.rule.ID, report.line, suppressions, report.rule.CATEGORY)
 
     module, reports = _lint_keeping_module(source, rules)
     reports = [r for r in reports if unsuppressed(r)]

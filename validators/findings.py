@@ -31,12 +31,19 @@ CATEGORIES: dict[str, str] = {
     "layout": "a clip in (T, C, H, W) fed to a model that expects (N, C, T, H, W) or the reverse",
 }
 
+# Categories of findings about the audit itself rather than the audited code (TK0xx): selectable
+# and suppressible like the others, but not part of the video-bug vocabulary the skill teaches.
+META_CATEGORIES: dict[str, str] = {
+    "suppression": "a `# temporalkit: ignore[...]` comment naming no rule id, prefix or category",
+}
+
 
 @dataclass(frozen=True)
 class Finding:
     """One problem found in user code (or in an assistant's answer).
 
-    `line`/`column` are 1-based lines and 0-based columns, as libcst reports them.
+    `line`/`column` are 1-based lines and 0-based columns, as libcst reports them (every output
+    format of `formats.py` shows the column 1-based).
     `fix` is a human-readable suggested fix (not necessarily auto-applicable).
     """
 
@@ -52,9 +59,10 @@ class Finding:
     end_column: int | None = None
     source: Source = "static"
     extra: dict = field(default_factory=dict, compare=False)
+    fixable: bool = field(default=False, compare=False)  # `temporalkit audit --fix` has a mechanical fix for it
 
     def __post_init__(self) -> None:
-        if self.category not in CATEGORIES and self.source != "picker":
+        if self.category not in CATEGORIES and self.category not in META_CATEGORIES and self.source != "picker":
             raise ValueError(f"unknown finding category {self.category!r}")
         if self.severity not in SEVERITIES:
             raise ValueError(f"unknown severity {self.severity!r}")
@@ -63,6 +71,8 @@ class Finding:
         data = dataclasses.asdict(self)
         if data.pop("extra"):
             data["extra"] = self.extra
+        if data.pop("fixable"):  # said only when true: most findings have no mechanical fix
+            data["fixable"] = True
         data["end_line"] = self.end_line if self.end_line is not None else self.line
         data["end_column"] = self.end_column if self.end_column is not None else self.column
         return data

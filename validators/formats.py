@@ -1,7 +1,7 @@
 """Output formats of `temporalkit audit`: text, json, sarif (2.1.0) and github (workflow annotations).
 
-Columns: `Finding.column` is 0-based (libcst). JSON carries findings as they are; text, github
-and SARIF show 1-based columns, as editors, GitHub and the SARIF spec expect.
+Columns: `Finding.column` is 0-based (libcst); every format shows it 1-based (text, json, github
+and SARIF alike), as editors, GitHub, ruff's JSON and the SARIF spec count.
 """
 
 from __future__ import annotations
@@ -31,9 +31,13 @@ def render(
     files_audited: int | None = None,
     fixed_files: Sequence[str] = (),
     color: bool = False,
+    quiet: bool = False,
 ) -> str:
+    """The report in `fmt`; `quiet` (text only) leaves out everything but the findings and file errors."""
     if fmt == "text":
-        return format_text(findings, errors, files_audited=files_audited, fixed_files=fixed_files, color=color)
+        return format_text(
+            findings, errors, files_audited=files_audited, fixed_files=fixed_files, color=color, quiet=quiet
+        )
     if fmt == "json":
         return format_json(findings, errors)
     if fmt == "sarif":
@@ -52,7 +56,9 @@ def format_finding_line(finding: Finding, color: bool = False) -> str:
 
     fix = f" (fix: {finding.fix})" if finding.fix else ""
     location = paint(f"{finding.path}:{finding.line}:{finding.column + 1}:", "path")
-    return f"{location} {paint(finding.rule, 'rule')} {paint(f'[{finding.severity}]', finding.severity)} {finding.message}{fix}"
+    fixable = " [*]" if finding.fixable else ""  # as ruff marks what --fix can apply
+    severity = paint(f"[{finding.severity}]", finding.severity)
+    return f"{location} {paint(finding.rule, 'rule')}{fixable} {severity} {finding.message}{fix}"
 
 
 def format_text(
@@ -62,15 +68,18 @@ def format_text(
     files_audited: int | None = None,
     fixed_files: Sequence[str] = (),
     color: bool = False,
+    quiet: bool = False,
 ) -> str:
+    """One line per finding and per file error; then, unless `quiet`, the fixed files and a summary."""
     lines = [format_finding_line(f, color) for f in findings]
     for error in errors:
         label = f"{_COLORS['error']}[file error]{_RESET}" if color else "[file error]"
         lines.append(f"{error.path}: {label} {error.message}")
-    for path in fixed_files:
-        lines.append(f"{path}: fixed")
-    lines.append(summary_line(findings, errors, files_audited=files_audited, fixed=len(fixed_files)))
-    return "\n".join(lines) + "\n"
+    if not quiet:
+        for path in fixed_files:
+            lines.append(f"{path}: fixed")
+        lines.append(summary_line(findings, errors, files_audited=files_audited, fixed=len(fixed_files)))
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def summary_line(
@@ -103,7 +112,38 @@ def summary_line(
         )
     if fixed:
         parts.append(f"fixed {fixed} file{'s' if fixed != 1 else ''}")
+    fixable = sum(f.fixable for f in findings)
+    if fixable:
+        parts.append(f"{fixable} fixable with --fix (marked [*])")
     return "; ".join(parts) + "."
+
+
+# -- statistics ---------------------------------------------------------------------------
+def statistics(findings: Sequence[Finding]) -> list[dict]:
+    """One row per rule, most frequent first: {code, name, count, fixable, category, severity}
+    (`fixable`: how many of its findings --fix can apply), as `ruff --statistics` counts."""
+    rows: dict[str, dict] = {}
+    for f in findings:
+        row = rows.setdefault(
+            f.rule, {"code": f.rule, "count": 0, "fixable": 0, "category": f.category, "severity": f.severity}
+        )
+        row["count"] += 1
+        row["fixable"] += int(f.fixable)
+    return sorted(rows.values(), key=lambda row: (-row["count"], row["code"]))
+
+
+def format_statistics(findings: Sequence[Finding], fmt: str = "text") -> str:
+    """`--statistics`: the per-rule counts as a table (text) or a JSON list (json)."""
+    rows = statistics(findings)
+    if fmt == "json":
+        return json.dumps(rows, indent=2) + "\n"
+    width = max((len(str(row["count"])) for row in rows), default=1)
+    lines = [
+        f"{row['count']:>{width}}  {row['code']:<6} {'[*]' if row['fixable'] else '   '}  "
+        f"{'[' + row['severity'] + ']':<9}  {row['category']}"
+        for row in rows
+    ]
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 # -- json ---------------------------------------------------------------------------------
@@ -118,12 +158,18 @@ _JSON_FIELDS = (
     "end_column",
     "message",
     "fix",
+    "fixable",
     "source",
 )
 
 
 def finding_to_json(finding: Finding) -> dict:
+    """A finding as the JSON format carries it: lines and columns 1-based (end exclusive, as the
+    text, github and SARIF formats count), `fixable` when --fix can apply a fix."""
     data = finding.to_dict()
+    data["column"] += 1
+    data["end_column"] += 1
+    data["fixable"] = finding.fixable
     out = {key: data[key] for key in _JSON_FIELDS}
     if data.get("extra"):
         out["extra"] = data["extra"]
@@ -165,6 +211,10 @@ def format_github(findings: Sequence[Finding], errors: Sequence[FileError] = ())
 
 
 # -- SARIF 2.1.0 --------------------------------------------------------------------------
+# What GitHub code scanning needs from a SARIF upload: URIs relative to the repository root (it
+# resolves them against the checkout, whatever folder the audit ran in), `partialFingerprints` on
+# every result (so an alert keeps its identity when lines move), rule help in markdown, and
+# `executionSuccessful: false` when some files could not be audited.
 def _uri(path: str) -> str:
     from urllib.parse import quote  # SARIF only
 
@@ -172,9 +222,73 @@ def _uri(path: str) -> str:
     return quote(path.replace(os.sep, "/"), safe="/:", errors="surrogateescape")
 
 
+def repository_root(start: str | os.PathLike) -> str | None:
+    """The nearest folder at or above `start` holding `.git` (a folder, or a file for worktrees)."""
+    folder = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(folder, ".git")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+class _Locator:
+    """Artifact locations and source lines of reported paths, each file read at most once."""
+
+    def __init__(self, root: str | None) -> None:
+        self.root = root
+        self._roots: dict[str, str | None] = {}
+        self._lines: dict[str, list[str]] = {}
+
+    def _root_of(self, absolute: str) -> str | None:
+        if self.root is not None:
+            return self.root
+        folder = os.path.dirname(absolute)
+        if folder not in self._roots:
+            self._roots[folder] = repository_root(folder)
+        return self._roots[folder]
+
+    def location(self, path: str) -> dict:
+        """`{"uri", "uriBaseId": "%SRCROOT%"}` relative to the repository root; outside any
+        repository relative to the current folder, as the path was shown; `-` (stdin) as it is."""
+        if not path or path == "-":
+            return {"uri": _uri(path or "-")}
+        absolute = os.path.abspath(path)
+        root = self._root_of(absolute)
+        if root is not None:
+            relative = os.path.relpath(absolute, root)
+            if not relative.startswith(os.pardir):
+                return {"uri": _uri(relative), "uriBaseId": "%SRCROOT%"}
+        return {"uri": _uri(path), "uriBaseId": "%SRCROOT%"}
+
+    def line(self, path: str, number: int) -> str:
+        if path not in self._lines:
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    self._lines[path] = handle.read().splitlines()
+            except (OSError, ValueError):
+                self._lines[path] = []
+        lines = self._lines[path]
+        return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+def _fingerprint(finding: Finding, uri: str, line_text: str, seen: dict[str, int]) -> str:
+    """`hash:n` of the rule, the file and the reported line's text (whitespace ignored, so the
+    alert survives re-indentation and lines moving); `n` counts equal hashes in one run. Without
+    the source (stdin, a deleted file) the message stands in for the line."""
+    import hashlib
+
+    text = " ".join(line_text.split()) or finding.message
+    digest = hashlib.sha256(f"{finding.rule}\0{uri}\0{text}".encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    seen[digest] = seen.get(digest, 0) + 1
+    return f"{digest}:{seen[digest]}"
+
+
 def _rule_descriptors(rule_ids: Sequence[str], findings: Sequence[Finding]) -> list[dict]:
     """reportingDescriptor per rule: from the static rule or dynamic check registry (`rule_docs`)."""
-    from temporalkit.validators.rule_docs import rule_doc
+    from temporalkit.validators.rule_docs import rule_doc, rule_help_markdown, rule_help_text
 
     sample = {f.rule: f for f in findings}
     descriptors = []
@@ -184,69 +298,70 @@ def _rule_descriptors(rule_ids: Sequence[str], findings: Sequence[Finding]) -> l
         except Exception:  # an unknown id, or a broken rule module: formats must still work
             documented = None
         finding = sample.get(rule_id)
+        descriptor: dict = {"id": rule_id}
         if documented is not None:
-            doc, short, name = documented.doc, documented.summary, documented.name
-            category, severity, fix = documented.category, documented.severity, documented.fix
+            category, severity = documented.category, documented.severity
+            descriptor["name"] = documented.name
+            descriptor["shortDescription"] = {"text": documented.summary.splitlines()[0] or rule_id}
+            descriptor["fullDescription"] = {"text": rule_help_text(documented, full=False)}
+            descriptor["help"] = {"text": rule_help_text(documented), "markdown": rule_help_markdown(documented)}
         else:
-            doc, short = "", finding.message if finding else rule_id
             category = finding.category if finding else ""
-            severity, fix, name = (
-                (finding.severity if finding else "warning"),
-                (finding.fix if finding else ""),
-                rule_id,
-            )
-        descriptor: dict = {
-            "id": rule_id,
-            "name": name,
-            "shortDescription": {"text": short.splitlines()[0] if short else rule_id},
-            "defaultConfiguration": {"level": severity},
-            "properties": {"tags": [t for t in (category, "temporalkit") if t]},
-        }
-        if doc:
-            descriptor["fullDescription"] = {"text": doc}
-        help_text = doc or short
-        if fix:
-            help_text += f"\n\nFix: {fix}"
-        descriptor["help"] = {"text": help_text}
+            severity = finding.severity if finding else "warning"
+            short = (finding.message if finding else "") or rule_id
+            fix = finding.fix if finding else ""
+            descriptor["name"] = rule_id
+            descriptor["shortDescription"] = {"text": short.splitlines()[0]}
+            help_text = short + (f"\n\nFix: {fix}" if fix else "")
+            descriptor["help"] = {"text": help_text, "markdown": help_text}
+        descriptor["defaultConfiguration"] = {"level": severity}
+        descriptor["properties"] = {"tags": [t for t in (category, "temporalkit") if t]}
         if category:
             descriptor["properties"]["category"] = category
         descriptors.append(descriptor)
     return descriptors
 
 
-def format_sarif(findings: Sequence[Finding], errors: Sequence[FileError] = ()) -> str:
+def format_sarif(findings: Sequence[Finding], errors: Sequence[FileError] = (), *, root: str | None = None) -> str:
+    """SARIF 2.1.0 for GitHub code scanning. `root`: the folder URIs are relative to (default:
+    each file's repository, found by its `.git`; outside one, the current folder)."""
+    locator = _Locator(root)
     rule_ids = sorted({f.rule for f in findings})
     rule_index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     results = []
+    seen: dict[str, int] = {}
     for f in findings:
         region = {"startLine": f.line, "startColumn": f.column + 1}
         if f.end_line is not None:
             region["endLine"] = f.end_line
             if f.end_column is not None:
                 region["endColumn"] = max(f.end_column + 1, region["startColumn"] if f.end_line == f.line else 1)
-        message = f.message + (f" Fix: {f.fix}" if f.fix else "")
+        location = locator.location(f.path)
+        # The message says what is wrong; the fix stays apart (markdown paragraph, properties.fix).
+        message: dict = {"text": f.message}
+        if f.fix:
+            message["markdown"] = f"{f.message}\n\n**Fix:** {f.fix}"
+        properties = {"category": f.category, "source": f.source, "fixable": f.fixable}
+        if f.fix:
+            properties["fix"] = f.fix
         results.append(
             {
                 "ruleId": f.rule,
                 "ruleIndex": rule_index[f.rule],
                 "level": f.severity,
-                "message": {"text": message},
-                "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"},
-                            "region": region,
-                        }
-                    }
-                ],
-                "properties": {"category": f.category, "source": f.source},
+                "message": message,
+                "locations": [{"physicalLocation": {"artifactLocation": location, "region": region}}],
+                "partialFingerprints": {
+                    "primaryLocationLineHash": _fingerprint(f, location["uri"], locator.line(f.path, f.line), seen)
+                },
+                "properties": properties,
             }
         )
     notifications = [
         {
             "level": "error",
             "message": {"text": e.message},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(e.path), "uriBaseId": "%SRCROOT%"}}}],
+            "locations": [{"physicalLocation": {"artifactLocation": locator.location(e.path)}}],
         }
         for e in errors
     ]
@@ -264,7 +379,9 @@ def format_sarif(findings: Sequence[Finding], errors: Sequence[FileError] = ()) 
                         "rules": _rule_descriptors(rule_ids, findings),
                     }
                 },
-                "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
+                # Files that could not be audited (unreadable, unparsable, a crashed check): the
+                # run did not do all it was asked, and the notifications say where.
+                "invocations": [{"executionSuccessful": not errors, "toolExecutionNotifications": notifications}],
                 "results": results,
                 "columnKind": "unicodeCodePoints",
             }

@@ -27,7 +27,7 @@ class UnknownRuleError(KeyError):
 class RuleDoc:
     id: str
     name: str
-    kind: str  # "static" (a lint rule) or "dynamic" (a check that runs the user's code)
+    kind: str  # "static" (a lint rule), "dynamic" (a check that runs the user's code) or "meta" (TK0xx)
     category: str
     severity: str
     summary: str  # one line: a static rule's message, a dynamic check's "What it does" first sentence(s)
@@ -72,11 +72,36 @@ def dynamic_check_doc(check) -> RuleDoc:
     )
 
 
+def meta_rule_docs() -> list[RuleDoc]:
+    """The rules about the audit itself (TK0xx): a suppression comment naming no rule (TK001)."""
+    from temporalkit.validators.suppressions import UNKNOWN_SUPPRESSION as meta
+
+    doc = inspect.cleandoc(meta["doc"])
+    from temporalkit.render import docstring_sections
+
+    return [
+        RuleDoc(
+            id=meta["id"],
+            name=meta["name"],
+            kind="meta",
+            category=meta["category"],
+            severity=meta["severity"],
+            summary=_first_paragraph(docstring_sections(doc).get("what", "")),
+            fix=meta["fix"],
+            doc=doc,
+            runs_on="suppression comments",
+        )
+    ]
+
+
 def rule_doc(rule_id: str) -> RuleDoc:
     """The documentation of `rule_id` (case-insensitive); `UnknownRuleError` when no rule has it."""
     from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS
 
     wanted = rule_id.strip().upper()
+    for meta in meta_rule_docs():
+        if meta.id == wanted:
+            return meta
     if wanted in DYNAMIC_CHECKS:
         return dynamic_check_doc(DYNAMIC_CHECKS[wanted])
     from temporalkit.validators.rules import all_rules
@@ -93,12 +118,15 @@ def all_rule_docs() -> list[RuleDoc]:
     from temporalkit.validators.rules import all_rules
 
     docs = [static_rule_doc(rule) for rule in all_rules()] + [dynamic_check_doc(check) for check in dynamic_checks()]
+    docs += meta_rule_docs()
     return sorted(docs, key=lambda doc: doc.id)
 
 
 def format_rule_doc(doc: RuleDoc) -> str:
     """The text `temporalkit rule TKnnn` prints: a header, the fix, then the four-part docstring."""
-    kind = "static rule" if doc.kind == "static" else f"dynamic check, runs on: {doc.runs_on}"
+    kind = {"static": "static rule", "meta": f"audit rule, runs on: {doc.runs_on}"}.get(
+        doc.kind, f"dynamic check, runs on: {doc.runs_on}"
+    )
     autofix = ", autofix: temporalkit audit --fix" if doc.autofix else ""
     lines = [f"{doc.id} {doc.name} ({kind})", f"category: {doc.category}, severity: {doc.severity}{autofix}"]
     if doc.kind == "static" and doc.summary:
@@ -106,3 +134,48 @@ def format_rule_doc(doc: RuleDoc) -> str:
     if doc.fix:
         lines.append(f"fix: {doc.fix}")
     return "\n".join(lines) + "\n\n" + doc.doc.strip() + "\n"
+
+
+_HELP_SECTIONS = (
+    ("what", "What it does"),
+    ("why", "Why is this bad?"),
+    ("example", "Example"),
+    ("fix", "Fix"),
+    ("known_problems", "Known problems"),
+)
+
+
+def _sections(doc: RuleDoc) -> list[tuple[str, str]]:
+    """(heading, dedented body) of each part the docstring has, in the four-part order."""
+    from temporalkit.render import docstring_sections
+
+    sections = docstring_sections(doc.doc)
+    parts = [(title, sections[key]) for key, title in _HELP_SECTIONS if sections.get(key)]
+    if sections.get("summary"):
+        parts.insert(0, ("", sections["summary"]))
+    return parts
+
+
+def rule_help_text(doc: RuleDoc, *, full: bool = True) -> str:
+    """Plain text of a rule's docstring with every part dedented (SARIF `help.text`); without
+    `full`, only what it does (SARIF `fullDescription`)."""
+    parts = _sections(doc)
+    if not full:
+        what = [body for title, body in parts if title == "What it does"]
+        return what[0] if what else doc.summary
+    text = "\n\n".join(f"{title}\n{body}" if title else body for title, body in parts)
+    return text + (f"\n\nSuggested fix: {doc.fix}" if doc.fix else "")
+
+
+def rule_help_markdown(doc: RuleDoc) -> str:
+    """Markdown of a rule's docstring (SARIF `help.markdown`, what GitHub shows under an alert)."""
+    header = f"**{doc.id}** `{doc.name}`: category `{doc.category}`, severity {doc.severity}"
+    if doc.autofix:
+        header += ", autofix with `temporalkit audit --fix`"
+    blocks = [header]
+    for title, body in _sections(doc):
+        blocks.append(f"### {title}\n\n{body}" if title else body)
+    if doc.fix:
+        blocks.append(f"**Suggested fix:** {doc.fix}")
+    blocks.append(f"`temporalkit rule {doc.id}` prints this page.")
+    return "\n\n".join(blocks) + "\n"

@@ -48,8 +48,8 @@ def summarize(report: dict) -> str:
         lines.append(path)
         for finding in sorted(by_path[path], key=lambda f: (f.get("line", 0), f.get("column", 0))):
             column = finding.get("column")
-            # JSON columns are 0-based (as libcst reports them); editors and the text format count from 1.
-            where = f"{finding.get('line', '?')}:{column + 1 if isinstance(column, int) else '?'}"
+            # JSON columns are 1-based, as editors and the other formats count.
+            where = f"{finding.get('line', '?')}:{column if isinstance(column, int) else '?'}"
             lines.append(
                 f"  [ ] {where:>7}  {finding.get('rule', '?')} {finding.get('severity', '?')}"
                 f" [{finding.get('category', '?')}] ({finding.get('source', 'static')})"

@@ -30,7 +30,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="with -: the name findings are reported under (default: -); its folder's pyproject.toml is read",
     )
-    parser.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text", help="output format")
+    parser.add_argument(
+        "--format",
+        "--output-format",
+        dest="format",
+        choices=("text", "json", "sarif", "github"),
+        default="text",
+        help="output format (--output-format is the same flag, as ruff names it)",
+    )
+    parser.add_argument(
+        "--statistics",
+        action="store_true",
+        help="print how many findings each rule has (and how many --fix can fix) instead of the findings",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print the findings and nothing else (no summary line)"
+    )
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text output (default: auto: on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it)",
+    )
     parser.add_argument(
         "--select",
         type=_ids,
@@ -48,6 +69,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fix", action="store_true", help="apply the safe mechanical fixes in place (atomic writes)")
     parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument(
+        "--exit-non-zero-on-fix",
+        action="store_true",
+        help="with --fix: exit 1 when a file was fixed, even if no finding is left (a pre-commit hook fails then)",
+    )
     parser.add_argument(
         "--fail-on",
         choices=("warning", "error"),
@@ -146,6 +172,9 @@ def run(args: argparse.Namespace) -> int:
     if args.fix and args.diff:
         print("temporalkit audit: use --fix or --diff, not both", file=sys.stderr)
         return 2
+    if args.exit_zero and args.exit_non_zero_on_fix:
+        print("temporalkit audit: use --exit-zero or --exit-non-zero-on-fix, not both", file=sys.stderr)
+        return 2
     if args.jobs is not None and args.jobs < 1:
         print("temporalkit audit: --jobs must be at least 1", file=sys.stderr)
         return 2
@@ -171,21 +200,25 @@ def run(args: argparse.Namespace) -> int:
     if args.fail_on:
         config = replace(config, fail_on=args.fail_on)
 
-    if args.paths == ["-"]:
-        result = _audit_stdin(args, config)
-        if result is None:
-            return 2
-    else:
-        result = audit_paths(
-            args.paths,
-            select=args.select,
-            ignore=args.ignore,
-            fix=args.fix,
-            diff=args.diff,
-            config=config,
-            jobs=args.jobs,
-            cache=not args.no_cache,
-        )
+    try:
+        if args.paths == ["-"]:
+            result = _audit_stdin(args, config)
+            if result is None:
+                return 2
+        else:
+            result = audit_paths(
+                args.paths,
+                select=args.select,
+                ignore=args.ignore,
+                fix=args.fix,
+                diff=args.diff,
+                config=config,
+                jobs=args.jobs,
+                cache=not args.no_cache,
+            )
+    except ConfigError as exc:  # an unknown rule id, prefix or category in --select, --ignore or the config
+        print(f"temporalkit audit: {exc}", file=sys.stderr)
+        return 2
     if args.dynamic:
         try:
             from temporalkit.validators.dynamic import _dynamic_config, run_dynamic
@@ -221,7 +254,15 @@ def run(args: argparse.Namespace) -> int:
         out.reconfigure(errors="surrogateescape")
     try:
         diff_text = "".join(result.diffs[p] for p in sorted(result.diffs))
-        if args.diff and args.format == "text":
+        if args.statistics:
+            from temporalkit.validators.formats import format_statistics
+
+            if args.diff:
+                sys.stderr.write(diff_text)
+            out.write(format_statistics(result.findings, "json" if args.format == "json" else "text"))
+            for error in result.errors:
+                print(f"temporalkit audit: {error.path}: {error.message}", file=sys.stderr)
+        elif args.diff and args.format == "text":
             # The diff is the report (`--diff | git apply` works); the findings go to stderr.
             out.write(diff_text)
             sys.stderr.write(
@@ -230,7 +271,8 @@ def run(args: argparse.Namespace) -> int:
                     result.findings,
                     result.errors,
                     files_audited=result.files_audited,
-                    color=use_color(sys.stderr),
+                    color=use_color(sys.stderr, args.color),
+                    quiet=args.quiet,
                 )
             )
         else:
@@ -243,10 +285,13 @@ def run(args: argparse.Namespace) -> int:
                     result.errors,
                     files_audited=result.files_audited,
                     fixed_files=result.fixed_files,
-                    color=args.format == "text" and use_color(out),
+                    color=args.format == "text" and use_color(out, args.color),
+                    quiet=args.quiet,
                 )
             )
     finally:
         if args.output:
             out.close()
-    return 0 if args.exit_zero else result.exit_code
+    if args.exit_zero:
+        return 0
+    return 1 if args.exit_non_zero_on_fix and result.fixed_files else result.exit_code
