@@ -161,6 +161,8 @@ class Analysis:
         self._wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self._scopes: dict[cst.CSTNode, Scope | None] | None = None
         self._bindings: Bindings | None = None
+        # (id of a visible_imports group, dotted name) -> qualified names; the groups live as long as the bindings
+        self._import_names: dict[tuple[int, str], set[str]] = {}
 
     @property
     def bindings(self) -> Bindings:
@@ -195,11 +197,17 @@ class Analysis:
                 return self.qualified_names_from_scope(node)
             statements = bindings.visible_imports(root, node, self.parents)
             if statements:
-                names: set[str] = set()
-                for statement in statements:
-                    assignment = ImportAssignment(root, None, statement, 0, statement)  # type: ignore[arg-type]
-                    names.update(q.name for q in assignment.get_qualified_names_for(full_name))
-                return names
+                # Memoised per import group and dotted name: a generated or concatenated file that
+                # imports numpy 100 times at module level asked every statement on every lookup.
+                memo_key = (id(statements), full_name)
+                names = self._import_names.get(memo_key)
+                if names is None:
+                    names = set()
+                    for statement in statements:
+                        assignment = ImportAssignment(root, None, statement, 0, statement)  # type: ignore[arg-type]
+                        names.update(q.name for q in assignment.get_qualified_names_for(full_name))
+                    self._import_names[memo_key] = names
+                return set(names)
             if statements is not None:  # nothing binds it here: a builtin, or undefined
                 return {f"builtins.{root}"} if hasattr(builtins, root) else set()
         return self.qualified_names_from_scope(node)

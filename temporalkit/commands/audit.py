@@ -123,6 +123,21 @@ def _output_problem(output: str | None) -> str | None:
     return None
 
 
+def _new_errors(static_errors: list, dynamic_errors: list) -> list:
+    """The dynamic pass's file errors less those about a file the static pass already could not read
+    or parse: both walk the same files, so a FIFO, an oversized or unreadable file or a syntax error
+    was said twice. A static time-budget kill or crash ("could not be audited") says nothing about
+    importing the file, so the dynamic pass's word on it is kept."""
+    import os
+
+    said = {
+        os.path.abspath(e.path)
+        for e in static_errors
+        if not e.message.startswith(("could not be audited", "internal error"))
+    }
+    return [e for e in dynamic_errors if os.path.abspath(e.path) not in said]
+
+
 def _audit_stdin(args: argparse.Namespace, config):
     """Audit the source read from stdin, reported under --stdin-filename (default `-`).
 
@@ -241,7 +256,7 @@ def run(args: argparse.Namespace) -> int:
         # memory_mb None: the pyproject's memory-mb, else the runner's default; 0: no limit.
         dynamic_findings, dynamic_errors = run_dynamic(args.paths, config=config, memory_mb=args.memory_mb, **limits)
         result.findings.extend(dynamic_findings)
-        result.errors.extend(dynamic_errors)
+        result.errors.extend(_new_errors(result.errors, dynamic_errors))
         result.findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
 
     try:

@@ -112,3 +112,14 @@ def test_dash_with_a_syntax_error_is_one_file_error(tmp_path, capsys, monkeypatc
     assert cli(["-"]) == 1
     out = capsys.readouterr().out
     assert out.startswith("-: [file error] cannot parse: syntax error at line 1")
+
+
+def test_dynamic_says_a_file_the_static_pass_could_not_read_or_parse_once(tmp_path, capsys, monkeypatch):
+    # Both passes walk the same files: a FIFO named *.py and a syntax error were each reported twice.
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo(tmp_path / "fifo.py")
+    write(tmp_path / "broken.py", "def f(:\n")
+    write(tmp_path / "ok.py", "x = 1\n")
+    assert cli([".", "--no-cache", "--dynamic", "--format", "json"]) == 1
+    errors = [e["path"] for e in json.loads(capsys.readouterr().out)["errors"]]
+    assert sorted(errors) == ["broken.py", "fifo.py"]

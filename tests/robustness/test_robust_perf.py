@@ -67,3 +67,24 @@ def test_import_lookups_do_not_rescan_every_import():
     names = [analysis.qualified_names(call.func) for call in calls]
     assert all(n == {"numpy.linspace"} for n in names) and len(names) == 300
     assert len(scans) <= 2  # grouped by owner once, not once per lookup (300 x 300 entries)
+
+
+def test_a_name_imported_many_times_is_not_resolved_against_every_import_on_every_lookup(monkeypatch):
+    # A concatenated or generated file importing numpy at module level in each of its 200 parts:
+    # every np.xxx lookup asked all 200 import statements (a 10k-line file spent minutes there).
+    from libcst.metadata.scope_provider import ImportAssignment
+
+    source = "".join(f"import numpy as np\nx{i} = np.linspace(0, n, 8)\n" for i in range(200))
+    analysis = Analysis(cst.parse_module(source))
+    asked = []
+    real = ImportAssignment.get_qualified_names_for
+
+    def counting(self, full_name):
+        asked.append(full_name)
+        return real(self, full_name)
+
+    monkeypatch.setattr(ImportAssignment, "get_qualified_names_for", counting)
+    calls = [node for node in analysis.parents if isinstance(node, cst.Call)]
+    names = [analysis.qualified_names(call.func) for call in calls]
+    assert len(names) == 200 and all(n == {"numpy.linspace"} for n in names)
+    assert len(asked) <= 200  # once per import statement, not 200 x 200
