@@ -105,3 +105,71 @@ def test_a_loader_failing_everywhere_is_unusable(probes):
 def test_probes_come_from_probe_dir_when_not_given(probes):
     directory = probes[0].path.parent
     assert categories(check_loader(reversed_clip, probe_dir=str(directory), name="reversed_clip")) == ["temporal-order"]
+
+
+# --- several calls, seeds and T; findings only when they reproduce; short-clip policies ------------
+
+
+def load_window_trusting_stream_frames(path, num_frames=8):  # the container's count picks the start
+    import random
+
+    frames = decode(path)
+    with av.open(path) as container:
+        total = container.streams.video[0].frames or len(frames)
+    if total < num_frames:
+        return np.stack([frames[i] for i in np.linspace(0, len(frames) - 1, num_frames).round().astype(int)])
+    start = random.randint(0, total - num_frames)
+    return np.stack([frames[i] for i in range(start, start + num_frames)])
+
+
+def load_window(path, num_frames=8):  # the same, counting decoded frames: correct
+    import random
+
+    frames = decode(path)
+    if len(frames) < num_frames:
+        return np.stack([frames[i] for i in np.linspace(0, len(frames) - 1, num_frames).round().astype(int)])
+    start = random.randint(0, len(frames) - num_frames)
+    return np.stack(frames[start : start + num_frames])
+
+
+@pytest.mark.slow
+def test_a_loader_trusting_the_container_count_on_some_draws_only_is_caught(probes):
+    import random
+
+    random.seed(0)  # one call per probe under this state used to pass (it fails on ~1 draw in 3)
+    findings = check_loader(load_window_trusting_stream_frames, probes)
+    assert [f.rule for f in findings] == ["TK613"], [f.message for f in findings]
+    assert "claims32" in findings[0].message and "random state seeded with" in findings[0].message
+    assert findings[0].extra["calls"] > 1
+    assert check_loader(load_window, probes) == []
+
+
+def test_a_failure_that_does_not_reproduce_is_not_reported(probes):
+    calls = []
+
+    def load_video_flaky_decoder(path):  # the 3rd call fails whatever the input: not the loader's fault
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError("Resource temporarily unavailable")
+        return decode(path)
+
+    assert check_loader(load_video_flaky_decoder, probes) == []
+
+
+def loop_padding(path, num_frames=8):  # plays a short video again: [0, 1, 2, 3, 4, 0, 1, 2]
+    frames = decode(path)
+    return np.stack([frames[i % len(frames)] for i in range(num_frames)])
+
+
+def every_frame_at_least_16(path):  # repeats the last frame of short videos up to 16
+    frames = decode(path)
+    return np.stack([frames[min(i, len(frames) - 1)] for i in range(max(16, len(frames)))])
+
+
+def test_deliberate_loop_and_repeat_last_padding_are_not_order_or_length_bugs(probes):
+    from temporalkit.validators.dynamic import policy
+
+    assert check_loader(loop_padding, probes, clip_lengths=(8,)) == []
+    assert check_loader(every_frame_at_least_16, probes) == []
+    with policy.use({"short-clip": "repeat_last"}):  # declared: only repeat_last is deliberate
+        assert categories(check_loader(loop_padding, probes, clip_lengths=(8,))) == ["temporal-order"]

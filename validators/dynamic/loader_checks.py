@@ -17,8 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from temporalkit.validators.dynamic import policy as policies
 from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS, DynamicCheck
-from temporalkit.validators.dynamic.clips import UnusableCallable, clip_to_frames, short_repr
+from temporalkit.validators.dynamic.clips import UnusableCallable, clip_to_frames, seed_everything, short_repr
 from temporalkit.validators.dynamic.frame_code import read_frame
 from temporalkit.validators.dynamic.probes import ProbeVideo, make_probe_set
 from temporalkit.validators.dynamic.transform_checks import is_blank
@@ -51,6 +52,8 @@ class ProbeOutcome:
     """What the loader did with one probe."""
 
     probe: ProbeVideo
+    T: int = 0
+    seed: int = 0
     indices: list[int | None] = field(default_factory=list)
     blank: list[int] = field(default_factory=list)
     error: str | None = None
@@ -84,8 +87,9 @@ def _show(indices: Sequence[int | None], limit: int = 12) -> str:
     return "[" + ", ".join(shown) + (", ..." if len(indices) > limit else "") + "]"
 
 
-def _run_one(fn: Callable, probe: ProbeVideo, parameter: str | None, T: int) -> ProbeOutcome:
-    outcome = ProbeOutcome(probe)
+def _run_one(fn: Callable, probe: ProbeVideo, parameter: str | None, T: int, seed: int = 0) -> ProbeOutcome:
+    outcome = ProbeOutcome(probe, T=T, seed=seed)
+    seed_everything(seed)
     try:
         output = fn(str(probe.path), **{parameter: T}) if parameter else fn(str(probe.path))
         frames = clip_to_frames(output)
@@ -102,13 +106,29 @@ def _run_one(fn: Callable, probe: ProbeVideo, parameter: str | None, T: int) -> 
     return outcome
 
 
-def _judge(outcome: ProbeOutcome, parameter: str | None, T: int, name: str) -> None:
+def _padding_of_short_clip(known: Sequence[int], n: int) -> str | None:
+    """ "repeat_last" or "loop" when `known` is every one of the `n` frames padded that way, else None."""
+    if len(known) <= n or n < 1:
+        return None
+    if list(known) == [min(i, n - 1) for i in range(len(known))]:
+        return "repeat_last"
+    if list(known) == [i % n for i in range(len(known))] or list(known) == sorted(i % n for i in range(len(known))):
+        return "loop"
+    return None
+
+
+def _judge(outcome: ProbeOutcome, parameter: str | None, T: int, name: str, seeded: bool = False) -> None:
     """Fill `outcome.problems` with what is wrong with this one probe's result."""
     probe, indices, problems = outcome.probe, outcome.indices, outcome.problems
+    policy = policies.current()
     where = _describe(probe)
     sampling = parameter is not None
     call = f"`{name}({probe.path.name!r}{f', {parameter}={T}' if sampling else ''})`"
+    if seeded:
+        call += f" (random state seeded with {outcome.seed})"
     if outcome.error:
+        if probe.frames < T and sampling and policy.short_clip == "error":
+            return  # raising on a short clip is the declared policy
         if probe.frames < T and sampling:
             problems["short-clip"] = f"{call} raised {outcome.error} on {where}"
         else:
@@ -126,7 +146,9 @@ def _judge(outcome: ProbeOutcome, parameter: str | None, T: int, name: str) -> N
             f"(positions {unreadable[:8]}) on {where}"
         )
     known = [i for i in indices if i is not None]
-    if any(b < a for a, b in zip(known, known[1:])):
+    padding = _padding_of_short_clip(known, probe.frames) if len(indices) == len(known) else None
+    deliberate = padding is not None and policy.allows_short_clip(padding)
+    if any(b < a for a, b in zip(known, known[1:])) and not deliberate:
         problems["temporal-order"] = f"{call} returned frames {_show(indices)} out of order on {where}"
     if outcome.channel_order == "BGR":
         problems["color-order"] = f"{call} returned BGR frames (red came out in channel 2) on {where}"
@@ -164,7 +186,7 @@ def _judge(outcome: ProbeOutcome, parameter: str | None, T: int, name: str) -> N
                 )
         return
     expected = list(range(n))
-    if known == expected and len(indices) == n:
+    if known == expected and len(indices) == n or deliberate:
         return
     missing = sorted(set(expected) - set(known))
     repeated = sorted({i for i in known if known.count(i) > 1})
@@ -183,6 +205,23 @@ def _judge(outcome: ProbeOutcome, parameter: str | None, T: int, name: str) -> N
         )
 
 
+LOADER_CLIP_LENGTHS: tuple[int, ...] = (8, 16)
+# A random loader is called under this many seeds at each T on the probes whose container lies
+# about its frame count (where trusting that count bites on some draws only), and under
+# `RANDOM_SEEDS` at the first T on the others: a problem shown by 1 call in 10 on a lying probe is
+# missed with probability 0.9^48 < 0.7%.
+LYING_PROBE_SEEDS = 24
+RANDOM_SEEDS = 3
+
+
+def _is_random(fn: Callable, probes: Sequence[ProbeVideo], parameter: str | None, T: int) -> bool:
+    longest = max((p for p in probes if not p.metadata_is_wrong), key=lambda p: p.frames, default=None)
+    if longest is None or parameter is None:
+        return False
+    first, second = _run_one(fn, longest, parameter, T, 1), _run_one(fn, longest, parameter, T, 2)
+    return (first.indices, first.error) != (second.indices, second.error)
+
+
 def check_loader(
     fn: Callable,
     probes: Sequence[ProbeVideo] | None = None,
@@ -190,10 +229,16 @@ def check_loader(
     T: int = 8,
     name: str | None = None,
     probe_dir: str | None = None,
+    clip_lengths: Sequence[int] | None = None,
 ) -> list[Finding]:
     """Call the loader on every probe and report what it got wrong (see the module docstring).
 
-    `probes` defaults to `make_probe_set(probe_dir)` (the cached set when `probe_dir` is None).
+    `probes` defaults to `make_probe_set(probe_dir)` (the cached set when `probe_dir` is None). A
+    loader that takes a frame count is called at every T of `clip_lengths` (default `T` and
+    `LOADER_CLIP_LENGTHS`); one whose output changes with the random state is called under several
+    seeds (`LYING_PROBE_SEEDS` on the probes whose container lies about its frame count). A problem
+    is reported only when calling again with the same probe, T and seed shows it again; one that
+    does not reproduce is left out (the decoder, not the loader, is then the suspect).
 
     Raises `UnusableCallable` when the loader fails on every probe the same way (wrong signature,
     missing dependency) rather than reporting that as a finding per probe.
@@ -201,17 +246,23 @@ def check_loader(
     name = name or getattr(fn, "__qualname__", None) or type(fn).__name__
     if probes is None:
         probes = make_probe_set(probe_dir)
+    probes = sorted(probes, key=lambda p: (p.metadata_is_wrong, p.frames, p.name))
     parameter = count_parameter(fn)
     sampling = parameter is not None
-    outcomes = [
-        _run_one(fn, probe, parameter, T)
-        for probe in sorted(probes, key=lambda p: (p.metadata_is_wrong, p.frames, p.name))
-    ]
-    errors = {o.error for o in outcomes}
-    if outcomes and all(o.error for o in outcomes) and len(errors) == 1:
+    lengths = [T] if not sampling else list(dict.fromkeys(clip_lengths or (T, *LOADER_CLIP_LENGTHS)))
+    first_pass = [_run_one(fn, probe, parameter, length, 0) for length in lengths for probe in probes]
+    errors = {o.error for o in first_pass}
+    if first_pass and all(o.error for o in first_pass) and len(errors) == 1:
         raise UnusableCallable(f"`{name}` raised {errors.pop()} on every probe video")
+    seeded = _is_random(fn, probes, parameter, lengths[0])
+    outcomes = list(first_pass)
+    if seeded:
+        for length in lengths:
+            for probe in probes:
+                extra = LYING_PROBE_SEEDS if probe.metadata_is_wrong else RANDOM_SEEDS if length == lengths[0] else 1
+                outcomes += [_run_one(fn, probe, parameter, length, seed) for seed in range(1, extra)]
     for outcome in outcomes:
-        _judge(outcome, parameter, T, name)
+        _judge(outcome, parameter, outcome.T, name, seeded)
 
     # A problem seen only on probes whose container count is missing or wrong is the loader
     # trusting that count.
@@ -228,17 +279,38 @@ def check_loader(
         showing = [o for o in outcomes if category in o.problems]
         if not showing:
             continue
-        first = showing[0]
-        tail = f" (and {len(showing) - 1} more of {len(outcomes)} probes)" if len(showing) > 1 else ""
+        first = next((o for o in showing if _reproduces(fn, o, parameter, name, seeded, category)), None)
+        if first is None:
+            continue
+        failing_probes = list(dict.fromkeys(o.probe.name for o in showing))
+        calls_on_probe = sum(o.probe.name == first.probe.name for o in outcomes)
+        failing_calls = sum(o.probe.name == first.probe.name for o in showing)
+        tail = f" (and {len(failing_probes) - 1} more of {len(probes)} probes)" if len(failing_probes) > 1 else ""
+        if calls_on_probe > 1:
+            tail += f"; {failing_calls} of {calls_on_probe} calls on {first.probe.name} show it"
         findings.append(
             check.finding(
                 first.problems[category] + tail,
                 extra={
                     "probe": first.probe.name,
                     "frames_returned": first.indices,
-                    "probes_failing": [o.probe.name for o in showing],
-                    "T": T if sampling else None,
+                    "probes_failing": failing_probes,
+                    "T": first.T if sampling else None,
+                    "seed": first.seed if seeded else None,
+                    "failing_calls": failing_calls,
+                    "calls": calls_on_probe,
                 },
             )
         )
     return findings
+
+
+def _reproduces(
+    fn: Callable, outcome: ProbeOutcome, parameter: str | None, name: str, seeded: bool, category: str
+) -> bool:
+    """Whether calling again with the same probe, T and seed shows `category` again."""
+    again = _run_one(fn, outcome.probe, parameter, outcome.T, outcome.seed)
+    _judge(again, parameter, outcome.T, name, seeded)
+    if outcome.probe.metadata_is_wrong and category == "frame-count-metadata":
+        return bool(again.problems)
+    return category in again.problems
