@@ -37,9 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
             if exc.name != f"temporalkit.commands.{name}":
                 raise
             continue  # command not shipped in this build
+        # A command marked HIDDEN (a maintainer's) is given no help, which keeps it out of the listing.
+        listed = {} if getattr(module, "HIDDEN", False) else {"help": module.HELP}
         command_parser = sub.add_parser(
             name,
-            help=module.HELP,
+            **listed,
             description=module.HELP,
             epilog=f"Example: {module.EXAMPLE}",
             formatter_class=argparse.RawDescriptionHelpFormatter,

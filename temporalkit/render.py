@@ -323,7 +323,7 @@ def write_atomically(path: Path, text: str, executable: bool = False) -> None:
 def _read_or_none(path: Path) -> str | None:
     try:
         return path.read_bytes().decode("utf-8")
-    except (FileNotFoundError, UnicodeDecodeError, IsADirectoryError):
+    except (OSError, UnicodeDecodeError):  # missing, a folder, unreadable, under a file
         return None
 
 
@@ -332,7 +332,10 @@ def write_outputs(out_dir: str | os.PathLike = "outputs") -> list[Path]:
     written = []
     for path, text in render_all(out_dir).items():
         if _read_or_none(path) != text:
-            write_atomically(path, text)
+            try:
+                write_atomically(path, text)
+            except OSError as exc:  # a read-only or missing place, a file where a folder should be
+                raise RenderError(f"{path}: cannot write ({exc.strerror or exc})") from None
             written.append(path)
     return written
 

@@ -157,3 +157,54 @@ def test_summary_counts_files_not_errors():
         "3 errors in 2 files that could not be fully audited."
     )
     assert formats.summary_line([], errors[2:], files_audited=3).endswith("1 file could not be audited.")
+
+
+def test_sarif_for_github_code_scanning(sarif_validator, tmp_path, monkeypatch):
+    """What GitHub needs: fingerprints on every result, markdown help, URIs from the repository
+    root whatever folder the audit ran in, and a failed execution when files were not audited."""
+    from temporalkit.validators.audit import audit_paths
+
+    (tmp_path / ".git").mkdir()
+    src = tmp_path / "src" / "data"
+    src.mkdir(parents=True)
+    (src / "sampler.py").write_text(
+        "import numpy as np\n\n\ndef sample(num_frames, T):\n    return np.linspace(0, num_frames, T).astype(int)\n"
+    )
+    monkeypatch.chdir(src)  # the audit runs in a subfolder; GitHub resolves URIs from the checkout
+    result = audit_paths(["."], cache=False)
+    log = json.loads(formats.render("sarif", result.findings, [FileError("broken.py", "cannot parse")]))
+    sarif_validator.validate(log)
+    run = log["runs"][0]
+    (finding,) = run["results"]
+    location = finding["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": "src/data/sampler.py", "uriBaseId": "%SRCROOT%"}
+    assert run["invocations"][0]["executionSuccessful"] is False
+    notification = run["invocations"][0]["toolExecutionNotifications"][0]
+    assert notification["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/data/broken.py"
+    # the message says what is wrong, the fix stays apart
+    assert finding["message"]["text"] == result.findings[0].message
+    assert "Fix" not in finding["message"]["text"] and finding["properties"]["fix"] == result.findings[0].fix
+    fingerprint = finding["partialFingerprints"]["primaryLocationLineHash"]
+    (descriptor,) = run["tool"]["driver"]["rules"]
+    assert (
+        descriptor["help"]["markdown"].startswith("**TK101**")
+        and "### Why is this bad?" in descriptor["help"]["markdown"]
+    )
+    assert not any(line.startswith(" ") for line in descriptor["fullDescription"]["text"].splitlines())
+    assert not any(line.startswith("    ") for line in descriptor["help"]["text"].split("Example")[0].splitlines())
+
+    # the fingerprint follows the line's text, not its number
+    (src / "sampler.py").write_text("\n\n" + (src / "sampler.py").read_text())
+    monkeypatch.chdir(tmp_path)
+    moved = audit_paths(["src"], cache=False)
+    (again,) = json.loads(formats.render("sarif", moved.findings))["runs"][0]["results"]
+    assert again["locations"][0]["physicalLocation"]["region"]["startLine"] == 7
+    assert again["partialFingerprints"]["primaryLocationLineHash"] == fingerprint
+    assert json.loads(formats.render("sarif", moved.findings))["runs"][0]["invocations"][0]["executionSuccessful"]
+
+
+def test_every_sarif_result_has_a_fingerprint_even_without_its_source(sarif_validator):
+    log = json.loads(formats.render("sarif", FINDINGS + FINDINGS))  # files that do not exist here
+    hashes = [r["partialFingerprints"]["primaryLocationLineHash"] for r in log["runs"][0]["results"]]
+    assert len(set(hashes)) == 4 and {h.split(":")[1] for h in hashes} == {"1", "2"}
+    sarif_validator.validate(log)

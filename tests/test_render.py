@@ -105,3 +105,29 @@ def test_docstring_sections_reads_the_four_parts():
     assert sections["known_problems"] == "Recognises frame counts by name."
     assert sections["example"] == "np.linspace(0, n, T)"
     assert sections["fix"] == "use `n - 1` as the end point."
+
+
+def test_render_to_a_place_it_cannot_write_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(render, "render_all", lambda out_dir="outputs": {Path(out_dir) / SKILL_OUTPUT: "skill\n"})
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    assert main(["render", "--out-dir", str(blocker / "outputs")]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        f"temporalkit render: {blocker / 'outputs' / SKILL_OUTPUT}: cannot write"
+    )
+    assert "Traceback" not in captured.err and blocker.read_text() == "not a folder\n"
+
+
+def test_render_is_a_maintainer_command(monkeypatch, capsys):
+    from temporalkit.cli import build_parser
+    from temporalkit.commands import render as render_command
+
+    listing = build_parser().format_help()
+    assert "\n    render " not in listing and "\n    audit " in listing  # runnable, but not listed
+    assert render_command.source_checkout() == REPO_OUTPUTS.parent
+    monkeypatch.setattr(render_command, "source_checkout", lambda: None)  # an installed package
+    assert main(["render", "--check"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "maintainer command" in err[0]
