@@ -238,3 +238,35 @@ def test_rule_prints_what_the_skill_reference_says(capsys):
         assert main(["rule", entry.id]) == 0
         printed = words(capsys.readouterr().out)
         assert all(words(part) in printed for part in (entry.fix, entry.expects, entry.why) if part)
+
+
+def test_train_compare_writes_to_runs_not_the_committed_outputs(monkeypatch, capsys):
+    pytest.importorskip("torch")
+    from types import SimpleNamespace
+
+    from temporalkit.reference_models import motion_compare
+
+    from temporalkit.cli import main
+
+    asked = {}
+
+    def fake_comparison(config, out_dir, **kwargs):
+        asked["out_dir"] = out_dir
+        return SimpleNamespace(written=[])
+
+    monkeypatch.setattr(motion_compare, "run_comparison", fake_comparison)
+    assert main(["train", "--compare"]) == 0
+    assert asked["out_dir"] == "runs/compare"
+    assert main(["train", "--compare", "--out", "outputs"]) == 0  # the committed results: only when asked
+    assert asked["out_dir"] == "outputs"
+
+
+@pytest.mark.parametrize("path", ["runs/compare/motion_results.json", ".temporalkit_cache/x.json", ".ruff_cache/x"])
+def test_scratch_runs_and_caches_are_git_ignored(path):
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    if not (repo / ".git").exists():
+        pytest.skip("not a git checkout")
+    done = subprocess.run(["git", "check-ignore", "-q", path], cwd=repo, timeout=60)
+    assert done.returncode == 0, f"{path} is not git-ignored"

@@ -15,6 +15,8 @@ from temporalkit.reference_models.families import TINY_FAMILIES as FAMILIES  # s
 
 HELP = "Train a tiny reference model on the moving-ball motion task, or --compare the four families."
 EXAMPLE = "temporalkit train --model r2plus1d --frames 8 --size 32 --epochs 6 --seed 0 --out runs/r2plus1d"
+# Where --compare writes without --out: a scratch folder (git-ignored), never the committed outputs/.
+COMPARE_OUT = "runs/compare"
 
 # The defaults of `training.TrainConfig`, repeated here so that `temporalkit --help` does not import
 # torch; tests/test_motion.py keeps them equal.
@@ -77,7 +79,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--compare",
         action="store_true",
         help="train all four families with the same budget; write motion_results.json/.md and "
-        "motion_accuracy_vs_gmacs.png into --out (default: outputs)",
+        f"motion_accuracy_vs_gmacs.png into --out (default: {COMPARE_OUT}; the committed outputs/ only "
+        "when asked for with --out outputs)",
     )
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
 
@@ -124,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
             kwargs = _config_kwargs(args)
             kwargs.pop("model")
             result = run_comparison(
-                TrainConfig(**kwargs), out_dir=args.out or "outputs", on_epoch=_print_epoch, log=print
+                TrainConfig(**kwargs), out_dir=args.out or COMPARE_OUT, on_epoch=_print_epoch, log=print
             )
             for path in result.written:
                 print(f"wrote {path}")
