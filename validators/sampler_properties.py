@@ -74,6 +74,20 @@ def missing_frame_rows(indices: np.ndarray, num_frames: int | np.ndarray) -> np.
     return short & (wanted & ~seen).any(axis=1)
 
 
+def loop_rows(indices: np.ndarray, num_frames: int | np.ndarray) -> np.ndarray:
+    """Rows of a short clip (num_frames < T) that play the video again from its start:
+    ``(start + arange(T)) % num_frames`` - a deliberate "loop" policy, not an order bug."""
+    matrix = _rows(indices)
+    rows, T = matrix.shape
+    frames = _frames(num_frames, rows)
+    short = (frames < T) & (frames > 0)
+    if not short.any():
+        return np.zeros(rows, dtype=bool)
+    safe = np.maximum(frames, 1)[:, None]
+    expected = (matrix[:, :1] + np.arange(T)[None, :]) % safe
+    return short & (matrix == expected).all(axis=1)
+
+
 def max_unsampled_stretch_rows(indices: np.ndarray, num_frames: int | np.ndarray) -> np.ndarray:
     """Longest run of frames no index points at, per row: head, tail and the gaps between.
 

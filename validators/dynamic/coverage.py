@@ -92,9 +92,7 @@ def window_span(draw: Draw, T: int, seeds: Iterable[int] = range(SPAN_PROBE_SEED
     return span if span <= num_frames // 4 else None
 
 
-def _union_miss(
-    draw: Draw, num_frames: int, T: int, positions: int, kind: str, call: Callable[[int, int, int], str] | None
-) -> CoverageMiss | None:
+def _union_miss(draw: Draw, num_frames: int, T: int, positions: int, kind: str) -> CoverageMiss | None:
     draws = props.draws_for_reachability(positions)
     seen = np.zeros(num_frames, dtype=bool)
     tried = 0
@@ -118,9 +116,8 @@ def _union_miss(
         if end == "last"
         else f"lowest frame seen {int(reached.min())}: frames 0..{int(reached.min()) - 1} never sampled"
     )
-    shown = call(num_frames, T, FIRST_SEED) if call else f"(num_frames={num_frames}, T={T})"
     message = (
-        f"`{shown}` never sampled the {end} frame {frame} over {tries_text(tried)} ({where}); "
+        f"never sampled the {end} frame {frame} over {tries_text(tried)} ({where}); "
         f"a sampler that reaches it with probability 1/{positions} per call is flagged with probability "
         f"<= {props.START_FALSE_ALARM_RATE:g}"
     )
@@ -142,7 +139,6 @@ def random_coverage(
     draw: Draw,
     *,
     clip_lengths: Iterable[int] = COVERAGE_T,
-    call: Callable[[int, int, int], str] | None = None,
 ) -> CoverageMiss | None:
     """The smallest cell where the union over seeds of a random sampler's frames misses frame 0 or n-1.
 
@@ -163,7 +159,7 @@ def random_coverage(
                 if k * T + r >= max(T, 2)
             ]
         for num_frames, positions, kind in sorted(cells):
-            miss = _union_miss(draw, num_frames, T, max(positions, 2), kind, call)
+            miss = _union_miss(draw, num_frames, T, max(positions, 2), kind)
             if miss is not None:
                 misses.append(miss)
                 break  # the smallest failing n for this T
@@ -175,7 +171,6 @@ def multiclip_coverage(
     *,
     lengths: Iterable[int] = MULTICLIP_LENGTHS,
     clip_lengths: Iterable[int] = MULTICLIP_T,
-    call: Callable[[int, int, int], str] | None = None,
     seed: int = 0,
 ) -> CoverageMiss | None:
     """The smallest cell where a multi-clip sampler's K clips (K >= 2) leave an end of the video
@@ -202,9 +197,8 @@ def multiclip_coverage(
                 if tail >= head
                 else f"frames 0..{head - 1} at the head"
             )
-            shown = call(num_frames, T, seed) if call else f"(num_frames={num_frames}, T={T})"
             message = (
-                f"`{shown}` returned {len(rows)} clips that never reach {end} (largest unsampled stretch: "
+                f"returned {len(rows)} clips that never reach {end} (largest unsampled stretch: "
                 f"{largest} frames; clips start {[int(r.min()) for r in rows][:8]}); spread the starts from 0 to "
                 f"the last valid start {num_frames - span}"
             )

@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 from temporalkit.validators import sampler_properties as props
+from temporalkit.validators.dynamic import coverage
+from temporalkit.validators.dynamic import policy as policies
 from temporalkit.validators.dynamic.adapters import (  # noqa: F401 - re-exported for callers of the old home
     AdapterError,
     SamplerUnderTest,
@@ -297,6 +299,7 @@ def check_sampler(
     if (is_random or sampler.seeded) and len(seeds) > 1:
         _run_grid(sampler, [n for n in lengths if n <= EXTRA_SEED_MAX_LENGTH], clip_lengths, seeds[1:], layout, result)
     report = _Collector(sampler)
+    policy = policies.current()
 
     for cell, exc in result.crashes:
         if cell.num_frames == 0:
@@ -309,11 +312,13 @@ def check_sampler(
                 )
             continue
         prop = _crash_property(sampler, cell, kind)
+        if prop == "short_clip" and policy.short_clip == "error" and _deliberate_error(exc):
+            continue  # raising on a short clip is the declared policy
         what = f"raised {_exception_text(exc)}"
         if prop == "short_clip":
             what += f" on a short clip (num_frames={cell.num_frames} < T={cell.T}); it must return T indices"
         report.add(prop, cell, what, exception=_exception_text(exc))
-    for cell, output in result.empty_returns:
+    for cell, output in result.empty_returns if policy.empty_video == "raise" else ():
         report.add(
             "empty", cell, f"returned {_describe_output(output)} for an empty video instead of raising a clear error"
         )
@@ -337,10 +342,13 @@ def check_sampler(
             seed,
             lambda row, n: props.range_violation(row, n),
         )
+        unsorted = props.unsorted_rows(matrix)
+        if policy.allows_short_clip("loop"):
+            unsorted &= ~props.loop_rows(matrix, frames)  # a short clip played again from its start
         _bulk(
             report,
             "order",
-            props.unsorted_rows(matrix),
+            unsorted,
             frames,
             matrix,
             T,
@@ -374,14 +382,16 @@ def check_sampler(
                 lambda row, n: props.coverage_violation(row, n, props.AUDIT_GAP_FACTOR),
             )
 
-    if sampler.role == "multiclip":
+    multiclip_test_time = sampler.role == "multiclip" and _multiclip_is_test_time(sampler, policy)
+    if sampler.role == "multiclip" and (sampler.num_clips is not None or policy.num_clips == "fixed"):
         _check_clip_counts(report, sampler, result)
-    if sampler.test_time or sampler.role == "multiclip":
+    if sampler.test_time or multiclip_test_time:
         _check_test_time(report, sampler, lengths, clip_lengths, layout)
     elif sampler.seeded:
         _check_same_seed(report, sampler, lengths, clip_lengths, layout)
     if is_random and kind == "window" and not sampler.test_time and sampler.role != "multiclip":
         _check_reachability(report, sampler, stride, layout)
+    _check_coverage(report, sampler, layout, is_random, kind, multiclip_test_time)
 
     findings = report.findings()
     elapsed = time.perf_counter() - started
@@ -390,6 +400,56 @@ def check_sampler(
         f"{' (test-time)' if sampler.test_time else ''}; {result.calls} calls in {elapsed:.2f} s"
     )
     return findings
+
+
+def _deliberate_error(exc: BaseException) -> bool:
+    """A clear refusal (ValueError and kin, or the user's own exception), not a crash."""
+    return isinstance(exc, CLEAR_EMPTY_VIDEO_ERRORS) or type(exc).__module__ != "builtins"
+
+
+def _multiclip_is_test_time(sampler: SamplerUnderTest, policy: policies.Policy) -> bool:
+    """Whether a multi-clip sampler is held to test-time determinism (TK507): declared test-time,
+    `multiclip = "test"`, or (`auto`) not the training side of a sampler whose name says train."""
+    if sampler.test_time or policy.multiclip == "test":
+        return True
+    if policy.multiclip == "train":
+        return False
+    return "train" not in sampler.name.lower()
+
+
+def _rows_drawn(sampler: SamplerUnderTest, layout: str) -> Callable[[int, int, int], list[np.ndarray]]:
+    """``draw(num_frames, T, seed)`` -> the index rows of one call (K rows for a multi-clip sampler)."""
+
+    def draw(num_frames: int, T: int, seed: int) -> list[np.ndarray]:
+        output = sampler.invoke(num_frames, T, seed)
+        if sampler.role == "multiclip":
+            return [_as_row(clip) for clip in _clips_of(output)]
+        if sampler.role == "subsample":
+            return [_frames_chosen(output, layout, T)]
+        return [_as_row(output)]
+
+    return draw
+
+
+def _check_coverage(
+    report: _Collector, sampler: SamplerUnderTest, layout: str, is_random: bool, kind: str | None, test_time: bool
+) -> None:
+    """The union of what a random sampler samples over seeds, and of a multi-clip sampler's clips,
+    must reach both ends of the video (`coverage`). Contiguous random windows are judged by their
+    starts (`_check_reachability`); uneven (linspace-built) windows and spread samplers here."""
+    draw = _rows_drawn(sampler, layout)
+    miss = None
+    if sampler.role == "multiclip" and not is_random:
+        miss = coverage.multiclip_coverage(draw)
+    elif is_random and (kind != "window" or sampler.role == "multiclip") and not (sampler.test_time or test_time):
+        miss = coverage.random_coverage(draw)
+    if miss is None:
+        return
+    call = sampler.describe(miss.num_frames, miss.T, miss.seed)
+    if sampler.seeded and miss.kind != "multiclip":
+        call = call.replace(f"({miss.seed})", "(s)").replace(f"={miss.seed}", "=s")
+    prop = "start_range" if miss.kind == "window" else "coverage"
+    report.add(prop, _Cell(miss.num_frames, miss.T, miss.seed), miss.message, call=call, **miss.extra)
 
 
 def _describe_output(output: Any) -> str:
