@@ -15,7 +15,7 @@ import sys
 from temporalkit import __version__
 
 # Order is the order shown in --help.
-COMMANDS = ("audit", "check", "rule", "probe", "cost", "pick", "train", "render", "skill")
+COMMANDS = ("audit", "check", "rule", "probe", "cost", "pick", "train", "render", "skill", "mcp")
 
 
 def _load(name: str):
@@ -57,8 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    from temporalkit.extras import MissingExtra
+
     try:
         return int(args._run(args) or 0)
+    except MissingExtra as exc:  # one line naming the extra to install
+        print(exc, file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("temporalkit: interrupted", file=sys.stderr)
         return 130

@@ -24,12 +24,25 @@ from pathlib import Path
 from temporalkit.fileio import write_atomic
 
 SKILL_NAME = "frame-sampler-auditor"
+PICKER_SKILL_NAME = "video-architecture-picker"
 SKILL_OUTPUT = f"skill-{SKILL_NAME}.md"
+PICKER_SKILL_OUTPUT = f"skill-{PICKER_SKILL_NAME}.md"
 PICKER_OUTPUT = "prompt-video-architecture-picker.md"
 
 # Files of the installed skill folder: rendered templates, then scripts copied as they are.
 SKILL_TEMPLATES: dict[str, str] = {"SKILL.md": "SKILL.md.j2", "REFERENCE.md": "REFERENCE.md.j2"}
 SKILL_SCRIPTS: tuple[str, ...] = ("summarize_findings.py",)
+PICKER_SKILL_TEMPLATES: dict[str, str] = {"SKILL.md": "SKILL.md.j2"}
+
+# Every skill (a folder of skills/): its name -> (templates by output name, scripts).
+SKILLS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
+    SKILL_NAME: (SKILL_TEMPLATES, SKILL_SCRIPTS),
+    PICKER_SKILL_NAME: (PICKER_SKILL_TEMPLATES, ()),
+}
+# The files each installed skill folder holds.
+SKILL_NAMES: dict[str, tuple[str, ...]] = {
+    name: (*templates, *scripts) for name, (templates, scripts) in SKILLS.items()
+}
 
 _DOC_SECTIONS = {
     "what it does": "what",
@@ -74,13 +87,16 @@ class RuleEntry:
 
 
 def _skill_resource(name: str):
-    return importlib.resources.files("temporalkit.skills").joinpath(SKILL_NAME, name)
+    skill, _, file = name.rpartition("/")
+    return importlib.resources.files("temporalkit.skills").joinpath(skill or SKILL_NAME, file)
 
 
 def _load_skill_template(name: str) -> str:
+    """A file of a skill's source folder: "SKILL.md.j2" (the auditor's) or "<skill>/SKILL.md.j2"."""
     resource = _skill_resource(name)
     if not resource.is_file():
-        raise RenderError(f"template {SKILL_NAME}/{name} is missing from the temporalkit.skills package data")
+        shown = name if "/" in name else f"{SKILL_NAME}/{name}"
+        raise RenderError(f"template {shown} is missing from the temporalkit.skills package data")
     return resource.read_text(encoding="utf-8")
 
 
@@ -261,12 +277,18 @@ def dynamic_check_entries() -> list[DynamicCheckEntry]:
     return [dynamic_check_entry(check) for check in dynamic_checks()]
 
 
-def skill_context() -> dict:
+def default_skill_dir(skill: str = SKILL_NAME) -> str:
+    """Where `temporalkit skill install` puts a skill by default (the path the rendered outputs name)."""
+    return f".claude/skills/{skill}"
+
+
+def skill_context(skill_dir: str | None = None) -> dict:
     from temporalkit.validators.findings import CATEGORIES
     from temporalkit.validators.rules import all_rules
 
     return {
         "skill_name": SKILL_NAME,
+        "skill_dir": skill_dir or default_skill_dir(SKILL_NAME),
         "categories": CATEGORIES,
         "rules": [rule_entry(rule) for rule in all_rules()],
         "dynamic_checks": dynamic_check_entries(),
@@ -274,22 +296,66 @@ def skill_context() -> dict:
     }
 
 
+def _field_values(annotation) -> str:
+    """What a spec field accepts, from its type: `motion | mixed` for a Literal, `int or null`."""
+    import typing
+
+    if typing.get_origin(annotation) is typing.Literal:
+        return " | ".join(str(value) for value in typing.get_args(annotation))
+    members = typing.get_args(annotation) or (annotation,)
+    names = [getattr(member, "__name__", str(member)) for member in members if member is not type(None)]
+    names = [{"str": "text", "int": "whole number", "float": "number", "bool": "true | false"}.get(n, n) for n in names]
+    return " or ".join(names) + (" or null" if type(None) in members else "")
+
+
+def picker_skill_context(skill_dir: str | None = None) -> dict:
+    """The picker skill's facts, from the picker's own schema (its spec fields and answer families)."""
+    from temporalkit.picker.schema import SPEC_FIELDS, TaskSpec
+    from temporalkit.reference_models.families import ANSWER_FAMILIES
+
+    fields = TaskSpec.model_fields
+    return {
+        "skill_name": PICKER_SKILL_NAME,
+        "skill_dir": skill_dir or default_skill_dir(PICKER_SKILL_NAME),
+        "spec_fields": [
+            {
+                "name": name,
+                "required": fields[name].is_required(),
+                "accepts": _field_values(fields[name].annotation),
+                "description": fields[name].description or "",
+            }
+            for name in SPEC_FIELDS
+        ],
+        "families": ANSWER_FAMILIES,
+    }
+
+
 # -- rendering ------------------------------------------------------------------------------
 
 
-def render_skill_files() -> dict[str, str]:
-    """The skill folder's files, by name relative to the folder: rendered templates and helper scripts."""
+def render_skill_files(skill: str = SKILL_NAME, skill_dir: str | os.PathLike | None = None) -> dict[str, str]:
+    """A skill folder's files, by name relative to the folder: rendered templates and helper scripts.
+
+    `skill_dir` is the folder the skill is installed in, which the skill names so that an assistant
+    can run its scripts by full path (default: `default_skill_dir(skill)`).
+    """
+    if skill not in SKILLS:
+        raise RenderError(f"unknown skill {skill!r}; known: {', '.join(SKILLS)}")
+    templates, scripts = SKILLS[skill]
     environment = template_environment()
-    context = skill_context()
-    files = {name: environment.get_template(template).render(context) for name, template in SKILL_TEMPLATES.items()}
-    for script in SKILL_SCRIPTS:
-        files[script] = _load_skill_template(script)
+    shown_dir = str(skill_dir) if skill_dir is not None else None
+    context = skill_context(shown_dir) if skill == SKILL_NAME else picker_skill_context(shown_dir)
+    files = {
+        name: environment.get_template(f"{skill}/{template}").render(context) for name, template in templates.items()
+    }
+    for script in scripts:
+        files[script] = _load_skill_template(f"{skill}/{script}")
     return files
 
 
-def render_skill() -> str:
+def render_skill(skill: str = SKILL_NAME) -> str:
     """The rendered SKILL.md (YAML front matter and body)."""
-    return render_skill_files()["SKILL.md"]
+    return render_skill_files(skill)["SKILL.md"]
 
 
 def render_picker_prompt(out_dir: str | os.PathLike = "outputs") -> str:
@@ -311,6 +377,7 @@ def render_all(out_dir: str | os.PathLike = "outputs") -> dict[Path, str]:
     return {
         out / PICKER_OUTPUT: render_picker_prompt(out),
         out / SKILL_OUTPUT: render_skill(),
+        out / PICKER_SKILL_OUTPUT: render_skill(PICKER_SKILL_NAME),
     }
 
 

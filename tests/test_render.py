@@ -12,6 +12,7 @@ import temporalkit.render as render
 from temporalkit.cli import main
 from temporalkit.render import (
     PICKER_OUTPUT,
+    PICKER_SKILL_OUTPUT,
     SKILL_OUTPUT,
     check_outputs,
     docstring_sections,
@@ -36,12 +37,15 @@ def fixed_picker_prompt(monkeypatch):
 
 def test_render_all_covers_the_picker_prompt_and_the_skill(tmp_path, fixed_picker_prompt):
     rendered = render_all(tmp_path)
-    assert set(rendered) == {tmp_path / PICKER_OUTPUT, tmp_path / SKILL_OUTPUT}
+    assert set(rendered) == {tmp_path / PICKER_OUTPUT, tmp_path / SKILL_OUTPUT, tmp_path / PICKER_SKILL_OUTPUT}
     assert rendered[tmp_path / SKILL_OUTPUT].startswith("---\nname: frame-sampler-auditor\n")
+    assert rendered[tmp_path / PICKER_SKILL_OUTPUT].startswith("---\nname: video-architecture-picker\n")
 
 
 def test_modified_or_missing_output_is_stale(tmp_path, fixed_picker_prompt):
-    assert sorted(write_outputs(tmp_path)) == sorted([tmp_path / PICKER_OUTPUT, tmp_path / SKILL_OUTPUT])
+    assert sorted(write_outputs(tmp_path)) == sorted(
+        [tmp_path / PICKER_OUTPUT, tmp_path / SKILL_OUTPUT, tmp_path / PICKER_SKILL_OUTPUT]
+    )
     assert check_outputs(tmp_path) == []
     assert write_outputs(tmp_path) == []  # unchanged files are not rewritten
 

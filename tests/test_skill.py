@@ -15,8 +15,8 @@ from temporalkit.validators.findings import CATEGORIES
 from temporalkit.validators.rules import all_rules
 
 from temporalkit.cli import build_parser, main
-from temporalkit.render import SKILL_SCRIPTS, render_skill_files
-from temporalkit.skill import SkillFileChanged, install_skill
+from temporalkit.render import PICKER_SKILL_NAME, SKILL_NAME, SKILL_SCRIPTS, SKILLS, render_skill_files
+from temporalkit.skill import SkillFileChanged, SkillTargetError, install_skill
 
 
 @pytest.fixture(scope="module")
@@ -101,12 +101,12 @@ def test_install_into_a_scratch_project_then_refuse_then_force(tmp_path, capsys)
     assert len(err) == 1 and str(edited) in err[0] and "--force" in err[0]
 
     assert main(["skill", "install", "--target", str(target), "--force"]) == 0
-    assert edited.read_text() == render_skill_files()["SKILL.md"]
+    assert edited.read_text() == render_skill_files(skill_dir=target.resolve())["SKILL.md"]
     assert (target / "REFERENCE.md").exists()
 
 
 def test_summarize_findings_script_reads_audit_json(tmp_path):
-    install_skill(tmp_path)
+    script = install_skill(tmp_path).target / "summarize_findings.py"
     report = {
         "version": "0.1.0",
         "findings": [
@@ -141,9 +141,7 @@ def test_summarize_findings_script_reads_audit_json(tmp_path):
     }
     findings = tmp_path / "findings.json"
     findings.write_text(json.dumps(report))
-    done = subprocess.run(
-        [sys.executable, str(tmp_path / "summarize_findings.py"), str(findings)], capture_output=True, text=True
-    )
+    done = subprocess.run([sys.executable, str(script), str(findings)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "data/sampler.py" in done.stdout and "12:5" in done.stdout  # 1-based column, as editors count
     assert "counterexample: sample(num_frames=7, T=8) returned index 7" in done.stdout
@@ -152,9 +150,7 @@ def test_summarize_findings_script_reads_audit_json(tmp_path):
     assert "2 finding(s): 2 error(s), 0 warning(s)" in done.stdout
 
     findings.write_text("not json")
-    bad = subprocess.run(
-        [sys.executable, str(tmp_path / "summarize_findings.py"), str(findings)], capture_output=True, text=True
-    )
+    bad = subprocess.run([sys.executable, str(script), str(findings)], capture_output=True, text=True)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
 
 
@@ -181,7 +177,7 @@ def test_every_command_the_skill_gives_parses(skill_files):
 
 
 def test_skill_procedure_end_to_end_on_a_buggy_sampler(tmp_path, capsys):
-    install_skill(tmp_path / "skill")
+    skill = install_skill(tmp_path / "skill").target
     sampler = tmp_path / "project" / "sampler.py"
     sampler.parent.mkdir()
     sampler.write_text(
@@ -191,7 +187,7 @@ def test_skill_procedure_end_to_end_on_a_buggy_sampler(tmp_path, capsys):
     findings = tmp_path / "findings.json"
     findings.write_text(capsys.readouterr().out)
     done = subprocess.run(
-        [sys.executable, str(tmp_path / "skill" / "summarize_findings.py"), str(findings)],
+        [sys.executable, str(skill / "summarize_findings.py"), str(findings)],
         capture_output=True,
         text=True,
     )
@@ -230,3 +226,77 @@ def test_known_problems_of_a_rule_reach_the_reference_not_its_why(skill_files):
         known = docstring_sections(rule.__doc__)["known_problems"]
         first_words = " ".join(known.split()[:6])
         assert f"Known problems: {first_words}" in " ".join(reference.split()), rule.ID
+
+
+def test_target_is_the_skills_folder_and_another_skills_folder_is_refused(tmp_path, capsys):
+    skills = tmp_path / ".claude" / "skills"
+    assert main(["skill", "install", "--target", str(skills)]) == 0
+    assert main(["skill", "install", PICKER_SKILL_NAME, "--target", str(skills)]) == 0
+    assert sorted(p.name for p in skills.iterdir()) == sorted(SKILLS)
+    assert (skills / SKILL_NAME / "SKILL.md").is_file() and (skills / PICKER_SKILL_NAME / "SKILL.md").is_file()
+    capsys.readouterr()
+
+    # the picker's folder is not the auditor's: refused, one line, nothing written
+    assert main(["skill", "install", "--target", str(skills / PICKER_SKILL_NAME)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "another skill" in err[0] and SKILL_NAME in err[0]
+    assert not (skills / PICKER_SKILL_NAME / SKILL_NAME).exists()
+    with pytest.raises(SkillTargetError):
+        install_skill(skills / PICKER_SKILL_NAME)
+    assert main(["skill", "install", "no-such-skill", "--target", str(skills)]) == 2
+
+
+def test_installed_skills_pass_the_skills_ref_validator(tmp_path):
+    validator = pytest.importorskip("skills_ref.validator")
+    for skill in SKILLS:
+        folder = install_skill(tmp_path, skill=skill).target
+        assert validator.validate(folder) == [], skill
+    wrong = tmp_path / "renamed"
+    folder = tmp_path / SKILL_NAME
+    folder.rename(wrong)
+    assert validator.validate(wrong), "the validator must object to a folder not named as the skill"
+
+
+def test_skill_gives_the_full_path_of_its_script_and_what_to_do_without_temporalkit(tmp_path, capsys):
+    folder = install_skill(tmp_path / "skills").target
+    text = (folder / "SKILL.md").read_text()
+    script = folder.resolve() / "summarize_findings.py"
+    (line,) = [line for line in text.splitlines() if "summarize_findings.py" in line and "python" in line]
+    command = shlex.split(line.strip())
+    assert command[1] == str(script)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "sampler.py").write_text(
+        "import numpy as np\n\n\ndef sample(num_frames, T):\n    return np.linspace(0, num_frames, T).astype(int)\n"
+    )
+    assert main(["audit", str(project / "sampler.py"), "--format", "json", "--no-cache"]) == 1
+    (project / "findings.json").write_text(capsys.readouterr().out)
+    done = subprocess.run([sys.executable, *command[1:]], cwd=project, capture_output=True, text=True)
+    assert done.returncode == 0 and "TK101" in done.stdout, done.stderr  # run from another folder, by full path
+    assert "not on PATH" in text and "python -m temporalkit" in text
+    assert "pip install 'temporalkit[dynamic]'" in text
+
+
+def test_skill_teaches_suppressions_that_reach_dynamic_findings(skill_files):
+    body = " ".join(skill_files["SKILL.md"].split())
+    assert "# temporalkit: ignore[TK101] -- reason" in body
+    assert "A dynamic finding points to the `def` (or `class`) line" in body
+    assert "per-file-ignores" in body
+
+
+def test_picker_skill_lists_every_spec_field_and_its_commands_parse(tmp_path):
+    from temporalkit.picker.schema import SPEC_FIELDS
+
+    text = render_skill_files(PICKER_SKILL_NAME)["SKILL.md"]
+    meta, body = front_matter_and_body(text)
+    assert meta["name"] == PICKER_SKILL_NAME and "video" in meta["description"]
+    rows = re.findall(r"^\| `(\w+)` \| (yes|no) \|", body, re.MULTILINE)
+    assert [name for name, _ in rows] == list(SPEC_FIELDS)
+    commands = _commands_in(text)
+    assert {c.split()[2] for c in commands if c.startswith("temporalkit pick ")} >= {"render", "validate", "recommend"}
+    parser = build_parser()
+    for command in commands:
+        try:
+            parser.parse_args(shlex.split(command)[1:])
+        except SystemExit:
+            pytest.fail(f"the picker skill tells the assistant to run `{command}`, which the CLI rejects")

@@ -196,6 +196,10 @@ def run(args: argparse.Namespace) -> int:
     if "-" in args.paths and (len(args.paths) > 1 or args.fix or args.dynamic):
         print("temporalkit audit: - (stdin) is audited alone, without --fix or --dynamic (use --diff)", file=sys.stderr)
         return 2
+    if args.dynamic:  # said before the static pass, which --fix could otherwise have applied
+        from temporalkit.extras import require
+
+        require("dynamic", "temporalkit audit --dynamic")
     output_problem = _output_problem(args.output)
     if output_problem:
         print(f"temporalkit audit: -o {args.output}: {output_problem}", file=sys.stderr)
@@ -235,12 +239,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"temporalkit audit: {exc}", file=sys.stderr)
         return 2
     if args.dynamic:
-        try:
-            from temporalkit.validators.dynamic import _dynamic_config, run_dynamic
-            from temporalkit.validators.dynamic.runner import check_timeout, isolation_mode, memory_limit_mode
-        except ImportError as exc:
-            print(f"temporalkit audit: --dynamic is not available in this installation ({exc})", file=sys.stderr)
-            return 2
+        from temporalkit.validators.dynamic import _dynamic_config, run_dynamic
+        from temporalkit.validators.dynamic.runner import check_timeout, isolation_mode, memory_limit_mode
+
         try:
             if args.memory_mb is not None and args.memory_mb < 0:
                 raise ValueError(f"--memory-mb must be 0 (no limit) or more, got {args.memory_mb}")

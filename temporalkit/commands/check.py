@@ -66,6 +66,9 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import sys
 
+    from temporalkit.extras import require
+
+    require("dynamic", "temporalkit check")
     from temporalkit.validators.config import parse_target
     from temporalkit.validators.dynamic import _dynamic_config, check_object_results
     from temporalkit.validators.dynamic.runner import check_timeout, isolation_mode, memory_limit_mode

@@ -26,6 +26,9 @@ def run(args) -> int:
     import json
     import sys
 
+    from temporalkit.extras import require
+
+    require("models", "temporalkit cost")
     from temporalkit.reference_models.cost import cost_table, format_markdown, format_table
     from temporalkit.reference_models.registry import MODELS
 

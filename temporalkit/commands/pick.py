@@ -152,12 +152,16 @@ def run(args) -> int:
     import json
     import sys
 
-    import torch
-
+    from temporalkit.extras import missing_modules, require
     from temporalkit.picker.schema import SpecError
 
-    # Counting on the meta device needs no threads; keep the CPU for whoever shares the machine.
-    torch.set_num_threads(1)
+    if getattr(args, "measure_latency", False):
+        require("models", "temporalkit pick --measure-latency")
+    if not missing_modules("models"):  # measured costs; without torch the shipped cost snapshot is read
+        import torch
+
+        # Counting on the meta device needs no threads; keep the CPU for whoever shares the machine.
+        torch.set_num_threads(1)
     try:
         spec = load_spec_from_args(args)
     except SpecError as exc:

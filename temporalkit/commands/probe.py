@@ -27,6 +27,9 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "probe_action", None) != "make":
         print("temporalkit probe: choose an action, e.g. `temporalkit probe make DIR`", file=sys.stderr)
         return 2
+    from temporalkit.extras import require
+
+    require("dynamic", "temporalkit probe make")
     from temporalkit.term import progress
     from temporalkit.validators.dynamic.probes import PROBE_SPECS, iter_probe_set
 

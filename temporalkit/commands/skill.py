@@ -1,12 +1,12 @@
-"""`temporalkit skill install`: put the frame-sampler-auditor skill where an assistant reads skills."""
+"""`temporalkit skill install [SKILL]`: put a skill (the auditor's or the picker's) where an assistant reads skills."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-HELP = "Install the frame-sampler-auditor skill (SKILL.md, reference, helper script) into a skills folder."
-EXAMPLE = "temporalkit skill install --target .claude/skills/frame-sampler-auditor"
+HELP = "Install an assistant skill (frame-sampler-auditor or video-architecture-picker) into a skills folder."
+EXAMPLE = "temporalkit skill install --target .claude/skills"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,20 +19,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     install.add_argument(
+        "skill",
+        nargs="?",
+        default="frame-sampler-auditor",
+        help="frame-sampler-auditor (default) or video-architecture-picker",
+    )
+    install.add_argument(
         "--target",
         default=None,
-        help="the skill folder to write (default: .claude/skills/frame-sampler-auditor)",
+        metavar="DIR",
+        help="the skills folder: the skill goes into DIR/SKILL/ (DIR itself when it is named as the skill); "
+        "default .claude/skills",
     )
     install.add_argument("--force", action="store_true", help="overwrite files that differ from the rendered skill")
 
 
 def run(args: argparse.Namespace) -> int:
-    from temporalkit.render import RenderError
-    from temporalkit.skill import DEFAULT_SKILL_TARGET, SkillFileChanged, install_skill
+    from temporalkit.render import SKILLS, RenderError
+    from temporalkit.skill import DEFAULT_SKILLS_DIR, SkillFileChanged, SkillTargetError, install_skill
 
-    target = args.target if args.target is not None else DEFAULT_SKILL_TARGET
+    if args.skill not in SKILLS:
+        print(f"temporalkit skill install: unknown skill {args.skill!r}; known: {', '.join(SKILLS)}", file=sys.stderr)
+        return 2
+    target = args.target if args.target is not None else DEFAULT_SKILLS_DIR
     try:
-        result = install_skill(target, force=args.force)
+        result = install_skill(target, force=args.force, skill=args.skill)
+    except SkillTargetError as exc:
+        print(f"temporalkit skill install: {exc}", file=sys.stderr)
+        return 2
     except SkillFileChanged as exc:
         print(f"temporalkit skill install: {exc}", file=sys.stderr)
         return 1

@@ -114,6 +114,9 @@ def _print_epoch(model: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    from temporalkit.extras import require
+
+    require("models", "temporalkit train")
     import torch
 
     from temporalkit.reference_models.training import TrainConfig, train

@@ -205,14 +205,41 @@ def unsupported_reason(model_id: str, frames: int, size: int) -> str | None:
 
 @functools.lru_cache(maxsize=None)
 def measured_cost(model_id: str, frames: int, size: int, device: str = "meta", latency: bool = False):
-    """`measure_cost` from the cost table, once per (model, frames, size, device, latency) per process."""
+    """`measure_cost` from the cost table, once per (model, frames, size, device, latency) per process.
+
+    Without torch (the core install) the counts come from the shipped cost snapshot; a clip off
+    its grid, or a latency, raises MissingExtra naming the `models` extra.
+    """
+    from temporalkit.extras import missing_modules, require
+
+    if missing_modules("models"):
+        from temporalkit.picker.cost_snapshot import snapshot_cost
+
+        row = None if latency else snapshot_cost(model_id, frames, size)
+        if row is None:
+            what = (
+                "measuring latency"
+                if latency
+                else f"the cost of {model_id} at {frames}x{size} (not in the shipped table)"
+            )
+            require("models", what)
+        return row
     from temporalkit.reference_models.cost import measure_cost
 
     return measure_cost(model_id, frames, size, device=device, latency=latency)
 
 
-def torchvision_published_rows() -> list[dict]:
-    """Kinetics-400 accuracies, ops and parameters from torchvision's weights metadata (via the registry)."""
+def torchvision_published_rows(measure: bool = False) -> list[dict]:
+    """Kinetics-400 accuracies, ops and parameters from torchvision's weights metadata (via the registry).
+
+    Without torchvision (and unless `measure`) the rows come from the shipped cost snapshot.
+    """
+    from temporalkit.extras import missing_modules
+
+    if not measure and missing_modules("models"):
+        from temporalkit.picker.cost_snapshot import load_snapshot
+
+        return load_snapshot()["torchvision_published"]
     rows = []
     for model_id, entry in _registry().items():
         if entry.torchvision_weights is None:
