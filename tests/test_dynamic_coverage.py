@@ -219,3 +219,58 @@ def test_unknown_policy_keys_and_values_are_usage_errors():
         policy.Policy.from_mapping({"short_clips": "loop"})
     with pytest.raises(policy.PolicyError, match="short-clip = 'wrap' is not one of"):
         policy.Policy.from_mapping({"short-clip": "wrap"})
+
+
+# --- through the child process: the pyproject's policies and selectors, and inline suppressions ---------
+
+POLICY_PROJECT = """
+import numpy as np
+
+
+def _uniform(num_frames, T):
+    if num_frames == 0:
+        raise ValueError("empty video")
+    if num_frames < T:
+        raise ValueError("shorter than the clip")
+    return np.linspace(0, num_frames - 1, T).round().astype(int)
+
+
+def sample_refusing_short(num_frames, T):
+    return _uniform(num_frames, T)
+
+
+def _tail_dropped(num_frames, T):
+    if num_frames == 0:
+        raise ValueError("empty video")
+    if num_frames < T:
+        return np.minimum(np.arange(T), num_frames - 1)
+    return np.arange(T) * (num_frames // T)
+
+
+# temporalkit: ignore[TK505] -- the tail is the credits
+def sample_tail_ignored_above(num_frames, T):
+    return _tail_dropped(num_frames, T)
+
+
+def sample_tail_ignored_on_def(num_frames, T):  # temporalkit: ignore[uneven-coverage]
+    return _tail_dropped(num_frames, T)
+
+
+def sample_tail_reported(num_frames, T):
+    return _tail_dropped(num_frames, T)
+"""
+
+
+@pytest.mark.slow
+def test_policies_and_suppressions_reach_dynamic_findings(tmp_path):
+    from temporalkit.validators.config import load_config
+    from temporalkit.validators.dynamic import run_dynamic
+
+    (tmp_path / "samplers.py").write_text(POLICY_PROJECT)
+    (tmp_path / "pyproject.toml").write_text('[tool.temporalkit.dynamic]\nshort-clip = "error"\n')
+    findings, errors = run_dynamic([tmp_path / "samplers.py"], timeout=120)
+    assert errors == []
+    assert {(f.extra["object"], f.rule) for f in findings} == {("sample_tail_reported", "TK505")}
+    (tmp_path / "pyproject.toml").write_text('[tool.temporalkit]\nignore = ["TK505"]\n')
+    findings, errors = run_dynamic([tmp_path / "samplers.py"], timeout=120, config=load_config(tmp_path))
+    assert {(f.extra["object"], f.rule) for f in findings} == {("sample_refusing_short", "TK504")}

@@ -16,6 +16,8 @@ when the file is read, whichever command reads it:
     discover = true                           # false: only the objects listed below
     skip = ["data/video.py:legacy_sampler"]
     family = "3d_conv"                        # loaders/transforms feed this reference model (TK621)
+    short-clip = "loop"                       # policies (validators/dynamic/policy.py): repeat_last | loop | error
+    multiclip = "train"                       # train (random clips allowed) | test | auto
 
     [[tool.temporalkit.dynamic.objects]]
     target = "data/video.py:VideoDataset.sample_indices"
@@ -43,7 +45,15 @@ class ConfigError(ValueError):
 
 
 _KNOWN_KEYS = {"select", "ignore", "exclude", "per-file-ignores", "fail-on", "dynamic"}
-_DYNAMIC_KEYS = {"timeout", "memory-mb", "discover", "skip", "objects", "family"}
+# What the pipeline does on purpose, respected by every dynamic check (validators/dynamic/policy.py):
+# key -> allowed values, the first the default.
+POLICY_CHOICES: dict[str, tuple[str, ...]] = {
+    "short-clip": ("any", "repeat_last", "loop", "error"),  # any: repeat_last or loop
+    "multiclip": ("auto", "train", "test"),  # train: random clips allowed; test: deterministic
+    "num-clips": ("any", "fixed"),  # any: a variable clip count is fine unless num_clips is passed
+    "empty-video": ("raise", "sentinel"),  # sentinel: an empty return for an empty video is documented
+}
+_DYNAMIC_KEYS = {"timeout", "memory-mb", "discover", "skip", "objects", "family", *POLICY_CHOICES}
 # How the dynamic auditor can call an object; `temporalkit check --role` offers the same.
 ROLES: tuple[str, ...] = ("sampler", "subsample", "transform", "loader", "multiclip", "image")
 
@@ -78,6 +88,7 @@ class DynamicConfig:
     skip: tuple[str, ...] = ()
     objects: tuple[Candidate, ...] = ()
     family: str | None = None  # default family for loaders and transforms (layout check TK621)
+    policy: Mapping[str, str] = field(default_factory=dict)  # short-clip, multiclip, ... as written, validated
 
     def objects_in(self, path: str | os.PathLike) -> list[Candidate]:
         resolved = _absolute(path)
@@ -338,7 +349,20 @@ def dynamic_config(
         skip=tuple(skip),
         objects=tuple(named),
         family=check_family(table.get("family"), origin),
+        policy=_policy(table, origin),
     )
+
+
+def _policy(table: Mapping, origin: str) -> dict[str, str]:
+    """The policy keys of [tool.temporalkit.dynamic], each value checked against its choices."""
+    from temporalkit.validators.dynamic.policy import Policy, PolicyError
+
+    chosen = {key: table[key] for key in POLICY_CHOICES if key in table}
+    try:
+        Policy.from_mapping(chosen, origin)
+    except PolicyError as exc:
+        raise ConfigError(str(exc)) from None
+    return {key: str(value) for key, value in chosen.items()}
 
 
 def _whole_number(value: object) -> int | None:

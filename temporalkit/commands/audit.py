@@ -255,7 +255,12 @@ def run(args: argparse.Namespace) -> int:
             return 2
         limits = {k: v for k, v in (("timeout", args.timeout),) if v is not None}
         # memory_mb None: the pyproject's memory-mb, else the runner's default; 0: no limit.
-        dynamic_findings, dynamic_errors = run_dynamic(args.paths, config=config, memory_mb=args.memory_mb, **limits)
+        selectors = replace(  # --select / --ignore apply to the dynamic findings as to the static ones
+            config,
+            select=tuple(args.select) if args.select else config.select,
+            ignore=(*config.ignore, *(args.ignore or ())),
+        )
+        dynamic_findings, dynamic_errors = run_dynamic(args.paths, config=selectors, memory_mb=args.memory_mb, **limits)
         result.findings.extend(dynamic_findings)
         result.errors.extend(_new_errors(result.errors, dynamic_errors))
         result.findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))

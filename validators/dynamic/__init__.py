@@ -112,10 +112,15 @@ def run_dynamic_modules(
             found = [c for c in found if wanted_roles is None or c.role in wanted_roles]
             if found:
                 by_file[path] = found
-    results = [
-        run_module(path, found, timeout=timeout, memory_mb=memory_mb, probe_dir=probe_dir)
-        for path, found in by_file.items()
-    ]
+    from temporalkit.validators.dynamic import policy, suppress
+
+    with policy.in_environment(dynamic.policy):  # the child reads the pyproject's policies from it
+        results = [
+            run_module(path, found, timeout=timeout, memory_mb=memory_mb, probe_dir=probe_dir)
+            for path, found in by_file.items()
+        ]
+    # select / ignore / per-file-ignores / `# temporalkit: ignore[...]` at the object's def line
+    suppress.filter_results(results, suppress.audit_config_for(config, paths))
     for result in results:
         errors += result.errors
     return results, errors

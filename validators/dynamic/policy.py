@@ -14,22 +14,20 @@ multi-clip sampler that draws its clips at random, or a sampler that returns ``[
 video are deliberate choices; a check that cannot tell them from a bug must be told, once, rather
 than contradict the advice of another check (TK504 recommends "repeat the last frame, or loop").
 
-The checks read `current()`; the child process enters `use(policy)` around each object.
+The checks read `current()`. The parent sets `ENV` around the child processes it starts
+(`in_environment`), so the child reads the pyproject's policy without a new field in its request;
+`use(policy)` overrides it in-process (tests, the library API).
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
-# key in [tool.temporalkit.dynamic] -> allowed values (the first is the default)
-CHOICES: dict[str, tuple[str, ...]] = {
-    "short-clip": ("any", "repeat_last", "loop", "error"),
-    "multiclip": ("auto", "train", "test"),
-    "num-clips": ("any", "fixed"),
-    "empty-video": ("raise", "sentinel"),
-}
+from temporalkit.validators.config import POLICY_CHOICES as CHOICES  # key -> allowed values, default first
 
 
 class PolicyError(ValueError):
@@ -66,11 +64,33 @@ class Policy:
         return self.short_clip in ("any", how)
 
 
-_CURRENT: list[Policy] = [Policy()]
+# The parent hands the pyproject's policy to the child process in this variable (JSON).
+ENV = "TEMPORALKIT_DYNAMIC_POLICY"
+_CURRENT: list[Policy] = []
 
 
 def current() -> Policy:
-    return _CURRENT[-1]
+    """The policy in force: the innermost `use`, else the one the parent passed in `ENV`, else the defaults."""
+    if _CURRENT:
+        return _CURRENT[-1]
+    try:
+        return Policy.from_mapping(json.loads(os.environ.get(ENV) or "{}"))
+    except (ValueError, TypeError, AttributeError):
+        return Policy()  # the parent validated it; a hand-set bad value falls back to the defaults
+
+
+@contextmanager
+def in_environment(policy: Mapping[str, object] | None) -> Iterator[None]:
+    """Set `ENV` for the child processes started inside the block (restored after)."""
+    before = os.environ.get(ENV)
+    os.environ[ENV] = json.dumps(dict(policy or {}))
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = before
 
 
 @contextmanager
