@@ -144,6 +144,7 @@ def random_windows(videos: torch.Tensor, frames: int, generator: torch.Generator
     Training-time augmentation only; evaluation uses the deterministic reference sampler.
     """
     n, length = videos.shape[:2]
+    # temporalkit: ignore[TK112] -- TrainConfig refuses video_frames < frames, so length >= frames here
     starts = torch.randint(0, length - frames + 1, (n, 1), generator=generator)
     index = starts + torch.arange(frames).view(1, frames)  # (N, T)
     return videos[torch.arange(n).view(n, 1), index]

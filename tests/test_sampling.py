@@ -78,6 +78,7 @@ def test_multi_clip_is_deterministic_and_spans_the_video(num_frames, T, num_clip
 
 @pytest.mark.parametrize("T", range(1, 65))
 def test_every_T_over_a_sweep_of_lengths(T):
+    # temporalkit: ignore[TK153] -- a set of video lengths to test, not the frame indices of a clip
     lengths = np.unique(np.concatenate([np.arange(1, 130), np.geomspace(130, 5000, 40).astype(np.int64)]))
     for variant in ("centre", "start"):
         rows = [sample_uniform_indices(int(n), T, variant=variant) for n in lengths]

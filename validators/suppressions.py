@@ -17,14 +17,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from temporalkit.validators.config import selector_matches, unknown_selector
 from temporalkit.validators.findings import Finding
 
-# `# temporalkit: ignore[TK101, TK203]` or bare `# temporalkit: ignore`
+# `# temporalkit: ignore[TK101, layout] -- reason` or bare `# temporalkit: ignore -- reason`
 _SUPPRESSION = re.compile(r"#\s*temporalkit:\s*ignore\b(?:\[(?P<ids>[^\]]*)\])?", re.IGNORECASE)
 
 ALL_RULES = frozenset({"*"})
+
+
+def _directive(text: str) -> re.Match | None:
+    """The first suppression in `text` that is not quoted: `` `# temporalkit: ignore[...]` `` in a
+    comment or docstring shows the syntax, it suppresses nothing."""
+    for match in _SUPPRESSION.finditer(text):
+        if not text[: match.start()].endswith("`"):
+            return match
+    return None
+
 
 UNKNOWN_SUPPRESSION = {
     "id": "TK001",
@@ -64,7 +75,7 @@ def parse_suppressions(source: str) -> dict[int, frozenset[str]]:
     for number, line in enumerate(source.splitlines(), start=1):
         if "temporalkit:" not in line:
             continue
-        match = _SUPPRESSION.search(line)
+        match = _directive(line)
         if match is None:
             continue
         ids = match.group("ids")
@@ -81,18 +92,51 @@ def is_suppressed(rule_id: str, line: int, suppressions: dict[int, frozenset[str
     return bool(selectors) and ("*" in selectors or any(selector_matches(s, rule_id, category) for s in selectors))
 
 
-def _comments(source: str) -> Iterable[tuple[int, int, str]]:
-    """(line, column, text) of each comment holding `temporalkit:`; tokenized so that the same
-    words in a string (a docstring explaining the syntax) are not taken for a comment."""
+@dataclass(frozen=True)
+class Directive:
+    """One `# temporalkit: ignore[...]` comment: where it is, what it names, the reason after it."""
+
+    line: int
+    column: int  # 0-based, of the comment's `#`
+    comment: str
+    match: re.Match
+
+    @property
+    def selectors(self) -> list[tuple[int, str]]:
+        """(0-based column, text) of each name in the brackets; [] for a bare ignore."""
+        if self.match.group("ids") is None:
+            return []
+        names, offset = [], self.column + self.match.start("ids")
+        for part in self.match.group("ids").split(","):
+            if part.strip():
+                names.append((offset + len(part) - len(part.lstrip()), part.strip()))
+            offset += len(part) + 1
+        return names
+
+    @property
+    def reason(self) -> str:
+        """The text after the directive (`-- the model permutes its input itself`), without the dashes."""
+        return self.comment[self.match.end() :].strip().lstrip("-—:;,. ").strip()
+
+
+def directives(source: str) -> list[Directive]:
+    """Every suppression comment of `source`, tokenized, so that the same words in a string (a
+    docstring explaining the syntax) are not taken for one."""
+    if "temporalkit:" not in source:
+        return []
     import io
     import tokenize
 
+    found = []
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
             if token.type == tokenize.COMMENT and "temporalkit:" in token.string:
-                yield token.start[0], token.start[1], token.string
+                match = _directive(token.string)
+                if match is not None:
+                    found.append(Directive(token.start[0], token.start[1], token.string, match))
     except (tokenize.TokenError, SyntaxError, ValueError):
-        return  # a file Python cannot tokenize is reported as a parse error elsewhere
+        pass  # a file Python cannot tokenize is reported as a parse error elsewhere
+    return found
 
 
 def unknown_suppressions(source: str, path: str, rule_ids: Iterable[str], categories: Iterable[str]) -> list[Finding]:
@@ -102,29 +146,22 @@ def unknown_suppressions(source: str, path: str, rule_ids: Iterable[str], catego
         return []
     rule_ids, categories = list(rule_ids), list(categories)
     findings = []
-    for line, column, comment in _comments(source):
-        match = _SUPPRESSION.search(comment)
-        if match is None or match.group("ids") is None:
-            continue
-        offset = match.start("ids")
-        for part in match.group("ids").split(","):
-            name = part.strip()
-            if name:
-                problem = unknown_selector(name, rule_ids, categories)
-                if problem:
-                    findings.append(
-                        Finding(
-                            rule=UNKNOWN_SUPPRESSION["id"],
-                            category=UNKNOWN_SUPPRESSION["category"],
-                            severity=UNKNOWN_SUPPRESSION["severity"],
-                            path=path,
-                            line=line,
-                            column=column + offset + (len(part) - len(part.lstrip())),
-                            end_line=line,
-                            end_column=column + offset + len(part.rstrip()),
-                            message=f"suppression comment: {problem}; it suppresses nothing",
-                            fix=UNKNOWN_SUPPRESSION["fix"],
-                        )
+    for directive in directives(source):
+        for column, name in directive.selectors:
+            problem = unknown_selector(name, rule_ids, categories)
+            if problem:
+                findings.append(
+                    Finding(
+                        rule=UNKNOWN_SUPPRESSION["id"],
+                        category=UNKNOWN_SUPPRESSION["category"],
+                        severity=UNKNOWN_SUPPRESSION["severity"],
+                        path=path,
+                        line=directive.line,
+                        column=column,
+                        end_line=directive.line,
+                        end_column=column + len(name),
+                        message=f"suppression comment: {problem}; it suppresses nothing",
+                        fix=UNKNOWN_SUPPRESSION["fix"],
                     )
-            offset += len(part) + 1
+                )
     return findings
