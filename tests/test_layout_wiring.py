@@ -24,6 +24,12 @@ TRANSFORMS = textwrap.dedent(
         if not (isinstance(clip, torch.Tensor) and clip.ndim == 4 and clip.shape[1] == 3):
             raise TypeError("wants a (T, C, H, W) tensor")
         return clip[:, :, :112, :112].float().permute(1, 0, 2, 3).contiguous()
+
+    def crop_any_layout(clip):
+        # keeps whatever 4D layout it is given: the layout is the caller's, not this transform's
+        if not (isinstance(clip, torch.Tensor) and clip.ndim == 4):
+            raise TypeError("wants a 4D tensor")
+        return clip[..., :112, :112].float()
     """
 )
 
@@ -45,6 +51,11 @@ def test_family_reports_a_tchw_transform_for_a_3d_conv_model(transforms):
     found = layout(findings)
     assert [f.category for f in found] == ["layout"] and found[0].source == "dynamic"
     assert found[0].path == str(transforms) and found[0].line > 0
+
+
+def test_a_transform_that_keeps_any_layout_is_not_blamed_for_the_one_the_auditor_fed_it(transforms):
+    findings, errors = check_object(transforms, "crop_any_layout", "transform", family="3d_conv", timeout=60)
+    assert errors == [] and layout(findings) == []
 
 
 def test_family_passes_a_cthw_transform_and_no_family_changes_nothing(transforms):

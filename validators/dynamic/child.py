@@ -163,7 +163,7 @@ def _peer(module_name: str, function_name: str) -> Any | None:
 LAYOUT_T = 8  # frames asked of a loader / fed to a transform for the layout check
 
 
-def _produced_clip(obj: Any, role: str, probe_dir: str | None) -> tuple[Any, str]:
+def _produced_clip(obj: Any, role: str, probe_dir: str | None, family: str | None = None) -> tuple[Any, str]:
     """One clip `obj` produces (the loader on a probe video with >= LAYOUT_T frames, the transform on
     a coded clip), unwrapped from (clip, label) / {"video": clip}, and how it was made."""
     from temporalkit.validators.dynamic.clips import _unwrap, make_clip
@@ -177,10 +177,15 @@ def _produced_clip(obj: Any, role: str, probe_dir: str | None) -> tuple[Any, str
         parameter = count_parameter(obj)
         output = obj(str(probe.path), **{parameter: LAYOUT_T}) if parameter else obj(str(probe.path))
         return _unwrap(output), f"loaded {probe.path.name}"
+    from temporalkit.validators.dynamic.clips import UnusableCallable
     from temporalkit.validators.dynamic.frame_code import encode_frame
+    from temporalkit.validators.dynamic.layout_checks import preferred_clip_type
     from temporalkit.validators.dynamic.transform_checks import CANVASES, find_clip_type
 
-    clip_type, _ = find_clip_type(obj, seeds=(0,))
+    try:  # the model's own layout first: a transform that keeps any layout is not blamed for our choice
+        clip_type, _ = find_clip_type(obj, preferred_clip_type(family) if family else None, seeds=(0,))
+    except UnusableCallable:
+        clip_type, _ = find_clip_type(obj, seeds=(0,))
     height, width = CANVASES["16:9"]
     frames = [encode_frame(index, height, width) for index in range(LAYOUT_T)]
     return _unwrap(obj(make_clip(frames, clip_type))), f"fed a {clip_type} clip of {LAYOUT_T} frames"
@@ -203,7 +208,7 @@ def _layout_findings(
 
     seed_everything(0)
     try:
-        clip, how = _produced_clip(obj, role, probe_dir)
+        clip, how = _produced_clip(obj, role, probe_dir, family)
     except MemoryError:
         raise  # the sandbox's memory limit: an error for the object
     except Exception as exc:  # noqa: BLE001 - the object failed on the layout clip: this check's error only
@@ -257,7 +262,9 @@ def check_one(
         motion = _peer("motion_checks", "check_motion")
         if motion is not None:
             try:
-                findings += motion(peer_obj, role)
+                motion_findings = motion(peer_obj, role)
+                findings += motion_findings
+                notes += getattr(motion_findings, "notes", [])  # e.g. a horizontal flip: labels to swap
             except Exception as exc:  # noqa: BLE001 - a missing model or weights is a note, not an error of the user's code
                 notes.append(f"{name}: motion check not run ({type(exc).__name__}: {exc})")
     if family and role in ("transform", "loader"):

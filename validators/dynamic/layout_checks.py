@@ -83,6 +83,17 @@ def _cuda_state(expect_cuda: bool) -> tuple[bool, str | None]:
     return False, reason
 
 
+def preferred_clip_type(family: str) -> str:
+    """The clip type to feed a transform before judging its output for `family`: the model's own
+    layout, so a transform that keeps whatever layout it is given is not blamed for the layout the
+    auditor chose (TK621 reports only a layout the user's code imposes)."""
+    try:
+        tiny_family = Family.parse(family).tiny_name
+    except ValueError:
+        return "tensor-TCHW"
+    return "tensor-TCHW" if tiny_family in FRAMES_FIRST_TINY else "tensor-CTHW"
+
+
 def check_layout(clip: object, family: str, *, model=None, name: str = "clip") -> list[Finding]:
     """Feed `clip` (one sample, 4D, or a batch of one) to the tiny reference model of `family`."""
     return check_layout_with_notes(clip, family, model=model, name=name)[0]

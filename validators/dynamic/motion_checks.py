@@ -8,7 +8,11 @@ motion model (`weights/motion_r2plus1d.pt`) solves it. Probe clips pushed throug
 and classified by that model must keep the accuracy they have through the reference pipeline
 (the frames as generated); a collapse is a `temporal-order` finding (TK701).
 
-Roles (how `fn` is called):
+`check_motion` (TK701) no longer judges by the model's accuracy: a horizontal flip, a strong zoom
+or a stride sampler changed the accuracy without destroying temporal order. It reads the order
+from frame codes instead (see `check_motion`); `measure_motion_accuracy` stays for benchmarks.
+
+Roles of `measure_motion_accuracy` (how `fn` is called):
     sampler    fn(num_frames, T) -> T frame indices; probes have num_frames == T, where every
                correct sampler returns each frame once, in order
     subsample  fn(video, T) -> clip; `video` is a (num_frames, C, H, W) uint8 tensor, num_frames == T
@@ -170,32 +174,172 @@ def measure_motion_accuracy(fn: Callable, role: str, model=None) -> MotionCheckR
     return result
 
 
-def check_motion(fn: Callable, role: str, model=None) -> list[Finding]:
-    """`temporal-order` finding (TK701) when probe clips through `fn` lose the motion the reference keeps.
+# --- TK701: temporal order read from the frame codes ------------------------------------------------
 
-    `model` defaults to the shipped motion model (`load_motion_model()`). A pipeline that cannot
-    run on the probes yields no finding here (the other dynamic checks report crashes).
-    """
-    result = measure_motion_accuracy(fn, role, model)
-    if not result.collapsed:
-        return []
-    from temporalkit.reference_models.motion_data import CLASS_NAMES
+MOTION_T: tuple[int, ...] = (8, 16)
+MOTION_SEEDS: tuple[int, ...] = (0, 1, 2)
+# Probe videos of a sampler or subsampler are this many times T long, so a stride sampler (stride
+# up to this) has room for its window: the old probes had num_frames == T and flagged stride samplers.
+LENGTH_PER_T = 8
+LOADER_FPS = (24, 30)  # loaders are given ordinary video rates (seconds-based loaders resample from these)
+MIN_READABLE_FRACTION = 0.5
 
-    chance = 1 / len(CLASS_NAMES)
-    message = (
-        f"`{_name(fn)}` ({role}) destroys temporal order or motion: the reference motion model classifies "
-        f"{result.num_probes} moving-ball probe clips at {result.pipeline_accuracy:.0%} accuracy through it "
-        f"vs {result.reference_accuracy:.0%} through the reference pipeline (chance {chance:.0%})"
-    )
-    return [
-        MOTION_CHECK.finding(
-            message,
-            extra={
-                "role": role,
-                "reference_accuracy": result.reference_accuracy,
-                "pipeline_accuracy": result.pipeline_accuracy,
-                "num_probes": result.num_probes,
-                "input_kind": result.input_kind,
-            },
+
+class MotionFindings(list):
+    """The TK701 findings, with the notes the check has for the user (a horizontal flip) in `notes`."""
+
+    def __init__(self, findings=(), notes=()):
+        super().__init__(findings)
+        self.notes = list(notes)
+
+
+@dataclass
+class OrderReading:
+    """What came out of one probe: the frame indices read (None where unreadable) and mirroring."""
+
+    call: str
+    seed: int
+    indices: list[int | None]
+    mirrored: bool = False
+
+
+def _coded_frames(count: int) -> list:
+    from temporalkit.validators.dynamic.frame_code import encode_frame
+    from temporalkit.validators.dynamic.transform_checks import CANVASES
+
+    height, width = CANVASES["16:9"]
+    return [encode_frame(index % 256, height, width) for index in range(count)]
+
+
+def _read(output, sent_type: str | None = None) -> tuple[list[int | None], bool]:
+    from temporalkit.validators.dynamic.clips import clip_to_frames
+    from temporalkit.validators.dynamic.frame_code import read_frame
+
+    readings = [read_frame(frame) for frame in clip_to_frames(output, sent_type)]
+    mirrored = [r.mirrored for r in readings if r.index is not None]
+    return [r.index for r in readings], bool(mirrored) and sum(mirrored) * 2 > len(mirrored)
+
+
+def _order_readings(fn: Callable, role: str, name: str) -> list[OrderReading]:
+    """Push coded probes through `fn` under each seed; what came out, for every call that ran."""
+    import numpy as np
+    from temporalkit.validators.dynamic.clips import make_clip, seed_everything
+
+    readings = []
+    if role == "loader":
+        from temporalkit.validators.dynamic.loader_checks import count_parameter
+        from temporalkit.validators.dynamic.probes import make_probe_set
+
+        parameter = count_parameter(fn)
+        usable = [
+            p
+            for p in make_probe_set()
+            if not p.metadata_is_wrong and not p.vfr and round(p.fps) in LOADER_FPS and p.frames >= 2 * MOTION_T[0]
+        ]
+        # The shortest probe at each rate: decoding is the cost, and order does not depend on length.
+        shortest = (
+            min((p for p in usable if round(p.fps) == fps), key=lambda p: p.frames, default=None) for fps in LOADER_FPS
         )
-    ]
+        probes = [p for p in shortest if p is not None]
+        for probe in probes:
+            for seed in MOTION_SEEDS if parameter else MOTION_SEEDS[:1]:
+                seed_everything(seed)
+                try:
+                    output = fn(str(probe.path), **{parameter: MOTION_T[0]}) if parameter else fn(str(probe.path))
+                    indices, mirrored = _read(output)
+                except Exception:  # noqa: BLE001 - crashes are the loader checks' business
+                    continue
+                shown = f"{name}({probe.path.name!r}{f', {parameter}={MOTION_T[0]}' if parameter else ''})"
+                readings.append(OrderReading(shown, seed, indices, mirrored))
+        return readings
+    clip_type = None
+    if role == "transform":
+        from temporalkit.validators.dynamic.transform_checks import find_clip_type
+
+        try:
+            clip_type, _ = find_clip_type(fn, seeds=MOTION_SEEDS)
+        except Exception:  # noqa: BLE001 - a transform nothing can be fed to is reported by its own checks
+            return readings
+    for T in MOTION_T:
+        num_frames = LENGTH_PER_T * T
+        for seed in MOTION_SEEDS:
+            seed_everything(seed)
+            try:
+                if role == "sampler":
+                    indices = [int(i) for i in list(fn(num_frames, T))]
+                    readings.append(OrderReading(f"{name}(num_frames={num_frames}, T={T})", seed, list(indices)))
+                    continue
+                if role == "subsample":
+                    import torch
+
+                    video = torch.from_numpy(np.stack(_coded_frames(num_frames))).permute(0, 3, 1, 2).contiguous()
+                    indices, mirrored = _read(fn(video, T), "tensor-TCHW-uint8")
+                    shown = f"{name}(<TCHW video of {num_frames} coded frames>, {T})"
+                else:  # transform: a clip of T coded frames, in the clip type the transform takes
+                    indices, mirrored = _read(fn(make_clip(_coded_frames(T), clip_type)), clip_type)
+                    shown = f"{name}(<{clip_type} clip of frames 0..{T - 1}>)"
+            except Exception:  # noqa: BLE001 - crashes are the other checks' business
+                continue
+            readings.append(OrderReading(shown, seed, indices, mirrored))
+    return readings
+
+
+def _disorder(indices: list[int | None]) -> str | None:
+    """ "reversed" / "shuffled" when the readable indices go backwards (a short clip played again
+    from its start, when the short-clip policy allows a loop, does not count), else None."""
+    from temporalkit.validators.dynamic import policy as policies
+
+    known = [i for i in indices if i is not None]
+    if len(known) < 2 or len(known) < MIN_READABLE_FRACTION * len(indices):
+        return None  # zoomed or blended past reading: judged by nothing here
+    backwards = [k for k, (a, b) in enumerate(zip(known, known[1:])) if b < a]
+    if not backwards:
+        return None
+    distinct = len(set(known))
+    if policies.current().allows_short_clip("loop") and all(known[k + 1] == min(known) for k in backwards):
+        return None  # wraps back to the first frame: a loop
+    if len(backwards) == len(known) - 1 and distinct == len(known):
+        return "reversed"
+    return "shuffled"
+
+
+def check_motion(fn: Callable, role: str, model=None) -> list[Finding]:
+    """TK701 when the frames `fn` returns are out of temporal order, read from the frame codes.
+
+    Coded probes (every frame carries its index, `frame_code`) go through `fn` under several seeds:
+    a sampler or subsampler at ``num_frames = 8 * T`` (room for stride samplers), a transform on a
+    clip of T frames, a loader on the 24-30 fps probe videos. A reversed or shuffled output is TK701.
+    What is not an order bug is not reported as one: a zoom or crop that leaves the codes unreadable
+    is not judged, repeated (frozen) frames are not disorder, and a horizontal flip is a note in
+    ``.notes`` (left/right motion classes need their labels swapped, as in SSv2-like tasks).
+
+    `model` is accepted for the callers of the accuracy-based version and not used; the accuracy of
+    the motion model through a pipeline is `measure_motion_accuracy`.
+    """
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    name = _name(fn)
+    readings = _order_readings(fn, role, name)
+    notes = []
+    flipped = next((r for r in readings if r.mirrored), None)
+    if flipped is not None:
+        notes.append(
+            f"{name}: flips frames horizontally (seed {flipped.seed}); motion direction flips with them, so "
+            "left/right classes (SSv2-like 'moving something left') need their labels swapped"
+        )
+    for reading in readings:
+        kind = _disorder(reading.indices)
+        if kind is None:
+            continue
+        shown = ["?" if i is None else str(i) for i in reading.indices[:16]]
+        message = (
+            f"`{reading.call}` {kind} temporal order (random state seeded with {reading.seed}): it returned frames "
+            f"[{', '.join(shown)}{', ...' if len(reading.indices) > 16 else ''}]; a temporal model trained on this "
+            "learns motion backwards or not at all"
+        )
+        finding = MOTION_CHECK.finding(
+            message,
+            extra={"role": role, "order": kind, "frames_returned": reading.indices, "seed": reading.seed},
+        )
+        return MotionFindings([finding], notes)
+    return MotionFindings([], notes)
