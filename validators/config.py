@@ -54,6 +54,10 @@ POLICY_CHOICES: dict[str, tuple[str, ...]] = {
     "empty-video": ("raise", "sentinel"),  # sentinel: an empty return for an empty video is documented
 }
 _DYNAMIC_KEYS = {"timeout", "memory-mb", "discover", "skip", "objects", "family", *POLICY_CHOICES}
+# Keys of one [[tool.temporalkit.dynamic.objects]] entry; the calling-convention ones go to the adapters.
+_OBJECT_KEYS = {"target", "role", "args", "test-time", "family"}
+_CONVENTION_KEYS = {"init", "inputs", "output", "clip-key", "preset", "fps"}
+PRESETS: tuple[str, ...] = ("openmmlab",)  # validators/dynamic/adapters/dict_pipeline.py
 # How the dynamic auditor can call an object; `temporalkit check --role` offers the same.
 ROLES: tuple[str, ...] = ("sampler", "subsample", "transform", "loader", "multiclip", "image")
 
@@ -71,6 +75,8 @@ class Candidate:
     test_time: bool | None = None  # None: decide from the name and the parameters
     reason: str = ""
     family: str | None = None  # reference-model family its clips are meant for (layout check TK621)
+    # How to call it (validators/dynamic/adapters): init, inputs, output, clip_key, preset, fps.
+    convention: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def target(self) -> str:
@@ -304,9 +310,16 @@ def dynamic_config(
                 f"{origin}: each [[tool.temporalkit.dynamic.objects]] needs target = 'FILE:OBJECT' and role"
             )
         where = f"{origin}: {entry['target']}"
+        unknown_keys = sorted(set(entry) - _OBJECT_KEYS - _CONVENTION_KEYS)
+        if unknown_keys:
+            raise ConfigError(
+                f"{where}: unknown key {unknown_keys[0]!r} in [[tool.temporalkit.dynamic.objects]] "
+                f"(known: {', '.join(sorted(_OBJECT_KEYS | _CONVENTION_KEYS))})"
+            )
         try:
             path, name = parse_target(str(entry["target"]))
             args = parse_args(entry.get("args"))
+            convention = parse_convention(entry, where)
         except ConfigError as exc:
             raise ConfigError(f"{origin}: {exc}") from None
         role = str(entry["role"])
@@ -325,6 +338,7 @@ def dynamic_config(
                 test_time=test_time,
                 reason="named in pyproject",
                 family=check_family(entry.get("family"), where),
+                convention=convention,
             )
         )
     skip = table.get("skip", [])
@@ -411,19 +425,67 @@ def parse_target(target: str) -> tuple[str, str]:
     return path, name
 
 
-def parse_args(pairs: Iterable[str] | Mapping[str, object] | None) -> dict[str, str]:
-    """`["vlen=num_frames", "mode=val"]` (or a mapping) -> {"vlen": "num_frames", "mode": "val"}."""
+def parse_args(pairs: Iterable[str] | Mapping[str, object] | None, flag: str = "--args") -> dict[str, str]:
+    """`["vlen=num_frames", "mode=val"]` (or a mapping) -> {"vlen": "num_frames", "mode": "val"}.
+
+    ConfigError naming the entry for a key that is not a Python name or an empty value."""
     if not pairs:
         return {}
     if isinstance(pairs, Mapping):
+        for key in pairs:
+            if not str(key).isidentifier():
+                raise ConfigError(f"{flag}: {key!r} is not a parameter name")
         return {str(k): v if isinstance(v, str) else repr(v) for k, v in pairs.items()}
+    if isinstance(pairs, str):
+        pairs = [pairs]
     mapping: dict[str, str] = {}
     for pair in pairs:
+        if not isinstance(pair, str):
+            raise ConfigError(f"{flag} {pair!r}: expected NAME=VALUE strings")
         key, sep, value = pair.partition("=")
         if not sep or not key.strip().isidentifier():
-            raise ConfigError(f"--args {pair!r}: expected NAME=VALUE, e.g. clip_len=T or mode=val")
+            raise ConfigError(f"{flag} {pair!r}: expected NAME=VALUE, e.g. clip_len=T or mode=val")
+        if not value.strip():
+            raise ConfigError(f"{flag} {pair!r}: {key.strip()} has no value (NAME=VALUE)")
         mapping[key.strip()] = value.strip()
     return mapping
+
+
+def parse_convention(entry: Mapping[str, object], where: str = "") -> dict[str, object]:
+    """The calling-convention keys of one object (`init`, `inputs`, `output`, `clip-key`, `preset`,
+    `fps`; also what `check --init/--inputs/--output/--clip-key/--preset/--fps` give), validated."""
+    prefix = f"{where}: " if where else ""
+    convention: dict[str, object] = {}
+    if entry.get("init") is not None:
+        convention["init"] = parse_args(entry["init"], "init")
+    inputs = entry.get("inputs")
+    if inputs is not None:
+        if isinstance(inputs, (list, tuple)):
+            inputs = parse_args(inputs, "--inputs")
+        if not isinstance(inputs, Mapping) or not all(str(k) for k in inputs):
+            raise ConfigError(f"{prefix}inputs must be a table of key = role or value, got {inputs!r}")
+        convention["inputs"] = dict(inputs)
+    for key in ("output", "clip-key"):
+        value = entry.get(key)
+        if value is not None:
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{prefix}{key} must be a key name (a string), got {value!r}")
+            convention[key.replace("-", "_")] = value
+    preset = entry.get("preset")
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ConfigError(f"{prefix}unknown preset {preset!r} (one of {', '.join(PRESETS)})")
+        convention["preset"] = preset
+    fps = entry.get("fps")
+    if fps is not None:
+        try:
+            value = float(fps)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            value = float("nan")
+        if isinstance(fps, bool) or not (0 < value < float("inf")):
+            raise ConfigError(f"{prefix}fps must be a number above 0, got {fps!r}")
+        convention["fps"] = value
+    return convention
 
 
 def _strings(table: dict, key: str, pyproject: Path) -> tuple[str, ...]:

@@ -93,6 +93,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     dynamic = parser.add_argument_group("dynamic checks (run the sampling code in a child process)", ISOLATION_HELP)
     dynamic.add_argument("--dynamic", action="store_true", help="also import and exercise the samplers found")
     dynamic.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="with --dynamic: list each object exercised (role, how its parameters were filled) and each that "
+        "could not be audited, with the reason",
+    )
+    dynamic.add_argument(
         "--timeout",
         type=float,
         default=None,
@@ -260,7 +267,20 @@ def run(args: argparse.Namespace) -> int:
             select=tuple(args.select) if args.select else config.select,
             ignore=(*config.ignore, *(args.ignore or ())),
         )
-        dynamic_findings, dynamic_errors = run_dynamic(args.paths, config=selectors, memory_mb=args.memory_mb, **limits)
+        dynamic_results: list = []
+        dynamic_findings, dynamic_errors = run_dynamic(
+            args.paths,
+            config=selectors,
+            memory_mb=args.memory_mb,
+            results_out=dynamic_results,
+            progress=not args.quiet,
+            **limits,
+        )
+        if args.verbose:
+            from temporalkit.validators.dynamic import verbose_lines
+
+            for line in verbose_lines(dynamic_results):
+                print(line, file=sys.stderr)
         result.findings.extend(dynamic_findings)
         result.errors.extend(_new_errors(result.errors, dynamic_errors))
         result.findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
@@ -299,17 +319,20 @@ def run(args: argparse.Namespace) -> int:
         else:
             if args.diff:
                 sys.stderr.write(diff_text)
-            out.write(
-                render(
-                    args.format,
-                    result.findings,
-                    result.errors,
-                    files_audited=result.files_audited,
-                    fixed_files=result.fixed_files,
-                    color=args.format == "text" and use_color(out, args.color),
-                    quiet=args.quiet,
-                )
+            text = render(
+                args.format,
+                result.findings,
+                result.errors,
+                files_audited=result.files_audited,
+                fixed_files=result.fixed_files,
+                color=args.format == "text" and use_color(out, args.color),
+                quiet=args.quiet,
             )
+            if args.dynamic and args.format == "text" and not args.quiet:
+                from temporalkit.validators.dynamic import with_dynamic_summary
+
+                text = with_dynamic_summary(text, dynamic_results)  # what ran, what could not be audited
+            out.write(text)
     finally:
         if args.output:
             out.close()

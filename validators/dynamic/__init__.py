@@ -70,6 +70,7 @@ def run_dynamic_modules(
     roles: Iterable[str] | None = None,
     candidates: Sequence["Candidate"] | None = None,
     probe_dir: str | None = None,
+    progress: bool = False,
 ) -> tuple[list["ModuleResult"], list["FileError"]]:
     """Per-module results (findings, per-object errors and notes) for the objects found in `paths`.
 
@@ -77,10 +78,7 @@ def run_dynamic_modules(
     `AuditConfig` (its pyproject is read), or None (the nearest pyproject.toml above `paths[0]`).
     `candidates`: check exactly these objects instead of discovering them.
     """
-    import libcst
     from temporalkit.validators.config import ConfigError
-    from temporalkit.validators.dynamic.discover import discover_file
-    from temporalkit.validators.dynamic.runner import run_module
     from temporalkit.validators.findings import FileError
 
     errors: list[FileError] = []
@@ -99,6 +97,9 @@ def run_dynamic_modules(
         for candidate in candidates:
             by_file.setdefault(candidate.path, []).append(candidate)
     else:
+        import libcst  # discovery only: `check` names its object and does not pay for libcst's import
+        from temporalkit.validators.dynamic.discover import discover_file
+
         files, errors = _python_files(paths, config)
         for path in files:
             try:
@@ -115,15 +116,130 @@ def run_dynamic_modules(
     from temporalkit.validators.dynamic import policy, suppress
 
     with policy.in_environment(dynamic.policy):  # the child reads the pyproject's policies from it
-        results = [
-            run_module(path, found, timeout=timeout, memory_mb=memory_mb, probe_dir=probe_dir)
-            for path, found in by_file.items()
-        ]
+        results = _run_modules(by_file, timeout=timeout, memory_mb=memory_mb, probe_dir=probe_dir, progress=progress)
     # select / ignore / per-file-ignores / `# temporalkit: ignore[...]` at the object's def line
     suppress.filter_results(results, suppress.audit_config_for(config, paths))
     for result in results:
         errors += result.errors
     return results, errors
+
+
+def dynamic_jobs() -> int:
+    """How many modules run at once: $TEMPORALKIT_DYNAMIC_JOBS, else the cores this process may use."""
+    text = os.environ.get("TEMPORALKIT_DYNAMIC_JOBS", "").strip()
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _run_modules(
+    by_file: Mapping[str, Sequence["Candidate"]],
+    *,
+    timeout: float,
+    memory_mb: int | None,
+    probe_dir: str | None,
+    progress: bool = False,
+) -> list["ModuleResult"]:
+    """`run_module` for each file, independent modules in parallel (each its own child, with the same
+    isolation and limits); results in the order of `by_file`. `progress`: a line on stderr (a terminal
+    only) saying objects done / total and the object being checked."""
+    import sys
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from temporalkit.validators.dynamic.runner import run_module
+
+    total = sum(len(found) for found in by_file.values())
+    done = [0]
+    lock = threading.Lock()
+    show = progress and sys.stderr.isatty() and total > 0
+
+    def report(event: str, path: str, name: str) -> None:
+        if not show:
+            return
+        with lock:
+            if event == "done":
+                done[0] += 1
+            line = f"temporalkit: dynamic {done[0]}/{total} {os.path.basename(path)}:{name}"
+            sys.stderr.write("\r" + line[:120].ljust(120))
+            sys.stderr.flush()
+
+    def one(item: tuple[str, Sequence["Candidate"]]) -> "ModuleResult":
+        path, found = item
+        return run_module(
+            path,
+            found,
+            timeout=timeout,
+            memory_mb=memory_mb,
+            probe_dir=probe_dir,
+            on_event=lambda event, name: report(event, path, name),
+        )
+
+    items = list(by_file.items())
+    jobs = min(dynamic_jobs(), len(items)) if items else 1
+    if jobs <= 1:
+        results = [one(item) for item in items]
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(one, items))
+    if show:
+        sys.stderr.write("\r" + " " * 120 + "\r")
+        sys.stderr.flush()
+    return results
+
+
+def exercise_counts(results: Sequence["ModuleResult"]) -> tuple[int, int, int]:
+    """(objects exercised, files they are in, objects or files that could not be audited)."""
+    exercised = [r for r in results for o in r.objects if not o.error and not r.import_error]
+    files = {r.path for r in results if not r.import_error and any(not o.error for o in r.objects)}
+    failed = sum(1 for r in results if r.import_error) + sum(
+        1 for r in results if not r.import_error for o in r.objects if o.error
+    )
+    return len(exercised), len(files), failed
+
+
+def summary_line(results: Sequence["ModuleResult"]) -> str:
+    """``exercised 4 objects in 2 files; 1 could not be audited``."""
+    exercised, files, failed = exercise_counts(results)
+    return (
+        f"exercised {exercised} object{'s' if exercised != 1 else ''} in {files} file{'s' if files != 1 else ''}; "
+        f"{failed} could not be audited"
+    )
+
+
+def with_dynamic_summary(text: str, results: Sequence["ModuleResult"]) -> str:
+    """The text report with the dynamic summary added; it never opens with "No problems found" when
+    nothing was exercised or something could not be audited."""
+    exercised, _, failed = exercise_counts(results)
+    line = summary_line(results)
+    lines = text.rstrip("\n").split("\n") if text.strip() else []
+    if lines and lines[-1].startswith("No problems found") and (exercised == 0 or failed):
+        lines[-1] = f"{line[0].upper()}{line[1:]}; no findings in what ran."
+        return "\n".join(lines) + "\n"
+    return "\n".join([*lines, f"Dynamic checks: {line}."]) + "\n"
+
+
+def verbose_lines(results: Sequence["ModuleResult"], skipped: Sequence[tuple[str, str]] = ()) -> list[str]:
+    """-v: each object exercised (role, adapter, how its parameters were filled), each that could not
+    be audited and why, each discovered but skipped and why."""
+    lines: list[str] = []
+    for result in results:
+        if result.import_error:
+            lines.append(f"could not audit {result.path}: {result.import_error}")
+            continue
+        for obj in result.objects:
+            where = f"{result.path}:{obj.candidate.name} (line {obj.candidate.line})"
+            how = [n.split(": ", 1)[1] for n in obj.notes if n.startswith(f"{obj.candidate.name}: exercised as ")]
+            if obj.error:
+                lines.append(f"could not audit {where}: {obj.error}")
+            else:
+                shown = "; ".join(how) or f"exercised as {obj.candidate.role}"
+                lines.append(f"exercised {where}: {shown}")
+    lines += [f"skipped {target}: {why}" for target, why in skipped]
+    return lines
 
 
 def run_dynamic(
@@ -133,14 +249,23 @@ def run_dynamic(
     memory_mb: int | None = None,
     config: Any = None,
     roles: Iterable[str] | None = None,
+    results_out: list | None = None,
+    progress: bool = False,
 ) -> tuple[list["Finding"], list["FileError"]]:
     """Discover samplers, subsamplers, multi-clip samplers, transforms and loaders in `paths` and check them.
+
+    `results_out`: a list that receives the per-module results (for -v and the summary line);
+    `progress`: show objects done / total on stderr when it is a terminal.
 
     `timeout` is per object (and per import), in seconds; `memory_mb` limits the child's memory (0: no
     limit). None takes the pyproject's `timeout` / `memory-mb`, else 60 s / 4096 MB. Returns findings sorted by (path, line, rule) and one `FileError` per file that could not be imported
     or object that could not be checked.
     """
-    results, errors = run_dynamic_modules(paths, timeout=timeout, memory_mb=memory_mb, config=config, roles=roles)
+    results, errors = run_dynamic_modules(
+        paths, timeout=timeout, memory_mb=memory_mb, config=config, roles=roles, progress=progress
+    )
+    if results_out is not None:
+        results_out.extend(results)
     findings = sorted((f for r in results for f in r.findings), key=lambda f: (f.path, f.line, f.rule))
     return findings, errors
 
@@ -179,9 +304,10 @@ def check_object_results(
     memory_mb: int | None = None,
     test_time: bool | None = None,
     family: str | None = None,
+    convention: Mapping[str, Any] | None = None,
 ) -> tuple[list["ModuleResult"], list["FileError"]]:
     from temporalkit.validators.config import ROLES, Candidate, ConfigError, check_family, parse_args
-    from temporalkit.validators.dynamic.discover import _definition_lines
+    from temporalkit.validators.dynamic.vocabulary import definition_lines as _definition_lines
     from temporalkit.validators.findings import FileError
 
     if role not in ROLES:
@@ -205,5 +331,6 @@ def check_object_results(
         test_time=test_time,
         reason="named on the command line",
         family=family,
+        convention=dict(convention or {}),
     )
     return run_dynamic_modules([path], timeout=timeout, memory_mb=memory_mb, candidates=[candidate])

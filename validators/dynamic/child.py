@@ -91,7 +91,7 @@ def _import_module(path: str) -> Any:
     return module
 
 
-def _resolve(module: Any, dotted: str) -> Any:
+def _resolve(module: Any, dotted: str, convention: dict | None = None, role: str = "sampler") -> Any:
     owner_name, _, attribute = dotted.partition(".")
     try:
         owner = getattr(module, owner_name)
@@ -104,8 +104,35 @@ def _resolve(module: Any, dotted: str) -> Any:
         raise LookupError(f"{dotted!r} not found in the module")
     if isinstance(raw, (staticmethod, classmethod)):
         return getattr(owner, attribute)
-    # A method that does not use `self` (discovery checked): bind it to a bare instance.
-    return getattr(object.__new__(owner), attribute)
+    if (convention or {}).get("init") is not None:
+        # --init / init = {...}: a real instance, built the way the user's code builds it; for a sampler
+        # one per clip length and seed (``clip_len=T`` in --init), so no state carries over between them.
+        from temporalkit.validators.dynamic.adapters.instance import MethodOf
+        from temporalkit.validators.dynamic.adapters.single import build_instance
+
+        if role in ("sampler", "subsample", "multiclip"):
+            return MethodOf(owner, attribute)
+
+        return getattr(build_instance(owner, owner_name, {}, convention), attribute)
+    # No --init: a bare instance whose __init__ never ran. Reading an attribute __init__ would have
+    # set raises NeedsInit, so the object is "could not be audited", not a list of findings.
+    return getattr(_uninitialised(owner, owner_name), attribute)
+
+
+def _uninitialised(owner: type, owner_name: str) -> Any:
+    from temporalkit.validators.dynamic.adapters.base import NeedsInit
+
+    def __getattr__(self: Any, attribute: str) -> Any:
+        if attribute.startswith("__") and attribute.endswith("__"):
+            raise AttributeError(attribute)
+        raise NeedsInit(f"{owner_name}.{attribute}")
+
+    try:
+        namespace = {"__getattr__": __getattr__, "__module__": owner.__module__, "_temporalkit_uninitialised": True}
+        guarded = type(owner.__name__, (owner,), namespace)
+        return object.__new__(guarded)
+    except TypeError:  # a class that cannot be subclassed or built this way: a plain bare instance
+        return object.__new__(owner)
 
 
 def _call_peer_check(check: Any, obj: Any, role: str, name: str, probe_dir: str | None) -> list:
@@ -227,17 +254,62 @@ def _layout_findings(
 
 
 def check_one(
-    obj: Any, name: str, role: str, args: dict, test_time: bool | None, probe_dir: str | None, family: str | None = None
+    obj: Any,
+    name: str,
+    role: str,
+    args: dict,
+    test_time: bool | None,
+    probe_dir: str | None,
+    family: str | None = None,
+    convention: dict | None = None,
 ) -> tuple[list, list[str], str | None]:
     """Findings (as `Finding`), notes, and the error of a check that could not be done, for one object."""
+    from temporalkit.validators.dynamic.adapters.base import AdapterError, NeedsInit
+
+    try:
+        return _check_one(obj, name, role, args, test_time, probe_dir, family, convention)
+    except AdapterError as exc:
+        if getattr(getattr(obj, "__self__", None), "_temporalkit_uninitialised", False):
+            owner = name.partition(".")[0]
+            return (
+                [],
+                [],
+                f"could not be audited: needs --init ({exc}; if that comes from self, give {owner}'s __init__ arguments with --init NAME=VALUE, e.g. --init clip_len=T)",
+            )
+        return [], [], f"could not be audited: {exc}"
+    except NeedsInit as exc:
+        owner = str(exc).partition(".")[0]
+        return (
+            [],
+            [],
+            f"could not be audited: needs --init (it read self.{str(exc).partition('.')[2]}, which {owner}.__init__ "
+            f"sets, and __init__ never ran; give its arguments with --init NAME=VALUE or init = {{...}} in "
+            "[tool.temporalkit.dynamic])",
+        )
+
+
+def _check_one(
+    obj: Any,
+    name: str,
+    role: str,
+    args: dict,
+    test_time: bool | None,
+    probe_dir: str | None,
+    family: str | None,
+    convention: dict | None,
+) -> tuple[list, list[str], str | None]:
     notes: list[str] = []
     findings: list = []
     error: str | None = None
     if role in ("sampler", "subsample", "multiclip"):
         from temporalkit.validators.dynamic.sampler_checks import build_samplers, check_sampler
 
-        samplers = build_samplers(obj, name, role, args, test_time)
+        samplers = build_samplers(obj, name, role, args, test_time, convention=convention)
         for sampler in samplers:
+            notes.append(
+                f"{name}: exercised as {role} ({sampler.convention}"
+                f"{', test-time' if sampler.test_time else ''}): {sampler.mapping or 'no arguments'}"
+            )
             findings += check_sampler(sampler)
             notes += sampler.notes
         adapted = samplers[0]
@@ -250,7 +322,11 @@ def check_one(
         else:
             peer_obj = obj
     else:
-        peer_obj = obj
+        from temporalkit.validators.dynamic.adapters.single import wrap
+
+        peer_obj, how = wrap(obj, name, role, args, convention)
+        notes.append(f"{name}: exercised as {role}: {how}")
+        obj = peer_obj
     for module_name, function_name in _PEER_CHECKS.get(role, ()):
         check = _peer(module_name, function_name)
         if check is None:
@@ -609,7 +685,9 @@ def main() -> int:
     import numpy  # noqa: F401 - imported before user code so its start-up is not charged to it
     from temporalkit.validators.findings import Finding
 
-    wanted = {"motion_checks"} | {m for entry in request["objects"] for m in CHECK_MODULES.get(entry["role"], ())}
+    wanted = {"motion_checks", "adapters.single"} | {
+        m for entry in request["objects"] for m in CHECK_MODULES.get(entry["role"], ())
+    }
     if any(entry.get("family") for entry in request["objects"]):
         wanted |= {"layout_checks", "clips", "frame_code"}
     for module_name in sorted(wanted):  # the checking code, loaded (and snapshotted) before any user code
@@ -653,7 +731,7 @@ def main() -> int:
                 f"{', ...' if len(patched) > 5 else ''}); restored before checking"
             )
         try:
-            obj = _resolve(module, name)
+            obj = _resolve(module, name, entry.get("convention"), entry["role"])
             findings, notes_, error = check_one(
                 obj,
                 name,
@@ -662,6 +740,7 @@ def main() -> int:
                 entry.get("test_time"),
                 request.get("probe_dir"),
                 entry.get("family"),
+                entry.get("convention") or None,
             )
             notes += notes_
         except MemoryError:

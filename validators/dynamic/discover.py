@@ -44,7 +44,6 @@ that, a string. Nothing here imports or executes the audited code.
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 from collections.abc import Iterable
@@ -69,139 +68,26 @@ from temporalkit.validators.config import (  # noqa: F401
 from temporalkit.validators.config import ConfigError as DiscoveryError  # noqa: F401 - the former name
 from temporalkit.validators.config import dynamic_config as dynamic_config_from_table  # noqa: F401
 
-# The vocabulary is shared with the child process, which maps parameters by the same names.
-FRAME_COUNT_NAMES: tuple[str, ...] = (
-    "num_frames",
-    "total",
-    "n",
-    "vlen",
-    "video_len",
-    "length",
-    "total_frames",
-    "n_frames",
-    "num_total_frames",
-    "video_length",
-    "frame_count",
-    "nframes",
-    "num_video_frames",
+# The vocabulary is shared with the child process (which must not pay for libcst): it lives in `vocabulary`.
+from temporalkit.validators.dynamic.vocabulary import (  # noqa: F401 - re-exported
+    CLIP_LENGTH_NAMES,
+    FRAME_COUNT_NAMES,
+    IMAGE_PATH_NAMES,
+    IMAGE_READ_CALLS,
+    NUM_CLIPS_NAMES,
+    PATH_NAMES,
+    ROLE_TOKENS,
+    SEED_NAMES,
+    TEST_MODE_FLAGS,
+    VIDEO_NAMES,
+    VIDEO_PATH_NAMES,
+    VIDEO_READ_CALLS,
+    argument_value,
+    definition_lines,
+    looks_test_time,
 )
-CLIP_LENGTH_NAMES: tuple[str, ...] = (
-    "T",
-    "t",
-    "num_samples",
-    "clip_len",
-    "num_segments",
-    "k",
-    "clip_length",
-    "n_samples",
-    "frames_per_clip",
-    "num_frames_per_clip",
-    "seq_len",
-    "sample_count",
-    "n_segments",
-    "num_sampled",
-)
-SEED_NAMES: tuple[str, ...] = ("rng", "seed", "generator", "random_state", "gen")
-NUM_CLIPS_NAMES: tuple[str, ...] = ("num_clips", "n_clips", "num_views", "num_windows", "clips_per_video")
-VIDEO_NAMES: tuple[str, ...] = (
-    "video",
-    "frames",
-    "clip",
-    "x",
-    "vid",
-    "tensor",
-    "video_tensor",
-    "imgs",
-    "images",
-    "buffer",
-    "inputs",
-    "img",
-)
-PATH_NAMES: tuple[str, ...] = (
-    "path",
-    "video_path",
-    "filename",
-    "fname",
-    "file",
-    "filepath",
-    "uri",
-    "src",
-    "video_file",
-)
-VIDEO_PATH_NAMES: tuple[str, ...] = ("video_path", "video_file")
-IMAGE_PATH_NAMES: tuple[str, ...] = (
-    "image_path",
-    "img_path",
-    "image_file",
-    "img_file",
-    "image_filename",
-    "img_filename",
-    "frame_path",
-    "frame_file",
-    "im_path",
-)
-# Qualified names (after the module's imports are applied) of calls that read one still image, and
-# of calls that open a video.
-IMAGE_READ_CALLS: frozenset[str] = frozenset(
-    {
-        "cv2.imread",
-        "cv2.imdecode",
-        "PIL.Image.open",
-        "torchvision.io.read_image",
-        "torchvision.io.decode_image",
-        "torchvision.io.decode_jpeg",
-        "torchvision.io.decode_png",
-        "torchvision.io.image.read_image",
-        "torchvision.io.image.decode_image",
-        "torchvision.datasets.folder.pil_loader",
-        "torchvision.datasets.folder.default_loader",
-        "imageio.imread",
-        "imageio.v2.imread",
-        "imageio.v3.imread",
-        "skimage.io.imread",
-        "matplotlib.pyplot.imread",
-        "matplotlib.image.imread",
-        "tifffile.imread",
-    }
-)
-VIDEO_READ_CALLS: frozenset[str] = frozenset(
-    {
-        "av.open",
-        "cv2.VideoCapture",
-        "torchvision.io.read_video",
-        "torchvision.io.VideoReader",
-        "torchvision.io.video.read_video",
-        "decord.VideoReader",
-        "decord.VideoLoader",
-        "torchcodec.decoders.VideoDecoder",
-        "imageio.get_reader",
-        "imageio.v2.get_reader",
-        "imageio.mimread",
-        "imageio.v2.mimread",
-        "imageio.v3.imiter",
-        "skvideo.io.vread",
-        "skvideo.io.vreader",
-        "moviepy.editor.VideoFileClip",
-        "moviepy.VideoFileClip",
-    }
-)
-# Parameters that switch a sampler into its test-time behaviour, and the value that does it.
-TEST_MODE_FLAGS: dict[str, object] = {
-    "test_mode": True,
-    "is_test": True,
-    "eval_mode": True,
-    "deterministic": True,
-    "training": False,
-    "train": False,
-    "is_train": False,
-    "is_training": False,
-    "random": False,
-}
-ROLE_TOKENS: tuple[str, ...] = ("num_frames", "T", "seed", "num_clips", "video", "clip", "path")
+from temporalkit.validators.dynamic.vocabulary import definition_lines as _definition_lines  # noqa: F401
 
-_TEST_TIME_NAME = re.compile(
-    r"(^|_|\.)(test|val|valid|validation|eval|evaluation|inference|infer)(_|$|\.)|(Test|Val|Eval)[A-Z_]", re.I
-)
 _TRANSFORM_NAME = re.compile(
     r"crop|resize|flip|augment|transform|normali[sz]e|scale|jitter|rescale|to_tensor|colou?r|pad|rotate", re.I
 )
@@ -212,18 +98,6 @@ _IMAGE_READER_NAME = re.compile(r"image|img|picture|photo|jpe?g|png|thumbnail|(^
 _SAMPLER_NAME = re.compile(r"sampl|ind(ex|ices)|clip|frame|segment|select|subsample|window|tsn|offset", re.I)
 _MULTICLIP_NAME = re.compile(r"multi_?clip|multi_?view|(^|_)clips(_|$)")  # matched against the snake_case name
 _GENERIC_COUNT_NAMES = {"n", "total", "length", "k", "t"}
-
-
-def argument_value(text: str) -> object:
-    """The value of one `--args` entry that is not a role token: a Python literal, else the string."""
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
-def looks_test_time(name: str) -> bool:
-    return bool(_TEST_TIME_NAME.search(name))
 
 
 # --- signature heuristics -----------------------------------------------------------------------
@@ -502,21 +376,3 @@ def discover_file(path: str | os.PathLike, config: DynamicConfig | None = None) 
     ]
     result += [replace(c, family=config.family) if config.family else c for c in heuristic if c.name not in named_names]
     return [c for c in result if not config.is_skipped(path, c.name)]
-
-
-def _definition_lines(source: str) -> dict[str, tuple[int, int]]:
-    """Line and column of the `def`/`class` keyword (not the decorators) of every module-level
-    function and class and of their methods."""
-    lines: dict[str, tuple[int, int]] = {}
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return lines
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            lines[node.name] = (node.lineno, node.col_offset)
-        if isinstance(node, ast.ClassDef):
-            for child in node.body:
-                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    lines[f"{node.name}.{child.name}"] = (child.lineno, child.col_offset)
-    return lines

@@ -49,7 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 # check_timeout: the one check of a time limit (ConfigError, a ValueError), also what `--timeout` goes through.
@@ -327,6 +327,7 @@ def run_module(
     probe_dir: str | None = None,
     memory_limit: str | None = None,
     isolation: str | None = None,
+    on_event: Callable[[str, str], None] | None = None,
 ) -> ModuleResult:
     """Import `path` in a child process and check each candidate; never raises for user code.
 
@@ -354,6 +355,7 @@ def run_module(
             probe_dir=probe_dir,
             sandbox=sandbox,
             why=why,
+            on_event=on_event,
         )
         result.captured += outcome.captured
         result.isolation = outcome.isolation
@@ -488,6 +490,7 @@ def _run_child(
     probe_dir: str | None,
     sandbox: str = "process",
     why: str = "",
+    on_event: Callable[[str, str], None] | None = None,
 ) -> _ChildOutcome:
     token = secrets.token_hex(32)
     cache_home = _cache_home()
@@ -514,7 +517,14 @@ def _run_child(
             "memory_limit": mode,
             "probe_dir": probe_dir,
             "objects": [
-                {"name": c.name, "role": c.role, "args": dict(c.args), "test_time": c.test_time, "family": c.family}
+                {
+                    "name": c.name,
+                    "role": c.role,
+                    "args": dict(c.args),
+                    "test_time": c.test_time,
+                    "family": c.family,
+                    "convention": dict(getattr(c, "convention", None) or {}),
+                }
                 for c in candidates
             ],
         }
@@ -600,12 +610,16 @@ def _run_child(
                         elif kind == "start":
                             current = event["object"]
                             deadline = time.monotonic() + timeout
+                            if on_event is not None:
+                                on_event("start", str(current))
                         elif kind == "done":
                             outcome.done[event["object"]] = (
                                 event.get("findings", []),
                                 event.get("error"),
                                 event.get("notes", []),
                             )
+                            if on_event is not None:
+                                on_event("done", str(event["object"]))
                             current = None
                         elif kind == "import_error":
                             outcome.import_error = event["message"]

@@ -76,6 +76,8 @@ RULES: dict[str, DynamicCheck] = {
 
 def _frames_chosen(output: Any, layout: str, T: int) -> np.ndarray:
     """Frame indices read back from a subsampler's output (the values `index_video` planted)."""
+    if output is None:
+        raise _BadOutput("returned None")
     if isinstance(output, (list, tuple)):
         output = np.stack([np.asarray(frame) for frame in output])
         layout = "TCHW" if output.ndim == 4 else layout
@@ -96,6 +98,8 @@ class _BadOutput(ValueError):
 
 
 def _as_row(output: Any) -> np.ndarray:
+    if output is None:
+        raise _BadOutput("returned None")
     if isinstance(output, np.ndarray):
         row = output
     else:
@@ -224,6 +228,9 @@ class _Collector:
             )
             others = len({f.key[:2] for f in failures}) - 1
             message = f"`{call}` {worst.message}"
+            if self.sampler.random and not self.sampler.seeded:
+                # The call shows no seed: say which one reproduces it (random, numpy.random and torch).
+                message += f" (global random state seeded with {cell.seed})"
             if others > 0:
                 message += f" ({others} more failing input{'s' if others > 1 else ''} of the grid)"
             extra = {
@@ -285,14 +292,18 @@ def check_sampler(
     lengths: Iterable[int] | None = None,
     clip_lengths: Iterable[int] = CLIP_LENGTHS,
     seeds: Iterable[int] = GRID_SEEDS,
-    layout: str = "TCHW",
+    layout: str | None = None,
 ) -> list[Finding]:
-    """Run every property over the grid; one finding (with its smallest counterexample) per failed property."""
+    """Run every property over the grid; one finding (with its smallest counterexample) per failed property.
+
+    `layout`: how a subsampler's output is read back; None: the layout its index video was built in."""
+    layout = layout or sampler.layout
     started = time.perf_counter()
     lengths = list(SMALL_LENGTHS + LARGE_LENGTHS if lengths is None else lengths)
     clip_lengths = list(clip_lengths)
     seeds = list(seeds)
     is_random, kind, stride = _classify(sampler, layout)
+    sampler.random = is_random
     kind = sampler.kind or kind
     result = _GridResult()
     _run_grid(sampler, lengths, clip_lengths, seeds[:1], layout, result)

@@ -1,10 +1,17 @@
-"""Adapters: one module per calling convention, each turning a user object into a `SamplerUnderTest`.
+"""Adapters: one module per calling convention, each turning a user object into something the checks
+call with the values they try.
 
-- `function`: a plain function, roles passed by parameter name.
-- `instance`: a class with ``__call__``, built from ``__init__`` first.
+- `function`: a plain function (or bound method), roles passed by parameter name.
+- `instance`: a class with ``__call__``, built from ``__init__`` (--init) first.
+- `module`: a ``torch.nn.Module``, called through ``forward``'s signature; ``temporal_dim`` honoured.
+- `dict_pipeline`: OpenMMLab-style ``transform(results) -> results`` (inputs / output / clip_key, presets).
+- `seconds`: clip samplers in seconds (pytorchvideo ``ClipSampler``), converted at `SECONDS_FPS`.
+- `single`: transforms, loaders and image readers (one input; the rest fixed by --args / --init).
 
-`build_samplers` picks the adapter and wraps the result with the grid-cell values (seed handling,
-the index video of subsamplers). The checks (`sampler_checks`, ...) never look at signatures.
+`build_samplers` picks the adapter for a sampler, subsampler or multi-clip sampler and wraps the result
+with the grid-cell values (seed handling, the index video of subsamplers). A new convention is one
+new module here and one line in `_adapter_for`. The checks (`sampler_checks`, ...) never look at
+signatures.
 """
 
 from __future__ import annotations
@@ -13,10 +20,11 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
-from temporalkit.validators.dynamic.adapters import function, instance
+from temporalkit.validators.dynamic.adapters import dict_pipeline, function, instance, module, seconds
 from temporalkit.validators.dynamic.adapters.base import (
     AdapterError,
     Binding,
+    NeedsInit,
     Plan,
     SamplerUnderTest,
     fresh_generator,
@@ -27,11 +35,14 @@ from temporalkit.validators.dynamic.adapters.base import (
     seed_value,
     signature,
 )
-from temporalkit.validators.dynamic.discover import TEST_MODE_FLAGS, looks_test_time
+from temporalkit.validators.dynamic.adapters.instance import MethodOf
+from temporalkit.validators.dynamic.vocabulary import TEST_MODE_FLAGS, looks_test_time
 
 __all__ = [
     "AdapterError",
     "Binding",
+    "MethodOf",
+    "NeedsInit",
     "Plan",
     "SamplerUnderTest",
     "build_samplers",
@@ -44,6 +55,20 @@ __all__ = [
 ]
 
 NUM_CLIPS_TRIED = 3
+LAYOUTS = ("TCHW", "CTHW", "THWC")
+
+
+def _adapter_for(obj: Any, role: str, convention: Mapping[str, Any] | None) -> tuple[str, Any]:
+    """(name, bind function) of the calling convention `obj` is written in."""
+    if role != "subsample" and dict_pipeline.is_dict_pipeline(obj, convention):
+        return "dict", lambda o, n, a, w, c: dict_pipeline.bind(o, n, a, w, c, role=role)
+    if role == "sampler" and seconds.is_seconds_based(obj):
+        return "seconds", seconds.bind
+    if module.is_module_class(obj):
+        return "nn.Module", module.bind
+    if inspect.isclass(obj) or isinstance(obj, instance.MethodOf):
+        return "instance", instance.bind
+    return "function", function.bind
 
 
 def build_samplers(
@@ -53,18 +78,30 @@ def build_samplers(
     args: Mapping[str, str] | None = None,
     test_time: bool | None = None,
     video_layout: str = "TCHW",
+    convention: Mapping[str, Any] | None = None,
 ) -> list[SamplerUnderTest]:
-    """Wrap `obj` (function or class) as one sampler under test, or two when a flag such as
-    ``test_mode`` switches it between training and test-time behaviour."""
+    """Wrap `obj` (function, class, nn.Module, dict pipeline, seconds-based sampler) as one sampler
+    under test, or two when a flag such as ``test_mode`` switches it between training and test-time
+    behaviour. `convention`: the object's ``init`` / ``inputs`` / ``output`` / ``clip_key`` /
+    ``preset`` / ``fps`` settings."""
     args = dict(args or {})
-    layout = str(args.pop("layout", video_layout)).upper() if role == "subsample" else video_layout
+    layout: str | None = None
+    if "layout" in args:
+        layout = str(args.pop("layout")).strip("'\"").upper()
+        if layout not in LAYOUTS:
+            raise AdapterError(f"--args layout={layout}: unknown video layout; use {', '.join(LAYOUTS)}")
     flag_variants: list[tuple[str, Any] | None] = [None]
+    init = dict((convention or {}).get("init") or {})
     if test_time is None:
         names = set()
-        for callable_ in (obj if inspect.isclass(obj) else None, instance.call_of(obj)):
+        call_method = "forward" if module.is_module_class(obj) else "__call__"
+        owner = obj.cls if isinstance(obj, instance.MethodOf) else obj
+        if isinstance(obj, instance.MethodOf):
+            call_method = obj.method
+        for callable_ in (owner if inspect.isclass(owner) else None, instance.call_of(owner, call_method)):
             if callable_ is not None:
                 names |= set(signature(callable_, name).parameters)
-        flags = [f for f in TEST_MODE_FLAGS if f in names and f not in args]
+        flags = [f for f in TEST_MODE_FLAGS if f in names and f not in args and f not in init]
         if flags:
             flag_variants = [None, (flags[0], TEST_MODE_FLAGS[flags[0]])]
     samplers = []
@@ -74,22 +111,30 @@ def build_samplers(
         if variant is not None:
             variant_args[variant[0]] = repr(variant[1])
             variant_test_time = True
-        samplers.append(_build_one(obj, name, role, variant_args, variant_test_time, layout))
+        samplers.append(
+            _build_one(
+                obj, name, role, variant_args, variant_test_time, layout or video_layout, convention, layout is not None
+            )
+        )
     return samplers
 
 
-def _bind(obj: Any, name: str, args: Mapping[str, str], wanted: list[str]) -> Binding:
-    if inspect.isclass(obj):
-        return instance.bind(obj, name, args, wanted)
-    return function.bind(obj, name, args, wanted)
-
-
 def _build_one(
-    obj: Any, name: str, role: str, args: Mapping[str, str], test_time: bool, layout: str
+    obj: Any,
+    name: str,
+    role: str,
+    args: Mapping[str, str],
+    test_time: bool,
+    layout: str,
+    convention: Mapping[str, Any] | None = None,
+    layout_given: bool = False,
 ) -> SamplerUnderTest:
     count_token = "video" if role == "subsample" else "num_frames"
     wanted = [count_token, "T", "seed"] + (["num_clips"] if role == "multiclip" else [])
-    binding = _bind(obj, name, args, wanted)
+    _, bind = _adapter_for(obj, role, convention)
+    binding: Binding = bind(obj, name, args, wanted, convention)
+    if binding.layout and not layout_given:
+        layout = binding.layout
     tokens = binding.roles
     for token in (count_token, "T"):
         if token not in tokens:
@@ -102,7 +147,7 @@ def _build_one(
     seeded = seed_plan is not None
     num_clips = NUM_CLIPS_TRIED if "num_clips" in tokens else None
     videos: dict[int, Any] = {}
-    video_as_torch = module_uses_torch(obj)
+    video_as_torch = module_uses_torch(obj) or binding.convention == "nn.Module"
 
     def values_for(num_frames: int, T: int, seed: int) -> tuple[dict[str, Any], dict[str, str]]:
         values: dict[str, Any] = {"num_frames": num_frames, "T": T, "num_clips": num_clips, "seed_key": seed}
@@ -126,8 +171,20 @@ def _build_one(
         values, shown = values_for(num_frames, T, seed)
         return binding.render(values, shown)
 
+    mapping = binding.describe_mapping()
+    if role == "subsample" and "video layout" not in mapping:
+        mapping += f"{', ' if mapping else ''}video layout {layout}"
     sampler = SamplerUnderTest(
-        name=name, role=role, invoke=invoke, describe=describe, seeded=seeded, test_time=test_time, num_clips=num_clips
+        name=name,
+        role=role,
+        invoke=invoke,
+        describe=describe,
+        seeded=seeded,
+        test_time=test_time,
+        num_clips=num_clips,
+        layout=layout,
+        convention=binding.convention,
+        mapping=mapping,
     )
     fixed = binding.fixed
     if fixed:

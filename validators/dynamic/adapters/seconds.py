@@ -1,0 +1,118 @@
+"""Seconds-based clip samplers (pytorchvideo style): ``(last_clip_end_time, video_duration, annotation)``
+in, a clip's start and end in seconds out (``ClipInfo(clip_start_sec, clip_end_sec, ...)`` or a tuple).
+
+The grid's frame counts are turned into seconds at `SECONDS_FPS` (a video of ``num_frames`` frames
+lasts ``num_frames / fps`` s, a clip of T frames ``T / fps`` s), and the clip [start, end) back into T
+frame indices spread evenly over it (the frame nearest ``start + k * (end - start) / T``), so the
+sampler checks hold it to the same properties as a frame sampler: a clip that ends past the video
+reads as an index past its last frame.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+from temporalkit.validators.dynamic.adapters.base import AdapterError, Binding, plan, signature
+from temporalkit.validators.dynamic.adapters.instance import bind_instance, call_of
+from temporalkit.validators.dynamic.vocabulary import DURATION_NAMES, SECONDS_FPS
+
+WANTED = ("duration", "clip_duration", "last_end", "annotation", "seed")
+
+
+def is_seconds_based(obj: Any) -> bool:
+    """Whether the call (or __init__) of `obj` takes a video duration rather than a frame count."""
+    for callable_ in (call_of(obj), obj if inspect.isclass(obj) else None):
+        if callable_ is None:
+            continue
+        try:
+            names = set(inspect.signature(callable_).parameters)
+        except (TypeError, ValueError):
+            continue
+        if names & set(DURATION_NAMES):
+            return True
+    return False
+
+
+def clip_seconds(output: Any) -> tuple[float, float]:
+    """(start, end) in seconds from a ClipInfo-like object or a tuple whose first two items are they."""
+    start = getattr(output, "clip_start_sec", None)
+    end = getattr(output, "clip_end_sec", None)
+    if start is None or end is None:
+        if isinstance(output, (tuple, list)) and len(output) >= 2:
+            start, end = output[0], output[1]
+        else:
+            raise TypeError(f"returned {type(output).__name__}, not a clip (clip_start_sec, clip_end_sec, ...)")
+    return float(start), float(end)
+
+
+def to_frames(start: float, end: float, T: int, fps: float = SECONDS_FPS) -> np.ndarray:
+    """T frame indices spread evenly over [start, end) seconds."""
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise ValueError(f"returned a clip from {start} s to {end} s")
+    steps = np.arange(T, dtype=np.float64) * (end - start) * fps / T
+    return np.floor(start * fps + steps + 0.5).astype(np.int64)  # the nearest frame to each instant
+
+
+def bind(
+    obj: Any, name: str, args: Mapping[str, str], wanted: Iterable[str], convention: Mapping[str, Any] | None = None
+) -> Binding:
+    fps = float((convention or {}).get("fps") or SECONDS_FPS)
+    if inspect.isclass(obj):
+        inner, init_plan, call_plan = bind_instance(
+            obj, name, args, WANTED, convention=convention, label="seconds", init_wanted=("clip_duration", "seed")
+        )
+        plans = (init_plan, call_plan)
+    else:
+        if not callable(obj):
+            raise AdapterError(f"{name} is not callable")
+        call_plan = plan(signature(obj, name), args, WANTED, name)
+
+        def direct(values: Mapping[str, Any]) -> Any:
+            positional, keywords = call_plan.bind(values)
+            return obj(*positional, **keywords)
+
+        inner = Binding((call_plan,), direct, lambda v, s: f"{name}({call_plan.render(v, s)})", convention="seconds")
+        plans = (call_plan,)
+    roles = {t for p in plans for t in p.roles}
+    if "duration" not in roles:
+        raise AdapterError(
+            f"cannot tell which parameter of {name} is the video duration; map it with --args NAME=duration"
+        )
+    if "clip_duration" not in roles:
+        raise AdapterError(
+            f"cannot tell which parameter of {name} is the clip duration; map it with --init NAME=clip_duration"
+        )
+
+    def seconds(values: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            **values,
+            "duration": values["num_frames"] / fps,
+            "clip_duration": values["T"] / fps,
+            "last_end": 0.0,
+            "annotation": None,
+        }
+
+    def call(values: Mapping[str, Any]) -> Any:
+        start, end = clip_seconds(inner.call(seconds(values)))
+        return to_frames(start, end, values["T"], fps)
+
+    def render(values: Mapping[str, Any], shown: Mapping[str, str]) -> str:
+        shown = {
+            **shown,
+            "duration": f"{values['num_frames']}/{fps:g}",
+            "clip_duration": f"{values['T']}/{fps:g}",
+        }
+        return inner.render(seconds(values), shown)
+
+    return Binding(
+        plans,
+        call,
+        render,
+        convention="seconds",
+        provides=frozenset({"num_frames", "T"}),
+        mapping=(f"seconds at {fps:g} fps; the clip [start, end) read back as T frame indices",),
+    )
