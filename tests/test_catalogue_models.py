@@ -56,3 +56,78 @@ def test_layout_check_knows_tsm_takes_frames_first():
     assert check_layout(tchw, "tsm") == []
     findings = check_layout(np.ascontiguousarray(tchw.transpose(1, 0, 2, 3)), "temporal_shift")
     assert [finding.rule for finding in findings] == ["TK621"]
+
+
+def _forward(model, clip):
+    with torch.no_grad():
+        return model.eval()(clip)
+
+
+def test_x3d_runs_on_cpu_and_never_strides_time():
+    from temporalkit.reference_models.x3d import x3d
+
+    model = x3d(num_classes=5, width_factor=0.5, head_width=32)
+    clip = torch.randn(1, 3, 4, 32, 32)
+    assert _forward(model, clip).shape == (1, 5)
+    with torch.no_grad():
+        features = model.res5(model.res4(model.res3(model.res2(model.stem(clip)))))
+    assert features.shape[2] == 4  # T kept through every stage; space 32 -> 1
+    assert [len(getattr(model, f"res{i}")) for i in range(2, 6)] == [3, 5, 11, 7]  # 1, 2, 5, 3 x 2.2, rounded up
+
+
+@pytest.mark.parametrize("variant", ["4x16", "8x8"])
+def test_slowfast_runs_on_cpu_with_lateral_connections(variant):
+    from temporalkit.reference_models.slowfast import slowfast_r50
+
+    model = slowfast_r50(num_classes=5, variant=variant, width=16)
+    assert _forward(model, torch.randn(1, 3, 8, 32, 32)).shape == (1, 5)
+    # res2's first block reads the Slow stem (16 channels) plus the fused Fast stem (2 x 2 channels)
+    assert model.slow_stages[0][0].conv_a[0].in_channels == 16 + 2 * 2
+    with pytest.raises(ValueError, match=f"multiple of {model.alpha} frames"):
+        _forward(model, torch.randn(1, 3, model.alpha + 1, 32, 32))
+
+
+@pytest.mark.parametrize("variant", ["a0", "a1", "a2"])
+def test_movinet_runs_on_cpu(variant):
+    from temporalkit.reference_models.movinet import movinet
+
+    assert _forward(movinet(num_classes=5, variant=variant, width=8), torch.randn(1, 3, 4, 48, 48)).shape == (1, 5)
+
+
+def test_causal_movinet_features_do_not_see_later_frames():
+    """With causal=True no feature of frame t changes when a later frame does; without, some do."""
+    from temporalkit.reference_models.movinet import movinet
+
+    torch.manual_seed(0)
+    clip = torch.randn(1, 3, 6, 48, 48)
+    changed_last = clip.clone()
+    changed_last[:, :, -1] += 1.0
+    for causal, expect_same in ((True, True), (False, False)):
+        model = movinet(num_classes=5, variant="a0", causal=causal, width=8).eval()
+        with torch.no_grad():
+            before = model.stages(model.stem(clip))[:, :, :-1]
+            after = model.stages(model.stem(changed_last))[:, :, :-1]
+        assert torch.allclose(before, after, atol=1e-6) is expect_same
+
+
+def test_videomae_runs_on_cpu_with_two_frame_tubelets():
+    from temporalkit.reference_models.transformer import videomae_vit
+
+    model = videomae_vit(num_classes=5, variant="small", frames=4, size=32)
+    assert model.embed.projection.kernel_size == (2, 16, 16)
+    assert _forward(model, torch.randn(1, 3, 4, 32, 32)).shape == (1, 5)
+
+
+def test_clip_frame_encoder_runs_on_cpu_and_ignores_frame_order():
+    from temporalkit.reference_models.clip_frames import clip_frame_encoder
+
+    torch.manual_seed(0)
+    model = clip_frame_encoder(num_classes=5, tower="b32", size=64, width=32)
+    clip = torch.randn(1, 4, 3, 64, 64)
+    out = _forward(model, clip)
+    assert out.shape == (1, 5)
+    torch.testing.assert_close(_forward(model, clip.flip(1)), out)  # meanP: an appearance model
+    embedding = _forward(
+        clip_frame_encoder(num_classes=0, tower="b16", size=32, width=32), torch.randn(2, 3, 3, 32, 32)
+    )
+    assert embedding.shape == (2, 512)

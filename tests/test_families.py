@@ -43,6 +43,17 @@ MODEL_ANSWER_FAMILY = {
     "swin3d_b": "transformer",
     "tsm_r50": "tsm",
     "tsm_mobilenet_v2": "tsm",
+    "x3d_xs": "i3d",
+    "x3d_s": "i3d",
+    "x3d_m": "i3d",
+    "slowfast_r50_4x16": "i3d",
+    "slowfast_r50_8x8": "i3d",
+    "movinet_a0": "i3d",
+    "movinet_a1": "i3d",
+    "videomae_vit_s": "transformer",
+    "videomae_vit_b": "transformer",
+    "clip_vit_b32": "2d_pool",
+    "clip_vit_b16": "2d_pool",
 }
 
 

@@ -329,7 +329,7 @@ def test_pick_device():
 def test_package_and_registry_import_without_torch():
     code = (
         "import sys, temporalkit.reference_models as rm, temporalkit.reference_models.registry as r;"
-        "assert len(r.MODELS) == 15 and 'build_tiny' in dir(rm);"
+        "assert len(r.MODELS) == 28 and 'build_tiny' in dir(rm);"
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -30,9 +30,9 @@ def run(args) -> int:
 
     require("models", "temporalkit cost")
     from temporalkit.reference_models.cost import cost_table, format_markdown, format_table
-    from temporalkit.reference_models.registry import MODELS
+    from temporalkit.reference_models.registry import MODELS, PUBLISHED_ONLY
 
-    if args.model != "all" and args.model not in MODELS:
+    if args.model != "all" and args.model not in MODELS and args.model not in PUBLISHED_ONLY:
         print(f"temporalkit cost: unknown model {args.model!r}; known: all, {', '.join(MODELS)}", file=sys.stderr)
         return 2
     if args.device == "cuda":
