@@ -130,6 +130,10 @@ _CHECKS = (
         What it does:
             Checks that the indices come out in temporal order (non-decreasing).
 
+            A short clip played again from its start (`(start + arange(T)) % num_frames`) is a
+            loop, not an order bug, unless `short-clip` in [tool.temporalkit.dynamic] names another
+            policy.
+
         Why is this bad?
             A temporal model learns motion from frame order; shuffled indices show it a clip whose
             motion is noise, and every frame-wise check still passes.
@@ -179,17 +183,29 @@ _CHECKS = (
         What it does:
             For a deterministic sampler that spreads its samples over the video (uniform, TSN-style),
             checks that no stretch longer than 2 * ceil(num_frames / T) frames is left unsampled.
+            For a random one, checks that the union of its frames over many seeds reaches frame 0
+            and frame num_frames - 1 (cells where a segment is a few frames wide, with enough seeds
+            that a correct sampler is flagged with probability at most 1e-6). For a multi-clip
+            sampler, checks that its K clips together reach both ends (each end may be left short
+            by at most 3/4 of the spacing between clip starts) and reports the largest unsampled
+            stretch.
 
         Why is this bad?
             A stride truncated to `num_frames // T` stops early: the end of every video is never
-            seen, in training or evaluation, and actions that happen late are never learnt.
+            seen, in training or evaluation, and actions that happen late are never learnt. The
+            same holds for a random sampler whose segments are `num_frames // T` wide (TSN-style:
+            n=300, T=64 never samples past frame 255) and for test views starting at
+            `delta * k / K`, which never reach the last `delta / K` frames.
 
         Example:
-            `range(0, (n // T) * T, n // T)` with `num_frames=15, T=8` samples frames 0..7 only.
+            `range(0, (n // T) * T, n // T)` with `num_frames=15, T=8` samples frames 0..7 only;
+            `np.arange(T) * (n // T) + rng.integers(n // T, size=T)` never samples the tail.
 
         Fix:
             Spread the T samples over the whole video: one per segment,
-            `floor((i + 0.5) * num_frames / T)`, so the tail is sampled too.
+            `floor((i + 0.5) * num_frames / T)`, so the tail is sampled too; with a random offset,
+            use float segments `(i + u) * num_frames / T`; spread multi-clip starts from 0 to the
+            last valid start (`sample_multi_clip_indices`).
         """,
     ),
     DynamicCheck(
@@ -202,16 +218,19 @@ _CHECKS = (
         "the last valid start num_frames - (T - 1) * stride - 1 reachable.",
         """
         What it does:
-            For a sampler of random contiguous windows, checks that every valid start, the last one
-            included, is drawn; the number of draws keeps the chance of flagging a uniform draw below
-            one in a million per input.
+            For a sampler of random windows, checks that every valid start, the last one included,
+            is drawn, and that the frames drawn over many seeds reach the last frame (windows built
+            by `linspace` with uneven integer steps count as windows); the number of draws keeps the
+            chance of flagging a uniform draw below one in a million per input.
 
         Why is this bad?
             An exclusive bound one too small means the last frames of every video never appear in a
             training clip; one too large reads past the end.
 
         Example:
-            `rng.integers(0, num_frames - T)` never draws the last valid start `num_frames - T`.
+            `rng.integers(0, num_frames - T)` never draws the last valid start `num_frames - T`;
+            `end = np.random.randint(T * rate, num_frames)` (exclusive) never ends on the last frame;
+            `start = uniform(0, n - 2T); linspace(start, start + 2T - 1, T).long()` never reaches it.
 
         Fix:
             Draw the start with `rng.integers(0, num_frames - (T - 1) * stride)`: its exclusive upper
@@ -229,8 +248,10 @@ _CHECKS = (
         """
         What it does:
             For a test-time sampler (named test/val/eval, switched by a flag such as `test_mode=True`,
-            or declared test-time) and a multi-clip sampler, checks that the output is the same
-            whatever the random state.
+            or declared test-time) and a multi-clip sampler used at test time, checks that the output
+            is the same whatever the random state. A multi-clip sampler named for training, or any
+            under `multiclip = "train"` in [tool.temporalkit.dynamic], may draw its clips at random
+            (`multiclip = "test"` holds every multi-clip sampler to determinism).
 
         Why is this bad?
             Validation accuracy then changes from run to run with the random state, so two models
@@ -551,7 +572,10 @@ _CHECKS = (
         """
         What it does:
             Checks that the loader returns the number of frames asked for (T, or every frame when it
-            takes no count), each source frame once per index: no duplicated or missing frames.
+            takes no count), each source frame once per index: no duplicated or missing frames. A
+            short video padded by repeating its last frame or by looping is deliberate (the
+            `short-clip` policy). Loaders are called at several T and, when random, under several
+            seeds; a finding is kept only when the same call shows it again.
 
         Why is this bad?
             A clip of the wrong length crashes the collate or the model; duplicated frames slow the
@@ -693,20 +717,24 @@ _CHECKS = (
             `clip.permute(1, 0, 2, 3)` for (T, C, H, W) -> (C, T, H, W).
         """,
     ),
-    # -- end to end: the shipped motion model classifies probe clips through the user's code -------
+    # -- end to end: temporal order of coded probe frames through the user's code -----------------------
     DynamicCheck(
         "TK701",
         "pipeline-destroys-motion",
         "temporal-order",
         "error",
-        "sampler, subsampler, transform, loader (motion model)",
+        "sampler, subsampler, transform, loader (coded probe frames)",
         "keep frames in temporal order end to end: sort sampled indices, never shuffle or reverse "
         "the time axis, and apply one transform to the clip as a whole",
         """
         What it does:
-            Pushes moving-ball probe clips (solvable only from frame order) through the user's code
-            and classifies them with the shipped R(2+1)D motion model; reports when its accuracy
-            collapses compared with the same clips through the reference pipeline.
+            Pushes probe clips whose frames carry their own index through the user's code (samplers
+            and subsamplers at num_frames = 8T, so stride samplers have room; transforms on T coded
+            frames; loaders on 24-30 fps probe videos), under several seeds, and reads the order of
+            the frames that come out: reversed or shuffled is this finding. Zooms that leave the
+            codes unreadable are not judged, repeated frames are not disorder, and a horizontal
+            flip is a note (left/right motion classes then need their labels swapped, as in
+            SSv2-like tasks), not a finding.
 
         Why is this bad?
             A pipeline that reverses, shuffles or per-frame-augments time leaves every single frame
