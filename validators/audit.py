@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from temporalkit.validators.cache import ResultCache, content_key, default_cache_dir
-from temporalkit.validators.config import AuditConfig, check_selectors, load_config, read_config, selector_matches
+from temporalkit.validators.config import (
+    AuditConfig,
+    ConfigError,
+    check_selectors,
+    load_config,
+    read_config,
+    selector_matches,
+)
 
 # Discovery lives in validators/discovery.py (one walker for the static and dynamic auditors).
 from temporalkit.validators.discovery import MAX_FILE_BYTES, discover_files, display_path, is_python_file  # noqa: F401
@@ -104,8 +111,15 @@ def audit_paths(
     cache_store = ResultCache(Path(cache_dir) if cache_dir else default_cache_dir(config.root), writable=cache)
     index = _rule_index(rules, cache_store)
     store = cache_store if cache else None
-    known_ids, categories = known_selectors(index)
-    check_config_selectors(config, known_ids, categories, select=select, ignore=ignore)
+    # The dynamic checks' ids (TK5xx-TK7xx) are valid selectors too; their registry is imported only
+    # when a selector or a suppression comment is not a static id (the pre-commit path stays lean).
+    known_ids, categories = known_selectors(index, dynamic=False)
+    try:
+        check_config_selectors(config, known_ids, categories, select=select, ignore=ignore)
+    except ConfigError:
+        known_ids, categories = known_selectors(index)
+        check_config_selectors(config, known_ids, categories, select=select, ignore=ignore)
+    all_ids: list[str] = []  # every id, dynamic ones included, once a suppression comment needs it
     wanted_select = tuple(select) if select else config.select
     wanted_ignore = tuple(config.ignore) + tuple(ignore or ())
     active = [rid for rid, info in index.items() if _is_active(rid, info["category"], wanted_select, wanted_ignore)]
@@ -132,7 +146,8 @@ def audit_paths(
         ):
             text, _, _ = decode_source(data)
             if text is not None:
-                result.findings.extend(unknown_suppressions(text, display, known_ids, categories))
+                all_ids = all_ids or known_selectors(index)[0]
+                result.findings.extend(unknown_suppressions(text, display, all_ids, categories))
         key = content_key(data, rule_ids)
         cached = store.get(key) if store is not None else None
         if cached is not None and (not (fix or diff) or not cached["findings"]):
@@ -252,14 +267,16 @@ def _triggered_rules(rule_ids: Sequence[str], index: dict[str, dict], text: str)
     return tuple(rid for rid in rule_ids if matches(index[rid]["triggers"], source))
 
 
-def known_selectors(index: dict[str, dict] | None = None) -> tuple[list[str], list[str]]:
-    """(every rule id: static rules, dynamic checks, TK001; every category) that `--select`,
-    `--ignore`, the config and suppression comments may name. `index`: the static rule index
-    (None: read from the rule registry)."""
-    from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS
-
+def known_selectors(index: dict[str, dict] | None = None, *, dynamic: bool = True) -> tuple[list[str], list[str]]:
+    """(every rule id: static rules, TK001 and, with `dynamic`, the dynamic checks; every category)
+    that `--select`, `--ignore`, the config and suppression comments may name. `index`: the static
+    rule index (None: read from the rule registry)."""
     static = index if index is not None else _rule_index(None, None)
-    rule_ids = [*static, *DYNAMIC_CHECKS, UNKNOWN_SUPPRESSION["id"]]
+    rule_ids = [*static, UNKNOWN_SUPPRESSION["id"]]
+    if dynamic:
+        from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS
+
+        rule_ids += list(DYNAMIC_CHECKS)
     return rule_ids, [*CATEGORIES, *META_CATEGORIES]
 
 
