@@ -22,6 +22,7 @@ if "Your previous answer was rejected" not in prompt or "--always-bad" in sys.ar
         "size": 224,
         "sampling": "uniform",
         "test_clips": 1,
+        "test_time": "deterministic",
         "estimated_gmacs": 1.0,
         "pretraining": "imagenet",
         "rationale": "Cheap and simple.",
@@ -29,7 +30,7 @@ if "Your previous answer was rejected" not in prompt or "--always-bad" in sys.ar
     }
     print("Sure! Here is my recommendation:\n\n```json\n" + json.dumps(bad, indent=2) + "\n```\nHope this helps.")
     sys.exit(0)
-row = re.search(r"^\| `r2plus1d_18` \| r2plus1d \| (\d+) \| (\d+) \| ([\d.]+) \|", prompt, re.MULTILINE)
+row = re.search(r"^\| `r2plus1d_18` \| r2plus1d \| [^|]+ \| (\d+) \| (\d+) \| ([\d.]+) \|", prompt, re.MULTILINE)
 good = {
     "family": "r2plus1d",
     "model": "r2plus1d_18",
@@ -37,6 +38,7 @@ good = {
     "size": int(row.group(2)),
     "sampling": "dense",
     "test_clips": 2,
+    "test_time": "deterministic",
     "estimated_gmacs": float(row.group(3)),
     "pretraining": "kinetics",
     "rationale": "Motion-defined labels need temporal modelling; (2+1)D with Kinetics weights fits the data size.",

@@ -180,7 +180,7 @@ def test_spec_larger_than_a_megabyte_is_refused(tmp_path, capsys):
 def test_unknown_model_echo_is_cut_short():
     reply = (
         '{"family": "i3d", "model": "' + "m" * 100_000 + '", "frames": 16, "size": 112, "sampling": "dense",'
-        ' "test_clips": 1, "estimated_gmacs": 1, "pretraining": "none", "rationale": "r", "risks": []}'
+        ' "test_clips": 1, "test_time": "deterministic", "estimated_gmacs": 1, "pretraining": "none", "rationale": "r", "risks": []}'
     )
     findings = picker.validate_answer(SPEC, reply, path="r.json")
     assert [f.rule for f in findings] == ["TKP102"]

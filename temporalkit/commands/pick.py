@@ -13,16 +13,34 @@ EXAMPLE = "temporalkit pick recommend --spec examples/spec.yaml --format json"
 # An answer is one small JSON object; a reply file larger than this (or /dev/zero) is refused unread.
 MAX_REPLY_BYTES = 4_000_000
 
+
+def _pretraining(text: str):
+    """One value, or several separated by commas (a tuple, as the spec's list form)."""
+    values = tuple(part.strip() for part in text.split(",") if part.strip())
+    return values[0] if len(values) == 1 else values
+
+
 # CLI flag → spec field; flags override the same fields of --spec.
 _SPEC_FLAGS = (
     ("--task", "task", str, "free-text description of the task"),
     ("--motion", "motion", str, "appearance, mixed or motion"),
     ("--train-clips", "train_clips", int, "number of labelled training clips"),
-    ("--pretraining", "pretraining", str, "none, imagenet or kinetics"),
+    (
+        "--pretraining",
+        "pretraining",
+        _pretraining,
+        "none, imagenet, kinetics, image_text or self_supervised (comma-separated for several)",
+    ),
     ("--frames", "frames", int, "frames per clip T (omit to let the picker choose)"),
     ("--size", "size", int, "input side in px (omit to let the picker choose)"),
-    ("--budget-gmacs", "budget_gmacs", float, "compute budget per clip in GMACs"),
-    ("--latency-ms", "latency_ms", float, "latency target per clip in ms (with --device)"),
+    ("--budget-gmacs", "budget_gmacs", float, "compute budget per decision in GMACs (test clips x crops x per clip)"),
+    (
+        "--latency-ms",
+        "latency_ms",
+        float,
+        "latency target per decision in ms (checked with a device_profile or --device)",
+    ),
+    ("--video-seconds", "video_seconds", float, "typical video length in seconds (long-range mode from 60 s)"),
     ("--device", "device", str, "device for the latency target: cpu or cuda"),
     ("--deployment", "deployment", str, "edge or server"),
 )
@@ -87,6 +105,11 @@ def add_arguments(parser) -> None:
         epilog="Example: temporalkit pick validate --spec examples/spec.yaml --answer reply.md --format json",
     )
     validate.add_argument("--answer", metavar="FILE", required=True, help="the assistant's reply ('-' for stdin)")
+    validate.add_argument(
+        "--measure-latency",
+        action="store_true",
+        help="time the answer on the spec's device when it has no device_profile (host timing, not device latency)",
+    )
     validate.add_argument("--format", choices=("text", "json"), default="text")
     ask = sub.add_parser(
         "ask",
@@ -136,16 +159,29 @@ def _print_findings(findings, stream) -> None:
 
 
 def _print_answer_text(answer) -> None:
+    if answer.verdict == "infeasible":
+        print("verdict:    infeasible (nothing meets the spec; the nearest candidate follows)")
     print(f"family:     {answer.family}")
     print(f"model:      {answer.model}")
     print(f"clip:       {answer.frames} frames x {answer.size} px")
-    print(f"sampling:   {answer.sampling} ({answer.test_clips} test clip(s))")
-    print(f"cost:       {answer.estimated_gmacs} GMACs per clip (measured)")
+    print(
+        f"sampling:   {answer.sampling}; test: {answer.test_clips} clip(s) x {answer.test_crops} crop(s), "
+        f"{answer.test_time}, {answer.aggregation}"
+        + (f" ({answer.clips_per_minute:g} clips per minute)" if answer.clips_per_minute else "")
+    )
+    print(f"cost:       {answer.estimated_gmacs} GMACs per clip")
     print(f"pretrained: {answer.pretraining}")
     print(f"rationale:  {answer.rationale}")
     print("risks:")
     for risk in answer.risks:
         print(f"  - {risk}")
+    if answer.alternatives:
+        print("nearest alternatives:")
+        for alternative in answer.alternatives:
+            print(
+                f"  - {alternative.model} {alternative.frames}x{alternative.size}, {alternative.test_clips} clip(s), "
+                f"{alternative.estimated_gmacs} GMACs per clip: {alternative.violates}"
+            )
 
 
 def run(args) -> int:
@@ -184,7 +220,7 @@ def run(args) -> int:
             print(answer.model_dump_json(indent=2))
         else:
             _print_answer_text(answer)
-        return 0
+        return 1 if answer.verdict == "infeasible" else 0
 
     if args.pick_command == "validate":
         path = "<stdin>" if args.answer == "-" else args.answer
@@ -204,7 +240,7 @@ def run(args) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             print(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
             return 2
-        findings = picker.validate_answer(spec, text, path=path)
+        findings = picker.validate_answer(spec, text, path=path, measure_latency=args.measure_latency)
         errors = [f for f in findings if f.severity == "error"]
         if args.format == "json":
             print(json.dumps({"accepted": not errors, "findings": [f.to_dict() for f in findings]}, indent=2))

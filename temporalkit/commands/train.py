@@ -36,9 +36,24 @@ DEFAULTS = {
 }
 
 
+def _tiny_family(name: str) -> str:
+    """Any family spelling `Family.parse` accepts, as the name of its tiny builder (`3d_conv` -> `i3d`)."""
+    from temporalkit.reference_models.families import Family
+
+    try:
+        return Family.parse(name).tiny_name
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--model", choices=FAMILIES, default=DEFAULTS["model"], help="model family (default: %(default)s)"
+        "--model",
+        type=_tiny_family,
+        choices=FAMILIES,
+        default=DEFAULTS["model"],
+        help="model family, any spelling of `temporalkit cost` or the picker (3d_conv = i3d, 2plus1d = r2plus1d, "
+        "2d_pool = framepool, temporal_shift = tsm) (default: %(default)s)",
     )
     parser.add_argument(
         "--frames", type=int, default=DEFAULTS["frames"], help="T, frames per clip (default: %(default)s)"

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from temporalkit.picker.schema import (
-    PRETRAINING_STRENGTH,
     Answer,
     TaskSpec,
     describe_validation_error,
@@ -29,8 +28,9 @@ from temporalkit.validators.findings import Finding
 
 # Assistants invent GMACs; a figure further than this from the measured one is wrong, not rounded.
 ESTIMATE_TOLERANCE = 0.25
-# Below this many labelled clips a transformer without pretraining does not converge to anything
-# useful (TimeSformer, ViViT and MViT all start from ImageNet or Kinetics weights).
+# Below this many labelled clips a transformer trained from scratch, without self-supervision on the
+# same videos, does not converge to anything useful. (At Kinetics scale it does: MViT trains from
+# scratch on K400's 240k clips; on small data VideoMAE self-supervises on the target videos first.)
 FEW_CLIPS = 10_000
 
 # The picker's own finding categories (Finding accepts any category when source == "picker").
@@ -47,7 +47,10 @@ PICKER_CATEGORIES: dict[str, str] = {
     "data-hungry": "a transformer trained from scratch on a few thousand clips",
     "sampling-mismatch": "a sampling strategy that does not suit the family or test_clips",
     "pretraining": "weights the user cannot use or the model does not have",
-    "over-latency": "the measured latency exceeds the target",
+    "over-latency": "the latency per decision exceeds the target, or cannot be checked",
+    "test-time-random": "test clips placed at random: predictions change from run to run",
+    "infeasible-claim": "the answer says nothing fits, but a candidate does (or its alternatives are missing)",
+    "text-backbone": "a video+text task without an image-text (CLIP-style) backbone",
 }
 
 # Rule ids: one per check, stable so that users can grep and suppress them.
@@ -64,6 +67,9 @@ RULE_FROM_SCRATCH = "TKP109"
 RULE_SAMPLING = "TKP110"
 RULE_PRETRAINING = "TKP111"
 RULE_LATENCY = "TKP112"
+RULE_TEST_TIME = "TKP113"
+RULE_INFEASIBLE = "TKP114"
+RULE_TEXT = "TKP115"
 
 # Where a JSON object can start: "{" then a key or "}" (prose braces such as "{x" are never tried).
 _OBJECT_START = re.compile(r'\{(?=\s*["}])')
@@ -257,19 +263,37 @@ def parse_answer(text: str, path: str = "<answer>") -> tuple[Answer | None, list
 
 
 def allowed_sampling(family: str) -> tuple[str, ...]:
-    """Sampling strategies that suit a family (answer vocabulary).
+    """Training-time sampling that suits a family (any spelling `Family.parse` accepts).
 
-    2D+pool sees frames independently, so frames spread over the whole video (TSN's uniform
-    segments) give it the most; 3D and (2+1)D convolutions learn motion from neighbouring
-    frames, so they need dense consecutive frames (and several clips at test time for coverage).
-    Transformers are trained either way (TimeSformer samples sparsely, MViT and Swin densely).
+    Uniform segments (TSN) suit every family on trimmed clips: it is SSv2 practice for TSM, MViT,
+    Video Swin and VideoMAE alike. Per-frame families (2D+pool, temporal shift) only take uniform
+    segments (consecutive frames waste their T on near-duplicates); the others also train on dense
+    windows, tested with several clips (`multi_clip`) on longer videos.
     """
-    return {
-        "2d_pool": ("uniform",),
-        "i3d": ("dense", "multi_clip"),
-        "r2plus1d": ("dense", "multi_clip"),
-        "transformer": ("uniform", "dense", "multi_clip"),
-    }[family]
+    from temporalkit.reference_models.families import Family
+
+    which = Family.parse(family)
+    if which in (Family.POOL_2D, Family.TEMPORAL_SHIFT):
+        return ("uniform",)
+    return ("uniform", "dense", "multi_clip")
+
+
+def suggest_models(name: str, known: list[str]) -> str:
+    """`did you mean 'x3d_s'?` for a near miss, else the list of known ids."""
+    import difflib
+
+    close = difflib.get_close_matches(name.lower(), known, n=3, cutoff=0.6)
+    if close:
+        return f"did you mean {' or '.join(repr(c) for c in close)}? (known: {', '.join(known)})"
+    return f"choose one of: {', '.join(known)}"
+
+
+def decision_gmacs(answer: Answer, per_clip: float) -> tuple[float, float]:
+    """(GMACs per decision, of which the temporal model's): clips x crops x per clip (+ the head)."""
+    from temporalkit.picker.search import head_gmacs
+
+    head = head_gmacs(answer.test_clips) if answer.aggregation == "temporal_model" else 0.0
+    return per_clip * answer.test_clips * answer.test_crops + head, head
 
 
 def validate_answer(
@@ -279,8 +303,14 @@ def validate_answer(
     path: str = "<answer>",
     measure_latency: bool = False,
 ) -> list[Finding]:
-    """Every problem with an answer to `spec`, as picker `Finding`s (errors and warnings)."""
-    from temporalkit.picker import costs
+    """Every problem with an answer to `spec`, as picker `Finding`s (errors and warnings).
+
+    The spec is read as the recommender reads it (its free text's obvious cues applied). Latency is
+    checked whenever the spec sets a target: from `spec.device_profile`, else timed here on
+    `spec.device` when `measure_latency` (host timing, not the deployment device's), else a warning.
+    """
+    from temporalkit.picker import catalogue as cat
+    from temporalkit.picker.search import read_task_text
 
     if isinstance(text_or_answer, Answer):
         answer, line = text_or_answer, 1
@@ -288,51 +318,115 @@ def validate_answer(
         answer, findings, line = parse_answer(text_or_answer, path)
         if answer is None:
             return findings
+    spec, _ = read_task_text(spec)
+    infeasible = answer.verdict == "infeasible"
 
     findings: list[Finding] = []
 
     def report(rule, category, severity, message, fix, **extra):
         findings.append(_finding(rule, category, severity, message, fix, path, line, **extra))
 
-    entry = costs.model_entry(answer.model)
-    if entry is None:
+    rows = cat.catalogue()
+    row = rows.get(answer.model)
+    if row is None:
         report(
             RULE_UNKNOWN_MODEL,
             "unknown-model",
             "error",
             f"model {short_repr(answer.model)} is not in the cost table",
-            f"choose one of: {', '.join(costs.model_ids())}",
+            suggest_models(str(answer.model), list(rows)),
         )
         return findings
 
-    model_family = costs.answer_family(answer.model)
-    if model_family != answer.family:
+    family = row.family.answer_name
+    if answer.family != family:
         report(
             RULE_FAMILY,
             "family-mismatch",
             "error",
-            f"family {answer.family!r} does not match {answer.model}, which is {model_family!r}",
-            f"set family to {model_family!r} or choose a {answer.family} model",
-        )
-    family = model_family or answer.family
-
-    if spec.frames is not None and answer.frames != spec.frames:
-        report(
-            RULE_SPEC_MISMATCH,
-            "spec-mismatch",
-            "error",
-            f"the spec fixes frames={spec.frames} but the answer uses frames={answer.frames}",
-            f"answer with frames={spec.frames}",
-        )
-    if spec.size is not None and answer.size != spec.size:
-        report(
-            RULE_SPEC_MISMATCH,
-            "spec-mismatch",
-            "error",
-            f"the spec fixes size={spec.size} but the answer uses size={answer.size}",
-            f"answer with size={spec.size}",
+            f"family {answer.family!r} does not match {answer.model}, which is {family!r}",
+            f"set family to {family!r} or choose a {answer.family} model",
         )
 
+    for name in ("frames", "size"):
+        fixed = getattr(spec, name)
+        if fixed is not None and getattr(answer, name) != fixed:
+            report(
+                RULE_SPEC_MISMATCH,
+                "spec-mismatch",
+                "error",
+                f"the spec fixes {name}={fixed} but the answer uses {name}={getattr(answer, name)}",
+                f"answer with {name}={fixed}",
+            )
+
+    per_clip = _per_clip_cost(answer, row, report)
+    if per_clip is not None:
+        _check_cost(spec, answer, per_clip, report, infeasible)
+        _check_latency(spec, answer, per_clip, report, infeasible, measure_latency)
+
+    if spec.motion == "motion" and not row.temporal_mixing:
+        report(
+            RULE_MOTION_BLIND,
+            "motion-blind",
+            "error",
+            f"{answer.model} never mixes information across frames before pooling, but this task's label "
+            "is defined by motion: it cannot tell 'left to right' from 'right to left'",
+            "choose a model that models time: temporal shift, 3D or (2+1)D convolutions, or a transformer "
+            "with temporal attention",
+        )
+    if row.family.value == "transformer" and answer.pretraining == "none" and spec.train_clips < FEW_CLIPS:
+        report(
+            RULE_FROM_SCRATCH,
+            "data-hungry",
+            "error",
+            f"a transformer trained from scratch on {spec.train_clips:,} clips: transformers lack the locality "
+            "prior of convolutions and overfit this little data (MViT trains from scratch on Kinetics' 240k clips; "
+            "VideoMAE self-supervises on the target videos first)",
+            "start from pretrained or self_supervised weights, or choose a convolutional family",
+        )
+    if answer.test_time == "random":
+        report(
+            RULE_TEST_TIME,
+            "test-time-random",
+            "error",
+            "test clips are placed at random: the same video gets different predictions on every run and "
+            "the reported accuracy is not reproducible",
+            "set test_time to 'deterministic' (centre clip, or clips evenly spaced over the video)",
+        )
+    if spec.text and not row.image_text:
+        image_text = [m for m, r in rows.items() if r.image_text]
+        if image_text:
+            report(
+                RULE_TEXT,
+                "text-backbone",
+                "warning",
+                f"a video+text task with {answer.model}, which has no text tower: CLIP-style image-text weights "
+                "start retrieval from an aligned embedding (CLIP4Clip)",
+                f"consider {', '.join(image_text)} with image_text pretraining",
+            )
+
+    _check_sampling(spec, answer, row.family.value, report)
+    _check_pretraining(spec, answer, row, report)
+    if infeasible:
+        _check_infeasible(spec, answer, report)
+    return findings
+
+
+def _per_clip_cost(answer: Answer, row, report) -> float | None:
+    from temporalkit.picker import catalogue as cat
+    from temporalkit.picker import costs
+
+    if cat.is_published_only(row):
+        if (answer.frames, answer.size) != row.native:
+            report(
+                RULE_UNSUPPORTED,
+                "unsupported-input",
+                "error",
+                f"{answer.model} is published-only: its cost is known at {row.native[0]} frames x {row.native[1]} px only",
+                f"answer with frames={row.native[0]} and size={row.native[1]}, or choose a measured model",
+            )
+            return None
+        return row.published_gmacs
     reason = costs.unsupported_reason(answer.model, answer.frames, answer.size)
     if reason:
         report(
@@ -342,58 +436,47 @@ def validate_answer(
             f"{answer.model} cannot run at {answer.frames} frames x {answer.size} px: {reason}",
             "choose frames and size the model supports, or another model",
         )
-    else:
+        return None
+    try:
         cost = costs.measured_cost(answer.model, answer.frames, answer.size)
-        if cost.error or cost.gmacs is None:
-            report(
-                RULE_UNSUPPORTED,
-                "unsupported-input",
-                "error",
-                f"measuring {answer.model} at {answer.frames} frames x {answer.size} px failed: {cost.error}",
-                "choose frames and size the model supports, or another model",
-            )
-        else:
-            _check_cost(spec, answer, cost.gmacs, report)
-            if measure_latency and spec.latency_ms is not None and spec.device:
-                _check_latency(spec, answer, costs, report)
-
-    if spec.motion == "motion" and answer.model in costs.NO_TEMPORAL_MIXING:
+    except Exception as exc:  # noqa: BLE001 - MissingExtra (core install, clip off the shipped grid)
         report(
-            RULE_MOTION_BLIND,
-            "motion-blind",
+            RULE_UNSUPPORTED,
+            "unsupported-input",
             "error",
-            f"{answer.model} never mixes information across frames before pooling, but this task's label "
-            "is defined by motion: it cannot tell 'left to right' from 'right to left'",
-            "choose a model that models time: i3d, r2plus1d, or a transformer with temporal attention",
+            f"cannot measure {answer.model} at {answer.frames} frames x {answer.size} px here: {exc}",
+            "install the models extra, or choose a clip in the shipped cost table",
         )
-    if family == "transformer" and answer.pretraining == "none" and spec.train_clips < FEW_CLIPS:
+        return None
+    if cost.error or cost.gmacs is None:
         report(
-            RULE_FROM_SCRATCH,
-            "data-hungry",
-            "warning",
-            f"a transformer trained from scratch on {spec.train_clips} clips: video transformers are "
-            "published only with ImageNet or Kinetics initialisation and overfit small datasets",
-            "start from pretrained weights or choose a convolutional family (r2plus1d, i3d)",
+            RULE_UNSUPPORTED,
+            "unsupported-input",
+            "error",
+            f"measuring {answer.model} at {answer.frames} frames x {answer.size} px failed: {cost.error}",
+            "choose frames and size the model supports, or another model",
         )
-
-    _check_sampling(spec, answer, family, report)
-    _check_pretraining(spec, answer, costs, report)
-    return findings
+        return None
+    return cost.gmacs
 
 
-def _check_cost(spec: TaskSpec, answer: Answer, measured_gmacs: float, report) -> None:
-    if spec.budget_gmacs is not None and measured_gmacs > spec.budget_gmacs:
+def _check_cost(spec: TaskSpec, answer: Answer, per_clip: float, report, infeasible: bool) -> None:
+    total, head = decision_gmacs(answer, per_clip)
+    if spec.budget_gmacs is not None and total > spec.budget_gmacs and not infeasible:
+        views = f"{answer.test_clips} clip(s) x {answer.test_crops} crop(s) x {per_clip:.2f}"
         report(
             RULE_BUDGET,
             "over-budget",
             "error",
-            f"{answer.model} at {answer.frames}x{answer.size} costs {measured_gmacs:.1f} GMACs per clip "
-            f"(measured), over the budget of {spec.budget_gmacs:g}",
-            "choose a cheaper model, fewer frames or a smaller size",
-            measured_gmacs=measured_gmacs,
+            f"{answer.model} at {answer.frames}x{answer.size} costs {total:.2f} GMACs per decision "
+            f"({views}{f' + {head:.2f} for the temporal model' if head else ''}; measured), over the budget of "
+            f"{spec.budget_gmacs:g}",
+            "choose a cheaper model, fewer frames, a smaller size or fewer test clips",
+            measured_gmacs=per_clip,
+            decision_gmacs=total,
         )
-    if measured_gmacs > 0:
-        relative_error = abs(answer.estimated_gmacs - measured_gmacs) / measured_gmacs
+    if per_clip > 0:
+        relative_error = abs(answer.estimated_gmacs - per_clip) / per_clip
     else:
         relative_error = 0.0 if answer.estimated_gmacs == 0 else float("inf")
     if relative_error > ESTIMATE_TOLERANCE:
@@ -402,22 +485,46 @@ def _check_cost(spec: TaskSpec, answer: Answer, measured_gmacs: float, report) -
             "invented-cost",
             "error",
             f"estimated_gmacs={answer.estimated_gmacs:g} but {answer.model} at {answer.frames}x{answer.size} "
-            f"measures {measured_gmacs:.2f} GMACs per clip ({relative_error:.0%} off; allowed {ESTIMATE_TOLERANCE:.0%})",
-            f"use the measured figure from the cost table: {measured_gmacs:.2f}",
-            measured_gmacs=measured_gmacs,
+            f"measures {per_clip:.2f} GMACs per clip ({relative_error:.0%} off; allowed {ESTIMATE_TOLERANCE:.0%})",
+            f"use the measured figure from the cost table: {per_clip:.2f}",
+            measured_gmacs=per_clip,
         )
 
 
-def _check_latency(spec: TaskSpec, answer: Answer, costs, report) -> None:
-    cost = costs.measured_cost(answer.model, answer.frames, answer.size, spec.device, True)
-    if cost.latency_ms is not None and cost.latency_ms > spec.latency_ms:
+def _check_latency(spec: TaskSpec, answer: Answer, per_clip: float, report, infeasible: bool, measure: bool) -> None:
+    if spec.latency_ms is None:
+        return
+    views = answer.test_clips * answer.test_crops
+    if spec.device_profile is not None:
+        clip_ms, how = spec.device_profile.latency_ms(answer.model, answer.frames, answer.size, per_clip)
+    elif spec.device and measure:
+        from temporalkit.picker import costs
+
+        timed = costs.measured_cost(answer.model, answer.frames, answer.size, spec.device, True)
+        clip_ms = timed.latency_ms
+        how = f"timed on this host's {timed.latency_device}; host timing is not the deployment device's latency"
+    else:
+        clip_ms, how = None, "no device_profile" + (" and --measure-latency not given" if spec.device else "")
+    if clip_ms is None:
+        report(
+            RULE_LATENCY,
+            "over-latency",
+            "warning",
+            f"the spec sets a {spec.latency_ms:g} ms target but the latency of {answer.model} cannot be checked "
+            f"({how})",
+            "give a device_profile measured on the deployment device (per-clip ms or GMACs/s); a host's "
+            "single-thread timing is not device latency",
+        )
+        return
+    total = clip_ms * views
+    if total > spec.latency_ms and not infeasible:
         report(
             RULE_LATENCY,
             "over-latency",
             "error",
-            f"{answer.model} at {answer.frames}x{answer.size} measured {cost.latency_ms:.1f} ms per clip on "
-            f"{spec.device}, over the target of {spec.latency_ms:g} ms",
-            "choose a cheaper model, fewer frames or a smaller size",
+            f"{answer.model} at {answer.frames}x{answer.size} takes {total:.1f} ms per decision ({views} view(s); "
+            f"{how}), over the target of {spec.latency_ms:g} ms",
+            "choose a cheaper model, fewer frames, a smaller size or fewer test clips",
         )
 
 
@@ -428,14 +535,19 @@ def _check_sampling(spec: TaskSpec, answer: Answer, family: str, report) -> None
             RULE_SAMPLING,
             "sampling-mismatch",
             "warning",
-            f"{answer.sampling} sampling does not suit the {family} family (use {' or '.join(allowed)}): "
-            + (
-                "a 2D+pool model sees frames one at a time, so consecutive frames waste its T on near-duplicates"
-                if family == "2d_pool"
-                else "3D and (2+1)D kernels learn motion from neighbouring frames; uniform sampling over a "
-                "long video makes the gaps between frames vary with its length"
-            ),
-            f"set sampling to {allowed[0]!r}",
+            f"{answer.sampling} sampling does not suit the {family} family (use uniform): it sees frames one at a "
+            "time, so consecutive frames waste its T on near-duplicates",
+            "set sampling to 'uniform'",
+        )
+    long_videos = spec.long_range or (spec.video_seconds or 0) > 30
+    if answer.sampling == "uniform" and long_videos and family in ("3d_conv", "2plus1d"):
+        report(
+            RULE_SAMPLING,
+            "sampling-mismatch",
+            "warning",
+            "uniform sampling over a long video makes the gap between a 3D kernel's frames depend on the video's "
+            "length (fine on trimmed clips such as SSv2's, not over minutes)",
+            "use dense clips at a fixed stride (multi_clip with several test clips), or long-range mode",
         )
     if answer.sampling == "multi_clip" and answer.test_clips < 2:
         report(
@@ -452,25 +564,66 @@ def _check_sampling(spec: TaskSpec, answer: Answer, family: str, report) -> None
             "warning",
             f"the task needs context beyond ~10 s, but one dense clip of {answer.frames} frames covers only a "
             "second or two",
-            "use multi_clip with several test clips, or uniform sampling over the whole video",
+            "use multi_clip with several test clips, or long-range mode (clips per minute + a temporal model)",
+        )
+    if (
+        spec.long_range
+        and (spec.video_seconds or 0) >= 120
+        and answer.aggregation == "average"
+        and family not in ("2d_pool", "temporal_shift")
+    ):
+        report(
+            RULE_SAMPLING,
+            "sampling-mismatch",
+            "warning",
+            "averaging clip scores over a video of minutes ignores the order of events",
+            "use aggregation 'temporal_model' with clips_per_minute over the whole video",
+        )
+    if answer.aggregation == "temporal_model" and answer.clips_per_minute is None:
+        report(
+            RULE_SAMPLING,
+            "sampling-mismatch",
+            "warning",
+            "a temporal model over clip features without clips_per_minute: the cost per video is unknown",
+            "set clips_per_minute and test_clips = clips per minute x the video's minutes",
         )
 
 
-def _check_pretraining(spec: TaskSpec, answer: Answer, costs, report) -> None:
-    if PRETRAINING_STRENGTH[answer.pretraining] > PRETRAINING_STRENGTH[spec.pretraining]:
+def _check_pretraining(spec: TaskSpec, answer: Answer, row, report) -> None:
+    from temporalkit.picker.search import effective_pretraining
+
+    allowed = effective_pretraining(spec)
+    if answer.pretraining not in allowed:
         report(
             RULE_PRETRAINING,
             "pretraining",
             "error",
-            f"the answer starts from {answer.pretraining} weights but the spec allows at most {spec.pretraining}",
-            f"set pretraining to {spec.pretraining!r} (or lower) and account for it in the choice",
+            f"the answer starts from {answer.pretraining} weights but the spec allows only {', '.join(sorted(allowed))}",
+            "choose weights the spec allows and account for it in the choice",
         )
-    usable = costs.usable_pretraining(answer.model)
-    if answer.pretraining not in usable:
+    if answer.pretraining not in row.pretraining:
         report(
             RULE_PRETRAINING,
             "pretraining",
             "warning",
-            f"{answer.model} has no {answer.pretraining} weights to start from (usable: {', '.join(usable)})",
-            f"set pretraining to one of {', '.join(usable)} or choose a model that has {answer.pretraining} weights",
+            f"{answer.model} has no {answer.pretraining} weights to start from (usable: {', '.join(row.pretraining)})",
+            f"set pretraining to one of {', '.join(row.pretraining)} or choose a model that has "
+            f"{answer.pretraining} weights",
+        )
+
+
+def _check_infeasible(spec: TaskSpec, answer: Answer, report) -> None:
+    """An 'infeasible' answer is checked against the search: if a candidate fits, say which."""
+    from temporalkit.picker.search import search
+
+    result = search(spec)
+    if result.best is not None:
+        best = result.best
+        report(
+            RULE_INFEASIBLE,
+            "infeasible-claim",
+            "error",
+            f"the answer says nothing fits, but {best.model} at {best.frames}x{best.size} with {best.clips} clip(s) "
+            f"costs {best.decision_gmacs:.2f} GMACs per decision and meets the spec",
+            f"recommend {best.model} (or another model that fits) with verdict 'recommended'",
         )

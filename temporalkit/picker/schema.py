@@ -9,21 +9,47 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from temporalkit.reference_models.families import ANSWER_FAMILIES
+from temporalkit.reference_models.families import ALIASES, ANSWER_FAMILIES, Family
 
 Motion = Literal["appearance", "mixed", "motion"]
-Pretraining = Literal["none", "imagenet", "kinetics"]
+# image_text: CLIP-style image-text weights; self_supervised: pretrained without labels on the
+# user's own videos (VideoMAE-style), which needs no outside data and so is always allowed.
+Pretraining = Literal["none", "self_supervised", "imagenet", "image_text", "kinetics"]
 Deployment = Literal["edge", "server"]
-# The answer speaks the papers' names (`i3d`, `r2plus1d`); `Family.parse` maps them to the registry's.
-AnswerFamily = Literal[ANSWER_FAMILIES]  # "2d_pool", "i3d", "r2plus1d", "transformer"
 Sampling = Literal["uniform", "dense", "multi_clip"]
 
-# "none" < "imagenet" < "kinetics": a Kinetics-pretrained user can also start from ImageNet.
-PRETRAINING_STRENGTH: dict[str, int] = {"none": 0, "imagenet": 1, "kinetics": 2}
+
+def _family_value(value: Any) -> Any:
+    """Any spelling `Family.parse` accepts (`3d_conv`, `2plus1d`, `framepool`, `shift`) becomes the answer name."""
+    if isinstance(value, str):
+        try:
+            return Family.parse(value).answer_name
+        except ValueError:
+            return value  # the Literal below reports it, with the accepted values
+    return value
+
+
+# One vocabulary (`families.py`) with the registry, `temporalkit cost`, `check --family` and `train`:
+# every spelling `Family.parse` accepts is accepted here and normalised to the family's answer name.
+FamilyName = Annotated[Literal[ANSWER_FAMILIES], BeforeValidator(_family_value)]
+
+# A single `pretraining` value allows the weaker ones too: kinetics allows imagenet, image_text
+# allows imagenet; a list allows exactly what it names. Own-data self-supervision is always allowed.
+_IMPLIED_PRETRAINING: dict[str, tuple[str, ...]] = {
+    "none": ("none",),
+    "self_supervised": ("none", "self_supervised"),
+    "imagenet": ("none", "imagenet"),
+    "image_text": ("none", "imagenet", "image_text"),
+    "kinetics": ("none", "imagenet", "kinetics"),
+}
+
+# Numbers are strict: "16" or "50" as strings are errors, not silently converted (ints are floats).
+StrictCount = Annotated[int, Field(strict=True)]
+StrictNumber = Annotated[float, Field(strict=True)]
 
 SPEC_FIELDS: tuple[str, ...] = (
     "task",
@@ -36,9 +62,35 @@ SPEC_FIELDS: tuple[str, ...] = (
     "latency_ms",
     "device",
     "long_range",
+    "video_seconds",
     "text",
     "deployment",
+    "device_profile",
 )
+
+
+class DeviceProfile(BaseModel):
+    """What the user measured on the deployment device: the only honest source of its latency.
+
+    `measured_ms` holds per-clip latencies keyed `model@FRAMESxSIZE` (e.g. `tsm_mobilenet_v2@8x224`);
+    otherwise latency is estimated as GMACs / `gmacs_per_s` (the throughput measured there)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, description="The device, e.g. 'Pixel 7 CPU, TFLite, 4 threads'.")
+    gmacs_per_s: StrictNumber | None = Field(
+        default=None, gt=0, description="Sustained GMACs per second measured there."
+    )
+    measured_ms: dict[str, StrictNumber] = Field(default_factory=dict, description="Per-clip ms by 'model@TxS'.")
+
+    def latency_ms(self, model: str, frames: int, size: int, gmacs: float) -> tuple[float | None, str]:
+        """(per-clip latency, how it was obtained) or (None, why not)."""
+        key = f"{model}@{frames}x{size}"
+        if key in self.measured_ms:
+            return self.measured_ms[key], f"measured on {self.name}"
+        if self.gmacs_per_s:
+            return 1000 * gmacs / self.gmacs_per_s, f"{gmacs:.2f} GMACs at {self.gmacs_per_s:g} GMACs/s on {self.name}"
+        return None, f"the profile of {self.name} has no {key} and no gmacs_per_s"
 
 
 class TaskSpec(BaseModel):
@@ -50,35 +102,95 @@ class TaskSpec(BaseModel):
     motion: Motion = Field(
         description="How much the label depends on motion: 'pushing something left vs right' is motion."
     )
-    train_clips: int = Field(ge=1, description="Number of labelled training clips.")
-    pretraining: Pretraining = Field(
-        default="imagenet", description="The strongest pretrained weights the user may start from."
+    train_clips: StrictCount = Field(ge=1, description="Number of labelled training clips.")
+    pretraining: Pretraining | tuple[Pretraining, ...] = Field(
+        default="imagenet",
+        description="The pretrained weights the user may start from: one value (weaker ones allowed too) or a list.",
     )
-    frames: int | None = Field(default=None, ge=1, le=512, description="Frames per clip T, or null to choose.")
-    size: int | None = Field(default=None, ge=32, le=1024, description="Input side in pixels, or null to choose.")
-    budget_gmacs: float | None = Field(default=None, gt=0, description="Compute budget per clip in GMACs.")
-    latency_ms: float | None = Field(default=None, gt=0, description="Latency target per clip in milliseconds.")
-    device: str | None = Field(default=None, description="Device the latency target is measured on (cpu, cuda).")
+    frames: StrictCount | None = Field(default=None, ge=1, le=512, description="Frames per clip T, or null to choose.")
+    size: StrictCount | None = Field(default=None, ge=32, le=1024, description="Input side in pixels, or null.")
+    budget_gmacs: StrictNumber | None = Field(
+        default=None, gt=0, description="Compute budget per decision in GMACs: test clips x crops x per-clip cost."
+    )
+    latency_ms: StrictNumber | None = Field(default=None, gt=0, description="Latency target per decision in ms.")
+    device: str | None = Field(default=None, description="Device to time the latency on here (cpu, cuda).")
     long_range: bool = Field(default=False, description="Context beyond ~10 s matters.")
+    video_seconds: StrictNumber | None = Field(default=None, gt=0, description="Typical video length in seconds.")
     text: bool = Field(default=False, description="A video+text task (retrieval, captioning, QA).")
     deployment: Deployment = Field(default="server")
+    device_profile: DeviceProfile | None = Field(
+        default=None, description="Latency measured on the deployment device (see DeviceProfile)."
+    )
+
+    @property
+    def allowed_pretraining(self) -> frozenset[str]:
+        """Every starting point this spec allows (own-data self-supervision always)."""
+        values = (self.pretraining,) if isinstance(self.pretraining, str) else self.pretraining
+        allowed = {"self_supervised"}
+        for value in values:
+            allowed.update(_IMPLIED_PRETRAINING[value])
+        return frozenset(allowed)
 
 
-class Answer(BaseModel):
-    """The architecture recommendation an assistant (or `recommend`) must reply with."""
+class Alternative(BaseModel):
+    """One of the nearest candidates of an infeasible answer, and what it violates."""
 
     model_config = ConfigDict(extra="forbid")
 
-    family: AnswerFamily = Field(description="2d_pool, i3d (inflated 3D conv), r2plus1d or transformer.")
+    model: str
+    frames: StrictCount = Field(ge=1)
+    size: StrictCount = Field(ge=1)
+    test_clips: StrictCount = Field(ge=1)
+    estimated_gmacs: StrictNumber = Field(ge=0, description="GMACs per clip.")
+    violates: str = Field(min_length=1, description="Which constraint it misses, and by how much.")
+
+
+class Answer(BaseModel):
+    """The architecture recommendation an assistant (or `recommend`) must reply with.
+
+    `verdict: "infeasible"` says that nothing in the cost table meets the spec: the fields then
+    describe the nearest candidate and `alternatives` lists the nearest ones with what each misses.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: Literal["recommended", "infeasible"] = Field(
+        default="recommended", description="'infeasible' when no model meets the spec (then give alternatives)."
+    )
+    family: FamilyName = Field(
+        description=f"The model's family: {', '.join(ANSWER_FAMILIES)} (also accepted: {', '.join(ALIASES)})."
+    )
     model: str = Field(description="A model id from the cost table.")
-    frames: int = Field(ge=1, description="Frames per clip T.")
-    size: int = Field(ge=1, description="Input side in pixels (square crop).")
+    frames: StrictCount = Field(ge=1, description="Frames per clip T.")
+    size: StrictCount = Field(ge=1, description="Input side in pixels (square crop).")
     sampling: Sampling = Field(description="Training-time frame sampling: uniform, dense or multi_clip.")
-    test_clips: int = Field(ge=1, description="Clips averaged per video at test time.")
-    estimated_gmacs: float = Field(ge=0, description="GMACs per clip of the model at frames x size.")
-    pretraining: Pretraining = Field(description="Weights to start from: none, imagenet or kinetics.")
+    test_clips: StrictCount = Field(
+        ge=1, description="Clips per video at test time (long-range: over the whole video)."
+    )
+    test_crops: StrictCount = Field(default=1, ge=1, description="Spatial crops per clip at test time.")
+    test_time: Literal["deterministic", "random"] = Field(
+        description="How test clips are placed: deterministic (centre or evenly spaced, same every run) or random."
+    )
+    aggregation: Literal["average", "temporal_model"] = Field(
+        default="average",
+        description="How clip outputs are combined: averaged, or a temporal model over clip features.",
+    )
+    clips_per_minute: StrictNumber | None = Field(
+        default=None, gt=0, description="Long-range mode: clips sampled per minute over the whole video."
+    )
+    estimated_gmacs: StrictNumber = Field(ge=0, description="GMACs per clip of the model at frames x size.")
+    pretraining: Pretraining = Field(description="Weights to start from.")
     rationale: str = Field(min_length=1, description="Why this family and model fit the task.")
     risks: list[str] = Field(description="What could go wrong with this choice.")
+    alternatives: list[Alternative] = Field(
+        default_factory=list, description="With verdict 'infeasible': the nearest candidates, nearest first."
+    )
+
+    @model_validator(mode="after")
+    def _infeasible_needs_alternatives(self) -> Answer:
+        if self.verdict == "infeasible" and not self.alternatives:
+            raise ValueError("verdict 'infeasible' needs at least one entry in alternatives")
+        return self
 
 
 class SpecError(ValueError):
