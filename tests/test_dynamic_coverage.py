@@ -174,6 +174,13 @@ def loop_short_clips(num_frames, T):  # a short video played again: [0, 1, 2, 0,
     return np.linspace(0, num_frames - 1, T).round().astype(int)
 
 
+def sample_clip_interval_2_loop(num_frames, T):  # mmaction2 SampleFrames(frame_interval=2, out_of_bound_opt='loop')
+    if num_frames == 0:
+        raise ValueError("empty video")
+    start = max(num_frames - ((T - 1) * 2 + 1), 0) // 2
+    return (start + 2 * np.arange(T)) % num_frames
+
+
 def refuse_short_clips(num_frames, T):
     if num_frames < T:
         raise ValueError(f"video of {num_frames} frames is shorter than the clip ({T})")
@@ -190,6 +197,7 @@ def empty_sentinel(num_frames, T):  # documented: an empty video gives an empty 
 
 def test_short_clip_policy_loop_and_error_and_empty_video_sentinel():
     assert rules_of(loop_short_clips) == {}
+    assert "TK503" not in rules_of(sample_clip_interval_2_loop)  # [0, 2, 1] on 3 frames: a loop, not disorder
     with policy.use({"short-clip": "repeat_last"}):
         assert set(rules_of(loop_short_clips)) == {"TK503"}
     assert set(rules_of(refuse_short_clips)) == {"TK504"}

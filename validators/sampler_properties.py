@@ -75,17 +75,19 @@ def missing_frame_rows(indices: np.ndarray, num_frames: int | np.ndarray) -> np.
 
 
 def loop_rows(indices: np.ndarray, num_frames: int | np.ndarray) -> np.ndarray:
-    """Rows of a short clip (num_frames < T) that play the video again from its start:
-    ``(start + arange(T)) % num_frames`` - a deliberate "loop" policy, not an order bug."""
-    matrix = _rows(indices)
+    """Rows that play a video too short for the window again from its start:
+    ``(start + step * arange(T)) % num_frames`` wrapping at least once (mmaction2's
+    ``out_of_bound_opt='loop'``, with any frame interval) - a deliberate "loop" policy, not an order bug."""
+    matrix = _rows(indices).astype(np.int64, copy=False)
     rows, T = matrix.shape
     frames = _frames(num_frames, rows)
-    short = (frames < T) & (frames > 0)
-    if not short.any():
+    if T < 2:
         return np.zeros(rows, dtype=bool)
     safe = np.maximum(frames, 1)[:, None]
-    expected = (matrix[:, :1] + np.arange(T)[None, :]) % safe
-    return short & (matrix == expected).all(axis=1)
+    step = np.maximum((matrix[:, 1:2] - matrix[:, :1]) % safe, 1)
+    unwrapped = matrix[:, :1] + step * np.arange(T)[None, :]
+    wraps = unwrapped[:, -1] >= frames
+    return (frames > 0) & wraps & (matrix == unwrapped % safe).all(axis=1)
 
 
 def max_unsampled_stretch_rows(indices: np.ndarray, num_frames: int | np.ndarray) -> np.ndarray:
