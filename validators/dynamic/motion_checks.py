@@ -80,7 +80,7 @@ def to_tchw_uint8(output, frames: int, size: int, sent_type: str | None = None):
         raise ValueError(f"returned {len(frame_list)} frames, expected T={frames}")
     clip = torch.from_numpy(np.stack(frame_list)).permute(0, 3, 1, 2) * 255  # (T, 3, H, W)
     if clip.shape[-2:] != (size, size):
-        # temporalkit: ignore[TK172] -- the motion probes are square videos: a square resize keeps their aspect
+        # temporalkit: ignore[aspect-distortion] -- the motion probes are square: a square resize keeps them so
         clip = F.interpolate(clip, size=(size, size), mode="bilinear", align_corners=False)
     return clip.round().clamp(0, 255).to(torch.uint8)
 

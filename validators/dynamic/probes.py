@@ -197,7 +197,7 @@ def _inspect(spec: ProbeSpec, path: Path) -> ProbeVideo:
 
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        # temporalkit: ignore[TK162] -- the header's claim is recorded to be compared with the decoded frames
+        # temporalkit: ignore[frame-count-metadata] -- recorded to be compared with the decoded frames
         claimed_frames = int(stream.frames or 0)
         duration = None
         if stream.duration is not None and stream.time_base:
