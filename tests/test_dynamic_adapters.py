@@ -291,3 +291,41 @@ def test_seed_globals_seeds_torch_without_torch_manual_seed(monkeypatch):
     first = torch.rand(2)
     seed_globals(3)
     assert torch.equal(first, torch.rand(2)) and random.random() == random.Random(3).random()
+
+
+# --- failures the sandbox causes -----------------------------------------------------------------------
+
+
+def test_eagain_from_the_decoder_is_a_harness_problem_not_a_finding():
+    pytest.importorskip("av")
+    from temporalkit.validators.dynamic import child
+
+    def load_video(path, num_frames=8):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    findings, notes, error = child.check_one(load_video, "load_video", "loader", {}, None, None)
+    assert findings == []
+    assert error.startswith("harness problem, not a finding") and "EAGAIN" in error and "--memory-mb" in error
+
+
+def test_an_ordinary_loader_error_is_not_blamed_on_the_sandbox():
+    from temporalkit.validators.dynamic.child import sandbox_cause
+
+    assert sandbox_cause("ValueError: bad frame count") is None
+    assert "ENOMEM" in sandbox_cause("OSError: [Errno 12] Cannot allocate memory")
+
+
+# --- discovery: the real shapes are found, and what cannot be called is said --------------------------
+
+
+def test_discovery_finds_dict_pipeline_and_seconds_samplers_and_says_what_it_skips():
+    from temporalkit.validators.dynamic.discover import discover_source
+
+    skipped: list = []
+    found = {c.name: (c.role, c.reason) for c in discover_source(textwrap.dedent(SHAPES), "shapes.py", skipped)}
+    assert found["SegmentFrames"][0] == "sampler" and "dict pipeline" in found["SegmentFrames"][1]
+    assert found["RandomSeconds"][0] == "sampler" and "seconds" in found["RandomSeconds"][1]
+    reasons = {name.split(" ")[0]: why for name, why in skipped}
+    assert "init = {size = ...}" in reasons["ShortSideScale"]
+    assert "args = {size = ...}" in reasons["short_side_scale"]
+    assert "reads self" in reasons["FrameDataset.sample_indices"]

@@ -268,18 +268,20 @@ def run(args: argparse.Namespace) -> int:
             ignore=(*config.ignore, *(args.ignore or ())),
         )
         dynamic_results: list = []
+        dynamic_skipped: list = []
         dynamic_findings, dynamic_errors = run_dynamic(
             args.paths,
             config=selectors,
             memory_mb=args.memory_mb,
             results_out=dynamic_results,
             progress=not args.quiet,
+            skipped_out=dynamic_skipped,
             **limits,
         )
         if args.verbose:
             from temporalkit.validators.dynamic import verbose_lines
 
-            for line in verbose_lines(dynamic_results):
+            for line in verbose_lines(dynamic_results, dynamic_skipped):
                 print(line, file=sys.stderr)
         result.findings.extend(dynamic_findings)
         result.errors.extend(_new_errors(result.errors, dynamic_errors))
@@ -331,7 +333,9 @@ def run(args: argparse.Namespace) -> int:
             if args.dynamic and args.format == "text" and not args.quiet:
                 from temporalkit.validators.dynamic import with_dynamic_summary
 
-                text = with_dynamic_summary(text, dynamic_results)  # what ran, what could not be audited
+                text = with_dynamic_summary(
+                    text, dynamic_results, dynamic_skipped
+                )  # what ran, what could not be audited
             out.write(text)
     finally:
         if args.output:

@@ -71,6 +71,7 @@ def run_dynamic_modules(
     candidates: Sequence["Candidate"] | None = None,
     probe_dir: str | None = None,
     progress: bool = False,
+    skipped_out: list | None = None,
 ) -> tuple[list["ModuleResult"], list["FileError"]]:
     """Per-module results (findings, per-object errors and notes) for the objects found in `paths`.
 
@@ -103,7 +104,7 @@ def run_dynamic_modules(
         files, errors = _python_files(paths, config)
         for path in files:
             try:
-                found = discover_file(path, dynamic)
+                found = discover_file(path, dynamic, skipped_out)
             except (OSError, UnicodeDecodeError) as exc:
                 errors.append(FileError(path, f"cannot read: {exc}"))
                 continue
@@ -191,30 +192,33 @@ def _run_modules(
     return results
 
 
-def exercise_counts(results: Sequence["ModuleResult"]) -> tuple[int, int, int]:
-    """(objects exercised, files they are in, objects or files that could not be audited)."""
+def exercise_counts(results: Sequence["ModuleResult"], skipped: Sequence = ()) -> tuple[int, int, int]:
+    """(objects exercised, files they are in, objects or files that could not be audited, those
+    discovery skipped included)."""
     exercised = [r for r in results for o in r.objects if not o.error and not r.import_error]
     files = {r.path for r in results if not r.import_error and any(not o.error for o in r.objects)}
     failed = sum(1 for r in results if r.import_error) + sum(
         1 for r in results if not r.import_error for o in r.objects if o.error
     )
-    return len(exercised), len(files), failed
+    return len(exercised), len(files), failed + len(skipped)
 
 
-def summary_line(results: Sequence["ModuleResult"]) -> str:
+def summary_line(results: Sequence["ModuleResult"], skipped: Sequence = ()) -> str:
     """``exercised 4 objects in 2 files; 1 could not be audited``."""
-    exercised, files, failed = exercise_counts(results)
+    exercised, files, failed = exercise_counts(results, skipped)
     return (
         f"exercised {exercised} object{'s' if exercised != 1 else ''} in {files} file{'s' if files != 1 else ''}; "
         f"{failed} could not be audited"
     )
 
 
-def with_dynamic_summary(text: str, results: Sequence["ModuleResult"]) -> str:
+def with_dynamic_summary(text: str, results: Sequence["ModuleResult"], skipped: Sequence = ()) -> str:
     """The text report with the dynamic summary added; it never opens with "No problems found" when
     nothing was exercised or something could not be audited."""
-    exercised, _, failed = exercise_counts(results)
-    line = summary_line(results)
+    exercised, _, failed = exercise_counts(results, skipped)
+    line = summary_line(results, skipped)
+    if skipped:
+        line += f" ({len(skipped)} skipped by discovery; -v says why)"
     lines = text.rstrip("\n").split("\n") if text.strip() else []
     if lines and lines[-1].startswith("No problems found") and (exercised == 0 or failed):
         lines[-1] = f"{line[0].upper()}{line[1:]}; no findings in what ran."
@@ -234,7 +238,7 @@ def verbose_lines(results: Sequence["ModuleResult"], skipped: Sequence[tuple[str
             where = f"{result.path}:{obj.candidate.name} (line {obj.candidate.line})"
             how = [n.split(": ", 1)[1] for n in obj.notes if n.startswith(f"{obj.candidate.name}: exercised as ")]
             if obj.error:
-                lines.append(f"could not audit {where}: {obj.error}")
+                lines.append(f"could not audit {where}: {obj.error.removeprefix('could not be audited: ')}")
             else:
                 shown = "; ".join(how) or f"exercised as {obj.candidate.role}"
                 lines.append(f"exercised {where}: {shown}")
@@ -251,6 +255,7 @@ def run_dynamic(
     roles: Iterable[str] | None = None,
     results_out: list | None = None,
     progress: bool = False,
+    skipped_out: list | None = None,
 ) -> tuple[list["Finding"], list["FileError"]]:
     """Discover samplers, subsamplers, multi-clip samplers, transforms and loaders in `paths` and check them.
 
@@ -262,7 +267,13 @@ def run_dynamic(
     or object that could not be checked.
     """
     results, errors = run_dynamic_modules(
-        paths, timeout=timeout, memory_mb=memory_mb, config=config, roles=roles, progress=progress
+        paths,
+        timeout=timeout,
+        memory_mb=memory_mb,
+        config=config,
+        roles=roles,
+        progress=progress,
+        skipped_out=skipped_out,
     )
     if results_out is not None:
         results_out.extend(results)

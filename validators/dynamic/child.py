@@ -277,6 +277,11 @@ def check_one(
                 f"could not be audited: needs --init ({exc}; if that comes from self, give {owner}'s __init__ arguments with --init NAME=VALUE, e.g. --init clip_len=T)",
             )
         return [], [], f"could not be audited: {exc}"
+    except Exception as exc:  # noqa: BLE001 - e.g. UnusableCallable: a sandbox cause is the harness's problem
+        cause = sandbox_cause(str(exc))
+        if cause is None:
+            raise
+        return [], [], cause
     except NeedsInit as exc:
         owner = str(exc).partition(".")[0]
         return (
@@ -347,7 +352,41 @@ def _check_one(
         layout_findings, layout_notes, error = _layout_findings(obj, name, role, family, probe_dir)
         findings += layout_findings
         notes += layout_notes
+    harness = [f for f in findings if sandbox_cause(getattr(f, "message", "")) is not None]
+    if harness:
+        # The sandbox made the call fail, not the user's code: no finding, a harness problem with its remedy.
+        findings = [f for f in findings if f not in harness]
+        error = sandbox_cause(harness[0].message)
+    elif error is not None and sandbox_cause(error) is not None:
+        error = sandbox_cause(error)
     return findings, notes, error
+
+
+# What a decoder (FFmpeg threads, a memory map) says when the sandbox's limits, not the code, stopped it.
+_SANDBOX_ERRORS = (
+    ("Resource temporarily unavailable", "EAGAIN"),
+    ("[Errno 11]", "EAGAIN"),
+    ("EAGAIN", "EAGAIN"),
+    ("Cannot allocate memory", "ENOMEM"),
+    ("[Errno 12]", "ENOMEM"),
+)
+
+
+def sandbox_cause(text: str) -> str | None:
+    """A harness-problem message when `text` shows a failure the sandbox's limits cause (FFmpeg could
+    not start its threads under the address-space limit, ...); None otherwise."""
+    code = next((code for needle, code in _SANDBOX_ERRORS if needle in text), None)
+    if code is None:
+        return None
+    limit = os.environ.get("TEMPORALKIT_CHILD_MEMORY_MB") or "the"
+    mode = os.environ.get("TEMPORALKIT_CHILD_MEMORY_LIMIT") or "address-space"
+    first = text.strip().splitlines()[0][:200] if text.strip() else code
+    return (
+        f"harness problem, not a finding: the call failed with {code} ({first}), which the sandbox causes "
+        f"when a decoder cannot start its threads or map memory under the {mode} limit of {limit} MB; "
+        "remedy: raise --memory-mb (or memory-mb in [tool.temporalkit.dynamic]), or set "
+        "TEMPORALKIT_MEMORY_LIMIT=resident to limit resident memory instead of address space"
+    )
 
 
 # --- process tree helpers (also used by the runner) ---------------------------------------------
@@ -682,6 +721,8 @@ def main() -> int:
 
     sys.dont_write_bytecode = True
     _limit_memory(request.get("memory_mb"), request.get("memory_limit", "address-space"))
+    os.environ["TEMPORALKIT_CHILD_MEMORY_MB"] = str(request.get("memory_mb") or "no")
+    os.environ["TEMPORALKIT_CHILD_MEMORY_LIMIT"] = str(request.get("memory_limit") or "address-space")
     import numpy  # noqa: F401 - imported before user code so its start-up is not charged to it
     from temporalkit.validators.findings import Finding
 

@@ -70,12 +70,15 @@ from temporalkit.validators.config import dynamic_config as dynamic_config_from_
 
 # The vocabulary is shared with the child process (which must not pay for libcst): it lives in `vocabulary`.
 from temporalkit.validators.dynamic.vocabulary import (  # noqa: F401 - re-exported
+    CLIP_DURATION_NAMES,
     CLIP_LENGTH_NAMES,
+    DURATION_NAMES,
     FRAME_COUNT_NAMES,
     IMAGE_PATH_NAMES,
     IMAGE_READ_CALLS,
     NUM_CLIPS_NAMES,
     PATH_NAMES,
+    RESULTS_NAMES,
     ROLE_TOKENS,
     SEED_NAMES,
     TEST_MODE_FLAGS,
@@ -293,8 +296,11 @@ def _is_staticmethod(function: cst.FunctionDef) -> bool:
     return any(isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in function.decorators)
 
 
-def discover_source(source: str, path: str) -> list[Candidate]:
-    """Candidates in `source` (module-level functions and classes, and their methods)."""
+def discover_source(source: str, path: str, skipped: list[tuple[str, str]] | None = None) -> list[Candidate]:
+    """Candidates in `source` (module-level functions and classes, and their methods).
+
+    `skipped` receives (name, why) for each object that looks like a sampler or transform but cannot
+    be called without more information (an ``__init__`` to run, ...)."""
     module = cst.parse_module(source)
     definitions = _definition_lines(source)
     calls = _ModuleCalls(module)
@@ -304,6 +310,10 @@ def discover_source(source: str, path: str) -> list[Candidate]:
         if role_reason is None:
             return
         role, reason = role_reason
+        if role == "skip":
+            if skipped is not None:
+                skipped.append((f"{name} (line {definitions.get(name, (1, 0))[0]})", reason))
+            return
         line, column = definitions.get(name, (1, 0))
         found.append(Candidate(path=path, name=name, role=role, line=line, column=column, reason=reason))
 
@@ -313,7 +323,16 @@ def discover_source(source: str, path: str) -> list[Candidate]:
                 continue
             params = _Params.of(statement)
             name = statement.name.value
-            add(name, statement, _sampler_role(name, params) or _other_role(name, params, statement, calls))
+            role_reason = _sampler_role(name, params) or _other_role(name, params, statement, calls)
+            if role_reason is None and len(params.required) > 1 and params.required[0] in VIDEO_NAMES:
+                if _TRANSFORM_NAME.search(name):
+                    extra = params.required[1]
+                    role_reason = (
+                        "skip",
+                        f"a transform whose {', '.join(params.required[1:])} has no default: name it in "
+                        f"[[tool.temporalkit.dynamic.objects]] with args = {{{extra} = ...}} (or check --args {extra}=...)",
+                    )
+            add(name, statement, role_reason)
         elif isinstance(statement, cst.ClassDef):
             _discover_class(statement, add, calls)
     return found
@@ -326,14 +345,27 @@ def _discover_class(node: cst.ClassDef, add, calls: _ModuleCalls | None = None) 
     methods = {s.name.value: s for s in node.body.body if isinstance(s, cst.FunctionDef)}
     init = methods.get("__init__")
     init_params = _Params.of(init, drop_first=True) if init else _Params((), ())
-    call = methods.get("__call__") or methods.get("forward")
+    call = methods.get("__call__") or methods.get("forward") or methods.get("transform")
     if call is not None:
         call_params = _Params.of(call, drop_first=True)
-        init_clip_length = _first(init_params.names, CLIP_LENGTH_NAMES + ("num_frames",))
+        init_clip_length = _first(init_params.names, CLIP_LENGTH_NAMES + ("num_frames",) + CLIP_DURATION_NAMES)
         init_unmapped = [p for p in init_params.required if p not in {init_clip_length, *SEED_NAMES, *NUM_CLIPS_NAMES}]
+        role_reason = _class_call_role(class_name, call.name.value, call_params, init_clip_length)
         if init_unmapped:
+            if role_reason is not None or _SAMPLER_NAME.search(class_name) or _TRANSFORM_NAME.search(class_name):
+                add(
+                    class_name,
+                    node,
+                    (
+                        "skip",
+                        f"__init__ needs {', '.join(init_unmapped)}: give {'them' if len(init_unmapped) > 1 else 'it'} "
+                        f"with init = {{{init_unmapped[0]} = ...}} in [[tool.temporalkit.dynamic.objects]] "
+                        f"(or check --init {init_unmapped[0]}=...)",
+                    ),
+                )
             return
-        role_reason = _sampler_role(class_name, call_params, clip_length_elsewhere=init_clip_length is not None)
+        if role_reason is None:
+            role_reason = _sampler_role(class_name, call_params, clip_length_elsewhere=init_clip_length is not None)
         if role_reason is None and not init_params.required:
             role_reason = _other_role(class_name, call_params, call, calls)
         if role_reason is not None:
@@ -343,22 +375,60 @@ def _discover_class(node: cst.ClassDef, add, calls: _ModuleCalls | None = None) 
         if method_name.startswith("__"):
             continue
         if not (_is_staticmethod(method) or not _uses_self(method)):
+            params = _Params.of(method, drop_first=True)
+            if _SAMPLER_NAME.search(method_name) and _first(params.names, FRAME_COUNT_NAMES):
+                add(
+                    f"{class_name}.{method_name}",
+                    method,
+                    (
+                        "skip",
+                        "reads self: name it in [[tool.temporalkit.dynamic.objects]] with init = {...} "
+                        '(e.g. clip_len = "T") or check --init',
+                    ),
+                )
             continue
         params = _Params.of(method, drop_first=not _is_staticmethod(method))
         qualified = f"{class_name}.{method_name}"
         add(qualified, method, _sampler_role(method_name, params) or _other_role(method_name, params, method, calls))
 
 
-def discover_file(path: str | os.PathLike, config: DynamicConfig | None = None) -> list[Candidate]:
+def _class_call_role(
+    class_name: str, method: str, call_params: _Params, init_clip_length: str | None
+) -> tuple[str, str] | None:
+    """Roles only a class has: a dict pipeline step (``transform(results)``) or a seconds-based clip
+    sampler (``__call__(last_clip_end_time, video_duration, annotation)``)."""
+    if len(call_params.names) == 1 and call_params.names[0] in RESULTS_NAMES:
+        if init_clip_length and _SAMPLER_NAME.search(class_name):
+            return "sampler", f"{method}(results) dict pipeline with {init_clip_length} in __init__ (OpenMMLab style)"
+        if _TRANSFORM_NAME.search(class_name):
+            return "transform", f"{method}(results) dict pipeline named like a transform (OpenMMLab style)"
+        return None
+    duration = _first(call_params.names, DURATION_NAMES)
+    if duration and init_clip_length in CLIP_DURATION_NAMES:
+        return "sampler", f"takes {duration} (seconds) and {init_clip_length} in __init__ (seconds-based clip sampler)"
+    return None
+
+
+def discover_file(
+    path: str | os.PathLike, config: DynamicConfig | None = None, skipped: list[tuple[str, str]] | None = None
+) -> list[Candidate]:
     """Candidates in the file at `path`: those `config` names first, then (unless `discover = false`) the heuristics'.
 
+    `skipped` receives ("FILE:NAME (line N)", why) for objects found but not callable as they stand.
     Raises OSError, UnicodeDecodeError or libcst.ParserSyntaxError for a file that cannot be read.
     """
     config = config or DynamicConfig()
     text = Path(path).read_text(encoding="utf-8")
     named = config.objects_in(path)
     named_names = {c.name for c in named}
-    heuristic = discover_source(text, str(path)) if config.discover else []
+    found_skips: list[tuple[str, str]] = []
+    heuristic = discover_source(text, str(path), found_skips) if config.discover else []
+    if skipped is not None:
+        skipped += [
+            (f"{path}:{name}", why)
+            for name, why in found_skips
+            if name.split(" ")[0] not in named_names and not config.is_skipped(path, name.split(" ")[0])
+        ]
     lines = _definition_lines(text) if named else {}
     result = [
         Candidate(
