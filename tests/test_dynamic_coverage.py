@@ -166,6 +166,20 @@ def test_random_training_multi_clip_samplers_are_not_held_to_test_time_determini
         assert "TK507" in rules_of(sample_train_views, "multiclip")
 
 
+class SampleFrames:  # mmaction2-style: random clips in training, evenly spread ones with test_mode=True
+    def __init__(self, clip_len, num_clips=3, test_mode=False):
+        self.clip_len, self.num_clips, self.test_mode = clip_len, num_clips, test_mode
+
+    def __call__(self, num_frames):
+        if self.test_mode:
+            return reference_views(num_frames, self.clip_len, self.num_clips)
+        return sample_train_views(num_frames, self.clip_len, self.num_clips)
+
+
+def test_the_training_side_of_a_test_mode_switched_multi_clip_sampler_may_be_random():
+    assert rules_of(SampleFrames, "multiclip", args={"clip_len": "T"}) == {}
+
+
 def loop_short_clips(num_frames, T):  # a short video played again: [0, 1, 2, 0, 1, 2, 0, 1]
     if num_frames == 0:
         raise ValueError("empty video")

@@ -116,6 +116,7 @@ def build_samplers(
                 obj, name, role, variant_args, variant_test_time, layout or video_layout, convention, layout is not None
             )
         )
+        samplers[-1].training = variant is None and len(flag_variants) > 1
     return samplers
 
 

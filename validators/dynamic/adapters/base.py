@@ -64,6 +64,7 @@ class SamplerUnderTest:
     describe: Callable[[int, int, int], str]
     seeded: bool = False
     test_time: bool = False
+    training: bool = False  # the training side of a sampler a flag (test_mode=...) switches to test time
     kind: str | None = None  # "uniform" | "window"; None: read from the outputs
     num_clips: int | None = None
     notes: list[str] = field(default_factory=list)
