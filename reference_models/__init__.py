@@ -5,9 +5,10 @@ model ids without torch, and the model classes and builders below are loaded on 
 
 Input layouts (written again on each class):
 
-* `FramePool` takes `(N, T, 3, H, W)` (`input_layout = "NTCHW"`): one 2D backbone per frame.
-* `I3DResNet`, `R2Plus1dResNet` and `VideoTransformer` take `(N, C, T, H, W)` (`"NCTHW"`),
-  the layout of torchvision's video models.
+* `FramePool`, `TemporalShiftNetwork` (TSM) and `ClipFrameEncoder` take `(N, T, 3, H, W)`
+  (`input_layout = "NTCHW"`): one 2D backbone per frame.
+* `I3DResNet`, `R2Plus1dResNet`, `VideoTransformer` (TimeSformer, VideoMAE), `X3D`, `SlowFast`
+  and `MoViNet` take `(N, C, T, H, W)` (`"NCTHW"`), the layout of torchvision's video models.
 """
 
 from __future__ import annotations
@@ -31,7 +32,22 @@ _LAZY = {
     "TransformerConfig": "transformer",
     "VideoTransformer": "transformer",
     "timesformer": "transformer",
+    "TemporalShiftNetwork": "tsm",
+    "temporal_shift": "tsm",
+    "tsm_resnet50": "tsm",
+    "tsm_mobilenet_v2": "tsm",
+    "X3D": "x3d",
+    "x3d": "x3d",
+    "SlowFast": "slowfast",
+    "slowfast_r50": "slowfast",
+    "MoViNet": "movinet",
+    "movinet": "movinet",
+    "videomae_vit": "transformer",
+    "ClipFrameEncoder": "clip_frames",
+    "clip_frame_encoder": "clip_frames",
     "MODELS": "registry",
+    "PUBLISHED_ONLY": "registry",
+    "Published": "registry",
     "ModelEntry": "registry",
     "build_tiny": "registry",
     "measure_cost": "cost",

@@ -1,4 +1,4 @@
-"""The motion exercise: the four reference families trained with one budget on moving balls.
+"""The motion exercise: four reference families trained with one budget on moving balls (TSM is not compared).
 
 `run_comparison(config)` trains framepool, i3d, r2plus1d and transformer with the same data,
 epochs, clip length and size, and writes into `out_dir`:

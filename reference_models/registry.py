@@ -4,6 +4,12 @@ Importing this module does not import torch: `MODELS` can be listed cheaply. Bui
 (`entry.build(...)`) and reading torchvision's published metadata (`entry.published`) import
 torch/torchvision on first use. Builders return randomly initialised networks (no weights are
 ever downloaded); on the meta device they take no memory.
+
+Models outside torchvision carry their paper's figures as a `Published` record (`entry.paper`):
+GMACs per view at the published clip with the source's counting convention, parameters, top-1
+with its protocol (frames x clips x crops, pretraining, dataset). tests/test_cost.py checks each
+published GMACs figure against our meta-device count (within 5 %); a model whose figure our
+builder cannot reproduce is listed in `PUBLISHED_ONLY` instead of `MODELS`.
 """
 
 from __future__ import annotations
