@@ -2,14 +2,17 @@
 
 Mobile video networks found by architecture search in an X3D-like space: 3D inverted bottlenecks
 with channel-wise (depthwise) convolutions, squeeze-excitation and swish, whose kernel sizes and
-widths vary block by block (the table below is the paper's searched architecture, Table 11-13 /
-the authors' configs, written as (out, expanded, kernel, spatial stride) per block):
+widths vary block by block (the table below is the searched architecture as the authors' code
+declares it, tensorflow/models official/projects/movinet/modeling/movinet.py `BLOCK_SPECS`,
+written as (out, expanded, kernel, spatial stride) per block):
 
     (N, 3, T, H, W) -> stem 1x3x3/2 -> 5 stages of blocks -> 1x1x1 conv -> global pool
                     -> linear to 2048 -> linear to classes
 
 Time is never strided (like X3D). Published clips: A0 and A1 read 50 frames at 172 px (5 fps,
-10 s), A2 50 frames at 224 px; their GFLOPs (2.71, 6.02, 10.3) are per clip.
+10 s), A2 50 frames at 224 px; their GFLOPs (2.71, 6.02, 10.3) are per clip. A0 and A1 built
+here count within 3 % of theirs; A2 counts 11.56 GMACs (+12 %), so the registry quotes A2's
+figure instead of measuring it (`registry.PUBLISHED_ONLY`).
 
 `causal=True` pads every temporal kernel on the past side only (kt - 1 frames before, none after)
 and pools squeeze-excitation over space only, per frame, so no output depends on a later frame:
@@ -157,7 +160,7 @@ class SqueezeExcite(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         gate = self.fc2(self.act(self.fc1(x.mean(dim=self.pool_dims, keepdim=True))))
-        return x * nn.functional.hardsigmoid(gate)
+        return x * gate.sigmoid()
 
 
 class MoViNetBlock(nn.Module):

@@ -497,9 +497,10 @@ PUBLISHED_ONLY: dict[str, Published] = {
         clips=1,
         crops=1,
         pretraining="nothing (from scratch)",
-        note="movinet.movinet(variant='a2') builds the authors' A2 block table (as ported by Atze00/MoViNet-pytorch) "
-        "and counts 11.56 GMACs and 5.25M parameters (+12 %, +9 %), while A0 and A1 from the same source match "
-        "within 3 %; the published A2 is not the network that table describes, so its figure is quoted, not measured",
+        note="movinet.movinet(variant='a2') builds the A2 block table of the authors' code (tensorflow/models "
+        "official/projects/movinet/modeling/movinet.py BLOCK_SPECS['a2'], identical to ours) and counts 11.56 GMACs "
+        "and 5.25M parameters (+12 %, +9 %), while A0 and A1 from the same table match within 3 %; we cannot say "
+        "which figure is right, so A2's is quoted (an optimistic cost), not measured",
         reproduced=False,
     ),
 }
