@@ -305,7 +305,7 @@ def test_checkpoint_in_the_hub_cache_is_found(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- tiny builders, device, imports
 
 
-@pytest.mark.parametrize("family", ["framepool", "i3d", "r2plus1d", "transformer"])
+@pytest.mark.parametrize("family", ["framepool", "i3d", "r2plus1d", "transformer", "tsm"])
 def test_build_tiny_runs_on_a_small_clip(family):
     torch.manual_seed(0)
     model = build_tiny(family, num_classes=5, frames=8, size=32)
