@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -208,3 +209,19 @@ def test_every_sarif_result_has_a_fingerprint_even_without_its_source(sarif_vali
     hashes = [r["partialFingerprints"]["primaryLocationLineHash"] for r in log["runs"][0]["results"]]
     assert len(set(hashes)) == 4 and {h.split(":")[1] for h in hashes} == {"1", "2"}
     sarif_validator.validate(log)
+
+
+def test_sarif_names_a_file_outside_the_repository_and_the_folder_by_its_file_uri(
+    sarif_validator, tmp_path, monkeypatch
+):
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    outside = dataclasses.replace(FINDINGS[0], path=str(tmp_path / "elsewhere" / "x.py"))
+    inside = dataclasses.replace(FINDINGS[0], path="src/x.py")
+    log = json.loads(formats.render("sarif", [outside, inside]))
+    sarif_validator.validate(log)
+    locations = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in log["runs"][0]["results"]]
+    assert locations == [
+        {"uri": (tmp_path / "elsewhere" / "x.py").as_uri()},  # no base a relative URI could climb out of
+        {"uri": "src/x.py", "uriBaseId": "%SRCROOT%"},  # no repository: relative to the current folder
+    ]

@@ -252,16 +252,19 @@ class _Locator:
 
     def location(self, path: str) -> dict:
         """`{"uri", "uriBaseId": "%SRCROOT%"}` relative to the repository root; outside any
-        repository relative to the current folder, as the path was shown; `-` (stdin) as it is."""
+        repository relative to the current folder, or a `file://` URI for a file above it;
+        `-` (stdin) as it is."""
         if not path or path == "-":
             return {"uri": _uri(path or "-")}
         absolute = os.path.abspath(path)
-        root = self._root_of(absolute)
-        if root is not None:
-            relative = os.path.relpath(absolute, root)
-            if not relative.startswith(os.pardir):
-                return {"uri": _uri(relative), "uriBaseId": "%SRCROOT%"}
-        return {"uri": _uri(path), "uriBaseId": "%SRCROOT%"}
+        for base in (self._root_of(absolute), os.getcwd()):
+            if base is not None:
+                relative = os.path.relpath(absolute, base)
+                if relative != os.pardir and not relative.startswith(os.pardir + os.sep):
+                    return {"uri": _uri(relative), "uriBaseId": "%SRCROOT%"}
+        from pathlib import Path
+
+        return {"uri": Path(absolute).as_uri()}
 
     def line(self, path: str, number: int) -> str:
         if path not in self._lines:
