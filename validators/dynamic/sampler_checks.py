@@ -50,6 +50,8 @@ CLIP_LENGTHS: tuple[int, ...] = tuple(range(1, 65))
 GRID_SEEDS: tuple[int, ...] = (0, 1, 2)
 # Extra seeds run on the short lengths only, where short-clip and off-by-one bugs live.
 EXTRA_SEED_MAX_LENGTH = 100
+SUBSAMPLE_MAX_LENGTH = 2048  # longest video fed to a subsampler (its cost grows with the frames it walks)
+SUBSAMPLE_DENSE_LENGTH = 130  # every length up to here; every 5th above (and the large ones up to the max)
 REACHABILITY_T: tuple[int, ...] = (1, 2, 3, 5, 8, 16, 32, 64)
 REACHABILITY_EXTRA_STARTS: tuple[int, ...] = (1, 2, 5)
 
@@ -300,6 +302,16 @@ def check_sampler(
     layout = layout or sampler.layout
     started = time.perf_counter()
     lengths = list(SMALL_LENGTHS + LARGE_LENGTHS if lengths is None else lengths)
+    if sampler.role == "subsample":
+        # A subsampler gets the video itself: code that walks it frame by frame in Python (np.stack over
+        # a tensor of 10007 frames, 64 clip lengths, several seeds) spent minutes there and hit the time
+        # limit (examples' pad_short_clip), while index bugs at large n show by SUBSAMPLE_MAX_LENGTH.
+        # Every length up to twice the longest clip (short-clip and 2T-1 coverage bugs), every 5th above.
+        lengths = [
+            n
+            for n in lengths
+            if n <= SUBSAMPLE_DENSE_LENGTH or (n <= 300 and n % 5 == 0) or 300 < n <= SUBSAMPLE_MAX_LENGTH
+        ]
     clip_lengths = list(clip_lengths)
     seeds = list(seeds)
     is_random, kind, stride = _classify(sampler, layout)
