@@ -296,8 +296,8 @@ def check_object(
 
     `args` maps parameters to what the check passes (`{"vlen": "num_frames", "clip_len": "T"}`) or
     fixes them (`{"mode": "'val'"}`); see `temporalkit.validators.dynamic.discover`. `family`
-    ("2d_pool", "3d_conv", "2plus1d", "transformer"): for a transform or loader, also feed the clip it
-    produces to that reference model (TK621 `layout`).
+    ("2d_pool", "3d_conv", "2plus1d", "transformer", "temporal_shift" or an alias): for a transform
+    or loader, also feed the clip it produces to that reference model (TK621 `layout`).
     """
     results, errors = check_object_results(
         path, object_name, role, args, timeout=timeout, memory_mb=memory_mb, test_time=test_time, family=family

@@ -35,7 +35,7 @@ parameters, and `temporalkit check FILE:OBJECT --role ROLE --args k=v` does the 
     role = "sampler"
     args = { vlen = "num_frames", clip_len = "T", mode = "val" }
     test-time = true      # must be deterministic
-    # family = "2d_pool"  # per object: 2d_pool | 3d_conv | 2plus1d | transformer (loader/transform)
+    # family = "2d_pool"  # per object: 2d_pool | 3d_conv | 2plus1d | transformer | temporal_shift
 
 In `args`, the values `num_frames`, `T`, `seed`, `num_clips`, `video`, `clip` and `path` mean "pass
 the value the check is trying"; anything else is a Python literal (`3`, `True`, `'val'`) or, failing
