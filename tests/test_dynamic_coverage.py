@@ -180,6 +180,36 @@ def test_the_training_side_of_a_test_mode_switched_multi_clip_sampler_may_be_ran
     assert rules_of(SampleFrames, "multiclip", args={"clip_len": "T"}) == {}
 
 
+class SeededWindowSampler:  # the generator is made once, in __init__, from the seed
+    def __init__(self, clip_len, seed):
+        self.clip_len, self.rng = clip_len, np.random.default_rng(seed)
+
+    def __call__(self, num_frames):
+        if num_frames == 0:
+            raise ValueError("empty video")
+        if num_frames < self.clip_len:
+            return short_clip_indices(num_frames, self.clip_len)
+        start = self.rng.integers(0, num_frames - self.clip_len + 1)
+        return start + np.arange(self.clip_len)
+
+
+class ValWindowSampler:  # test-time views from a fixed-seed generator: the same views in every run
+    def __init__(self, clip_len):
+        self.clip_len, self.rng = clip_len, np.random.default_rng(0)
+
+    def __call__(self, num_frames):
+        if num_frames == 0:
+            raise ValueError("empty video")
+        if num_frames < self.clip_len:
+            return short_clip_indices(num_frames, self.clip_len)
+        return self.rng.integers(0, num_frames - self.clip_len + 1) + np.arange(self.clip_len)
+
+
+def test_a_stateful_sampler_gets_a_fresh_instance_per_seed():
+    assert rules_of(SeededWindowSampler, args={"clip_len": "T"}) == {}
+    assert "TK507" not in rules_of(ValWindowSampler, args={"clip_len": "T"}, test_time=True)
+
+
 def loop_short_clips(num_frames, T):  # a short video played again: [0, 1, 2, 0, 1, 2, 0, 1]
     if num_frames == 0:
         raise ValueError("empty video")

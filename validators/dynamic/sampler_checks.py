@@ -41,6 +41,7 @@ from temporalkit.validators.dynamic.adapters import (  # noqa: F401 - re-exporte
     index_video,
 )
 from temporalkit.validators.dynamic.adapters import seed_globals as _seed_globals
+from temporalkit.validators.dynamic.adapters.instance import forget_instances
 from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS, DynamicCheck
 from temporalkit.validators.findings import Finding
 
@@ -538,11 +539,15 @@ def _check_test_time(
             if sampler.seeded:
                 # Same seed argument, different global random state: only hidden randomness can differ.
                 _seed_globals(1)
+                forget_instances()  # each call on a fresh instance: a stateful sampler's state is not randomness
                 first = sampler.invoke(num_frames, T, 0)
                 _seed_globals(2)
+                forget_instances()
                 second = sampler.invoke(num_frames, T, 0)
             else:
+                forget_instances()
                 first = sampler.invoke(num_frames, T, 1)
+                forget_instances()
                 second = sampler.invoke(num_frames, T, 2)
         except Exception:  # noqa: BLE001 - crashes are reported by the grid
             continue
@@ -568,7 +573,9 @@ def _check_same_seed(
 ) -> None:
     for num_frames, T in _spot_cells(lengths, clip_lengths):
         try:
+            forget_instances()  # a fresh instance per call: self.rng made in __init__ starts from the seed again
             first = sampler.invoke(num_frames, T, 7)
+            forget_instances()
             second = sampler.invoke(num_frames, T, 7)
         except Exception:  # noqa: BLE001
             continue

@@ -79,6 +79,7 @@ def bind_instance(
         f"{name}.{method}",
     )
     instances: dict[tuple, Any] = {}
+    _CACHES.append(instances)
     invoke = invoke or (lambda instance, a, k: getattr(instance, method)(*a, **k))
 
     def build(values: Mapping[str, Any]) -> Any:
@@ -103,6 +104,17 @@ def bind_instance(
         return f"{name}({init_plan.render(values, shown)}){shown_method}({call_plan.render(values, shown)})"
 
     return Binding((init_plan, call_plan), call, render, convention=label), init_plan, call_plan
+
+
+# Every instance cache made by `bind_instance`: `forget_instances` empties them, so the next call
+# builds a fresh instance (a stateful sampler, self.rng made in __init__, is judged per instance).
+_CACHES: list[dict] = []
+
+
+def forget_instances() -> None:
+    """Make the next call of every bound class build a fresh instance."""
+    for cache in _CACHES:
+        cache.clear()
 
 
 def bind(
