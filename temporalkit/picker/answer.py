@@ -139,6 +139,8 @@ def _decode_at(decoder: json.JSONDecoder, text: str, start: int) -> tuple[object
                 window *= 4
                 continue
             raise _NoObject(cost + exc.pos + 1) from None
+        except ValueError:  # not JSONDecodeError: an integer of more than 4,300 digits (int's str limit)
+            raise _NoObject(cost + len(chunk)) from None
         return data, cost + end
 
 

@@ -207,6 +207,8 @@ class SpecError(ValueError):
 ECHO_LIMIT = 200
 # A spec is a dozen fields; a larger file is not a spec (and /dev/zero must not fill the memory).
 MAX_SPEC_BYTES = 1_000_000
+# At most this many lines of field problems are listed (the last one says how many were left out).
+MAX_PROBLEM_LINES = 10
 
 
 def clip(text: str, limit: int = ECHO_LIMIT) -> str:
@@ -241,6 +243,8 @@ def describe_validation_error(error: ValidationError) -> list[str]:
             continue
         got = "" if item["type"] == "missing" else f" (got {short_repr(item.get('input'))})"
         lines.append(f"{where}: {clip(item['msg'])}{got}")
+    if len(lines) > MAX_PROBLEM_LINES:  # a spec of 500 unknown keys made a 500-line error
+        lines[MAX_PROBLEM_LINES - 1 :] = [f"... and {len(lines) - MAX_PROBLEM_LINES + 1} more problems"]
     return lines
 
 
