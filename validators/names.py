@@ -101,7 +101,7 @@ _INDEX_LIKE = re.compile(r"(idx|indices|index|frame|offset|start|positions)", re
 # Read by `names_non_frame_data`: TK141, TK142, TK172.
 _NOT_FRAME_DATA = re.compile(
     r"(mask|token|patch|box|caption|sentence|text|word|label|class|query|queries|anchor|proposal"
-    r"|embed|pos_|_pos$|^pos$|sinusoid|keypoint|joint|^ids?$|_ids?$)",
+    r"|embed|posemb|(^|_)embs?(_|$)|pos_|_pos$|^pos$|sinusoid|keypoint|joint|^ids?$|_ids?$)",
     re.I,
 )
 _FRAME_DATA = re.compile(r"(frame|segment|^(clips?|videos?|vids?|imgs?|images?)$)", re.I)

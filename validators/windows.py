@@ -59,6 +59,8 @@ def _linear(rule: Rule, expr: cst.BaseExpression, sign: int, out: dict[str, Any]
     value = int_value(expr)
     if value is not None:
         out["constant"] += sign * value
+        if sign * value <= -2:
+            out["margins"].append(-sign * value)  # `n - L - 64`: a literal part of the window's length
         return
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
         _linear(rule, expr.left, sign, out, depth)
@@ -77,6 +79,8 @@ def _linear(rule: Rule, expr: cst.BaseExpression, sign: int, out: dict[str, Any]
                 return
     if isinstance(expr, cst.Name) and 0 < depth < 3:
         values = local_assigned_values(rule, expr)
+        if len({code(v) for v in values}) == 1:
+            values = values[:1]  # the same definition repeated in several branches
         if len(values) == 1 and (
             isinstance(values[0], cst.BinaryOperation)
             and isinstance(values[0].operator, (cst.Add, cst.Subtract))
@@ -86,6 +90,15 @@ def _linear(rule: Rule, expr: cst.BaseExpression, sign: int, out: dict[str, Any]
             _linear(rule, values[0], sign, out, depth + 1)
             return
     out["terms"].append((sign, expr))
+
+
+def _plus(length: cst.BaseExpression, margin: int) -> cst.BaseExpression:
+    """`(L + 64)`: a window length with a literal part."""
+    if not is_simple_operand(length):
+        return length
+    return cst.BinaryOperation(
+        left=length, operator=cst.Add(), right=cst.Integer(str(margin)), lpar=[cst.LeftParen()], rpar=[cst.RightParen()]
+    )
 
 
 class WindowBound:
@@ -136,26 +149,37 @@ def _window_bound(rule: Rule, call: cst.Call) -> WindowBound | None:
     if bounds is None:
         return None
     low, high, inclusive = bounds
-    out: dict[str, Any] = {"constant": 0, "terms": [], "through": [], "clamped": False}
+    out: dict[str, Any] = {"constant": 0, "terms": [], "through": [], "clamped": False, "margins": []}
     _linear(rule, high, 1, out, 0)
     if len(out["terms"]) == 1 and isinstance(out["terms"][0][1], cst.Name):
         # `randint(0, last)` / `randint(0, positions - 1)`: read the one name's assignment.
-        out = {"constant": 0, "terms": [], "through": [], "clamped": False}
+        out = {"constant": 0, "terms": [], "through": [], "clamped": False, "margins": []}
         _linear(rule, high, 1, out, 1)
     terms = out["terms"]
+    # A literal in a bound read through a name is part of the window's length, not an off-by-one:
+    # `pos = max(1, 1 + n - 64)` is a 64-frame window, `max(1, 1 + n - L - 64)` an (L + 64)-frame one.
+    margin = out["margins"][0] if len(out["margins"]) == 1 and out["through"] else 0
+    if margin and len(terms) == 1 and terms[0][0] > 0:
+        terms = terms + [(-1, cst.Integer(str(margin)))]
+    elif margin and len(terms) == 2:
+        terms = [(s, _plus(t, margin) if s < 0 else t) for s, t in terms]
+    else:
+        margin = 0
     if len(terms) != 2 or {s for s, _ in terms} != {1, -1}:
         return None
     count = next(t for s, t in terms if s > 0)
     length = next(t for s, t in terms if s < 0)
-    if not (is_simple_operand(count) and is_simple_operand(length)) or isinstance(length, cst.Call):
+    simple = is_simple_operand(count) and (margin or is_simple_operand(length))
+    if not simple or isinstance(length, cst.Call):
         return None
     if low is not None and int_value(low) != 0:
-        low_out: dict[str, Any] = {"constant": 0, "terms": [], "through": [], "clamped": False}
+        low_out: dict[str, Any] = {"constant": 0, "terms": [], "through": [], "clamped": False, "margins": []}
         _linear(rule, low, 1, low_out, 0)
         if any(s > 0 and code(t) == code(length) for s, t in low_out["terms"]):
             return None  # randint(m, n - m): a centre kept m away from both edges
     if out["through"] and not (looks_like_frame_count(count) or spatial_axis(count, length)):
         return None  # `dur = end - start; randint(0, dur)`: a point inside an interval, read through a name
+    offset = out["constant"] + margin
     return WindowBound(
         call=call,
         low=low,
@@ -163,7 +187,7 @@ def _window_bound(rule: Rule, call: cst.Call) -> WindowBound | None:
         inclusive=inclusive,
         count=count,
         length=length,
-        offset=out["constant"],
+        offset=offset,
         through=out["through"],
         clamped=out["clamped"],
     )
@@ -188,7 +212,8 @@ def bound_origin(rule: Rule, bound: WindowBound) -> str:
         return ""
     name = bound.through[0]
     values = local_assigned_values(rule, name)
-    return f" ({code(name)} = {code(values[0])})" if len(values) == 1 else f" (through {code(name)})"
+    single = len({code(v) for v in values}) == 1
+    return f" ({code(name)} = {code(values[0])})" if single else f" (through {code(name)})"
 
 
 def bound_convention_error(bound: WindowBound) -> str | None:

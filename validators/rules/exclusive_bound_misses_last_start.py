@@ -335,6 +335,19 @@ class ExclusiveBoundMissesLastStartRule(Rule):
             """,
             expected_line=6,
         ),
+        # The same, with a literal part of the window's length (extra frames, then a 64-frame span),
+        # drawn inside a conditional expression.
+        Invalid(
+            """
+            import numpy as np
+
+            def dense_offsets(frames, extra, T):
+                positions = max(1, 1 + len(frames) - extra - 64)
+                first = 0 if positions == 1 else np.random.randint(0, positions - 1)
+                return [(first + i * (64 // T)) % len(frames) for i in range(T)]
+            """,
+            expected_line=6,
+        ),
         Invalid(
             """
             import numpy as np

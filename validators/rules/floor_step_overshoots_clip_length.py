@@ -31,7 +31,8 @@ class FloorStepOvershootsClipLengthRule(Rule):
         The strided sequence is not checked to be frames. An array's sides divided axis by axis
         by another shape (`img.shape[1] / grid[0]` beside `img.shape[2] / grid[1]`) are taken as
         a spatial grid, not a clip: a (C, T, H, W) clip's time and height axes divided that way
-        are missed.
+        are missed. A `range(lo, hi + 1, (hi - lo) // k)` (an inclusive end over a step made from the
+        same span) is taken as evenly spaced values with both ends kept on purpose, and not reported.
     """
 
     ID = "TK152"
@@ -78,6 +79,15 @@ class FloorStepOvershootsClipLengthRule(Rule):
                 canvas[list(range(0, canvas.shape[0], step_y)), :] = 255
                 canvas[:, list(range(0, canvas.shape[1], step_x))] = 255
                 return canvas
+            """
+        ),
+        # Anchor scales from lo to hi percent in k steps, the upper end included on purpose: values, not frames.
+        Valid(
+            """
+            def anchor_scales(lo_pct, hi_pct, levels):
+                lo_pct, hi_pct = int(lo_pct * 100), int(hi_pct * 100)
+                step = int((hi_pct - lo_pct) / (levels - 1))
+                return [p / 100 for p in range(lo_pct, hi_pct + 1, step)]
             """
         ),
     ]
@@ -135,4 +145,23 @@ class FloorStepOvershootsClipLengthRule(Rule):
                 return
         if au.is_truncated(self, node):
             return
+        if isinstance(node, cst.Call) and _fenceposts(self, node, division):
+            return
         self.report(node)
+
+
+def _fenceposts(rule: Rule, call: cst.Call, division: cst.BinaryOperation) -> bool:
+    """`range(lo, hi + 1, (hi - lo) // k)`: evenly spaced values from lo to hi, both ends included on purpose
+    (k + 1 fence posts over an interval of values), not T frames out of a video."""
+    args = au.positional_args(call)
+    stop = args[1]
+    if not au.is_plus_int(stop, 1):
+        return False
+    high = au.operand_names(stop.left)  # type: ignore[attr-defined]
+    low = au.operand_names(args[0]) if len(args) >= 3 else set()
+    if not high or not low:
+        return False
+    return any(
+        au.operand_names(span.left) <= high and au.operand_names(span.right) <= low
+        for span in au.find_all(division.left, cst.BinaryOperation, au.is_subtraction)
+    )

@@ -16,6 +16,8 @@ _CONSUMERS = frozenset(
         "PIL.Image.fromarray",
     }
 )
+# OpenCV's own writers and viewers take BGR: a frame handed only to them is never mis-ordered.
+_BGR_SINKS = frozenset({"cv2.imwrite", "cv2.imshow", "cv2.imencode"})
 # Conversions out of BGR by other libraries: mmcv.imconvert(img, "bgr", "rgb"), mmcv.bgr2rgb(img).
 _BGR2RGB = frozenset({"mmcv.bgr2rgb", "mmcv.image.bgr2rgb"})
 _IMCONVERT = frozenset({"mmcv.imconvert", "mmcv.image.imconvert"})
@@ -46,7 +48,9 @@ class OpenCVBGRFramesRule(Rule):
         was assigned from): settings read from a config count as converting. A capture is a value assigned from
         `cv2.VideoCapture` (a local, `self.cap` set in the class, or a parameter annotated as
         one); a capture handed in unannotated is missed. Arrays built from number literals
-        (`np.array([[0, 0, w, h]])`) are not frames.
+        (`np.array([[0, 0, w, h]])`) are not frames. A read whose frame is only measured
+        (`img.shape`), compared, or handed to OpenCV's writers (`cv2.imwrite`, `cv2.imshow`,
+        `writer.write`) is left out, followed by its name in the function around it.
 
     Example:
         ```python
@@ -122,6 +126,29 @@ class OpenCVBGRFramesRule(Rule):
             import numpy as np
             g = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
             arr = np.asarray(g)
+            """
+        ),
+        # An image read only for its size, and video frames written back with OpenCV: BGR in, BGR out;
+        # the arrays built in the module are keypoints, not pixels.
+        Valid(
+            """
+            import cv2
+            import numpy as np
+
+            def size_of(path):
+                image = cv2.imread(path)
+                return {"height": image.shape[0], "width": image.shape[1]}
+
+            def dump_frames(video, pattern, points):
+                cap = cv2.VideoCapture(video)
+                index = 0
+                while True:
+                    ok, frame = cap.read()
+                    if not ok:
+                        break
+                    cv2.imwrite(pattern % index, frame)
+                    index += 1
+                return np.array(points)
             """
         ),
         # Frames for display are converted by mmcv; the only array built is a box.
@@ -338,8 +365,44 @@ class OpenCVBGRFramesRule(Rule):
                 self._converted = True
 
     def leave_Module(self, original_node: cst.Module) -> None:
-        if self._reads and self._consumed and not self._converted:
-            self.report(self._reads[0])
+        reads = [read for read in self._reads if not self._stays_in_opencv(read)]
+        if reads and self._consumed and not self._converted:
+            self.report(reads[0])
+
+    def _stays_in_opencv(self, read: cst.Call) -> bool:
+        """The frame a read binds is only measured (`img.shape`), checked (`img is None`) or handed back to
+        OpenCV's writers (`cv2.imwrite`, `cv2.imshow`, `cv2.imencode`, `writer.write`): BGR in, BGR out."""
+        assign = au.parent(self, read)
+        if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+            return False
+        target = assign.targets[0].target
+        if isinstance(target, cst.Tuple) and len(target.elements) == 2:
+            target = target.elements[1].value  # ok, frame = cap.read()
+        if not isinstance(target, cst.Name):
+            return False
+        name = target.value
+        uses = [
+            use
+            for use in au.find_all(au.enclosing_scope_node(self, read), cst.Name, lambda n: n.value == name)
+            if use is not target
+        ]
+        return bool(uses) and all(self._opencv_only_use(use) for use in uses)
+
+    def _opencv_only_use(self, use: cst.Name) -> bool:
+        up = au.parent(self, use)
+        if isinstance(up, cst.Attribute) and up.value is use:
+            return up.attr.value == "shape"
+        if isinstance(up, cst.Comparison):
+            return True
+        if isinstance(up, cst.Arg):
+            call = au.parent(self, up)
+            if isinstance(call, cst.Call) and (
+                au.call_names(self, call) & _BGR_SINKS
+                or isinstance(call.func, cst.Attribute)
+                and call.func.attr.value == "write"
+            ):
+                return True
+        return False
 
     def _normalize_converts(self, node: cst.Call) -> bool:
         """`mmcv.imnormalize(_)` converts unless `to_rgb` is literally False: as an argument, or in the

@@ -11,6 +11,14 @@ _EVAL_FUNCTION = re.compile(
 )
 _EVAL_WORDS = re.compile(r"""["'](val|valid|validation|test|eval|evaluation|inference)["']""")
 _TRAIN_FLAGS = re.compile(r"^(self\.)?(training|train|is_train|is_training|train_mode)$")
+_EVAL_FLAGS = re.compile(r"^(self\.)?(test_mode|is_test|testing|eval_mode|is_eval|evaluating|is_val)$")
+# Conditions under which a helper's draws may be meant for training only: its draws are then not blamed
+# on an eval caller (`if self.random_shift:`, `if self.train_aug:`).
+# Read on the parts of the names in the condition (`self.random_shift`, `self.mode == "test"`).
+_RANDOMNESS_SWITCH = re.compile(
+    r"^(random|shift|train|training|aug|augment|augmentation|jitter|test|testing|eval|val|valid|mode|split|phase)$",
+    re.I,
+)
 _SEEDING = frozenset({"random.seed", "numpy.random.seed", "torch.manual_seed"})
 # Seeding helpers by name, wherever they come from: `set_seed(s)`, `seed_everything(s)`,
 # `fix_random_seeds()`, `torch.cuda.manual_seed_all(s)`, `pl.seed_everything(s)`.
@@ -26,6 +34,8 @@ def is_eval_test(test: cst.BaseExpression) -> bool | None:
     text = au.code(test)
     if _TRAIN_FLAGS.match(text):
         return False
+    if _EVAL_FLAGS.match(text):
+        return True
     if isinstance(test, cst.Comparison):
         if _EVAL_WORDS.search(text):
             negated = any(isinstance(c.operator, (cst.NotEqual, cst.NotIn)) for c in test.comparisons)
@@ -111,12 +121,79 @@ def is_seeded(rule, node: cst.CSTNode) -> bool:
     return False
 
 
+def _rebinds(statement: cst.CSTNode, name: str) -> bool:
+    """`statement` binds `name` afresh: `name = <value not reading name>` or `for ..., name, ... in ...`."""
+    if isinstance(statement, cst.For):
+        return any(au.is_name(n, name) for n in au.find_all(statement.target, cst.Name))
+    if isinstance(statement, cst.SimpleStatementLine):
+        for small in statement.body:
+            if (
+                isinstance(small, cst.Assign)
+                and any(au.is_name(t.target, name) for t in small.targets)
+                and name not in au.names_in(small.value)
+            ):
+                return True
+    return False
+
+
+def _discarded_or_self_update(rule, use: cst.Name, name: str) -> bool:
+    """`use` feeds a call whose result is thrown away (`model(x)` as a statement), or updates the name from
+    itself (`x = x.contiguous()`, `x = x.cuda()`)."""
+    for anc in au.ancestors(rule, use):
+        if isinstance(anc, cst.Expr):
+            return isinstance(anc.value, cst.Call)
+        if isinstance(anc, cst.Assign):
+            return all(au.is_name(t.target, name) for t in anc.targets)
+        if isinstance(anc, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+            return False
+    return False
+
+
+def is_warmup_input(rule, call: cst.Call) -> bool:
+    """The draw makes a dummy input that is only fed to calls whose results are thrown away before the name is
+    bound again: `x = torch.randn(shape); model(x); for x, y in loader: ...` (a warm-up pass before timing)."""
+    target = au.bound_name(rule, call)
+    if not isinstance(target, cst.Name):
+        return False
+    name = target.value
+    statement: cst.CSTNode | None = next(
+        (a for a in au.ancestors(rule, call) if isinstance(a, cst.SimpleStatementLine)), None
+    )
+    block = au.parent(rule, statement) if statement is not None else None
+    body = getattr(block, "body", None)
+    if not isinstance(body, (list, tuple)) or statement not in body:
+        return False
+    fed = False
+    for following in body[body.index(statement) + 1 :]:
+        if _rebinds(following, name):
+            if isinstance(following, cst.For) and name in au.names_in(following.iter):
+                return False
+            return fed
+        for use in au.find_all(following, cst.Name, lambda n: n.value == name):
+            if isinstance(au.parent(rule, use), cst.AssignTarget) or _is_target(rule, use):
+                continue
+            if not _discarded_or_self_update(rule, use, name):
+                return False
+            fed = fed or isinstance(
+                next((a for a in au.ancestors(rule, use) if isinstance(a, (cst.Expr, cst.Assign))), None), cst.Expr
+            )
+    return fed
+
+
+def _is_target(rule, use: cst.Name) -> bool:
+    up = au.parent(rule, use)
+    return isinstance(up, cst.AssignTarget) and up.target is use
+
+
 class RandomSamplingInEvalRule(Rule):
     """
     What it does:
         Flags draws from Python's, numpy's or torch's global random generator inside evaluation
         code: a function named like `evaluate`/`val_*`/`*_inference`, or a branch under
-        `if not self.training`, `if split == "val"`, the `else` of `if self.training`.
+        `if not self.training`, `if self.test_mode`, `if split == "val"`, the `else` of
+        `if self.training`. Also flags eval code that calls a method of the same class
+        (`self._sample_indices(...)`) which draws at random and has no mode switch of its own:
+        the training sampler used at test time.
 
     Why is this bad?
         Validation and test clips must be the same on every run; otherwise the metric moves by
@@ -125,14 +202,18 @@ class RandomSamplingInEvalRule(Rule):
         (center clip, uniform clips), or seeded explicitly.
 
         Not reported: unit tests (random dummy inputs), the decode-failure retry idiom (a random
-        other item after a video fails to load, inside `while` / `except` / a retry loop), and
+        other item after a video fails to load, inside `while` / `except` / a retry loop),
         seeded protocols (a seeding call in the drawing function, e.g. Monte-Carlo evaluation
-        over fixed seeds).
+        over fixed seeds), and warm-up inputs (a random tensor fed only to calls whose result is
+        thrown away, `model(x)` as a statement, before the name is bound again).
 
     Known problems:
         Evaluation code is recognised by names: functions named like `evaluate`, `val_*`,
         `_get_val_indices`, `*_inference`, and branches on `self.training`, `split == "val"`,
-        `mode == "test"`. Seeding is recognised by name too (`set_seed`, `seed_everything`,
+        `mode == "test"`, `self.test_mode`. A called method counts as switching on the mode when
+        any condition in it names a part like `random`, `shift`, `train`, `aug`, `test`, `val`,
+        `mode`, `split` or `phase`; only methods of the same class, one call deep, are read.
+        Seeding is recognised by name too (`set_seed`, `seed_everything`,
         `manual_seed`, any call named `*_seed`), and a test module by its `pytest` / `unittest`
         import or `test*` / `Test*` names. A retry is a draw bounded by `len(self...)` /
         `self.__len__()` inside `while`, `except` or a loop over retries.
@@ -251,8 +332,78 @@ class RandomSamplingInEvalRule(Rule):
                 return sum(scores) / trials
             """
         ),
+        # A warm-up pass before timing: the random batch's output is thrown away, the scores come from the loader.
+        Valid(
+            """
+            import time
+            import torch
+
+            def evaluate(model, loader, shape):
+                dummy = torch.rand(shape).cuda()
+                if torch.cuda.is_available():
+                    dummy = dummy.half()
+                model(dummy)
+                start = time.time()
+                for dummy, target in loader:
+                    score = model(dummy)
+                return score, time.time() - start
+            """
+        ),
+        # The helper switches on the mode itself (an early return at test time): its draw is for training.
+        Valid(
+            """
+            import numpy as np
+
+            class Videos:
+                def _frames(self, n):
+                    if self.mode == "test":
+                        return list(range(0, n, self.stride))
+                    end = np.random.randint(self.span, n + 1)
+                    return list(range(end - self.span, end))
+
+                def __getitem__(self, i):
+                    if self.mode == "test":
+                        return self._frames(self.lengths[i])
+                    return self._frames(self.lengths[i])
+            """
+        ),
     ]
     INVALID = [
+        # The training sampler called in test mode: its offsets are random whatever the mode.
+        Invalid(
+            """
+            import numpy as np
+
+            class Clips:
+                def _train_offsets(self, n):
+                    tick = n // self.T
+                    return np.arange(self.T) * tick + np.random.randint(tick, size=self.T)
+
+                def _test_offsets(self, n):
+                    return np.arange(self.T) * (n // self.T) + n // self.T // 2
+
+                def __getitem__(self, i):
+                    n = self.lengths[i]
+                    if not self.test_mode:
+                        offsets = self._train_offsets(n)
+                    else:
+                        offsets = self._train_offsets(n) if self.long_videos else self._test_offsets(n)
+                    return offsets
+            """,
+            expected_line=17,
+        ),
+        # A random batch that is scored, not thrown away.
+        Invalid(
+            """
+            import torch
+
+            def evaluate(model, shape):
+                batch = torch.rand(shape)
+                model(batch)
+                return model(batch)
+            """,
+            expected_line=5,
+        ),
         Invalid(
             """
             import random
@@ -314,6 +465,7 @@ class RandomSamplingInEvalRule(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         if not au.is_random_draw(self, node):
+            self._check_helper_call(node)
             return
         names = au.call_names(self, node)
         if any(n.startswith("numpy.random.Generator") or n.startswith("random.Random") for n in names):
@@ -322,6 +474,55 @@ class RandomSamplingInEvalRule(Rule):
             return
         if not in_eval_context(self, node):
             return
-        if in_test_code(self, node) or is_decode_retry(self, node) or is_seeded(self, node):
+        if (
+            in_test_code(self, node)
+            or is_decode_retry(self, node)
+            or is_seeded(self, node)
+            or is_warmup_input(self, node)
+        ):
             return
         self.report(node)
+
+    def _check_helper_call(self, node: cst.Call) -> None:
+        """`self._sample_indices(...)` called in eval code, where that method of the class draws at random
+        whatever the mode: the training sampler used at test time."""
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and au.is_name(func.value, "self")):
+            return
+        method = func.attr.value
+        if _EVAL_FUNCTION.search(method) or not in_eval_context(self, node):
+            return
+        cls = next((a for a in au.ancestors(self, node) if isinstance(a, cst.ClassDef)), None)
+        if cls is None:
+            return
+        helper = next(
+            (d for d in cls.body.body if isinstance(d, cst.FunctionDef) and d.name.value == method),
+            None,
+        )
+        if helper is None or helper is au.enclosing_function(self, node) or in_test_code(self, node):
+            return
+        if any(_mode_switch(t.test) for t in au.find_all(helper, (cst.If, cst.IfExp, cst.While))):
+            return  # the helper decides by mode itself (`if self.mode == "test": ...`)
+        draws = [c for c in au.find_all(helper, cst.Call) if au.is_random_draw(self, c) and self._unconditional(c)]
+        if not draws:
+            return
+        self.report(
+            node,
+            f"test/eval code calls `self.{method}`, which draws at random (`{au.code(draws[0].func)}`) in every "
+            "mode: evaluation clips (and the metric) change from run to run",
+            fix=f"call the deterministic test sampler here instead of `self.{method}`",
+        )
+
+    def _unconditional(self, draw: cst.Call) -> bool:
+        """A draw from a global generator that is neither a retry nor seeded."""
+        names = au.call_names(self, draw)
+        if any(n.startswith("numpy.random.Generator") or n.startswith("random.Random") for n in names):
+            return False
+        if au.keyword_arg(draw, "generator") is not None:
+            return False
+        return not (is_decode_retry(self, draw) or is_seeded(self, draw))
+
+
+def _mode_switch(test: cst.BaseExpression) -> bool:
+    """A condition on a randomness, training or eval flag: `self.random_shift`, `self.mode == "test"`."""
+    return any(_RANDOMNESS_SWITCH.match(part) for name in au.names_in(test) for part in re.split(r"[._]", name))

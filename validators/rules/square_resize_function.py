@@ -37,8 +37,9 @@ class SquareResizeFunctionRule(Rule):
         distillation (the clip is already a square crop), and literal sizes under 64.
 
     Known problems:
-        Embeddings, masks and teacher inputs are partly recognised by name (`pos_embed`,
-        `sinusoid_table`, `mask`, `teacher_res`...): frames under such names are missed. A crop
+        Embeddings, masks and teacher inputs are partly recognised by name (`pos_embed`, `posemb`,
+        `sinusoid_table`, `mask`, `teacher_res`...), on the resized value or what it was assigned
+        from: frames under such names are missed. A crop
         counts as Inception-style when it is a slice with computed bounds in a function that
         mentions an aspect ratio (`aspect`, `ratio`). A source is square when it is sliced with
         the same extent on both axes (`im[y:y + s, x:x + s]`, or `y2 = y1 + s` and `x2 = x1 + s`),
@@ -113,6 +114,19 @@ class SquareResizeFunctionRule(Rule):
 
             def adapt(state, hw):
                 state["pos_embed"] = F.interpolate(state["pos_embed"], size=(hw, hw), mode="bicubic")
+            """
+        ),
+        # A 4-D embedding grid (no class token) resized to another checkpoint's grid, the side read from
+        # that checkpoint's shape: the tensor it comes from is named like an embedding (`posemb`, `emb`).
+        Valid(
+            """
+            import torch.nn.functional as F
+
+            def fit_grid(posemb, target):
+                side = target.shape[1]
+                grid = posemb.permute(0, 3, 1, 2)
+                grid = F.interpolate(grid, size=(side, side), mode="bicubic")
+                return grid.permute(0, 2, 3, 1)
             """
         ),
         Valid(
@@ -269,6 +283,8 @@ class SquareResizeFunctionRule(Rule):
             return True
         target = au.bound_name(self, node)
         named = [image, side] + ([target] if target is not None else [])
+        if isinstance(image, cst.Name):
+            named += au.assigned_values(self, image)[:4]  # `grid = posemb.permute(0, 3, 1, 2)`
         if any(au.names_non_frame_data(n) for n in named):
             return True
         if any("teacher" in name.lower() for n in named for name in au.names_in(n)):
