@@ -329,3 +329,44 @@ def test_discovery_finds_dict_pipeline_and_seconds_samplers_and_says_what_it_ski
     assert "init = {size = ...}" in reasons["ShortSideScale"]
     assert "args = {size = ...}" in reasons["short_side_scale"]
     assert "reads self" in reasons["FrameDataset.sample_indices"]
+
+
+def test_function_subsampler_takes_its_layout_from_its_temporal_dim_default():
+    def subsample(x, num_samples, temporal_dim=-3):
+        frames = x.shape[temporal_dim]
+        if frames == 0:
+            raise ValueError("empty video")
+        return np.take(x, np.linspace(0, frames - 1, num_samples).round().astype(int), axis=temporal_dim)
+
+    (sampler,) = build_samplers(subsample, "subsample", "subsample")
+    assert sampler.layout == "CTHW" and "temporal_dim=-3" in sampler.mapping
+    assert findings_of([sampler]) == []
+
+
+def test_abstract_class_is_not_exercised():
+    import abc
+
+    class Sampler(abc.ABC):
+        def __init__(self, clip_duration):
+            self.clip_duration = clip_duration
+
+        @abc.abstractmethod
+        def __call__(self, last_clip_end_time, video_duration, annotation): ...
+
+    with pytest.raises(AdapterError, match="abstract class"):
+        build_samplers(Sampler, "Sampler", "sampler")
+
+
+def test_seconds_multi_clip_sampler_gives_one_row_per_clip():
+    class Clips:
+        def __init__(self, clip_duration, num_clips):
+            self.clip_duration, self.num_clips = clip_duration, num_clips
+
+        def __call__(self, last_clip_end_time, video_duration, annotation):
+            starts = [
+                k * (video_duration - self.clip_duration) / max(self.num_clips - 1, 1) for k in range(self.num_clips)
+            ]
+            return starts, [s + self.clip_duration for s in starts]
+
+    (sampler,) = build_samplers(Clips, "Clips", "multiclip")
+    assert sampler.invoke(30, 4, 0).tolist() == [[0, 1, 2, 3], [13, 14, 15, 16], [26, 27, 28, 29]]

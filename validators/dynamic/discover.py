@@ -343,6 +343,9 @@ def _discover_class(node: cst.ClassDef, add, calls: _ModuleCalls | None = None) 
     if class_name.startswith("_"):
         return
     methods = {s.name.value: s for s in node.body.body if isinstance(s, cst.FunctionDef)}
+    abstract = [n for n, m in methods.items() if any(_decorator_name(d) == "abstractmethod" for d in m.decorators)]
+    if abstract:
+        return  # an interface (pytorchvideo's ClipSampler): its subclasses are what can be called
     init = methods.get("__init__")
     init_params = _Params.of(init, drop_first=True) if init else _Params((), ())
     call = methods.get("__call__") or methods.get("forward") or methods.get("transform")
@@ -350,7 +353,7 @@ def _discover_class(node: cst.ClassDef, add, calls: _ModuleCalls | None = None) 
         call_params = _Params.of(call, drop_first=True)
         init_clip_length = _first(init_params.names, CLIP_LENGTH_NAMES + ("num_frames",) + CLIP_DURATION_NAMES)
         init_unmapped = [p for p in init_params.required if p not in {init_clip_length, *SEED_NAMES, *NUM_CLIPS_NAMES}]
-        role_reason = _class_call_role(class_name, call.name.value, call_params, init_clip_length)
+        role_reason = _class_call_role(class_name, call.name.value, call_params, init_clip_length, init_params)
         if init_unmapped:
             if role_reason is not None or _SAMPLER_NAME.search(class_name) or _TRANSFORM_NAME.search(class_name):
                 add(
@@ -392,8 +395,12 @@ def _discover_class(node: cst.ClassDef, add, calls: _ModuleCalls | None = None) 
         add(qualified, method, _sampler_role(method_name, params) or _other_role(method_name, params, method, calls))
 
 
+def _decorator_name(decorator: cst.Decorator) -> str:
+    return (get_full_name_for_node(decorator.decorator) or "").rpartition(".")[2]
+
+
 def _class_call_role(
-    class_name: str, method: str, call_params: _Params, init_clip_length: str | None
+    class_name: str, method: str, call_params: _Params, init_clip_length: str | None, init_params: _Params
 ) -> tuple[str, str] | None:
     """Roles only a class has: a dict pipeline step (``transform(results)``) or a seconds-based clip
     sampler (``__call__(last_clip_end_time, video_duration, annotation)``)."""
@@ -405,7 +412,12 @@ def _class_call_role(
         return None
     duration = _first(call_params.names, DURATION_NAMES)
     if duration and init_clip_length in CLIP_DURATION_NAMES:
-        return "sampler", f"takes {duration} (seconds) and {init_clip_length} in __init__ (seconds-based clip sampler)"
+        num_clips = _first(init_params.names, NUM_CLIPS_NAMES)
+        return (
+            "multiclip" if num_clips else "sampler",
+            f"takes {duration} (seconds) and {init_clip_length}{f' and {num_clips}' if num_clips else ''} "
+            "in __init__ (seconds-based clip sampler)",
+        )
     return None
 
 

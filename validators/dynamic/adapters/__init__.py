@@ -62,7 +62,7 @@ def _adapter_for(obj: Any, role: str, convention: Mapping[str, Any] | None) -> t
     """(name, bind function) of the calling convention `obj` is written in."""
     if role != "subsample" and dict_pipeline.is_dict_pipeline(obj, convention):
         return "dict", lambda o, n, a, w, c: dict_pipeline.bind(o, n, a, w, c, role=role)
-    if role == "sampler" and seconds.is_seconds_based(obj):
+    if role in ("sampler", "multiclip") and seconds.is_seconds_based(obj):
         return "seconds", seconds.bind
     if module.is_module_class(obj):
         return "nn.Module", module.bind
@@ -132,8 +132,16 @@ def _build_one(
 ) -> SamplerUnderTest:
     count_token = "video" if role == "subsample" else "num_frames"
     wanted = [count_token, "T", "seed"] + (["num_clips"] if role == "multiclip" else [])
+    if inspect.isclass(obj) and inspect.isabstract(obj):
+        missing = ", ".join(sorted(getattr(obj, "__abstractmethods__", ())))
+        raise AdapterError(f"{name} is an abstract class ({missing} not implemented): check a subclass instead")
     _, bind = _adapter_for(obj, role, convention)
     binding: Binding = bind(obj, name, args, wanted, convention)
+    if binding.layout is None and role == "subsample" and binding.convention == "function":
+        found, why = module.layout_for(obj, args)  # uniform_temporal_subsample(x, n, temporal_dim=-3)
+        if found is not None:
+            binding.layout = found
+            binding.mapping = (*binding.mapping, f"video layout {found} (from {why})")
     if binding.layout and not layout_given:
         layout = binding.layout
     tokens = binding.roles

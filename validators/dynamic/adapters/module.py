@@ -30,7 +30,7 @@ def is_module_class(obj: Any) -> bool:
         return False
 
 
-def temporal_axis(obj: type, args: Mapping[str, str]) -> tuple[str, int] | None:
+def temporal_axis(obj: Any, args: Mapping[str, str]) -> tuple[str, int] | None:
     """(parameter, axis) of the argument that names the time axis: given, else a default of
     ``__init__`` or ``forward``."""
     for name in TEMPORAL_DIM_NAMES:
@@ -38,9 +38,10 @@ def temporal_axis(obj: type, args: Mapping[str, str]) -> tuple[str, int] | None:
             value = argument_value(args[name])
             if isinstance(value, int):
                 return name, value
-    for method in ("__init__", "forward"):
+    owners = [getattr(obj, "__init__", None), getattr(obj, "forward", None)] if inspect.isclass(obj) else [obj]
+    for function in owners:
         try:
-            parameters = inspect.signature(getattr(obj, method)).parameters
+            parameters = inspect.signature(function).parameters
         except (TypeError, ValueError, AttributeError):
             continue
         for name in TEMPORAL_DIM_NAMES:
@@ -50,7 +51,7 @@ def temporal_axis(obj: type, args: Mapping[str, str]) -> tuple[str, int] | None:
     return None
 
 
-def layout_for(obj: type, args: Mapping[str, str]) -> tuple[str | None, str]:
+def layout_for(obj: Any, args: Mapping[str, str]) -> tuple[str | None, str]:
     """(layout, why) the module's own arguments imply; (None, "") when they say nothing."""
     found = temporal_axis(obj, args)
     if found is None:
@@ -59,7 +60,7 @@ def layout_for(obj: type, args: Mapping[str, str]) -> tuple[str | None, str]:
     layout = AXIS_LAYOUTS.get(axis)
     if layout is None:
         raise AdapterError(
-            f"{obj.__name__}: {name}={axis} is not a time axis of a 4-D video the auditor can build; "
+            f"{getattr(obj, '__name__', obj)}: {name}={axis} is not a time axis of a 4-D video the auditor can build; "
             "pass --args layout=TCHW|CTHW|THWC"
         )
     return layout, f"{name}={axis}"

@@ -37,8 +37,9 @@ def is_seconds_based(obj: Any) -> bool:
     return False
 
 
-def clip_seconds(output: Any) -> tuple[float, float]:
-    """(start, end) in seconds from a ClipInfo-like object or a tuple whose first two items are they."""
+def clip_seconds(output: Any) -> list[tuple[float, float]]:
+    """[(start, end)] in seconds from a ClipInfo-like object or a tuple whose first two items are they;
+    one pair per clip when they are lists (pytorchvideo's ClipInfoList)."""
     start = getattr(output, "clip_start_sec", None)
     end = getattr(output, "clip_end_sec", None)
     if start is None or end is None:
@@ -46,7 +47,9 @@ def clip_seconds(output: Any) -> tuple[float, float]:
             start, end = output[0], output[1]
         else:
             raise TypeError(f"returned {type(output).__name__}, not a clip (clip_start_sec, clip_end_sec, ...)")
-    return float(start), float(end)
+    if isinstance(start, (list, tuple)) and isinstance(end, (list, tuple)):
+        return [(float(a), float(b)) for a, b in zip(start, end)]
+    return [(float(start), float(end))]
 
 
 def to_frames(start: float, end: float, T: int, fps: float = SECONDS_FPS) -> np.ndarray:
@@ -61,9 +64,17 @@ def bind(
     obj: Any, name: str, args: Mapping[str, str], wanted: Iterable[str], convention: Mapping[str, Any] | None = None
 ) -> Binding:
     fps = float((convention or {}).get("fps") or SECONDS_FPS)
+    multiclip = "num_clips" in set(wanted)
     if inspect.isclass(obj):
+        init_wanted = ("clip_duration", "seed", *(("num_clips",) if multiclip else ()))
         inner, init_plan, call_plan = bind_instance(
-            obj, name, args, WANTED, convention=convention, label="seconds", init_wanted=("clip_duration", "seed")
+            obj,
+            name,
+            args,
+            (*WANTED, *(("num_clips",) if multiclip else ())),
+            convention=convention,
+            label="seconds",
+            init_wanted=init_wanted,
         )
         plans = (init_plan, call_plan)
     else:
@@ -97,8 +108,8 @@ def bind(
         }
 
     def call(values: Mapping[str, Any]) -> Any:
-        start, end = clip_seconds(inner.call(seconds(values)))
-        return to_frames(start, end, values["T"], fps)
+        clips = [to_frames(start, end, values["T"], fps) for start, end in clip_seconds(inner.call(seconds(values)))]
+        return np.stack(clips) if multiclip else clips[0]
 
     def render(values: Mapping[str, Any], shown: Mapping[str, str]) -> str:
         shown = {
