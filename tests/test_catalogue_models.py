@@ -131,3 +131,12 @@ def test_clip_frame_encoder_runs_on_cpu_and_ignores_frame_order():
         clip_frame_encoder(num_classes=0, tower="b16", size=32, width=32), torch.randn(2, 3, 3, 32, 32)
     )
     assert embedding.shape == (2, 512)
+
+
+def test_tsm_published_costs_are_eight_frames_of_torchvision_backbones():
+    """TSM adds no multiply-adds: its published cost is T x the 2D backbone's (torchvision's `_ops`)."""
+    from temporalkit.reference_models.registry import MODELS
+    from torchvision.models import MobileNet_V2_Weights, ResNet50_Weights
+
+    assert MODELS["tsm_mobilenet_v2"].paper.gmacs == pytest.approx(8 * MobileNet_V2_Weights.IMAGENET1K_V1.meta["_ops"])
+    assert MODELS["tsm_r50"].paper.gmacs == pytest.approx(8 * ResNet50_Weights.IMAGENET1K_V1.meta["_ops"], rel=0.01)
