@@ -84,6 +84,12 @@ def zero_pad_uint8(clip):
     )
 
 
+def refuses_short(clip):
+    if clip.shape[0] < 8:
+        raise ValueError(f"clip of {clip.shape[0]} frames is shorter than 8")
+    return clip
+
+
 def crashes_on_short(clip):
     if clip.shape[0] < 8:
         raise IndexError("index 3 is out of bounds for dimension 0 with size 3")
@@ -120,6 +126,11 @@ def test_zero_padding_and_short_clip_crash():
     assert categories(report.findings) == ["zero-padding"]
     assert "5 blank frames (frames 3..7)" in report.findings[0].message
     assert categories(check_transform(crashes_on_short)) == ["short-clip"]
+    from temporalkit.validators.dynamic import policy
+
+    with policy.use({"short-clip": "error"}):  # refusing short clips clearly is the declared policy
+        assert check_transform(refuses_short) == []
+        assert categories(check_transform(crashes_on_short)) == ["short-clip"]  # an IndexError is a crash
 
 
 def crop_exclusive_bound(clip):  # numpy's randint(0, h - size): the last offset is never drawn
