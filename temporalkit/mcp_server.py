@@ -44,7 +44,8 @@ def _tool_error(message: str):
 def _errors_as_tool_errors(fn):
     """Anticipated failures (bad input, a missing extra, an unreadable file) as one-line tool errors.
 
-    SystemExit and KeyboardInterrupt raised by library code would otherwise end the server.
+    A SystemExit raised by library code would otherwise end the server; other exceptions the SDK
+    itself returns as tool errors.
     """
     from temporalkit.extras import MissingExtra
 
@@ -57,8 +58,8 @@ def _errors_as_tool_errors(fn):
         except (ValueError, OSError, KeyError, LookupError) as exc:  # SpecError and ConfigError are ValueErrors
             message = str(exc) if not isinstance(exc, KeyError) else str(exc.args[0] if exc.args else exc)
             raise _tool_error(f"{fn.__name__}: {message}") from None
-        except (SystemExit, KeyboardInterrupt) as exc:
-            raise _tool_error(f"{fn.__name__}: stopped ({type(exc).__name__}: {exc})") from None
+        except SystemExit as exc:
+            raise _tool_error(f"{fn.__name__}: stopped (SystemExit: {exc})") from None
 
     return wrapper
 
@@ -135,7 +136,10 @@ def build_server(root: str | os.PathLike = "."):
         Returns {"findings": [...], "errors": [...], "files_audited": n}; lines and columns are
         1-based; each finding has rule, category, severity, path, line, message and fix.
         """
+        from dataclasses import replace
+
         from temporalkit.validators.audit import audit_paths
+        from temporalkit.validators.config import load_config
 
         if not paths:
             raise ValueError("give at least one path")
@@ -144,14 +148,19 @@ def build_server(root: str | os.PathLike = "."):
             from temporalkit.extras import require
 
             require("dynamic", "audit with dynamic=true")
-        result = audit_paths(resolved, select=select, ignore=ignore, jobs=1)
+        config = load_config(resolved[0])
+        result = audit_paths(resolved, select=select, ignore=ignore, config=config, jobs=1)
         findings, errors = list(result.findings), list(result.errors)
         if dynamic:
             from temporalkit.validators.dynamic import run_dynamic
 
-            dynamic_findings, dynamic_errors = run_dynamic(resolved)
+            # select / ignore apply to the dynamic findings as to the static ones (as the CLI does)
+            selectors = replace(
+                config, select=tuple(select) if select else config.select, ignore=(*config.ignore, *(ignore or ()))
+            )
+            dynamic_findings, dynamic_errors = run_dynamic(resolved, config=selectors)
             findings += dynamic_findings
-            errors += dynamic_errors
+            errors += [e for e in dynamic_errors if e not in errors]
         return _findings_document(base, findings, errors, result.files_audited)
 
     @server.tool()

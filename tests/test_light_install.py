@@ -84,16 +84,21 @@ def test_picker_reads_the_shipped_cost_snapshot_without_torch(no_extras):
     with pytest.raises(MissingExtra, match=r"temporalkit\[models\]"):
         costs.measured_cost("r3d_18", 16, 112, "cpu", True)  # latency is always measured
     assert costs.torchvision_published_rows() == load_snapshot()["torchvision_published"]
-    # every registry model is in the snapshot at every grid clip (regenerate it when a model is added)
+    # every registry model is in the snapshot at every grid clip and its native one (regenerate it when
+    # a model is added)
+    from temporalkit.picker import catalogue
+
     held = {(r["model"], r["frames"], r["size"]) for r in load_snapshot()["rows"]}
     wanted = {(m, f, s) for m in costs.model_ids() for f in GRID_FRAMES for s in GRID_SIZES}
+    wanted |= {(m, *catalogue.entry(m).native) for m in costs.model_ids() if catalogue.entry(m) is not None}
     assert wanted <= held, f"run `python -m temporalkit.picker.cost_snapshot --write`: missing {sorted(wanted - held)}"
 
 
 def test_snapshot_rows_match_a_fresh_measurement():
     pytest.importorskip("torch")
-    from temporalkit.picker.cost_snapshot import snapshot_cost
     from temporalkit.reference_models.cost import measure_cost
+
+    from temporalkit.picker.cost_snapshot import snapshot_cost
 
     for model_id, frames, size in (("r3d_18", 8, 112), ("framepool_r18", 16, 160), ("mvit_v2_s", 8, 224)):
         measured, shipped = measure_cost(model_id, frames, size), snapshot_cost(model_id, frames, size)

@@ -14,15 +14,46 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
+def built(tmp_path_factory) -> tuple[Path, str]:
+    """The wheel, and everything the build printed (-v: setuptools' warnings included)."""
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", str(ROOT), "-w", str(out)],
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation", str(ROOT), "-w", str(out)],
         check=True,
         capture_output=True,
+        text=True,
     )
-    (built,) = out.glob("temporalkit-*.whl")
-    return built
+    (wheel,) = out.glob("temporalkit-*.whl")
+    return wheel, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(built) -> Path:
+    return built[0]
+
+
+def test_build_has_no_package_configuration_warning(built):
+    _, log = built
+    assert "Building wheel for temporalkit" in log
+    assert "absent from the `packages` configuration" not in log, [
+        line for line in log.splitlines() if "absent from" in line
+    ]
+
+
+def test_core_requirements_have_no_torch_and_the_extras_keep_the_pins(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        metadata = archive.read(name).decode()
+    requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    core = [r for r in requires if "extra ==" not in r]
+    assert not any(r.startswith(("torch", "torchvision", "av", "numpy")) for r in core), core
+    assert {r.split(">")[0].split("=")[0].split(" ")[0] for r in core} == {"jinja2", "pydantic", "libcst", "pyyaml"}
+    for extra in ("dynamic", "models"):
+        pinned = [r for r in requires if f'extra == "{extra}"' in r]
+        assert any(r.startswith("torch==2.14.1") for r in pinned) and any(
+            r.startswith("torchvision==0.29.1") for r in pinned
+        ), (extra, pinned)
+    assert any(r.startswith("mcp") and 'extra == "mcp"' in r for r in requires)
 
 
 def test_wheel_ships_packages_and_data(wheel):
@@ -37,6 +68,10 @@ def test_wheel_ships_packages_and_data(wheel):
         "temporalkit/prompts/architecture_picker.md.j2",
         "temporalkit/skills/frame-sampler-auditor/SKILL.md.j2",
         "temporalkit/skills/frame-sampler-auditor/summarize_findings.py",
+        "temporalkit/skills/video-architecture-picker/SKILL.md.j2",
+        "temporalkit/picker/cost_snapshot.json",
+        "temporalkit/extras.py",
+        "temporalkit/mcp_server.py",
         "temporalkit/reference_models/weights/motion_r2plus1d.pt",
     ):
         assert expected in names, expected

@@ -3,7 +3,8 @@
 The fast test declares the hook from .pre-commit-hooks.yaml as a `repo: local` hook run with this
 interpreter (pre-commit, git and our CLI all real; no virtualenv build). The slow test runs
 `pre-commit try-repo <this checkout>`, which builds the hook's own virtualenv by pip-installing
-this package (torch included, minutes): it runs only with TEMPORALKIT_SLOW_TESTS=1.
+this package's core (no torch; a minute or two on a loaded machine): it runs only with
+TEMPORALKIT_SLOW_TESTS=1. benchmarks/bench_footprint.py measures that environment.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def test_commit_with_a_sampling_bug_is_refused_and_a_clean_one_passes(tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(
     os.environ.get("TEMPORALKIT_SLOW_TESTS") != "1",
-    reason="builds a virtualenv with torch; set TEMPORALKIT_SLOW_TESTS=1",
+    reason="builds the hook's virtualenv (pip install of this checkout); set TEMPORALKIT_SLOW_TESTS=1",
 )
 def test_try_repo_with_this_checkout(tmp_path):
     project, env = scratch_repo(tmp_path)

@@ -2,8 +2,9 @@
 
 The picker's costs are measured (`temporalkit.reference_models.cost.measure_cost`, torch on the
 meta device). The core install has no torch, so the package ships the measurements of every
-registry model on a grid of clips that covers the recommender's choices (each model's native
-clip and the fallbacks), plus torchvision's published Kinetics-400 rows the prompt quotes.
+registry model on a grid of clips (GRID_FRAMES x GRID_SIZES) and at its native clip (the
+catalogue's and the registry's default), plus torchvision's published Kinetics-400 rows the
+prompt quotes. A clip off the grid needs the `models` extra.
 With torch installed the picker measures and this file is not read.
 
 Regenerate after changing a model or the registry (takes a minute or two on a CPU):
@@ -50,15 +51,17 @@ def snapshot_clips(model_id: str) -> set[tuple[int, int]]:
 
 def build_snapshot() -> dict:
     """Measure every registry model on the grid (needs torch and torchvision)."""
-    from temporalkit.picker import costs
+    from temporalkit.picker import catalogue, costs
     from temporalkit.reference_models.cost import measure_cost
 
-    rows = [
-        measure_cost(model_id, frames, size).to_dict()
-        for model_id in costs.model_ids()
-        for frames in GRID_FRAMES
-        for size in GRID_SIZES
-    ]
+    rows = []
+    for model_id in costs.model_ids():
+        clips = {(frames, size) for frames in GRID_FRAMES for size in GRID_SIZES}
+        row = catalogue.entry(model_id)
+        clips |= {row.native} if row is not None else set()
+        default_clip = getattr(costs.model_entry(model_id), "default_clip", None)
+        clips |= {tuple(default_clip)} if default_clip else set()
+        rows += [measure_cost(model_id, frames, size).to_dict() for frames, size in sorted(clips)]
     return {
         "command": "python -m temporalkit.picker.cost_snapshot --write",
         "device": "meta",
