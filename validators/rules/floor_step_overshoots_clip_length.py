@@ -32,7 +32,9 @@ class FloorStepOvershootsClipLengthRule(Rule):
         by another shape (`img.shape[1] / grid[0]` beside `img.shape[2] / grid[1]`) are taken as
         a spatial grid, not a clip: a (C, T, H, W) clip's time and height axes divided that way
         are missed. A `range(lo, hi + 1, (hi - lo) // k)` (an inclusive end over a step made from the
-        same span) is taken as evenly spaced values with both ends kept on purpose, and not reported.
+        same span) is taken as evenly spaced values with both ends kept on purpose, and a
+        `range(0, n + 1 - W, W // 2)` (a stop that leaves room for a window of W, the hop a part of
+        W) as the starts of overlapping windows: neither is reported.
     """
 
     ID = "TK152"
@@ -90,6 +92,13 @@ class FloorStepOvershootsClipLengthRule(Rule):
                 return [p / 100 for p in range(lo_pct, hi_pct + 1, step)]
             """
         ),
+        # Half-overlapping windows of W clips over a list: a hop of W // 2, as many windows as fit.
+        Valid(
+            """
+            def windows(clips, W):
+                return [clips[i:i + W] for i in range(0, len(clips) + 1 - W, W // 2)]
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -145,9 +154,19 @@ class FloorStepOvershootsClipLengthRule(Rule):
                 return
         if au.is_truncated(self, node):
             return
-        if isinstance(node, cst.Call) and _fenceposts(self, node, division):
+        if isinstance(node, cst.Call) and (_fenceposts(self, node, division) or _window_hop(node, division)):
             return
         self.report(node)
+
+
+def _window_hop(call: cst.Call, division: cst.BinaryOperation) -> bool:
+    """`range(0, n + 1 - W, W // 2)`: starts of overlapping windows of length W, the stop leaving room for the
+    last window and the hop a fraction of W. How many windows come out depends on n by design."""
+    stop = au.positional_args(call)[1]
+    window = au.operand_names(division.left)
+    return bool(window) and any(
+        au.operand_names(sub.right) & window for sub in au.find_all(stop, cst.BinaryOperation, au.is_subtraction)
+    )
 
 
 def _fenceposts(rule: Rule, call: cst.Call, division: cst.BinaryOperation) -> bool:

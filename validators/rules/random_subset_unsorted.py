@@ -27,7 +27,8 @@ class RandomSubsetUnsortedRule(Rule):
         population is judged by `x` (`np.arange(scores.shape[0])` draws rows of `scores`). A subset stored in, or only used to
         index, something named like a mask, tokens, patches, boxes, captions, labels or ids
         (`mask[idx] = 1`, `token_ids`) is taken to be no frame index and is not reported; a frame
-        subset given such a name is missed.
+        subset given such a name is missed. A draw of one value (`choice(range(n - T), 1)`,
+        `sample(pop, 1)`) is a start offset, not a subset, and is not reported.
 
     Example:
         ```python
@@ -151,6 +152,16 @@ class RandomSubsetUnsortedRule(Rule):
                 return [scores[r].argmax() for r in rows]
             """
         ),
+        # One random start (size 1) from a range of frame positions, then a strided clip from it: in order.
+        Valid(
+            """
+            import numpy as np
+
+            def strided_clip(total, num_frames, stride):
+                first = np.random.choice(range(total - num_frames * stride), 1)
+                return np.arange(num_frames) * stride + first
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -263,6 +274,8 @@ class RandomSubsetUnsortedRule(Rule):
                 return
         else:
             return
+        if names & (_SAMPLERS | _CHOICE) and _one_value(au.argument(node, 1, "k" if names & _SAMPLERS else "size")):
+            return  # choice(range(n - T), 1): one start offset, nothing to put in order
         if au.is_sorted_afterwards(self, node):
             return
         if self._not_frames(node):
@@ -300,6 +313,13 @@ class RandomSubsetUnsortedRule(Rule):
 
 
 _SINGLE_CLIP = {"video", "clip", "vid", "frames"}
+
+
+def _one_value(size: cst.BaseExpression | None) -> bool:
+    """A draw of a single value: size `1`, `(1,)` or `[1]`."""
+    if isinstance(size, (cst.Tuple, cst.List)) and len(size.elements) == 1:
+        size = size.elements[0].value
+    return au.int_value(size) == 1
 
 
 def _range_stop(node: cst.CSTNode, rule: Rule | None = None) -> cst.BaseExpression | None:
