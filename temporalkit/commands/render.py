@@ -16,12 +16,13 @@ HIDDEN = True  # a maintainer command: runnable, not listed in `temporalkit --he
 
 
 def source_checkout() -> Path | None:
-    """The temporalkit source checkout this package runs from (a git work tree holding the
-    templates), or None for an installed package."""
+    """The temporalkit source tree this package runs from (an editable install or a checkout on
+    sys.path: its pyproject.toml beside the templates' skills/ and validators/), or None for an
+    installed package, whose parent folder is site-packages."""
     import temporalkit
 
     root = Path(temporalkit.__file__).resolve().parent.parent
-    if (root / ".git").exists() and (root / "pyproject.toml").is_file() and (root / "skills").is_dir():
+    if all((root / part).exists() for part in ("pyproject.toml", "skills", "validators", "outputs")):
         return root
     return None
 
