@@ -352,8 +352,8 @@ def _analyse(item: _Work, rule_classes: tuple[type["Rule"], ...]):
     rules = [r for r in rule_classes if r.ID in item.rule_ids]
     try:
         new_text, before, after = lint_and_fix(item.text, item.display_path, rules, fix=item.fix)
-    except cst.ParserSyntaxError as exc:
-        return None, [], [], f"cannot parse: {_syntax_error_line(exc)}"
+    except cst.ParserSyntaxError as exc:  # Python's parser accepted it (the gate): a limit of libcst's
+        return None, [], [], f"cannot parse: libcst refuses what Python accepts: {_syntax_error_line(exc)}"
     except RecursionError:
         return None, [], [], "cannot parse: nesting too deep for the parser"
     except Exception as exc:  # one broken rule or odd file must not stop the run

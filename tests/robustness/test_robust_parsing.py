@@ -119,3 +119,12 @@ def test_a_syntax_error_names_one_place(tmp_path, source, line, column):
     (error,) = audit(tmp_path, path).errors
     assert f"at line {line}, column {column}" in error.message
     assert error.message.count("line") == 1 and not re.search(r"\d+:\d+", error.message)
+
+
+def test_valid_python_libcst_cannot_parse_is_not_called_a_syntax_error(tmp_path):
+    # 100,000 implicitly concatenated strings: CPython compiles it, libcst's parser gives up with a
+    # "syntax error at line 1" that sent users looking for a mistake that is not there.
+    path = write(tmp_path / "strings.py", "flag_me(1)\nx = " + " ".join(["'a'"] * 100_000) + "\n")
+    result = audit(tmp_path, path)
+    [error] = result.errors
+    assert error.message.startswith("cannot parse: libcst refuses what Python accepts: ")
