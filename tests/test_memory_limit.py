@@ -282,6 +282,8 @@ TRANSFORMS = textwrap.dedent(
 
     def crop_each_frame(clip):
         # a (T, C, H, W) tensor; a different random crop per frame (TK601); the result stays (T, C, H, W)
+        if clip.ndim != 4 or clip.shape[1] != 3:
+            raise TypeError("wants a (T, C, H, W) tensor")
         frames = []
         for frame in clip:
             top = int(torch.randint(0, 9, ()))
