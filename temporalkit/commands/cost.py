@@ -6,8 +6,28 @@ HELP = "Measure GMACs/GFLOPs/params (and latency) of reference and torchvision v
 EXAMPLE = "temporalkit cost --model all --frames 16 --size 224 --format json"
 
 
+def _family_value(name: str) -> str:
+    """Any family spelling `Family.parse` accepts, as the registry's value (the `family` column)."""
+    import argparse
+
+    from temporalkit.reference_models.families import Family  # standard library only
+
+    try:
+        return Family.parse(name).value
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--model", default="all", help="model id from the registry, or 'all' (default)")
+    parser.add_argument(
+        "--family",
+        type=_family_value,
+        default=None,
+        metavar="FAMILY",
+        help="only the models of this family; any spelling the picker, `check --family` and `train` accept "
+        "(3d_conv or i3d, 2plus1d or r2plus1d, 2d_pool or framepool, temporal_shift or tsm, transformer)",
+    )
     parser.add_argument("--frames", type=int, default=16, help="clip length T (default 16)")
     parser.add_argument("--size", type=int, default=224, help="frame height = width in px (default 224)")
     parser.add_argument("--format", choices=("table", "json", "markdown"), default="table")
@@ -41,9 +61,10 @@ def run(args) -> int:
         if not torch.cuda.is_available():
             print("temporalkit cost: --device cuda asked for but CUDA is not available here", file=sys.stderr)
             return 2
-    rows = cost_table(
-        [args.model] if args.model != "all" else "all", args.frames, args.size, device=args.device, latency=args.latency
-    )
+    models = [args.model] if args.model != "all" else list(MODELS)
+    if args.family is not None:
+        models = [model_id for model_id in models if model_id in MODELS and MODELS[model_id].family == args.family]
+    rows = cost_table(models, args.frames, args.size, device=args.device, latency=args.latency)
     if args.format == "json":
         print(json.dumps([row.to_dict() for row in rows], indent=2))
     elif args.format == "markdown":

@@ -91,7 +91,7 @@ CATALOGUE_ROWS: tuple[CatalogueEntry, ...] = (
         F.TEMPORAL_SHIFT,
         (8, 224),
         ("none", "imagenet", "kinetics"),
-        k400="tsm_r50_k400",
+        k400="registry:tsm_r50",
         ssv2="tsm_r50_ssv2",
     ),
     CatalogueEntry(
@@ -114,15 +114,15 @@ CATALOGUE_ROWS: tuple[CatalogueEntry, ...] = (
     ),
     CatalogueEntry("r3d_18", F.CONV_3D, (16, 112), TV, k400="torchvision_r3d_18"),
     CatalogueEntry("mc3_18", F.CONV_3D, (16, 112), TV, k400="torchvision_mc3_18"),
-    CatalogueEntry("x3d_xs", F.CONV_3D, (4, 160), TV, k400="x3d_xs_k400", edge=True, published_gmacs=0.60),
-    CatalogueEntry("x3d_s", F.CONV_3D, (13, 160), TV, k400="x3d_s_k400", edge=True, published_gmacs=1.96),
-    CatalogueEntry("x3d_m", F.CONV_3D, (16, 224), TV, k400="x3d_m_k400", edge=True, published_gmacs=6.2),
+    CatalogueEntry("x3d_xs", F.CONV_3D, (4, 160), TV, k400="registry:x3d_xs", edge=True, published_gmacs=0.60),
+    CatalogueEntry("x3d_s", F.CONV_3D, (13, 160), TV, k400="registry:x3d_s", edge=True, published_gmacs=1.96),
+    CatalogueEntry("x3d_m", F.CONV_3D, (16, 224), TV, k400="registry:x3d_m", edge=True, published_gmacs=6.2),
     CatalogueEntry(
         "slowfast_r50_4x16",
         F.CONV_3D,
         (32, 224),
         TV,
-        k400="slowfast_r50_4x16_k400",
+        k400="registry:slowfast_r50_4x16",
         published_gmacs=36.1,
         note="SlowFast 4x16: 4 slow + 32 fast frames from a 64-frame window",
     ),
@@ -131,14 +131,14 @@ CATALOGUE_ROWS: tuple[CatalogueEntry, ...] = (
         F.CONV_3D,
         (32, 224),
         TV,
-        k400="slowfast_r50_8x8_k400",
+        k400="registry:slowfast_r50_8x8",
         ssv2="slowfast_r50_ssv2",
         published_gmacs=65.7,
         note="SlowFast 8x8: 8 slow + 32 fast frames from a 64-frame window",
     ),
-    CatalogueEntry("movinet_a0", F.CONV_3D, (50, 172), TV, k400="movinet_a0_k600", edge=True, published_gmacs=2.7),
-    CatalogueEntry("movinet_a1", F.CONV_3D, (50, 172), TV, k400="movinet_a1_k600", edge=True, published_gmacs=6.0),
-    CatalogueEntry("movinet_a2", F.CONV_3D, (50, 224), TV, k400="movinet_a2_k600", edge=True, published_gmacs=10.3),
+    CatalogueEntry("movinet_a0", F.CONV_3D, (50, 172), TV, k400="registry:movinet_a0", edge=True, published_gmacs=2.7),
+    CatalogueEntry("movinet_a1", F.CONV_3D, (50, 172), TV, k400="registry:movinet_a1", edge=True, published_gmacs=6.0),
+    CatalogueEntry("movinet_a2", F.CONV_3D, (50, 224), TV, k400="registry:movinet_a2", edge=True, published_gmacs=10.3),
     # -- (2+1)D convolutions --------------------------------------------------------------------------
     CatalogueEntry(
         "r2plus1d_r18",
@@ -186,7 +186,7 @@ CATALOGUE_ROWS: tuple[CatalogueEntry, ...] = (
         F.TRANSFORMER,
         (16, 224),
         ("none", "self_supervised", "kinetics"),
-        k400="videomae_s_k400",
+        k400="registry:videomae_vit_s",
         ssv2="videomae_s_ssv2",
         published_gmacs=57.0,
     ),
@@ -195,7 +195,7 @@ CATALOGUE_ROWS: tuple[CatalogueEntry, ...] = (
         F.TRANSFORMER,
         (16, 224),
         ("none", "self_supervised", "kinetics"),
-        k400="videomae_b_k400",
+        k400="registry:videomae_vit_b",
         ssv2="videomae_b_ssv2",
         published_gmacs=180.0,
     ),
@@ -223,6 +223,13 @@ def _generic_row(model_id: str, family: Family) -> CatalogueEntry:
 
 
 @functools.lru_cache(maxsize=1)
+def _published_only_gmacs(model_id: str, fallback: float | None) -> float | None:
+    from temporalkit.reference_models.registry import PUBLISHED_ONLY
+
+    published = PUBLISHED_ONLY.get(model_id)
+    return published.gmacs if published is not None else fallback
+
+
 def catalogue() -> dict[str, CatalogueEntry]:
     """Every model the picker may answer, by the id an answer uses.
 
@@ -236,6 +243,9 @@ def catalogue() -> dict[str, CatalogueEntry]:
         if model_id in registry:
             family = Family.parse(registry[model_id].family)
             row = CatalogueEntry(**{**row.__dict__, "model": model_id, "family": family, "published_gmacs": None})
+        else:  # the registry's published-only list is the one source of a published cost
+            gmacs = _published_only_gmacs(model_id, row.published_gmacs)
+            row = CatalogueEntry(**{**row.__dict__, "published_gmacs": gmacs})
         rows[model_id] = row
     for model_id, entry in registry.items():
         if model_id not in rows:

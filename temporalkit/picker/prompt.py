@@ -104,8 +104,13 @@ def _catalogue_rows(spec: TaskSpec, measure_latency: bool) -> list[dict]:
 
 
 def _evidence_rows() -> list[ev.Evidence]:
+    from temporalkit.reference_models.registry import MODELS, PUBLISHED_ONLY
+
     rows = list(ev.PAPER_EVIDENCE)
-    from temporalkit.reference_models.registry import MODELS
+    for model_id in [*MODELS, *PUBLISHED_ONLY]:
+        declared = ev.registry_evidence(model_id)
+        if declared is not None:
+            rows.append(declared)
 
     for model_id, entry in MODELS.items():
         if entry.torchvision_weights:

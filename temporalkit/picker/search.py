@@ -228,6 +228,8 @@ def _evidence_for(row: cat.CatalogueEntry, key: str | None) -> ev.Evidence | Non
         return None
     if key in ev.EVIDENCE:
         return ev.EVIDENCE[key]
+    if key.startswith(ev.REGISTRY_PREFIX):
+        return ev.registry_evidence(key.removeprefix(ev.REGISTRY_PREFIX))
     if key.startswith("torchvision_"):
         return torchvision_evidence(key.removeprefix("torchvision_"))
     return None
