@@ -370,3 +370,31 @@ def test_seconds_multi_clip_sampler_gives_one_row_per_clip():
 
     (sampler,) = build_samplers(Clips, "Clips", "multiclip")
     assert sampler.invoke(30, 4, 0).tolist() == [[0, 1, 2, 3], [13, 14, 15, 16], [26, 27, 28, 29]]
+
+
+# --- end to end: one config entry, through the child ---------------------------------------------------
+
+
+@pytest.mark.slow
+def test_one_config_entry_reaches_a_method_that_needs_init(tmp_path):
+    from temporalkit.validators.dynamic import run_dynamic
+
+    (tmp_path / "data.py").write_text(textwrap.dedent(SHAPES))
+    (tmp_path / "pyproject.toml").write_text(
+        textwrap.dedent(
+            """
+            [tool.temporalkit.dynamic]
+            discover = false
+            [[tool.temporalkit.dynamic.objects]]
+            target = "data.py:FrameDataset.sample_indices"
+            role = "sampler"
+            init = { root = "'data'", clip_len = "T" }
+            """
+        )
+    )
+    results: list = []
+    findings, errors = run_dynamic([tmp_path], results_out=results, timeout=120)
+    assert errors == [], errors
+    (obj,) = results[0].objects
+    assert any("exercised as sampler (instance)" in note for note in obj.notes), obj.notes
+    assert {f.rule for f in findings} <= {"TK505"}  # int(i * n / T) is spread; nothing else to report

@@ -453,6 +453,7 @@ def discover_file(
             test_time=c.test_time,
             reason=c.reason,
             family=c.family or config.family,
+            convention=c.convention,
         )
         for c in named
     ]
