@@ -104,7 +104,7 @@ def _scalar(text: str):
     return value if isinstance(value, (int, float, bool)) or value is None else text
 
 
-def _findings_document(base: Root, findings, errors, files_audited: int | None = None) -> dict:
+def _findings_document(base: Root, findings, errors, files_audited: int | None = None) -> dict[str, Any]:
     from temporalkit.validators.formats import finding_to_json
 
     document = {
@@ -127,7 +127,7 @@ def build_server(root: str | os.PathLike = "."):
     @_errors_as_tool_errors
     def audit(
         paths: list[str], select: list[str] | None = None, ignore: list[str] | None = None, dynamic: bool = False
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Audit Python files or folders for frame-sampling and cropping bugs.
 
         paths: files or folders under the server's root. select / ignore: rule ids, id prefixes or
@@ -171,7 +171,7 @@ def build_server(root: str | os.PathLike = "."):
         args: list[str] | None = None,
         test_time: bool = False,
         family: str | None = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Run the dynamic checks on one named object (executes it in a sandboxed child process).
 
         target: FILE:OBJECT under the root, e.g. data/video.py:VideoDataset.sample_indices.
@@ -194,7 +194,7 @@ def build_server(root: str | os.PathLike = "."):
 
     @server.tool()
     @_errors_as_tool_errors
-    def pick_recommend(spec: dict[str, Any]) -> dict:
+    def pick_recommend(spec: dict[str, Any]) -> dict[str, Any]:
         """The deterministic architecture recommendation for a video task spec.
 
         spec: {"task": str, "motion": "appearance"|"mixed"|"motion", "train_clips": int, and
@@ -212,7 +212,7 @@ def build_server(root: str | os.PathLike = "."):
 
     @server.tool()
     @_errors_as_tool_errors
-    def pick_validate(spec: dict[str, Any], answer: str) -> dict:
+    def pick_validate(spec: dict[str, Any], answer: str) -> dict[str, Any]:
         """Check an assistant's architecture answer (JSON text, or a reply containing one) against a spec.
 
         Returns {"accepted": bool, "findings": [...]}: errors reject the answer (invented cost,
@@ -226,7 +226,7 @@ def build_server(root: str | os.PathLike = "."):
 
     @server.tool()
     @_errors_as_tool_errors
-    def cost(model: str = "all", frames: int = 16, size: int = 224) -> list[dict]:
+    def cost(model: str = "all", frames: int = 16, size: int = 224) -> list[dict[str, Any]]:
         """Measured GMACs, GFLOPs and parameters of a reference or torchvision video model at frames x size.
 
         model: a registry id or "all". Counting runs on the meta device (no memory, no weights);
@@ -244,7 +244,7 @@ def build_server(root: str | os.PathLike = "."):
 
     @server.tool()
     @_errors_as_tool_errors
-    def rule(rule_id: str) -> dict:
+    def rule(rule_id: str) -> dict[str, Any]:
         """Explain a rule or dynamic check id (e.g. TK101): what it does, why it is a bug, an example, the fix.
 
         Returns the documentation as fields and as `text` (what `temporalkit rule` prints).

@@ -79,7 +79,8 @@ def test_server_lists_and_answers_over_stdio(project):
     assert "temporalkit://rules" in resources
 
     assert not audit.is_error, _text(audit)
-    report = audit.structured_content or json.loads(_text(audit))
+    report = audit.structured_content  # structured JSON, not only text
+    assert isinstance(report, dict) and json.loads(_text(audit)) == report
     (finding,) = report["findings"]
     assert (finding["rule"], finding["path"], finding["line"]) == ("TK101", "sampler.py", 5)
     assert report["files_audited"] == 1 and report["errors"] == []
