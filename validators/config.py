@@ -318,7 +318,7 @@ def dynamic_config(
             )
         try:
             path, name = parse_target(str(entry["target"]))
-            args = parse_args(entry.get("args"))
+            args = parse_args(entry.get("args"), "args")
             convention = parse_convention(entry, where)
         except ConfigError as exc:
             raise ConfigError(f"{origin}: {exc}") from None
