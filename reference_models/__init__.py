@@ -68,6 +68,9 @@ def __getattr__(name: str):
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from temporalkit.extras import require
+
+    require("models", f"{__name__}.{name}")  # the core install has no torch: one line naming the extra
     value = getattr(importlib.import_module(f"{__name__}.{module_name}"), name)
     globals()[name] = value
     return value

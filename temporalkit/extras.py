@@ -24,8 +24,11 @@ EXTRAS: dict[str, tuple[str, ...]] = {
 }
 
 
-class MissingExtra(RuntimeError):
-    """Something needs an optional extra that is not installed; str() is the one line to print."""
+class MissingExtra(ImportError):
+    """Something needs an optional extra that is not installed; str() is the one line to print.
+
+    An ImportError, so that code catching a missing module catches it too.
+    """
 
     def __init__(self, extra: str, what: str, missing: list[str]) -> None:
         super().__init__(f"{what} needs {', '.join(missing)} (not installed): pip install 'temporalkit[{extra}]'")

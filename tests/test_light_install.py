@@ -64,6 +64,18 @@ def test_a_command_that_needs_a_missing_extra_says_which_in_one_line(tmp_path, c
     assert not (tmp_path / "probes").exists()
 
 
+def test_reference_models_name_the_extra_they_need(no_extras):
+    import temporalkit.reference_models as reference_models
+
+    from temporalkit.extras import MissingExtra
+
+    reference_models.__dict__.pop("FramePool", None)
+    with pytest.raises(MissingExtra, match=r"reference_models.FramePool needs .*pip install 'temporalkit\[models\]'"):
+        reference_models.FramePool
+    with pytest.raises(ImportError):  # code that catches a missing module catches it too
+        reference_models.FramePool
+
+
 def test_static_audit_and_rule_need_no_extra(tmp_path, capsys, no_extras):
     buggy = tmp_path / "sampler.py"
     buggy.write_text(BUGGY)
@@ -177,3 +189,8 @@ def test_core_install_in_a_virtualenv_without_torch(tmp_path):
     assert check.stderr.strip().splitlines() == [
         "temporalkit check needs torch, torchvision, numpy, av (not installed): pip install 'temporalkit[dynamic]'"
     ]
+    for argv, extra in ((("audit", "--dynamic", "sampler.py"), "dynamic"), (("mcp",), "mcp"), (("cost",), "models")):
+        needs = run(temporalkit, *argv)
+        assert needs.returncode == 2 and needs.stdout == "", argv
+        (line,) = needs.stderr.strip().splitlines()
+        assert line.endswith(f"pip install 'temporalkit[{extra}]'"), line
