@@ -308,3 +308,13 @@ def test_search_is_deterministic():
         second.best.frames,
         second.best.size,
     )
+
+
+def test_without_the_models_extra_the_search_tries_only_clips_the_snapshot_can_cost(monkeypatch):
+    import temporalkit.extras as extras
+    from temporalkit.picker import search as search_module
+    from temporalkit.picker.cost_snapshot import GRID_FRAMES, GRID_SIZES
+
+    assert search_module._measurable_grid() == (search_module.FRAMES_GRID, search_module.SIZES_GRID)
+    monkeypatch.setattr(extras, "missing_modules", lambda extra: ["torch"] if extra == "models" else [])
+    assert search_module._measurable_grid() == (GRID_FRAMES, GRID_SIZES)

@@ -206,6 +206,18 @@ def _snapshot_gmacs(model_id: str, frames: int, size: int) -> float | None:
     return row.gmacs if row is not None and not row.error else None
 
 
+def _measurable_grid() -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The frames and sides the search tries: the full grid where costs can be measured (the models
+    extra), else the shipped cost snapshot's grid, the only clips the core install can cost."""
+    from temporalkit.extras import missing_modules
+
+    if not missing_modules("models"):
+        return FRAMES_GRID, SIZES_GRID
+    from temporalkit.picker.cost_snapshot import GRID_FRAMES, GRID_SIZES
+
+    return GRID_FRAMES, GRID_SIZES
+
+
 def clip_options(row: cat.CatalogueEntry, spec: TaskSpec) -> list[tuple[int, int]]:
     """(frames, side) pairs the model accepts, limited to the spec's when it fixes them."""
     if cat.is_published_only(row):
@@ -213,8 +225,9 @@ def clip_options(row: cat.CatalogueEntry, spec: TaskSpec) -> list[tuple[int, int
     else:
         from temporalkit.picker import costs
 
-        frames = [spec.frames] if spec.frames else sorted({*FRAMES_GRID, row.native[0]})
-        sizes = [spec.size] if spec.size else sorted({*SIZES_GRID, row.native[1]})
+        frames_grid, sizes_grid = _measurable_grid()
+        frames = [spec.frames] if spec.frames else sorted({*frames_grid, row.native[0]})
+        sizes = [spec.size] if spec.size else sorted({*sizes_grid, row.native[1]})
         options = [(t, s) for t in frames for s in sizes if costs.unsupported_reason(row.model, t, s) is None]
     if spec.frames:
         options = [o for o in options if o[0] == spec.frames]
