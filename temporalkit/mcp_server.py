@@ -93,15 +93,55 @@ def _spec(spec: dict[str, Any]):
     return spec_from_mapping(spec, "spec")
 
 
-def _scalar(text: str):
-    """`"20000"` -> 20000, `"true"` -> True, `"1.5"` -> 1.5; anything else stays the text it was."""
+def _argument_value(text: str):
+    """A prompt argument (always a string) read as a spec file's value is: `"20000"` -> 20000,
+    `"true"` -> True, `"[imagenet, kinetics]"` -> a list, `"{...}"` -> a mapping; else the text."""
     import yaml
 
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
         return text
-    return value if isinstance(value, (int, float, bool)) or value is None else text
+    return value if isinstance(value, (int, float, bool, list, dict)) else text
+
+
+def _picker_prompt():
+    """The picker prompt, its arguments the task spec's fields (`SPEC_FIELDS`, described from `TaskSpec`)."""
+    from mcp.server.mcpserver.prompts.base import Prompt, PromptArgument
+    from mcp.shared.exceptions import MCPError
+    from mcp.types import INVALID_PARAMS
+
+    from temporalkit.picker.schema import SPEC_FIELDS, TaskSpec
+    from temporalkit.render import spec_field_accepts
+
+    fields = TaskSpec.model_fields
+    arguments = [
+        PromptArgument(
+            name=name,
+            description=f"{fields[name].description or name} Accepts: {spec_field_accepts(fields[name].annotation)}.",
+            required=fields[name].is_required(),
+        )
+        for name in SPEC_FIELDS
+    ]
+
+    def video_architecture_picker(**given: str) -> str:
+        from temporalkit import picker
+        from temporalkit.extras import MissingExtra
+
+        spec = {key: value if key == "task" else _argument_value(value) for key, value in given.items() if value}
+        try:
+            return picker.render_prompt(_spec(spec))
+        except (ValueError, MissingExtra) as exc:  # SpecError: a field the spec does not accept
+            # An MCPError reaches the client with its message (other errors only as "Error rendering prompt").
+            raise MCPError(INVALID_PARAMS, f"video_architecture_picker: {exc}") from None
+
+    return Prompt(
+        name="video_architecture_picker",
+        description="The architecture-picker prompt for a video task: the measured cost table, published "
+        "results and the answer schema. Arguments are the task spec's fields.",
+        arguments=arguments,
+        fn=video_architecture_picker,
+    )
 
 
 def _findings_document(base: Root, findings, errors, files_audited: int | None = None) -> dict[str, Any]:
@@ -256,57 +296,7 @@ def build_server(root: str | os.PathLike = "."):
         doc = rule_doc(rule_id)
         return {**asdict(doc), "text": format_rule_doc(doc)}
 
-    @server.prompt(name="video_architecture_picker")
-    def video_architecture_picker(
-        task: str,
-        motion: str,
-        train_clips: str,
-        pretraining: str | None = None,
-        frames: str | None = None,
-        size: str | None = None,
-        budget_gmacs: str | None = None,
-        latency_ms: str | None = None,
-        device: str | None = None,
-        long_range: str | None = None,
-        text: str | None = None,
-        deployment: str | None = None,
-    ) -> str:
-        """The architecture-picker prompt for a video task: measured costs, published results and the answer schema.
-
-        motion: appearance, mixed or motion. train_clips: number of labelled clips. The rest are
-        optional (pretraining none/imagenet/kinetics, frames, size, budget_gmacs, latency_ms,
-        device, long_range, text, deployment edge/server).
-        """
-        from mcp.shared.exceptions import MCPError
-        from mcp.types import INVALID_PARAMS
-
-        from temporalkit import picker
-        from temporalkit.extras import MissingExtra
-
-        given = {
-            "task": task,
-            "motion": motion,
-            "train_clips": train_clips,
-            "pretraining": pretraining,
-            "frames": frames,
-            "size": size,
-            "budget_gmacs": budget_gmacs,
-            "latency_ms": latency_ms,
-            "device": device,
-            "long_range": long_range,
-            "text": text,
-            "deployment": deployment,
-        }
-        # Prompt arguments are strings: numbers and booleans are read as YAML scalars, as a spec file's are.
-        fields = {
-            key: value if key == "task" else _scalar(value) for key, value in given.items() if value not in (None, "")
-        }
-        try:
-            return picker.render_prompt(_spec(fields))
-        except (ValueError, MissingExtra) as exc:  # SpecError: a field the spec does not accept
-            # An MCPError reaches the client with its message (other errors only as "Error rendering prompt").
-            raise MCPError(INVALID_PARAMS, f"video_architecture_picker: {exc}") from None
-
+    server.add_prompt(_picker_prompt())
     _add_documentation_resources(server)
     return server
 

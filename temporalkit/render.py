@@ -296,16 +296,27 @@ def skill_context(skill_dir: str | None = None) -> dict:
     }
 
 
-def _field_values(annotation) -> str:
-    """What a spec field accepts, from its type: `motion | mixed` for a Literal, `int or null`."""
+def spec_field_accepts(annotation) -> str:
+    """What a spec field accepts, read from its type: `appearance | mixed | motion` for a Literal,
+    `whole number or null` for `int | None` (constraints of an Annotated type are left to the
+    description), `a list of ...` for a tuple, `a mapping (Name)` for a model."""
+    import types
     import typing
 
-    if typing.get_origin(annotation) is typing.Literal:
-        return " | ".join(str(value) for value in typing.get_args(annotation))
-    members = typing.get_args(annotation) or (annotation,)
-    names = [getattr(member, "__name__", str(member)) for member in members if member is not type(None)]
-    names = [{"str": "text", "int": "whole number", "float": "number", "bool": "true | false"}.get(n, n) for n in names]
-    return " or ".join(names) + (" or null" if type(None) in members else "")
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return spec_field_accepts(args[0])
+    if origin is typing.Literal:
+        return " | ".join(str(value) for value in args)
+    if origin in (typing.Union, types.UnionType):
+        kinds = [spec_field_accepts(member) for member in args if member is not type(None)]
+        return " or ".join(kinds) + (" or null" if type(None) in args else "")
+    if origin in (tuple, list):
+        return f"a list of {spec_field_accepts(args[0])}" if args else "a list"
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        return f"a mapping ({annotation.__name__})"
+    names = {str: "text", int: "whole number", float: "number", bool: "true | false"}
+    return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 
 def picker_skill_context(skill_dir: str | None = None) -> dict:
@@ -321,7 +332,7 @@ def picker_skill_context(skill_dir: str | None = None) -> dict:
             {
                 "name": name,
                 "required": fields[name].is_required(),
-                "accepts": _field_values(fields[name].annotation),
+                "accepts": spec_field_accepts(fields[name].annotation),
                 "description": fields[name].description or "",
             }
             for name in SPEC_FIELDS

@@ -73,7 +73,11 @@ def test_server_lists_and_answers_over_stdio(project):
 
     tools, prompts, resources, audit, rule, skill, rule_doc, validate = anyio.run(_session_run, project, body)
     assert {"audit", "check", "pick_recommend", "pick_validate", "cost", "rule"} <= tools
-    assert {arg.name for arg in prompts["video_architecture_picker"].arguments} >= {"task", "motion", "train_clips"}
+    from temporalkit.picker.schema import SPEC_FIELDS
+
+    arguments = prompts["video_architecture_picker"].arguments
+    assert [arg.name for arg in arguments] == list(SPEC_FIELDS)  # the spec's fields, from the schema
+    assert {arg.name for arg in arguments if arg.required} == {"task", "motion", "train_clips"}
     assert "temporalkit://skills/frame-sampler-auditor/SKILL.md" in resources
     assert "temporalkit://skills/video-architecture-picker/SKILL.md" in resources
     assert "temporalkit://rules" in resources
