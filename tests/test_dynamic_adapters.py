@@ -398,3 +398,19 @@ def test_one_config_entry_reaches_a_method_that_needs_init(tmp_path):
     (obj,) = results[0].objects
     assert any("exercised as sampler (instance)" in note for note in obj.notes), obj.notes
     assert {f.rule for f in findings} <= {"TK505"}  # int(i * n / T) is spread; nothing else to report
+
+
+def test_a_subsampler_gets_the_video_type_its_annotation_declares():
+    seen = []
+
+    def pad_frames(frames: list[np.ndarray], clip_len: int) -> np.ndarray:
+        seen.append(type(frames))
+        if not frames:
+            raise ValueError("empty video")
+        frames = frames[:clip_len]
+        while len(frames) < clip_len:
+            frames.append(frames[-1])  # repeat the last frame
+        return np.stack(frames)
+
+    (sampler,) = build_samplers(pad_frames, "pad_frames", "subsample")
+    assert findings_of([sampler]) == [] and set(seen) == {list}

@@ -20,6 +20,7 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 from temporalkit.validators.dynamic.adapters import dict_pipeline, function, instance, module, seconds
 from temporalkit.validators.dynamic.adapters.base import (
     AdapterError,
@@ -120,6 +121,22 @@ def build_samplers(
     return samplers
 
 
+def _declared_video_kind(binding: Binding) -> str | None:
+    """ "tensor", "array" or "list" when the video parameter's annotation says which; None otherwise."""
+    for plan_ in binding.plans:
+        parameter = plan_.parameter_for("video")
+        if parameter is None or parameter.annotation is inspect.Parameter.empty:
+            continue
+        text = str(parameter.annotation)
+        if "Tensor" in text:
+            return "tensor"
+        if text.startswith(("list", "List", "typing.List", "Sequence", "typing.Sequence")):
+            return "list"
+        if "ndarray" in text or "np." in text or "numpy" in text:
+            return "array"
+    return None
+
+
 def _build_one(
     obj: Any,
     name: str,
@@ -157,6 +174,9 @@ def _build_one(
     num_clips = NUM_CLIPS_TRIED if "num_clips" in tokens else None
     videos: dict[int, Any] = {}
     video_as_torch = module_uses_torch(obj) or binding.convention == "nn.Module"
+    video_kind = _declared_video_kind(binding)  # the type the video parameter is annotated with, if any
+    if video_kind is not None:
+        video_as_torch = video_kind == "tensor"
 
     def values_for(num_frames: int, T: int, seed: int) -> tuple[dict[str, Any], dict[str, str]]:
         values: dict[str, Any] = {"num_frames": num_frames, "T": T, "num_clips": num_clips, "seed_key": seed}
@@ -166,7 +186,12 @@ def _build_one(
         if role == "subsample":
             values["video"] = videos.get(num_frames)
             if values["video"] is None:
-                values["video"] = videos[num_frames] = index_video(num_frames, layout, as_torch=video_as_torch)
+                video = index_video(num_frames, layout, as_torch=video_as_torch)
+                if video_kind == "list":  # `frames: list[np.ndarray]`: a list of frames, as the annotation says
+                    video = list(np.moveaxis(video, layout.index("T"), 0))
+                values["video"] = videos[num_frames] = video
+            if isinstance(values["video"], list):
+                values["video"] = list(values["video"])  # a fresh list per call: code may append to it
             shown["video"] = f"<{layout} video of {num_frames} frames>"
         return values, shown
 
