@@ -216,7 +216,25 @@ def decode_source(data: bytes) -> tuple[str | None, str, str | None]:
     """(text, encoding, None), or (None, encoding, one-line reason) when `data` cannot be decoded.
 
     UTF-8 unless a PEP 263 coding cookie says otherwise (`# -*- coding: latin-1 -*-`), as Python
-    itself reads source files."""
+    itself reads source files: a cookie naming an unknown encoding, or another encoding than a
+    UTF-8 BOM's, is refused as Python refuses it, even when the bytes are valid UTF-8."""
+    if b"coding" in data[:2048]:  # a cookie may be on line 1 or 2: read it the way Python does
+        import io
+        import tokenize
+
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as exc:
+            return None, "utf-8", f"cannot decode: {' '.join(str(exc).split())}"
+        if encoding not in ("utf-8", "utf-8-sig"):
+            try:
+                return data.decode(encoding), encoding, None
+            except (UnicodeDecodeError, LookupError) as exc:
+                return (
+                    None,
+                    encoding,
+                    f"not valid {encoding} as its coding cookie declares ({' '.join(str(exc).split())})",
+                )
     try:
         return data.decode("utf-8"), "utf-8", None
     except UnicodeDecodeError as exc:

@@ -128,3 +128,16 @@ def test_valid_python_libcst_cannot_parse_is_not_called_a_syntax_error(tmp_path)
     result = audit(tmp_path, path)
     [error] = result.errors
     assert error.message.startswith("cannot parse: libcst refuses what Python accepts: ")
+
+
+@pytest.mark.parametrize(
+    "head",
+    [b"\xef\xbb\xbf# -*- coding: latin-1 -*-\n", b"# -*- coding: uft-8 -*-\n"],
+    ids=["utf8-bom-with-a-latin-1-cookie", "unknown-encoding"],
+)
+def test_a_cookie_python_refuses_is_refused_even_when_the_bytes_are_utf8(tmp_path, head):
+    # Both decode as UTF-8, so they were audited (and could be fixed) although Python cannot run them.
+    path = write(tmp_path / "cookie.py", head + GOOD.encode())
+    result = audit(tmp_path, path)
+    [error] = result.errors
+    assert error.message.startswith("cannot decode: ") and "\n" not in error.message and not result.findings
