@@ -116,6 +116,7 @@ def time_subsampler_grid() -> dict:
         "bench_buggy_transforms", ROOT / "examples/pipelines/buggy_transforms.py"
     )
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # as in the child: the adapters read the module's imports (torch)
     spec.loader.exec_module(module)
     (sampler,) = build_samplers(module.pad_short_clip, "pad_short_clip", "subsample")
     started = time.perf_counter()

@@ -279,9 +279,11 @@ def check_one(
         return [], [], f"could not be audited: {exc}"
     except Exception as exc:  # noqa: BLE001 - e.g. UnusableCallable: a sandbox cause is the harness's problem
         cause = sandbox_cause(str(exc))
-        if cause is None:
-            raise
-        return [], [], cause
+        if cause is not None:
+            return [], [], cause
+        if type(exc).__name__ == "UnusableCallable":  # the checks' own "cannot call this", said plainly
+            return [], [], f"could not be audited: {exc}"
+        raise
     except NeedsInit as exc:
         owner = str(exc).partition(".")[0]
         return (
