@@ -315,15 +315,21 @@ def test_cli_exit_codes(tmp_path, capsys, monkeypatch):
 
 
 def test_cli_dynamic_missing_is_a_clean_error(tmp_path, capsys, monkeypatch):
-    import temporalkit.validators.dynamic as dynamic
+    # Without the [dynamic] extra, --dynamic is one line naming the extra and exit 2, before any --fix is written.
+    import temporalkit.extras as extras
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TEMPORALKIT_CACHE_DIR", str(tmp_path / ".cache"))
-    write(tmp_path / "clean.py", "x = 1\n")
-    monkeypatch.delattr(dynamic, "run_dynamic", raising=False)
-    monkeypatch.setitem(sys.modules, "temporalkit.validators.dynamic", dynamic)
-    assert cli(["clean.py", "--dynamic"]) == 2
-    assert "--dynamic is not available" in capsys.readouterr().err
+    source = "import numpy as np\nstart = np.random.randint(0, n - T)\n"
+    write(tmp_path / "buggy.py", source)
+    monkeypatch.setattr(extras, "_installed", lambda module: module != "torch")
+    from temporalkit.cli import main
+
+    assert main(["audit", "buggy.py", "--dynamic", "--fix"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'temporalkit[dynamic]'" in err and "torch" in err
+    assert len(err.strip().splitlines()) == 1
+    assert (tmp_path / "buggy.py").read_text() == source
 
 
 def test_static_path_imports_no_heavy_library(tmp_path):
