@@ -71,7 +71,27 @@ def time_case(fn, role: str, repeats: int) -> dict:
     }
 
 
-def time_check_cli(repeats: int) -> dict:
+def _env(worker: str | None) -> dict[str, str] | None:
+    if worker is None:
+        return None
+    return {**os.environ, "TEMPORALKIT_WORKER": worker}
+
+
+def _side_by_side(timer, repeats: int) -> dict:
+    """`timer(worker)` for the warm worker ("fork") and fresh interpreters ("fresh"), alternated so both
+    see the same load; medians and their ratio."""
+    seconds: dict[str, list[float]] = {"fork": [], "fresh": []}
+    for _ in range(repeats):
+        for worker in ("fresh", "fork"):
+            seconds[worker].append(timer(worker))
+    row = {f"{w}_median_s": round(statistics.median(v), 2) for w, v in seconds.items()}
+    row.update({f"{w}_all_s": [round(x, 2) for x in v] for w, v in seconds.items()})
+    row["fresh_over_fork"] = round(row["fresh_median_s"] / row["fork_median_s"], 2) if row["fork_median_s"] else None
+    row["repeats"] = repeats
+    return row
+
+
+def time_check_cli(repeats: int, worker: str | None = None) -> dict:
     """`temporalkit check` on one sampler, end to end (the CLI's start, the child's, the grid)."""
     command = [
         sys.executable,
@@ -85,7 +105,7 @@ def time_check_cli(repeats: int) -> dict:
     seconds = []
     for _ in range(repeats):
         started = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, capture_output=True, check=False)
+        subprocess.run(command, cwd=ROOT, capture_output=True, check=False, env=_env(worker))
         seconds.append(time.perf_counter() - started)
     return {"median_s": round(statistics.median(seconds), 3), "min_s": round(min(seconds), 3), "repeats": repeats}
 
@@ -124,15 +144,16 @@ def time_subsampler_grid() -> dict:
     return {"grid_s": round(time.perf_counter() - started, 3), "note": sampler.notes[-1]}
 
 
-def time_demo() -> dict:
-    """`make demo`'s dynamic step: `temporalkit audit --dynamic examples/pipelines`, wall time."""
+def time_demo(worker: str | None = None) -> dict:
+    """`make demo`'s dynamic step: `temporalkit audit --dynamic examples/pipelines --no-cache`, wall time."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "temporalkit", "audit", "--dynamic", "examples/pipelines"],
+        [sys.executable, "-m", "temporalkit", "audit", "--dynamic", "examples/pipelines", "--no-cache"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
+        env=_env(worker),
     )
     summary = [line for line in done.stdout.splitlines() if line.startswith(("Found", "Dynamic", "Exercised", "No "))]
     return {"wall_s": round(time.perf_counter() - started, 1), "summary": summary}
@@ -143,8 +164,22 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--output", default=str(ROOT / "outputs" / "bench_dynamic.json"))
     parser.add_argument("--demo", action="store_true", help="also time make demo's dynamic step (minutes)")
+    parser.add_argument("--worker-repeats", type=int, default=3, help="runs of each worker mode, side by side")
+    parser.add_argument("--only-worker", action="store_true", help="only the fork/fresh comparison")
     args = parser.parse_args()
     load_before = os.getloadavg()
+    if args.only_worker:  # update the fork/fresh rows of an existing report, keep the rest
+        output = Path(args.output)
+        report = json.loads(output.read_text()) if output.exists() else {}
+        report["worker_check_cli_s"] = _side_by_side(lambda w: time_check_cli(1, w)["median_s"], args.worker_repeats)
+        if args.demo:
+            report["worker_demo_dynamic_step_s"] = _side_by_side(lambda w: time_demo(w)["wall_s"], args.worker_repeats)
+        report["worker_load_average"] = [[round(x, 1) for x in load_before], [round(x, 1) for x in os.getloadavg()]]
+        output.write_text(json.dumps(report, indent=2) + "\n")
+        for key in ("worker_check_cli_s", "worker_demo_dynamic_step_s"):
+            if key in report:
+                print(key, json.dumps(report[key]))
+        return 0
     results = {name: time_case(fn, role, args.repeats) for name, (fn, role) in CASES.items()}
     started = time.perf_counter()
     findings, errors = check_object_results(
@@ -168,8 +203,16 @@ def main() -> int:
         },
         "command": ".venv/bin/python benchmarks/bench_dynamic.py" + (" --demo" if args.demo else ""),
     }
+    # Warm worker (issue 12): the same end-to-end runs with the per-module child forked from a process
+    # that imported numpy/torch once ("fork", the default) and with fresh interpreters ("fresh").
+    report["worker_check_cli_s"] = _side_by_side(
+        lambda w: time_check_cli(1, w)["median_s"], max(1, args.worker_repeats)
+    )
     if args.demo:
         report["demo_dynamic_step"] = time_demo()
+        report["worker_demo_dynamic_step_s"] = _side_by_side(
+            lambda w: time_demo(w)["wall_s"], max(1, args.worker_repeats // 2)
+        )
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
     for name, row in results.items():
@@ -182,6 +225,12 @@ def main() -> int:
     print(f"{'pad_short_clip grid':32s} {report['subsampler_grid']['grid_s']:.2f} s")
     if args.demo:
         print(f"{'demo dynamic step':32s} {report['demo_dynamic_step']['wall_s']:.1f} s")
+    for key in ("worker_check_cli_s", "worker_demo_dynamic_step_s"):
+        if key in report:
+            row = report[key]
+            print(
+                f"{key:32s} fork {row['fork_median_s']} s, fresh {row['fresh_median_s']} s (x{row['fresh_over_fork']})"
+            )
     print(f"wrote {args.output}")
     return 0
 

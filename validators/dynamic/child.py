@@ -549,13 +549,16 @@ def _set_limits(request: dict) -> list[str]:
     return problems
 
 
-def supervise() -> int:
+def supervise(request: dict | None = None) -> int:
     """Read the request, set up the sandbox and the limits, run the worker, report how it ended,
-    and kill whatever it left behind. Runs no user code (the worker is a fresh interpreter)."""
+    and kill whatever it left behind. Runs no user code (the worker is a fresh interpreter, or, with a
+    `request` from the warm worker in `zygote`, a fork of this process that imports nothing new)."""
     import signal
     import subprocess
 
-    request = json.loads(sys.stdin.buffer.read())
+    forked = request is not None
+    if request is None:
+        request = json.loads(sys.stdin.buffer.read())
     token = request["token"]
     answer_fd = int(request["answer_fd"])
     answer = os.fdopen(answer_fd, "w", buffering=1, encoding="utf-8", closefd=False)
@@ -579,13 +582,16 @@ def supervise() -> int:
         emit({"event": "sandbox", "problems": problems})
     # The worker gets the answer channel, in its own session (its signals to its group stay there).
     try:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "temporalkit.validators.dynamic.child"],
-            stdin=subprocess.PIPE,
-            pass_fds=(answer_fd,),
-            start_new_session=True,
-            preexec_fn=_enter_locked_namespace if lock else None,
-        )
+        if forked:
+            worker = _ForkedWorker(request, answer_fd, lock)
+        else:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "temporalkit.validators.dynamic.child"],
+                stdin=subprocess.PIPE,
+                pass_fds=(answer_fd,),
+                start_new_session=True,
+                preexec_fn=_enter_locked_namespace if lock else None,
+            )
     except (OSError, subprocess.SubprocessError) as exc:
         emit({"event": "sandbox", "problems": [f"could not start the worker: {exc}"]})
         emit({"event": "exit", "status": 121})
@@ -594,8 +600,9 @@ def supervise() -> int:
     for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM"):
         signal.signal(getattr(signal, name), signal.SIG_IGN)
     try:
-        worker.stdin.write(json.dumps(request).encode())
-        worker.stdin.close()
+        if not forked:
+            worker.stdin.write(json.dumps(request).encode())
+            worker.stdin.close()
     except OSError:
         pass
     status = worker.wait()
@@ -603,6 +610,34 @@ def supervise() -> int:
         kill_tree(os.getpid(), include_root=False, reap=True)
     emit({"event": "exit", "status": status})
     return 0
+
+
+WORKER_NAME = b"tk-dyn-worker"  # the forked worker's /proc/PID/comm (its cmdline is the warm worker's)
+PR_SET_NAME = 15
+
+
+class _ForkedWorker:
+    """The worker as a fork of this (warm) process: a session of its own, the nested namespace, then `main`."""
+
+    def __init__(self, request: dict, answer_fd: int, lock: bool) -> None:
+        self.pid = os.fork()
+        if self.pid == 0:
+            code = 121
+            try:
+                os.setsid()
+                if lock:
+                    _enter_locked_namespace()  # exits 121 when it fails
+                _libc().prctl(PR_SET_NAME, WORKER_NAME, 0, 0, 0)
+                code = main(request)
+            finally:
+                os._exit(code)
+
+    def wait(self) -> int:
+        while True:
+            try:
+                return os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+            except InterruptedError:
+                continue
 
 
 # --- the worker: imports the user module and runs the checks ----------------------------------------
@@ -699,8 +734,11 @@ def _describe_base_exception(exc: BaseException) -> str:
     return f"raised {type(exc).__name__} (a BaseException, not an Exception): {exc}".rstrip(": ")
 
 
-def main() -> int:
-    request = json.loads(sys.stdin.buffer.read())
+def main(request: dict | None = None) -> int:
+    if request is None:
+        request = json.loads(sys.stdin.buffer.read())
+    else:
+        request = dict(request)
     # The answer channel is a pipe the runner opened for this run; every line carries the run's token,
     # which reached this process on stdin (not in the environment, argv or a file) and is read before
     # the user module is imported. Output of the user code goes to fds 1 and 2 (the runner captures it).

@@ -51,10 +51,12 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 # check_timeout: the one check of a time limit (ConfigError, a ValueError), also what `--timeout` goes through.
 from temporalkit.validators.config import Candidate, check_timeout
-from temporalkit.validators.dynamic.child import descendants, kill_tree, nvidia_gpu_visible
+from temporalkit.validators.dynamic import zygote
+from temporalkit.validators.dynamic.child import WORKER_NAME, descendants, kill_tree, nvidia_gpu_visible
 from temporalkit.validators.findings import FileError, Finding
 
 _FINDING_FIELDS = {f for f in Finding.__dataclass_fields__}
@@ -393,6 +395,7 @@ class _ChildOutcome:
     captured: str = ""
     isolation: str = ""
     forged: int = 0
+    worker: str = ""  # how the child was started: forked from the warm worker, or a fresh interpreter
 
 
 class _ResidentWatch:
@@ -439,6 +442,9 @@ def _resident_bytes(pid: int, page_size: int) -> int:
 def _is_worker(pid: int) -> bool:
     """Whether `pid` is the child that imports the user module (not the supervisor or a process it started)."""
     try:
+        with open(f"/proc/{pid}/comm", "rb") as comm:
+            if comm.read().strip() == WORKER_NAME:
+                return True  # forked from the warm worker
         with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
             return cmdline.read().split(b"\0")[1:] == [b"-m", b"temporalkit.validators.dynamic.child", b""]
     except (OSError, IndexError):
@@ -531,25 +537,40 @@ def _run_child(
         command = [sys.executable, "-m", "temporalkit.validators.dynamic.child", "--supervise"]
         if sandbox == "namespaces":
             command = [shutil.which("unshare") or "unshare", *UNSHARE_FLAGS, "--", *command]
-        try:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                cwd=workdir,
-                env=child_environment(workdir=workdir),
-                start_new_session=True,
-                pass_fds=(answer_write,),
+        process: Any = None
+        warm = zygote.get(sandbox, zygote.wants_torch(path))
+        if warm is not None:  # fork the supervisor from the warm worker (numpy/torch imported once a run)
+            try:
+                process = warm.spawn(request, workdir, child_environment(workdir=workdir), answer_write)
+                outcome.worker = "forked from the warm worker" + (" (torch preloaded)" if warm.torch else "")
+            except (OSError, EOFError, ValueError) as exc:
+                zygote.discard(warm)
+                outcome.worker = f"fresh interpreter (the warm worker failed: {exc})"
+        else:
+            outcome.worker = "fresh interpreter" + (
+                f" (warm worker: {zygote.last_failure})" if zygote.last_failure else ""
             )
+        try:
+            if process is None:
+                process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    cwd=workdir,
+                    env=child_environment(workdir=workdir),
+                    start_new_session=True,
+                    pass_fds=(answer_write,),
+                )
         finally:
             os.close(answer_write)
         problems: list[str] = []
         watch = _ResidentWatch(process.pid, memory_mb) if mode == "resident" and memory_mb else None
         wait_at_most = RESIDENT_POLL_S if watch else 0.5
         try:
-            process.stdin.write(json.dumps(request).encode())
-            process.stdin.close()
+            if process.stdin is not None:
+                process.stdin.write(json.dumps(request).encode())
+                process.stdin.close()
         except BrokenPipeError:
             pass
         current: str | None = None
@@ -644,7 +665,7 @@ def _run_child(
             process.stdout.close()
         # util-linux's unshare can say this on its way out (it shares the child's stderr): not the user's output.
         outcome.captured = tail.text().replace("unshare: sigprocmask unblock failed: Invalid argument\n", "")
-        outcome.isolation = _describe_isolation(sandbox, why, request["read_only"], problems)
+        outcome.isolation = _describe_isolation(sandbox, why, request["read_only"], problems) + f"; {outcome.worker}"
         if (
             status is None
             and process.returncode is not None
