@@ -65,6 +65,13 @@ class RandomTransformInEvalRule(Rule):
             interval_aug = v2.RandomCrop(112)
             """
         ),
+        Valid(
+            # a bytes key is not a split name (evaluated_value is bytes: no regex on it)
+            """
+            from torchvision.transforms import v2
+            by_tag = {b"val": v2.RandomCrop(112)}
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -101,7 +108,8 @@ class RandomTransformInEvalRule(Rule):
             self._report_random(node.value)
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
-        if isinstance(node.key, cst.SimpleString) and _EVAL_NAME.search(node.key.evaluated_value or ""):
+        key = node.key.evaluated_value if isinstance(node.key, cst.SimpleString) else None
+        if isinstance(key, str) and _EVAL_NAME.search(key):
             self._report_random(node.value)
 
     def _report_random(self, value: cst.BaseExpression) -> None:
