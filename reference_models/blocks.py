@@ -122,6 +122,19 @@ class R2Plus1dStem(nn.Sequential):
         )
 
 
+def projection_shortcut_3d(
+    in_channels: int, out_channels: int, stride: int | tuple[int, int, int]
+) -> nn.Sequential | None:
+    """The 1x1x1 conv + BatchNorm a 3D residual block's shortcut needs when its stride or width
+    changes the shape (None when the identity fits); `stride` is one int or (t, h, w)."""
+    if stride in (1, (1, 1, 1)) and in_channels == out_channels:
+        return None
+    return nn.Sequential(
+        nn.Conv3d(in_channels, out_channels, kernel_size=1, stride=stride, bias=False),
+        nn.BatchNorm3d(out_channels),
+    )
+
+
 class Conv2Plus1DBasicBlock(nn.Module):
     """ResNet basic block of two (2+1)D convs with a residual: `(N, C, T, H, W) -> (N, C', T/s, H/s, W/s)`.
 
@@ -141,12 +154,7 @@ class Conv2Plus1DBasicBlock(nn.Module):
         )
         self.conv2 = nn.Sequential(Conv2Plus1D(out_channels, out_channels, mid_channels), nn.BatchNorm3d(out_channels))
         self.relu = nn.ReLU(inplace=True)
-        self.downsample = None
-        if stride != 1 or in_channels != out_channels:
-            self.downsample = nn.Sequential(
-                nn.Conv3d(in_channels, out_channels, kernel_size=1, stride=stride, bias=False),
-                nn.BatchNorm3d(out_channels),
-            )
+        self.downsample = projection_shortcut_3d(in_channels, out_channels, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         residual = x if self.downsample is None else self.downsample(x)

@@ -18,6 +18,7 @@ The input T is the Fast pathway's (the frames a loader decodes), and must be a m
 from __future__ import annotations
 
 import torch
+from temporalkit.reference_models.blocks import projection_shortcut_3d
 from torch import nn
 
 RESNET50_DEPTHS = (3, 4, 6, 3)
@@ -58,12 +59,7 @@ class Bottleneck3d(nn.Module):
         self.conv_a = conv_bn_relu(in_channels, inner, (temporal_kernel, 1, 1), padding=(temporal_kernel // 2, 0, 0))
         self.conv_b = conv_bn_relu(inner, inner, (1, 3, 3), (1, stride, stride), (0, 1, 1))
         self.conv_c = nn.Sequential(nn.Conv3d(inner, out_channels, 1, bias=False), nn.BatchNorm3d(out_channels))
-        self.shortcut = None
-        if stride != 1 or in_channels != out_channels:
-            self.shortcut = nn.Sequential(
-                nn.Conv3d(in_channels, out_channels, 1, stride=(1, stride, stride), bias=False),
-                nn.BatchNorm3d(out_channels),
-            )
+        self.shortcut = projection_shortcut_3d(in_channels, out_channels, (1, stride, stride))
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 
 import torch
+from temporalkit.reference_models.blocks import projection_shortcut_3d
 from torch import nn
 
 STAGE_BLOCKS = (1, 2, 5, 3)  # before the depth factor
@@ -108,12 +109,7 @@ class X3DBlock(nn.Module):
         self.project = nn.Sequential(
             nn.Conv3d(inner_channels, out_channels, 1, bias=False), nn.BatchNorm3d(out_channels)
         )
-        self.shortcut = None
-        if stride != 1 or in_channels != out_channels:
-            self.shortcut = nn.Sequential(
-                nn.Conv3d(in_channels, out_channels, 1, stride=(1, stride, stride), bias=False),
-                nn.BatchNorm3d(out_channels),
-            )
+        self.shortcut = projection_shortcut_3d(in_channels, out_channels, (1, stride, stride))
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
