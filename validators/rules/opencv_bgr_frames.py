@@ -49,8 +49,14 @@ class OpenCVBGRFramesRule(Rule):
         `cv2.VideoCapture` (a local, `self.cap` set in the class, or a parameter annotated as
         one); a capture handed in unannotated is missed. Arrays built from number literals
         (`np.array([[0, 0, w, h]])`) are not frames. A read whose frame is only measured
-        (`img.shape`), compared, or handed to OpenCV's writers (`cv2.imwrite`, `cv2.imshow`,
-        `writer.write`) is left out, followed by its name in the function around it.
+        (`img.shape`, `np.shape(img)`), compared, or handed to OpenCV's writers (`cv2.imwrite`,
+        `cv2.imshow`, `writer.write`) is left out, followed by its name in the function around it.
+        Arrays made from normalisation statistics (`np.array(cfg.mean)`) are not frames, and
+        frames copied into a preallocated array (`out[k] = np.transpose(img, ...)`) are not seen
+        as used. A module that normalises with channel means in BGR order (the first below the
+        last: `[104, 117, 123]`, `(0.408, 0.447, 0.470)`; subtracted, passed as `mean=` or
+        assigned to a `mean` name) is BGR on purpose, its model trained on OpenCV frames, and is
+        not reported; means kept in another file (a config) are not seen.
 
     Example:
         ```python
@@ -219,8 +225,88 @@ class OpenCVBGRFramesRule(Rule):
                     return np.stack([image])
             """
         ),
+        # A frame read only to check the size of what preprocessing extracted (a real-code false alarm).
+        Valid(
+            """
+            import cv2
+            import numpy as np
+            import torch
+
+            def extracted_ok(folders, height, width):
+                for folder in folders:
+                    first = cv2.imread(folder + "/00001.jpg")
+                    if np.shape(first)[0] != height or np.shape(first)[1] != width:
+                        return False
+                return True
+
+            def targets(labels):
+                return torch.from_numpy(np.array(labels))
+            """
+        ),
+        # BGR on purpose: the means subtracted are in BGR order (blue's mean first, the smallest), the
+        # model is trained on OpenCV frames (two real-code false alarms of this shape).
+        Valid(
+            """
+            import cv2
+            import numpy as np
+            import torch
+
+            def clip_for_model(paths):
+                clip = np.array([cv2.imread(p) for p in paths]).astype(np.float32)
+                clip -= np.array([[[[92.0, 99.0, 104.0]]]])
+                return torch.from_numpy(clip.transpose(3, 0, 1, 2))
+            """
+        ),
+        Valid(
+            """
+            import cv2
+            import numpy as np
+            import torch
+
+            PIXEL_MEAN = (0.41, 0.45, 0.48)
+
+            def frame_tensor(path):
+                return torch.from_numpy(cv2.imread(path).astype(np.float32) / 255.0 - np.array(PIXEL_MEAN))
+            """
+        ),
+        # Frames copied into a preallocated array and normalised with statistics from the options; the only
+        # array built from a name is the mean (a real-code false alarm: that pipeline is BGR on purpose).
+        Valid(
+            """
+            import cv2
+            import numpy as np
+
+            class Tubes:
+                def __getitem__(self, i):
+                    images = [cv2.imread(self.image_path(i, k)).astype(np.float32) for k in range(self.K)]
+                    mean = np.array(self.opt.mean, dtype=np.float32)[:, None, None]
+                    std = np.array(self.opt.std, dtype=np.float32)[:, None, None]
+                    out = np.empty((self.K, 3, self.h, self.w), np.float32)
+                    for k, image in enumerate(images):
+                        out[k] = (np.transpose(image, (2, 0, 1)) / 255.0 - mean) / std
+                    return out
+            """
+        ),
     ]
     INVALID = [
+        # Frames from cv2.imread into a model normalised with RGB-ordered (descending) ImageNet means.
+        Invalid(
+            """
+            import cv2
+            import numpy as np
+            import torch
+
+            def load(paths):
+                frames = []
+                for path in paths:
+                    img = cv2.imread(path)
+                    frames.append(torch.from_numpy(img).permute(2, 0, 1))
+                clip = torch.stack(frames).float() / 255.0
+                mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+                return clip - mean
+            """,
+            expected_line=9,
+        ),
         # Normalised with to_rgb=False spelled out in the settings: still BGR.
         Invalid(
             """
@@ -342,7 +428,8 @@ class OpenCVBGRFramesRule(Rule):
             if flags is None or not self.refers_to(flags, "cv2.IMREAD_GRAYSCALE"):
                 self._reads.append(node)
         elif names & _CONSUMERS:
-            if not _number_literal(au.argument(node, 0, "obj")):
+            data = au.argument(node, 0, "obj")
+            if not _number_literal(data) and not _names_statistics(data):
                 self._consumed = True
         elif (
             isinstance(node.func, cst.Attribute)
@@ -366,8 +453,51 @@ class OpenCVBGRFramesRule(Rule):
 
     def leave_Module(self, original_node: cst.Module) -> None:
         reads = [read for read in self._reads if not self._stays_in_opencv(read)]
-        if reads and self._consumed and not self._converted:
+        if reads and self._consumed and not self._converted and not self._bgr_means(original_node):
             self.report(reads[0])
+
+    def _bgr_means(self, module: cst.Module) -> bool:
+        """The module normalises with channel means written in BGR order: BGR is the pipeline's convention.
+
+        Natural images are redder than they are blue, so RGB channel means descend (ImageNet
+        0.485, 0.456, 0.406; Kinetics 110.6, 103.2, 96.3; CLIP 0.481, 0.458, 0.408). A mean
+        triple whose first value is below its last (Caffe's 104, 117, 123, C3D's 90, 98, 102,
+        CenterNet's 0.408, 0.447, 0.470) lists blue first: the model was trained on BGR input.
+        A triple is a mean when it is subtracted, passed as `mean=` (or first to `Normalize`),
+        or assigned to a name with "mean" in it.
+        """
+        for triple in au.find_all(module, (cst.List, cst.Tuple)):
+            values = _channel_triple(triple)
+            if values is None or not values[0] < values[2]:
+                continue
+            if not (all(0.2 <= v <= 0.8 for v in values) or all(50 <= v <= 200 for v in values)):
+                continue
+            if self._is_mean(triple):
+                return True
+        return False
+
+    def _is_mean(self, node: cst.CSTNode) -> bool:
+        """`x - [[[a, b, c]]]`, `x -= np.array(...)`, `mean=(...)`, `Normalize((...), ...)`, `pixel_mean = [...]`."""
+        child: cst.CSTNode = node
+        for up in au.ancestors(self, node):
+            if isinstance(up, cst.BinaryOperation) and isinstance(up.operator, cst.Subtract) and up.right is child:
+                return True
+            if isinstance(up, cst.AugAssign) and isinstance(up.operator, cst.SubtractAssign):
+                return True
+            if isinstance(up, cst.Arg) and up.keyword is not None:
+                return "mean" in up.keyword.value.lower()
+            if isinstance(up, cst.Call) and isinstance(child, cst.Arg) and child is au.argument_node(up, 0, "mean"):
+                if (au.last_identifier(up.func) or "") == "Normalize":
+                    return True
+            if isinstance(up, cst.DictElement) and isinstance(up.key, cst.SimpleString):
+                return "mean" in up.key.evaluated_value.lower()
+            if isinstance(up, (cst.Assign, cst.AnnAssign)):
+                targets = up.targets if isinstance(up, cst.Assign) else [up]
+                return any("mean" in (au.last_identifier(t.target) or "").lower() for t in targets)
+            if isinstance(up, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                return False
+            child = up
+        return False
 
     def _stays_in_opencv(self, read: cst.Call) -> bool:
         """The frame a read binds is only measured (`img.shape`), checked (`img is None`) or handed back to
@@ -398,6 +528,7 @@ class OpenCVBGRFramesRule(Rule):
             call = au.parent(self, up)
             if isinstance(call, cst.Call) and (
                 au.call_names(self, call) & _BGR_SINKS
+                or "numpy.shape" in au.call_names(self, call)  # np.shape(img)[0]: measured
                 or isinstance(call.func, cst.Attribute)
                 and call.func.attr.value == "write"
             ):
@@ -477,6 +608,26 @@ def _sets_to_rgb_false(node: cst.BaseExpression) -> bool:
             ):
                 return True
     return False
+
+
+def _channel_triple(node: cst.List | cst.Tuple) -> tuple[float, float, float] | None:
+    """(a, b, c) for a display of three number literals, `[a, b, c]` or `[[[a, b, c]]]` (outermost only)."""
+    values: list[float] = []
+    for element in node.elements:
+        value = element.value
+        if isinstance(value, (cst.Integer, cst.Float)):
+            values.append(float(value.evaluated_value))
+        else:
+            return None
+    return (values[0], values[1], values[2]) if len(values) == 3 else None
+
+
+def _names_statistics(node: cst.BaseExpression | None) -> bool:
+    """`np.array(self.opt.mean)`, `torch.tensor(std)`: normalisation statistics, not frames."""
+    if node is None:
+        return False
+    last = (au.last_identifier(node) or "").lower()
+    return any(word in last for word in ("mean", "std"))
 
 
 def _number_literal(node: cst.BaseExpression | None) -> bool:
