@@ -21,6 +21,10 @@ class SquareResizeTransformRule(Rule):
 
         A square resize in one branch of an `if` whose other branch resizes the short side is a
         protocol the configuration chooses (for example "no crop" evaluation), and is not reported.
+        Nor is a square resize in a function (or module) whose training transform is a
+        `RandomResizedCrop` to the same side with a random aspect ratio: training already
+        squeezes crops of every shape to that square, and squashing the whole frame is the
+        matching evaluation protocol (ALBEF, BLIP and their video descendants).
 
     Example:
         ```python
@@ -82,8 +86,39 @@ class SquareResizeTransformRule(Rule):
                 return T.Compose(steps)
             """
         ),
+        # Train with random-resized crops to the same square, evaluate on the whole frame squashed to it
+        # (a real-code false alarm: the ALBEF/BLIP evaluation protocol).
+        Valid(
+            """
+            import torchvision.transforms as T
+
+            def build(cfg, normalize):
+                train = T.Compose([T.RandomResizedCrop(cfg.res, scale=(0.5, 1.0)), T.RandomHorizontalFlip(), normalize])
+                test = T.Compose([T.Resize((cfg.res, cfg.res), antialias=True), normalize])
+                return train, test
+            """
+        ),
     ]
     INVALID = [
+        # Training crops keep their aspect (ratio fixed at 1): the squash at test is not what training saw.
+        Invalid(
+            """
+            import torchvision.transforms as T
+
+            def build(size):
+                train = T.Compose([T.RandomResizedCrop(size, ratio=(1.0, 1.0)), T.ToTensor()])
+                test = T.Compose([T.Resize((size, size)), T.ToTensor()])
+                return train, test
+            """,
+            expected_fix="""
+            import torchvision.transforms as T
+
+            def build(size):
+                train = T.Compose([T.RandomResizedCrop(size, ratio=(1.0, 1.0)), T.ToTensor()])
+                test = T.Compose([T.Resize(size), T.CenterCrop(size), T.ToTensor()])
+                return train, test
+            """,
+        ),
         Invalid(
             """
             from torchvision.transforms import v2
@@ -141,7 +176,7 @@ class SquareResizeTransformRule(Rule):
         side = square_side(size_arg.value)
         if side is None:
             return
-        if self._alternative_keeps_aspect(node):
+        if self._alternative_keeps_aspect(node) or self._pairs_random_resized_crop(node, side):
             return
         element = au.parent(self, node)
         replacement = None
@@ -169,6 +204,25 @@ class SquareResizeTransformRule(Rule):
                         if size is not None and not isinstance(size, (cst.Tuple, cst.List)):
                             return True
             previous = anc
+        return False
+
+    def _pairs_random_resized_crop(self, node: cst.Call, side: cst.BaseExpression) -> bool:
+        """The same function (or module) trains with `RandomResizedCrop` to the same side `s`, its aspect
+        ratio left random: training already squeezes crops of random shape to s x s, and the square
+        resize of the whole frame is that pipeline's evaluation transform (the ALBEF/BLIP protocol)."""
+        scope = au.enclosing_scope_node(self, node)
+        want = au.code(side)
+        for call in au.find_all(scope, cst.Call):
+            if not au.is_torchvision_transform(self, call, "RandomResizedCrop"):
+                continue
+            size = au.argument(call, 0, "size")
+            crop_side = square_side(size) if isinstance(size, (cst.Tuple, cst.List)) else size
+            if crop_side is None or au.code(crop_side) != want:
+                continue
+            ratio = au.argument(call, 2, "ratio")
+            if isinstance(ratio, (cst.Tuple, cst.List)) and len({au.code(e.value) for e in ratio.elements}) == 1:
+                continue  # ratio=(1, 1): square crops, the aspect is kept in training
+            return True
         return False
 
     def _crop_follows(self, element: cst.Element) -> bool:
