@@ -20,7 +20,8 @@ class ZeroPaddingShortClipRule(Rule):
     """
     What it does:
         Flags short clips filled up to T frames with black frames: `np.zeros((T - n, H, W, C))`,
-        `torch.zeros(T - len(frames), C, H, W)`, `[np.zeros_like(f)] * (T - n)`, constant
+        `torch.zeros(T - len(frames), C, H, W)`, `torch.zeros(3, T - n, H, W)` (channels first),
+        `[np.zeros_like(f)] * (T - n)`, constant
         `np.pad`/`F.pad` by `T - n`.
 
     Why is this bad?
@@ -49,8 +50,9 @@ class ZeroPaddingShortClipRule(Rule):
         nothing in it may name masks, patches, tokens, embeddings, audio or spectrogram
         features, classes or boxes, and the padding must span at least two more axes (a frame
         is (H, W) or (H, W, C)); with `F.pad`'s flat list, whose pairs start at the last axis,
-        the shortfall must sit in the third pair or later. A clip stored under a neutral name (`x`) or padded in a
-        1-D/2-D layout is missed.
+        the shortfall must sit in the third pair or later. The shortfall is the first axis, or the
+        second when the first is a literal channel count 1 or 3 (a channels-first (C, T, H, W)
+        clip). A clip stored under a neutral name (`x`) or padded in a 1-D/2-D layout is missed.
     """
 
     ID = "TK200"
@@ -148,6 +150,13 @@ class ZeroPaddingShortClipRule(Rule):
             embeds += [torch.zeros_like(embeds[0])] * (num_frames - len(embeds))
             """
         ),
+        # Three channels of a 1-D signal padded along time: only two axes, no (T, H, W) clip.
+        Valid(
+            """
+            import torch
+            lengths = torch.zeros(3, max_frames - num_frames)
+            """
+        ),
         # F.pad's flat list starts at the last axis: `[0, 0, 0, k]` pads the second-to-last axis of a
         # 2-D target map (IoU scores over candidate moments), a training label, not frames
         Valid(
@@ -187,6 +196,19 @@ class ZeroPaddingShortClipRule(Rule):
             import numpy as np
             clip = np.pad(frames, ((0, T - n), (0, 0), (0, 0), (0, 0)))
             """
+        ),
+        # A channels-first (C, T, H, W) clip padded along its time axis, the second one.
+        Invalid(
+            """
+            import torch
+
+            def fill_up(video, num_frames, side):
+                if video.shape[1] < num_frames:
+                    black = torch.zeros((3, num_frames - video.shape[1], side, side), dtype=torch.uint8)
+                    video = torch.cat((video, black), dim=1)
+                return video
+            """,
+            expected_line=6,
         ),
         # F.pad reaching the first axis of a (T, C, H, W) clip
         Invalid(
@@ -271,6 +293,8 @@ class ZeroPaddingShortClipRule(Rule):
             shape = shape.elements[0].value
         elif shape is not None and au.keyword_arg(node, "size") is None and au.keyword_arg(node, "shape") is None:
             rest = au.positional_args(node)[1:] + rest  # torch.zeros(T - n, C, H, W)
+        if au.int_value(shape) in (1, 3) and rest and au.is_subtraction(rest[0]):
+            shape, rest = rest[0], rest[1:]  # channels first, (C, T - n, H, W): time is the second axis
         if not (au.is_subtraction(shape) and self._frame_shortfall(shape)):
             return False
         if any(au.int_value(d) == 0 for d in rest):
