@@ -21,7 +21,8 @@ class SquareResizeTransformRule(Rule):
 
         A square resize in one branch of an `if` whose other branch resizes the short side is a
         protocol the configuration chooses (for example "no crop" evaluation), and is not reported.
-        Nor is a square resize in a function (or module) whose training transform is a
+        Nor is a square resize in a transform list with no random step (an evaluation
+        pipeline) when the same function (or module) builds a training list around a
         `RandomResizedCrop` to the same side with a random aspect ratio: training already
         squeezes crops of every shape to that square, and squashing the whole frame is the
         matching evaluation protocol (ALBEF, BLIP and their video descendants).
@@ -100,6 +101,22 @@ class SquareResizeTransformRule(Rule):
         ),
     ]
     INVALID = [
+        # The square resize is the training pipeline itself (a random flip follows it): reported even
+        # though a random-resized crop to the same side is built nearby.
+        Invalid(
+            """
+            import torchvision.transforms as T
+
+            train = T.Compose([T.Resize((224, 224)), T.RandomHorizontalFlip()])
+            test = T.Compose([T.RandomResizedCrop(224), T.ToTensor()])
+            """,
+            expected_fix="""
+            import torchvision.transforms as T
+
+            train = T.Compose([T.Resize(224), T.CenterCrop(224), T.RandomHorizontalFlip()])
+            test = T.Compose([T.RandomResizedCrop(224), T.ToTensor()])
+            """,
+        ),
         # Training crops keep their aspect (ratio fixed at 1): the squash at test is not what training saw.
         Invalid(
             """
@@ -209,11 +226,20 @@ class SquareResizeTransformRule(Rule):
     def _pairs_random_resized_crop(self, node: cst.Call, side: cst.BaseExpression) -> bool:
         """The same function (or module) trains with `RandomResizedCrop` to the same side `s`, its aspect
         ratio left random: training already squeezes crops of random shape to s x s, and the square
-        resize of the whole frame is that pipeline's evaluation transform (the ALBEF/BLIP protocol)."""
+        resize of the whole frame is that pipeline's evaluation transform (the ALBEF/BLIP protocol).
+        Both sit in transform lists (`Compose([...])`), the resize's holding no random transform."""
+        steps = self._transform_list(node)
+        if steps is None or any(
+            isinstance(e.value, cst.Call) and au.is_random_transform(self, e.value) for e in steps.elements
+        ):
+            return False  # a training pipeline (or no pipeline): the squash is what the model trains on
         scope = au.enclosing_scope_node(self, node)
         want = au.code(side)
         for call in au.find_all(scope, cst.Call):
             if not au.is_torchvision_transform(self, call, "RandomResizedCrop"):
+                continue
+            crop_steps = self._transform_list(call)
+            if crop_steps is None or crop_steps is steps:
                 continue
             size = au.argument(call, 0, "size")
             crop_side = square_side(size) if isinstance(size, (cst.Tuple, cst.List)) else size
@@ -224,6 +250,15 @@ class SquareResizeTransformRule(Rule):
                 continue  # ratio=(1, 1): square crops, the aspect is kept in training
             return True
         return False
+
+    def _transform_list(self, node: cst.Call) -> cst.List | None:
+        """The list `[..., node, ...]` that `node` is an element of, else None."""
+        element = au.parent(self, node)
+        if isinstance(element, cst.Element):
+            steps = au.parent(self, element)
+            if isinstance(steps, cst.List):
+                return steps
+        return None
 
     def _crop_follows(self, element: cst.Element) -> bool:
         items = au.parent(self, element).elements
