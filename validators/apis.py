@@ -48,6 +48,18 @@ EXCLUSIVE_RANDINT = frozenset(
 )
 
 
+# `choice(range(a, b))` draws like `randrange(a, b)`: an exclusive upper bound.
+CHOICE = frozenset(
+    {
+        "random.choice",
+        "random.Random.choice",
+        "numpy.random.choice",
+        "numpy.random.RandomState.choice",
+        "numpy.random.Generator.choice",
+    }
+)
+
+
 LINSPACE = frozenset({"numpy.linspace", "torch.linspace"})
 
 
@@ -168,9 +180,20 @@ def random_integer_bounds(
     Knows each API's signature and convention: `random.randint(a, b)` is inclusive;
     `random.randrange(stop)` / `(start, stop)`, numpy `randint(high)` / `(low, high)`,
     `Generator.integers` (inclusive only with `endpoint=True`) and `torch.randint(high, size)` /
-    `(low, high, size)` are exclusive.
+    `(low, high, size)` are exclusive. So is a choice from a range, `random.choice(range(a, b))` or
+    `np.random.choice(range(b), k)`: the same draw spelled through the sequence.
     """
     names = random_call_names(rule, call)
+    if names & CHOICE:
+        pool = argument(call, 0, "seq") or argument(call, 0, "a")
+        if isinstance(pool, cst.Call) and isinstance(pool.func, cst.Name) and pool.func.value == "list":
+            pool = pool.args[0].value if len(pool.args) == 1 else None
+        if not (isinstance(pool, cst.Call) and is_name(pool.func, "range")):
+            return None
+        bounds = positional_args(pool)
+        if len(pool.args) != len(bounds) or len(bounds) not in (1, 2):
+            return None  # a step, or keywords: not a plain interval
+        return (None, bounds[0], False) if len(bounds) == 1 else (bounds[0], bounds[1], False)
     if names & INCLUSIVE_RANDINT:
         low, high = argument(call, 0, "a"), argument(call, 1, "b")
         return (low, high, True) if high is not None else None

@@ -107,10 +107,11 @@ class WindowBound:
     `inclusive` is the API's convention; `offset` is the integer added to `count - length`
     (1 for `n - T + 1`, -1 for `max(0, n - T - 1)`); `through` lists the names the bound was
     read through (empty: written in the call); `clamped` is True when a `max(0, ...)` /
-    `max(1, ...)` keeps it non-negative.
+    `max(1, ...)` keeps it non-negative; `strided` is True when the length is a product of names
+    (`n - T * ds`: T frames every ds, a window of (T - 1) * ds + 1 frames).
     """
 
-    __slots__ = ("call", "low", "high", "inclusive", "count", "length", "offset", "through", "clamped")
+    __slots__ = ("call", "low", "high", "inclusive", "count", "length", "offset", "through", "clamped", "strided")
 
     def __init__(self, **kwargs: Any) -> None:
         for key, value in kwargs.items():
@@ -169,7 +170,8 @@ def _window_bound(rule: Rule, call: cst.Call) -> WindowBound | None:
         return None
     count = next(t for s, t in terms if s > 0)
     length = next(t for s, t in terms if s < 0)
-    simple = is_simple_operand(count) and (margin or is_simple_operand(length))
+    strided = _is_product_of_names(length)
+    simple = is_simple_operand(count) and (margin or strided or is_simple_operand(length))
     if not simple or isinstance(length, cst.Call):
         return None
     if low is not None and int_value(low) != 0:
@@ -190,6 +192,16 @@ def _window_bound(rule: Rule, call: cst.Call) -> WindowBound | None:
         offset=offset,
         through=out["through"],
         clamped=out["clamped"],
+        strided=strided,
+    )
+
+
+def _is_product_of_names(node: cst.BaseExpression) -> bool:
+    """`T * ds`, `self.num_seq * self.seq_len * self.downsample`: a product of names, no literal."""
+    if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply)):
+        return False
+    return all(
+        _is_product_of_names(side) or isinstance(side, (cst.Name, cst.Attribute)) for side in (node.left, node.right)
     )
 
 
@@ -228,8 +240,8 @@ def bound_convention_error(bound: WindowBound) -> str | None:
         return "short"
     if bound.inclusive and bound.offset == -1:
         return "short-inclusive"
-    if bound.inclusive and bound.offset == 1:
-        return "overshoot"
+    if bound.inclusive and bound.offset == 1 and not bound.strided:
+        return "overshoot"  # with a stride ds > 1, `n - T * ds + 1` still fits the (T - 1) * ds + 1 frames
     return None
 
 

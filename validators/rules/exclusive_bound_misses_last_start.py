@@ -10,12 +10,15 @@ class ExclusiveBoundMissesLastStartRule(Rule):
     What it does:
         Flags a random start drawn with an exclusive upper bound of `n - T`:
         `np.random.randint(0, n - T)`, `rng.integers(0, n - T)`, `torch.randint(0, n - T, (1,))`,
-        `random.randrange(n - T)`, also when the bound is held in a variable
+        `random.randrange(n - T)`, `np.random.choice(range(n - T), 1)`, or `n - T * ds` for T
+        frames every ds, also when the bound is held in a variable
         (`last = max(0, n - T - 1)`, then `np.random.randint(0, last)`) or the generator is bound
         to a name (`r = random.Random(seed)`, `rng=np.random`, `self.rng = ...` set in
         `__init__`). Also flags an end index drawn as `end = np.random.randint(L, n)` and used
         as `start = end - L`. The start is a frame window start or a spatial crop offset
-        (`np.random.randint(0, height - size)`).
+        (`np.random.randint(0, height - size)`). Also flags one frame drawn per segment as
+        `random.choice(range(x[0], x[1]))` where the pairs were built as `(start, end - 1)`: an
+        inclusive last index used as an exclusive bound.
 
     Why is this bad?
         These APIs exclude their upper bound, so the last valid start `n - T` (the window that
@@ -43,7 +46,9 @@ class ExclusiveBoundMissesLastStartRule(Rule):
         that is not a start (a value that must stay below `a - b`) is reported too. A draw
         `randint(m, n - m)` is taken for a box centre kept `m` away from both edges and never
         reported. Whether the operands are spatial (rows/columns) or frames is guessed from
-        their names (`h`, `height`, `img_w`, `size`).
+        their names (`h`, `height`, `img_w`, `size`). The segment form is recognised only when
+        the pairs are filled in the same function (`pairs.append((a, b - 1))` or a list
+        comprehension) and read as `x[0], x[1]` or unpacked in the loop around the draw.
     """
 
     ID = "TK131"
@@ -54,7 +59,7 @@ class ExclusiveBoundMissesLastStartRule(Rule):
         "row/column of a crop, is never sampled), and the call raises when n == T unless that is checked"
     )
     FIX = "use the exclusive bound n - T + 1"
-    TRIGGERS = ("randint", "integers", "randrange")
+    TRIGGERS = ("randint", "integers", "randrange", "choice")
 
     VALID = [
         Valid(
@@ -129,8 +134,110 @@ class ExclusiveBoundMissesLastStartRule(Rule):
                 return start + np.random.randint(0, dur)
             """
         ),
+        # Segments stored with an exclusive end, drawn with an exclusive range: every frame can be drawn.
+        Valid(
+            """
+            import random
+            import numpy as np
+
+            def per_segment(T, n):
+                edges = np.linspace(0, n, T + 1).astype(int)
+                parts = []
+                for k in range(T):
+                    parts.append((edges[k], edges[k + 1]))
+                return [random.choice(range(p[0], p[1])) for p in parts]
+            """
+        ),
+        # An inclusive segment end drawn up to and including itself; a choice of an interior point.
+        Valid(
+            """
+            import random
+
+            def per_segment(parts, n):
+                spans = [(a, b - 1) for a, b in parts]
+                inner = random.choice(range(1, n - 1))
+                return [random.choice(range(lo, hi + 1)) for lo, hi in spans], inner
+            """
+        ),
+        # A strided window whose bound counts (T - 1) * ds + 1 frames: the last start is drawn.
+        Valid(
+            """
+            import numpy as np
+
+            def strided_start(total, T, ds):
+                return np.random.choice(range(total - (T - 1) * ds), 1)
+            """
+        ),
     ]
     INVALID = [
+        # A choice from a range is an exclusive draw too.
+        Invalid(
+            """
+            import numpy as np
+
+            def start(total, T):
+                if total <= T:
+                    return 0
+                return int(np.random.choice(range(total - T), 1))
+            """,
+            expected_fix="""
+            import numpy as np
+
+            def start(total, T):
+                if total <= T:
+                    return 0
+                return int(np.random.choice(range(total - T + 1), 1))
+            """,
+        ),
+        # T frames every ds from a start drawn below n - T * ds: the last ds starts are never drawn (no
+        # fix offered: the bound that fits is n - (T - 1) * ds).
+        Invalid(
+            """
+            import numpy as np
+
+            class Clips:
+                def frame_ids(self, total):
+                    if total - self.T * self.ds <= 0:
+                        return np.arange(self.T) * self.ds % max(total, 1)
+                    first = np.random.choice(range(total - self.T * self.ds), 1)
+                    return np.arange(self.T) * self.ds + first
+            """,
+            expected_line=8,
+        ),
+        # One frame per segment, the segment's last index stored inclusive and used as an exclusive bound:
+        # the last frame of each segment is never drawn, and a one-frame segment raises.
+        Invalid(
+            """
+            import random
+            import numpy as np
+
+            def segment_frames(T, n, mode="random"):
+                edges = np.linspace(0, n, min(T, n) + 1).astype(int)
+                segments = []
+                for k, left in enumerate(edges[:-1]):
+                    segments.append((left, edges[k + 1] - 1))
+                if mode == "random":
+                    return [random.choice(range(seg[0], seg[1])) for seg in segments]
+                return [(seg[0] + seg[1]) // 2 for seg in segments]
+            """,
+            expected_line=11,
+        ),
+        Invalid(
+            """
+            import random
+
+            def per_segment(parts):
+                spans = [(a, b - 1) for a, b in parts]
+                picks = []
+                for first, last in spans:
+                    try:
+                        picks.append(random.choice(range(first, last)))
+                    except IndexError:
+                        picks.append(first)
+                return picks
+            """,
+            expected_line=9,
+        ),
         Invalid(
             """
             import numpy as np
@@ -380,7 +487,91 @@ class ExclusiveBoundMissesLastStartRule(Rule):
             if au.bound_convention_error(bound) == "short":
                 self._report_start(bound)
             return
-        self._check_end_draw(node)
+        if not self._check_segment_last(node):
+            self._check_end_draw(node)
+
+    def _check_segment_last(self, node: cst.Call) -> bool:
+        """`choice(range(x[0], x[1]))` over pairs built as `(start, end - 1)`: an inclusive last index used as
+        an exclusive bound, so the last frame of every segment is never drawn."""
+        bounds = au.random_integer_bounds(self, node)
+        if bounds is None:
+            return False
+        low, high, inclusive = bounds
+        if inclusive or low is None:
+            return False
+        pair = self._pair_element(node, high)
+        if pair is None or self._pair_element(node, low) is None:
+            return False
+        source, index = pair
+        if self._pair_element(node, low)[0] != source:  # type: ignore[index]
+            return False
+        ends = [
+            element
+            for built in self._pairs_built(node, source)
+            if len(built) == 2
+            for element in built[index : index + 1]
+        ]
+        if not ends or not all(au.is_minus_int(e, 1) and au.int_value(e.left) is None for e in ends):  # type: ignore[union-attr]
+            return False
+        last = au.code(ends[0])
+        message = (
+            f"`{au.code(high)}` is an inclusive segment end (`{last}`) used as an exclusive upper bound: the last "
+            "frame of each segment is never drawn"
+        )
+        if not any(isinstance(a, cst.Try) for a in au.ancestors(self, node)):
+            message += ", and a one-frame segment gives an empty range, which raises"
+        self.report(
+            high,
+            message,
+            fix=f"draw up to and including the end: `range({au.code(low)}, {au.code(high)} + 1)`",
+        )
+        return True
+
+    def _pair_element(self, node: cst.Call, value: cst.BaseExpression) -> tuple[str, int] | None:
+        """(`ranges`, 1) when `value` is `x[1]` with `x` a loop variable over `ranges` (or `b` in
+        `for a, b in ranges`), in a loop or comprehension around `node`."""
+        if isinstance(value, cst.Subscript) and isinstance(value.value, cst.Name) and len(value.slice) == 1:
+            piece = value.slice[0].slice
+            index = au.int_value(piece.value) if isinstance(piece, cst.Index) else None
+            if index not in (0, 1):
+                return None
+            name, position = value.value.value, None
+        elif isinstance(value, cst.Name):
+            name, position, index = value.value, True, None
+        else:
+            return None
+        for anc in au.ancestors(self, node):
+            loops: list[cst.CSTNode] = []
+            if isinstance(anc, cst.For):
+                loops = [anc]
+            elif isinstance(anc, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+                loops = list(au.find_all(anc.for_in, cst.CompFor))
+            for loop in loops:
+                target, source = loop.target, loop.iter  # type: ignore[attr-defined]
+                if not isinstance(source, cst.Name):
+                    continue
+                if position is None and au.is_name(target, name):
+                    return source.value, index  # type: ignore[return-value]
+                if position is not None and isinstance(target, cst.Tuple) and len(target.elements) == 2:
+                    for i, element in enumerate(target.elements):
+                        if au.is_name(element.value, name):
+                            return source.value, i
+            if isinstance(anc, cst.FunctionDef):
+                break
+        return None
+
+    def _pairs_built(self, node: cst.Call, name: str) -> list[list[cst.BaseExpression]]:
+        """The pairs a list `name` is filled with in the function: `name.append((a, b))`, `name = [(a, b) for ...]`."""
+        scope = au.enclosing_scope_node(self, node)
+        pairs: list[list[cst.BaseExpression]] = []
+        for call in au.find_all(scope, cst.Call, lambda c: au.is_method_call(c, name, "append")):
+            if len(call.args) == 1 and isinstance(call.args[0].value, cst.Tuple):
+                pairs.append([e.value for e in call.args[0].value.elements])
+        for assign in au.find_all(scope, cst.Assign):
+            if any(au.is_name(t.target, name) for t in assign.targets) and isinstance(assign.value, cst.ListComp):
+                if isinstance(assign.value.elt, cst.Tuple):
+                    pairs.append([e.value for e in assign.value.elt.elements])
+        return pairs
 
     def _report_start(self, bound: au.WindowBound) -> None:
         span, high = bound.span_text, au.code(bound.high)
@@ -390,7 +581,12 @@ class ExclusiveBoundMissesLastStartRule(Rule):
         else:
             starts = "starts" if axis is None else "offsets"
             missed = f"the last two valid {starts} `{span} - 1` and `{span}` are never drawn"
-        if axis is None:
+        if axis is None and bound.strided:
+            what = (
+                f"the start `{span}` is never drawn, nor the later starts where a strided window (T frames every ds, "
+                "(T - 1) * ds + 1 frames in all) still fits, so the last frames are never sampled"
+            )
+        elif axis is None:
             what = f"{missed} (the window ending on the last frame is never sampled)"
         else:
             what = f"{missed}, so the crop or box never includes the last {axis}"
@@ -411,12 +607,10 @@ class ExclusiveBoundMissesLastStartRule(Rule):
             replacement = au.plus_one(bound_node)
         elif certain and au.is_minus_int(bound_node, 1) and au.is_count_minus_length(bound_node.left):  # type: ignore
             replacement = au.plus_one(bound_node.left)  # type: ignore[attr-defined]
-        self.report(
-            bound.high,
-            message,
-            fix=f"use the exclusive bound `{span} + 1`{bound.set_at}",
-            replacement=replacement,
-        )
+        fix = f"use the exclusive bound `{span} + 1`{bound.set_at}"
+        if bound.strided:
+            fix = f"let the bound reach the last start whose window fits: `{au.code(bound.count)} - (T - 1) * ds` for T frames every ds{bound.set_at}"
+        self.report(bound.high, message, fix=fix, replacement=replacement)
 
     def _check_end_draw(self, node: cst.Call) -> None:
         """`end = randint(L, n)` then `end - L`: an exclusive end index that never reaches `n`."""

@@ -52,7 +52,7 @@ class UnguardedWindowStartRule(Rule):
     SEVERITY = "error"
     MESSAGE = "random window start over n - T with no short-video guard: raises when num_frames < T"
     FIX = "check `if n < T:` first (repeat/loop frames) or clamp with max(0, n - T)"
-    TRIGGERS = ("randint", "integers", "randrange")
+    TRIGGERS = ("randint", "integers", "randrange", "choice")
 
     VALID = [
         Valid(
