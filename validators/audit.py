@@ -52,6 +52,8 @@ class AuditResult:
     fixed_files: list[str] = field(default_factory=list)
     files_audited: int = 0
     fail_on: str = "warning"
+    # Findings in code nothing in the audited tree uses, not reported (validators/unused.py).
+    unused: list[Finding] = field(default_factory=list)
 
     def failing_findings(self) -> list[Finding]:
         if self.fail_on == "error":
@@ -86,6 +88,7 @@ def audit_paths(
     cache: bool = True,
     rules: Sequence[type["Rule"]] | None = None,
     cache_dir: str | os.PathLike | None = None,
+    include_unused: bool | None = None,
 ) -> AuditResult:
     """Audit Python files under `paths` with the static rules.
 
@@ -94,6 +97,8 @@ def audit_paths(
     the fixes' unified diffs without writing. config: an `AuditConfig`, a pyproject.toml path,
     or None for the nearest pyproject.toml. jobs: worker processes (None: all cores, used only
     when many files need parsing). rules: override the rule registry (tests, plugins).
+    include_unused: also report findings in code nothing in the audited tree uses (None: the
+    config's `include-unused`); they are held back only when every path is a directory.
     """
     paths = [Path(p) for p in paths] or [Path(".")]
     if config is None:
@@ -128,6 +133,7 @@ def audit_paths(
 
     work: list[_Work] = []
     work_keys: dict[str, str] = {}
+    read: list[tuple[str, Path, str]] = []  # every file read: display path, path, content hash
     for path in files:
         display = display_path(path)
         file_ignores = config.ignored_for(path)
@@ -149,6 +155,7 @@ def audit_paths(
                 all_ids = all_ids or known_selectors(index)[0]
                 result.findings.extend(unknown_suppressions(text, display, all_ids, categories))
         key = content_key(data, rule_ids)
+        read.append((display, path, key.sha256))
         cached = store.get(key) if store is not None else None
         if cached is not None and (not (fix or diff) or not cached["findings"]):
             _collect_cached(result, display, cached)
@@ -201,6 +208,12 @@ def audit_paths(
                 result.findings.extend(_with_path(after, item.display_path))
             else:
                 result.findings.extend(_with_path(before, item.display_path))
+    if include_unused is None:
+        include_unused = config.include_unused
+    if result.findings and not include_unused and all(path.is_dir() for path in paths):
+        from temporalkit.validators.unused import hold_back_unused
+
+        result.findings, result.unused = hold_back_unused(result.findings, read, paths, config.root, store)
     if store is not None:
         store.save()
 

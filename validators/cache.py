@@ -13,7 +13,7 @@ Location: `$TEMPORALKIT_CACHE_DIR`, else `$XDG_CACHE_HOME/temporalkit` when XDG_
 else `.temporalkit_cache/` in the project root.
 
 Whose folder it is. The cache only ever deletes files in a folder it created itself, and there
-only its own `results-<fingerprint>.json` / `rules-<fingerprint>.json` of other fingerprints (and
+only its own `results-` / `rules-` / `facts-<fingerprint>.json` of other fingerprints (and
 its own temporary files left by a killed run):
 - the folder does not exist: it is created with a marker file (`.temporalkit-cache`) and a
   `.gitignore` of `*`; stale entries are pruned there;
@@ -70,19 +70,22 @@ _FINGERPRINT_SOURCES = (
     "findings.py",
     "audit.py",
     "cache.py",
+    "unused.py",  # the per-file facts kept in facts-<fingerprint>.json
 )
 _MAX_ENTRIES = 50_000
 
 MARKER_NAME = ".temporalkit-cache"
 MARKER_TEXT = (
     "This folder was created by temporalkit as its audit cache.\n"
-    "temporalkit deletes only its own results-*.json / rules-*.json files here; delete the folder at will.\n"
+    "temporalkit deletes only its own results-*.json / rules-*.json / facts-*.json files here; delete the folder at will.\n"
 )
 SUBFOLDER = "temporalkit-cache"
 _GITIGNORE_TEXT = "# created by temporalkit audit\n*\n"
-_ENTRY_FILE = re.compile(r"(?:results|rules)-([0-9a-f]{20})\.json")
+_ENTRY_FILE = re.compile(r"(?:results|rules|facts)-([0-9a-f]{20})\.json")
 # Temporary files of fileio.write_atomic for our entry files, and those of temporalkit <= 0.1.0.
-_TEMP_FILE = re.compile(r"\.(?:results|rules)-[0-9a-f]{20}\.json\.[0-9a-f]{8}\.tmp\.json|\.tmp-[a-z0-9_]{8}\.json")
+_TEMP_FILE = re.compile(
+    r"\.(?:results|rules|facts)-[0-9a-f]{20}\.json\.[0-9a-f]{8}\.tmp\.json|\.tmp-[a-z0-9_]{8}\.json"
+)
 _STALE_TEMP_AGE_S = 3600
 # validators/dynamic/probes.py keeps its probe files under $XDG_CACHE_HOME/temporalkit/ too.
 _PROBE_FOLDERS = ("probes", "probe-images")
@@ -141,8 +144,11 @@ class ResultCache:
         self.writable = writable
         self._results_path = self.directory / f"results-{self.fingerprint}.json"
         self._rules_path = self.directory / f"rules-{self.fingerprint}.json"
+        self._facts_path = self.directory / f"facts-{self.fingerprint}.json"
         self._entries: dict[str, dict] | None = None
         self._dirty = False
+        self._facts: dict[str, object] | None = None
+        self._facts_dirty = False
         self._trusted: bool | None = None
 
     # -- per-file results ------------------------------------------------------
@@ -159,7 +165,26 @@ class ResultCache:
         self._load()[key.key] = {"sha256": key.sha256, "rules": key.rules, "findings": findings, "error": error}
         self._dirty = True
 
+    # -- per-file facts of the unused-code pass (validators/unused.py), by content hash ----------
+    # A file of their own: only a directory audit with findings reads it, never the pre-commit path.
+    def get_facts(self, sha256: str) -> object:
+        if self._facts is None:
+            self._facts = (_read_json(self._facts_path) if self.trusted() else None) or {}
+        return self._facts.get(sha256)
+
+    def put_facts(self, sha256: str, facts: dict) -> None:
+        if self._facts is None:
+            self.get_facts(sha256)
+        self._facts[sha256] = facts
+        self._facts_dirty = True
+
     def save(self) -> None:
+        if self._facts_dirty and self._facts is not None and self.writable:
+            facts = self._facts
+            if len(facts) > _MAX_ENTRIES:
+                facts = dict(list(facts.items())[-_MAX_ENTRIES:])
+            if self._write(self._facts_path, facts):
+                self._facts_dirty = False
         if not self._dirty or self._entries is None or not self.writable:
             return
         entries = self._entries

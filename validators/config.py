@@ -44,7 +44,7 @@ class ConfigError(ValueError):
     (bad TOML, wrong types, unknown keys, a target that is not FILE:OBJECT, an unknown role or family)."""
 
 
-_KNOWN_KEYS = {"select", "ignore", "exclude", "per-file-ignores", "fail-on", "dynamic"}
+_KNOWN_KEYS = {"select", "ignore", "exclude", "per-file-ignores", "fail-on", "include-unused", "dynamic"}
 # What the pipeline does on purpose, respected by every dynamic check (validators/dynamic/policy.py):
 # key -> allowed values, the first the default.
 POLICY_CHOICES: dict[str, tuple[str, ...]] = {
@@ -126,6 +126,7 @@ class AuditConfig:
     exclude: tuple[str, ...] = ()
     per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fail_on: str = "warning"
+    include_unused: bool = False  # report findings in code nothing in the audited tree uses
     source: Path | None = None  # the pyproject.toml it came from
     dynamic: DynamicConfig = field(default_factory=DynamicConfig)  # [tool.temporalkit.dynamic]
 
@@ -266,6 +267,9 @@ def read_config(pyproject: Path) -> AuditConfig:
     fail_on = table.get("fail-on", "warning")
     if fail_on not in ("warning", "error"):
         raise ConfigError(f'{pyproject}: fail-on must be "warning" or "error", not {fail_on!r}')
+    include_unused = table.get("include-unused", False)
+    if not isinstance(include_unused, bool):
+        raise ConfigError(f"{pyproject}: include-unused must be true or false, not {include_unused!r}")
     return AuditConfig(
         root=pyproject.parent,
         select=_strings(table, "select", pyproject),
@@ -276,6 +280,7 @@ def read_config(pyproject: Path) -> AuditConfig:
             for pattern, value in per_file.items()
         },
         fail_on=fail_on,
+        include_unused=include_unused,
         source=pyproject,
         dynamic=dynamic_config(table.get("dynamic", {}), root=pyproject.parent, origin=str(pyproject)),
     )

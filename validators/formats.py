@@ -32,11 +32,19 @@ def render(
     fixed_files: Sequence[str] = (),
     color: bool = False,
     quiet: bool = False,
+    unused: int = 0,
 ) -> str:
-    """The report in `fmt`; `quiet` (text only) leaves out everything but the findings and file errors."""
+    """The report in `fmt`; `quiet` (text only) leaves out everything but the findings and file errors.
+    unused: how many findings in code nothing in the audited tree uses were held back (text summary)."""
     if fmt == "text":
         return format_text(
-            findings, errors, files_audited=files_audited, fixed_files=fixed_files, color=color, quiet=quiet
+            findings,
+            errors,
+            files_audited=files_audited,
+            fixed_files=fixed_files,
+            color=color,
+            quiet=quiet,
+            unused=unused,
         )
     if fmt == "json":
         return format_json(findings, errors)
@@ -69,6 +77,7 @@ def format_text(
     fixed_files: Sequence[str] = (),
     color: bool = False,
     quiet: bool = False,
+    unused: int = 0,
 ) -> str:
     """One line per finding and per file error; then, unless `quiet`, the fixed files and a summary."""
     lines = [format_finding_line(f, color) for f in findings]
@@ -78,12 +87,17 @@ def format_text(
     if not quiet:
         for path in fixed_files:
             lines.append(f"{path}: fixed")
-        lines.append(summary_line(findings, errors, files_audited=files_audited, fixed=len(fixed_files)))
+        lines.append(summary_line(findings, errors, files_audited=files_audited, fixed=len(fixed_files), unused=unused))
     return "\n".join(lines) + "\n" if lines else ""
 
 
 def summary_line(
-    findings: Sequence[Finding], errors: Sequence[FileError] = (), *, files_audited: int | None = None, fixed: int = 0
+    findings: Sequence[Finding],
+    errors: Sequence[FileError] = (),
+    *,
+    files_audited: int | None = None,
+    fixed: int = 0,
+    unused: int = 0,
 ) -> str:
     errors_n = sum(f.severity == "error" for f in findings)
     warnings_n = len(findings) - errors_n
@@ -115,7 +129,19 @@ def summary_line(
     fixable = sum(f.fixable for f in findings)
     if fixable:
         parts.append(f"{fixable} fixable with --fix (marked [*])")
+    if unused:
+        parts.append(unused_note(unused))
     return "; ".join(parts) + "."
+
+
+def unused_note(count: int) -> str:
+    """What the summary says of the findings held back in code nothing in the audited tree uses."""
+    were = (
+        "finding in code nothing in the audited tree uses was"
+        if count == 1
+        else "findings in code nothing in the audited tree uses were"
+    )
+    return f"{count} {were} not reported (--include-unused to show them)"
 
 
 # -- statistics ---------------------------------------------------------------------------

@@ -80,6 +80,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="lowest severity that makes the exit code 1 (default: the config's, else warning)",
     )
+    parser.add_argument(
+        "--include-unused",
+        action="store_true",
+        default=None,
+        help="also report findings in code nothing in the audited tree uses (by default, when only folders "
+        "are audited, a finding inside a top-level function or class that no file of the tree calls, "
+        "imports from an __init__.py, registers, lists in __all__ or names in a string or config file is "
+        "counted in the summary, not shown; with a file among the paths nothing is held back; "
+        "config: include-unused = true)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the results cache")
     parser.add_argument(
         "--jobs", type=int, default=None, metavar="N", help="worker processes (default: all cores when many files)"
@@ -184,6 +194,14 @@ def _audit_stdin(args: argparse.Namespace, config):
     return result
 
 
+def _say_unused(result, args: argparse.Namespace) -> None:
+    """The held-back count on stderr where the report has no summary line (json, sarif, github, --statistics)."""
+    if result.unused and not args.quiet:
+        from temporalkit.validators.formats import unused_note
+
+        print(f"temporalkit audit: {unused_note(len(result.unused))}.", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
@@ -241,6 +259,7 @@ def run(args: argparse.Namespace) -> int:
                 config=config,
                 jobs=args.jobs,
                 cache=not args.no_cache,
+                include_unused=args.include_unused,
             )
     except ConfigError as exc:  # an unknown rule id, prefix or category in --select, --ignore or the config
         print(f"temporalkit audit: {exc}", file=sys.stderr)
@@ -303,6 +322,7 @@ def run(args: argparse.Namespace) -> int:
             if args.diff:
                 sys.stderr.write(diff_text)
             out.write(format_statistics(result.findings, "json" if args.format == "json" else "text"))
+            _say_unused(result, args)
             for error in result.errors:
                 print(f"temporalkit audit: {error.path}: {error.message}", file=sys.stderr)
         elif args.diff and args.format == "text":
@@ -316,6 +336,7 @@ def run(args: argparse.Namespace) -> int:
                     files_audited=result.files_audited,
                     color=use_color(sys.stderr, args.color),
                     quiet=args.quiet,
+                    unused=len(result.unused),
                 )
             )
         else:
@@ -329,7 +350,10 @@ def run(args: argparse.Namespace) -> int:
                 fixed_files=result.fixed_files,
                 color=args.format == "text" and use_color(out, args.color),
                 quiet=args.quiet,
+                unused=len(result.unused),
             )
+            if args.format != "text":
+                _say_unused(result, args)
             if args.dynamic and args.format == "text" and not args.quiet:
                 from temporalkit.validators.dynamic import with_dynamic_summary
 

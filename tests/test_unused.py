@@ -1,0 +1,327 @@
+"""The unused-code pass of the static audit (validators/unused.py): a finding inside a top-level
+function or class that nothing in the audited tree uses is held back, unless something could be
+using it (a call, a registry, `__all__`, a config string, a lookup by computed name)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from temporalkit.validators.audit import audit_paths
+from temporalkit.validators.config import AuditConfig, ConfigError, read_config
+from temporalkit.validators.unused import file_facts
+
+# One function with a TK131 finding (an exclusive randint bound drops the last start).
+SAMPLER = """\
+import numpy as np
+
+
+def draw_clip_start(num_frames, clip_len):
+    return np.random.randint(0, num_frames - clip_len)
+"""
+
+
+# A module importing the sampler by name and never calling it. Only such a definition is judged: one
+# nothing imports by name may be another project's API, a module nothing imports a script.
+IMPORTER = "from sampling import draw_clip_start  # imported, never called\n"
+# The same finding in a function nothing uses, in an imported module: every tree below has one,
+# which must be held back.
+DEAD = {
+    "legacy/old_sampling.py": SAMPLER.replace("draw_clip_start", "old_clip_start"),
+    "legacy/checkpoints.py": "from legacy.old_sampling import old_clip_start  # imported, never called\n",
+}
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def audit(root: Path, *paths: Path, **kwargs):
+    return audit_paths(list(paths) or [root], config=AuditConfig(root=root), cache=False, **kwargs)
+
+
+def rules_of(findings) -> list[tuple[str, str]]:
+    return [(Path(f.path).name, f.rule) for f in findings]
+
+
+def test_function_imported_but_never_called_is_held_back(tmp_path):
+    write_tree(
+        tmp_path,
+        {
+            "data/sampling.py": SAMPLER,
+            "data/loader.py": """\
+                from data.sampling import draw_clip_start  # imported, never called
+
+                def load(path):
+                    # draw_clip_start(10, 4) was the old way
+                    return open(path).read()
+            """,
+            "train.py": "from data.loader import load\nload('x')\n",
+        },
+    )
+    result = audit(tmp_path)
+    assert result.findings == []
+    assert rules_of(result.unused) == [("sampling.py", "TK131")]
+    shown = audit(tmp_path, include_unused=True)
+    assert rules_of(shown.findings) == [("sampling.py", "TK131")] and shown.unused == []
+
+
+def test_a_call_from_another_file_keeps_the_finding(tmp_path):
+    write_tree(
+        tmp_path,
+        {
+            "data/sampling.py": SAMPLER,
+            "train.py": "from data.sampling import draw_clip_start\nprint(draw_clip_start(100, 8))\n",
+            **DEAD,
+        },
+    )
+    result = audit(tmp_path)
+    assert rules_of(result.findings) == [("sampling.py", "TK131")]
+    assert rules_of(result.unused) == [("old_sampling.py", "TK131")]
+
+
+def test_a_local_variable_of_the_same_name_is_not_a_use(tmp_path):
+    write_tree(
+        tmp_path,
+        {
+            "data/sampling.py": SAMPLER
+            + textwrap.dedent("""\
+
+
+                def first_frames(video, draw_clip_start=0):
+                    return video[draw_clip_start:]
+
+
+                def read(video):
+                    draw_clip_start = len(video) // 2
+                    return video[draw_clip_start]
+            """),
+            "train.py": "from data.sampling import read, first_frames, draw_clip_start\nread([1]); first_frames([2])\n",
+        },
+    )
+    assert rules_of(audit(tmp_path).unused) == [("sampling.py", "TK131")]
+
+
+def test_recursion_is_not_a_use(tmp_path):
+    write_tree(
+        tmp_path,
+        {
+            "run.py": IMPORTER,
+            "sampling.py": SAMPLER.replace(
+                "    return np.random.randint",
+                "    if num_frames < 0:\n        return draw_clip_start(0, 0)\n    return np.random.randint",
+            ),
+        },
+    )
+    assert rules_of(audit(tmp_path).unused) == [("sampling.py", "TK131")]
+
+
+def test_a_class_registered_by_its_decorator_is_live(tmp_path):
+    write_tree(
+        tmp_path,
+        {
+            "datasets/clips.py": """\
+                import numpy as np
+                from registry import DATASETS
+
+
+                @DATASETS.register_module()
+                class RandomClips:
+                    def __getitem__(self, index):
+                        return np.random.randint(0, self.num_frames - self.clip_len)
+            """,
+            "registry.py": "DATASETS = {}\n",
+            "train.py": "from datasets.clips import RandomClips\n",
+            **DEAD,
+        },
+    )
+    result = audit(tmp_path)
+    assert rules_of(result.findings) == [("clips.py", "TK131")]
+    assert rules_of(result.unused) == [("old_sampling.py", "TK131")]
+
+
+def test_a_plain_decorator_does_not_make_a_function_live(tmp_path):
+    write_tree(
+        tmp_path, {"run.py": IMPORTER, "sampling.py": SAMPLER.replace("\ndef draw", "\n@torch.no_grad()\ndef draw")}
+    )
+    assert rules_of(audit(tmp_path).unused) == [("sampling.py", "TK131")]
+
+
+def test_a_name_in_all_or_a_config_string_is_a_use(tmp_path):
+    write_tree(
+        tmp_path,
+        {
+            "data/sampling.py": SAMPLER + '\n__all__ = ["draw_clip_start"]\n',
+            "data/other.py": SAMPLER.replace("draw_clip_start", "pick_start"),
+            "configs/tsn.py": "pipeline = [dict(type='pick_start', num_frames=8)]\n",
+            "train.py": "from data.sampling import draw_clip_start\nfrom data.other import pick_start\n",
+            **DEAD,
+        },
+    )
+    result = audit(tmp_path)
+    assert sorted(rules_of(result.findings)) == [("other.py", "TK131"), ("sampling.py", "TK131")]
+    assert rules_of(result.unused) == [("old_sampling.py", "TK131")]
+
+
+def test_a_name_in_a_yaml_config_or_an_init_re_export_is_a_use(tmp_path):
+    write_tree(
+        tmp_path,
+        {
+            "pkg/sampling.py": SAMPLER,
+            "pkg/other.py": SAMPLER.replace("draw_clip_start", "pick_start"),
+            "pkg/__init__.py": "from .other import pick_start\n",
+            "configs/k400.yaml": "SAMPLER:\n  NAME: draw_clip_start\n",
+            "train.py": "from pkg.sampling import draw_clip_start\n",
+            **DEAD,
+        },
+    )
+    result = audit(tmp_path)
+    assert sorted(rules_of(result.findings)) == [("other.py", "TK131"), ("sampling.py", "TK131")]
+    assert rules_of(result.unused) == [("old_sampling.py", "TK131")]
+
+
+def test_a_name_built_for_getattr_is_a_use(tmp_path):
+    write_tree(
+        tmp_path,
+        {
+            "sampling.py": SAMPLER,
+            "build.py": "import sampling\nfrom sampling import draw_clip_start\n\ndef build(kind):\n    return getattr(sampling, f'draw_{kind}')\n",
+            **DEAD,
+        },
+    )
+    result = audit(tmp_path)
+    assert rules_of(result.findings) == [("sampling.py", "TK131")]
+    assert rules_of(result.unused) == [("old_sampling.py", "TK131")]
+
+
+def test_module_level_code_and_main_blocks_are_live(tmp_path):
+    body = SAMPLER.split("\n\n\n")[1].replace("def draw_clip_start(num_frames, clip_len):\n    return", "start =")
+    write_tree(
+        tmp_path,
+        {
+            "script.py": "import numpy as np\nnum_frames, clip_len = 10, 4\n" + body,
+            "tool.py": 'import numpy as np\n\nif __name__ == "__main__":\n    n, T = 10, 4\n    print(np.random.randint(0, n - T))\n',
+            **DEAD,
+        },
+    )
+    result = audit(tmp_path)
+    assert sorted(rules_of(result.findings)) == [("script.py", "TK131"), ("tool.py", "TK131")]
+    assert rules_of(result.unused) == [("old_sampling.py", "TK131")]
+
+
+def test_a_function_nothing_imports_by_name_stays_live(tmp_path):
+    """A module of a library: the tree uses one of its functions, another may be for other projects."""
+    write_tree(
+        tmp_path,
+        {
+            "lib/crops.py": SAMPLER + "\n\ndef center(size):\n    return size // 2\n",
+            "train.py": "from lib.crops import center\nprint(center(8))\n",
+            **DEAD,
+        },
+    )
+    result = audit(tmp_path)
+    assert rules_of(result.findings) == [("crops.py", "TK131")]
+    assert rules_of(result.unused) == [("old_sampling.py", "TK131")]
+
+
+def test_a_module_nothing_imports_stays_live(tmp_path):
+    """A script run by path, a library module for other projects, vendored code: nothing in the
+    tree says it is dead, so its findings are reported."""
+    write_tree(
+        tmp_path,
+        {
+            "tools/extract_clips.py": SAMPLER,
+            "cli.py": "from vendor.sampling import draw_clip_start  # another module's function\n",
+            **DEAD,
+        },
+    )
+    result = audit(tmp_path)
+    assert rules_of(result.findings) == [("extract_clips.py", "TK131")]
+    assert rules_of(result.unused) == [("old_sampling.py", "TK131")]
+
+
+def test_explicit_files_hold_nothing_back(tmp_path):
+    """The pre-commit hook passes the changed files: the rest of the tree is not known, so nothing
+    is held back, even when a folder is passed along with the file."""
+    write_tree(tmp_path, {"data/sampling.py": SAMPLER, "train.py": "from data.sampling import draw_clip_start\n"})
+    assert audit(tmp_path).unused != []  # the folder: held back
+    for paths in ([tmp_path / "data" / "sampling.py"], [tmp_path / "data" / "sampling.py", tmp_path / "data"]):
+        result = audit(tmp_path, *paths)
+        assert rules_of(result.findings) == [("sampling.py", "TK131")] and result.unused == []
+
+
+def test_cached_run_reports_a_finding_again_once_another_file_uses_it(tmp_path):
+    """The decision is made at the end of every run from every file's facts, cached or not."""
+    project = write_tree(
+        tmp_path / "project", {"data/sampling.py": SAMPLER, "train.py": "from data.sampling import draw_clip_start\n"}
+    )
+    cache_dir = tmp_path / "cache"
+
+    def run():
+        return audit_paths([project], config=AuditConfig(root=project), cache_dir=cache_dir)
+
+    assert rules_of(run().unused) == [("sampling.py", "TK131")]
+    assert rules_of(run().unused) == [("sampling.py", "TK131")]  # from the cache
+    assert list(cache_dir.glob("facts-*.json"))
+    (project / "train.py").write_text("from data.sampling import draw_clip_start\nprint(draw_clip_start(9, 3))\n")
+    again = run()  # sampling.py is a cache hit; train.py is new
+    assert rules_of(again.findings) == [("sampling.py", "TK131")] and again.unused == []
+
+
+def test_file_facts_read_code_not_comments_or_docstrings():
+    facts = file_facts(
+        textwrap.dedent('''\
+            """Module doc."""
+            from x import imported_only
+
+
+            def reader(path):
+                """Example:
+            def not_a_def():
+                pass
+            """
+                # called_in_comment(path)
+                return helper(path, "clip_sampler")
+
+
+            class Clips(Base):
+                pass
+        ''')
+    )
+    assert [d[0] for d in facts["defs"]] == ["reader", "Clips"]
+    assert [d[4] for d in facts["defs"]] == ["f", "c"]
+    uses = facts["uses"].split()
+    assert "helper" in uses and "clip_sampler" in uses and "Base" in uses
+    assert "called_in_comment" not in uses and "imported_only" not in uses and "reader" not in uses
+
+
+def test_cli_summary_and_flag(tmp_path, capsys):
+    from temporalkit.cli import main
+
+    write_tree(tmp_path, {"sampling.py": SAMPLER, "run.py": IMPORTER})
+    code = main(["audit", str(tmp_path), "--no-cache", "--color", "never"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "1 finding in code nothing in the audited tree uses was not reported (--include-unused to show them)" in out
+    code = main(["audit", str(tmp_path), "--no-cache", "--color", "never", "--include-unused"])
+    out = capsys.readouterr().out
+    assert code == 1 and "TK131" in out and "not reported" not in out
+
+
+def test_config_key_include_unused(tmp_path):
+    write_tree(
+        tmp_path,
+        {"sampling.py": SAMPLER, "run.py": IMPORTER, "pyproject.toml": "[tool.temporalkit]\ninclude-unused = true\n"},
+    )
+    config = read_config(tmp_path / "pyproject.toml")
+    assert config.include_unused is True
+    result = audit_paths([tmp_path], config=config, cache=False)
+    assert rules_of(result.findings) == [("sampling.py", "TK131")] and result.unused == []
+    (tmp_path / "pyproject.toml").write_text('[tool.temporalkit]\ninclude-unused = "yes"\n')
+    with pytest.raises(ConfigError, match="include-unused must be true or false"):
+        read_config(tmp_path / "pyproject.toml")

@@ -1,0 +1,616 @@
+"""Code nothing in the audited tree uses: its findings are held back (`--include-unused` shows them).
+
+A rule sees one file. Whether the function it reports on ever runs is a question about the whole
+tree: real repositories keep readers that every dataset stopped calling, a second copy of a
+dataset class that no datamodule registers, a vendored module nothing imports. A finding there is
+not wrong, but nobody would accept a fix for it, so when a directory is audited, a finding whose
+enclosing top-level function or class no file of the tree uses is not reported by default.
+
+    facts = file_facts(text)                     # per file content, cached (facts-*.json)
+    shown, held = hold_back_unused(findings, audited, directories, config_root, store)
+
+What a file records (`file_facts`). The text is read, not imported and not parsed: string
+literals and comments are blanked first (line numbers kept), so a call in a comment or a `def` in
+a docstring is not code. Costs a few regular-expression passes per file.
+- `defs`: its top-level functions and classes (a `def` / `class` line at column 0), each with its
+  lines (decorators included), whether a decorator makes it live whatever the rest of the tree
+  does (any decorator but a plain wrapper such as `@torch.no_grad()` or `@lru_cache`: a registry
+  such as `@TRANSFORMS.register_module()` or `@DATASET_REGISTRY.register()`, a CLI command, a
+  hook), and whether it is a class with bases.
+- `uses`: every name the file could be using: identifiers of its code, the identifiers inside its
+  string literals (`type='SampleFrames'`, `__all__`, `getattr(m, "name")`, `"pkg.mod:main"`),
+  prefixes and suffixes of names built at run time (`f"read_{kind}"`, `"read_%s" % kind`,
+  `"read_" + kind`: `read_*`) and a marker for `getattr(module, computed)` (every name of that
+  module). Not uses: a name inside the function or class of that name (recursion,
+  `super(Cls, self)`), and import statements, except in an `__init__.py` (a package's public API;
+  `from .x import *` there makes every name of `x` public). A file that calls `globals()`,
+  `vars()`, `locals()`, `eval`, `exec` or reads `sys.modules[...]` uses all its own definitions
+  and all it imports.
+
+What is held back (`hold_back_unused`): a finding inside a top-level function or class (a method
+is judged by its class) that is not live and whose name no audited file uses (nor a prefix,
+suffix or module marker matching it), nor any other file of the project as a whole word: its
+configuration files (YAML, JSON, TOML, INI, notebooks, shell scripts), its Python files the audit
+did not read (excluded, outside the audited folders, unparsable). The project is the git work
+tree holding the audited folder, else the folder of the pyproject.toml in use when it holds it,
+else the folder itself. Always live: module-level code (and `if __name__ == "__main__":`),
+definitions nested in a module-level `if` / `try`, everything in `__init__.py`, `__main__.py`,
+`setup.py`, `conftest.py`, `hubconf.py` and test files (`test_*.py`, `*_test.py`).
+
+The decision is made at the end of every run from all files' facts, cached or not: an edit in one
+file that starts using a function makes the findings inside it (in another file) reported again.
+Only directories give a tree: when any path given is a file (the pre-commit hook passes the
+changed files), nothing is held back.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+# Decorators that wrap a function without making anything else call it. Any other decorator may
+# register the function (a registry, a CLI command, a plugin hook), so it makes the function live.
+PLAIN_DECORATORS = frozenset(
+    {
+        "abstractmethod",
+        "autocast",
+        "cache",
+        "cached_property",
+        "classmethod",
+        "contextmanager",
+        "dataclass",
+        "enable_grad",
+        "inference_mode",
+        "jit",
+        "lru_cache",
+        "njit",
+        "no_grad",
+        "property",
+        "staticmethod",
+        "total_ordering",
+        "wraps",
+    }
+)
+# Files whose functions another program finds by name (pytest, torch.hub, setuptools, python -m),
+# and a package's __init__.py (its public API).
+ENTRY_FILES = frozenset({"__init__.py", "__main__.py", "conftest.py", "hubconf.py", "setup.py"})
+# Text files whose words may name a function or class (a registry key, a `_target_`, a notebook
+# cell); read only when something would otherwise be held back.
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".cfg", ".ini", ".conf", ".ipynb", ".sh", ".md", ".rst")
+PYTHON_SUFFIXES = (".py", ".pyi", ".pyx")
+MAX_TEXT_BYTES = 5 * 1024 * 1024
+# A name the text of at most this many files uses is checked in their syntax trees (a local
+# variable of the same name is not a use); one more widely used is taken as used.
+MAX_FILES_TO_VERIFY = 8
+
+# A string literal or a comment, in one left-to-right scan (as triggers.py reads
+# code), so that a '#' inside a string or a quote inside a comment is read correctly.
+_STRING_OR_COMMENT = re.compile(
+    r"""(?P<s>\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')|#[^\n]*"""
+)
+_IDENTIFIER = re.compile(r"(?!\d)\w+")
+_TOP_DEF = re.compile(r"(?:async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)[ \t]*(\([^)]*)?")
+_DECORATOR = re.compile(r"@[ \t]*([\w.]+)")
+# Import statements (at any depth), to the end of the line or of their parentheses; `;` ends one.
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(?P<module>[\w.]+)[ \t]+import[ \t]*(?P<names>\([^)]*\)|(?:[^\n;\\]|\\\n)*)"
+    r"|import[ \t]+(?P<plain>(?:[^\n;\\]|\\\n)*))",
+    re.MULTILINE,
+)
+_PREFIX_BEFORE_FORMAT = re.compile(r"(\w+)(?:%[-#0 +]*[\d.]*[sdrif]|\{[^{}]*\})")
+_SUFFIX_AFTER_FORMAT = re.compile(r"(?:%[-#0 +]*[\d.]*[sdrif]|\{[^{}]*\})(\w+)")
+_TRAILING_NAME = re.compile(r"(?!\d)\w+$")
+_LEADING_NAME = re.compile(r"\w+")
+_GETATTR_COMPUTED = re.compile(r"\bgetattr\(\s*([\w.]+)\s*,\s*(?!\"\"\s*[,)])")
+_DYNAMIC_SCOPE = re.compile(r"(?<![\w.])(?:(?:globals|locals|vars)\(\s*\)|(?:eval|exec)\()|\bsys\.modules\[")
+
+# Markers in `uses`, never identifiers: `name*` a prefix, `*name` a suffix, `*module:stem` every
+# name of the modules called stem, `*module:*` every name of every module.
+_MODULE_MARK = "*module:"
+
+
+def file_facts(text: str) -> dict:
+    """{"uses": space-separated names and markers, "defs": [[name, first, last, live, kind]]}.
+
+    first / last: 1-based lines; live: 1 when a decorator makes the definition live; kind: "f"
+    (function), "c" (class with bases) or "C" (class without). Depends on the text only, not on
+    the path (the same content may live at several paths; see `live_by_path`)."""
+    code, strings = _blank(text)
+    imported: set[str] = set()
+    modules: dict[str, str] = {}  # local name of an imported module -> the module's own name
+    public: set[str] = set()  # what an __init__.py would re-export
+    star_modules: set[str] = set()
+    targets: set[str] = set()  # the modules its import statements name, as written (`.x`, `a.b`)
+
+    def drop_import(match: re.Match) -> str:
+        _record_import(match, imported, modules, public, star_modules, targets)
+        return "\n" * match.group().count("\n")
+
+    code = _IMPORT.sub(drop_import, code)
+    lines = code.split("\n")
+    defs = _top_level_defs(lines)
+
+    uses: set[str] = set()
+    # Each definition's names less its own name; then the module-level lines.
+    own_uses: list[set[str]] = []
+    module_lines: list[str] = []
+    previous = 0
+    for name, first, last, _, _ in defs:
+        module_lines.extend(lines[previous : first - 1])
+        previous = last
+        own_uses.append(set(_IDENTIFIER.findall("\n".join(lines[first - 1 : last]))))
+    module_lines.extend(lines[previous:])
+    uses.update(_IDENTIFIER.findall("\n".join(module_lines)))
+    starts = [d[1] for d in defs]
+    for line, content, joined in strings:
+        at = bisect_right(starts, line) - 1
+        into = own_uses[at] if at >= 0 and line <= defs[at][2] else uses
+        into.update(_IDENTIFIER.findall(content))
+        # A name built at run time only matters where it is looked up (getattr, globals()[...]).
+        if not _looks_up(lines[line - 1]) and not (line > 1 and _looks_up(lines[line - 2])):
+            continue
+        if "%" in content or "{" in content:  # "read_%s" % kind, f"read_{kind}", "{}_reader".format(kind)
+            uses.update(m + "*" for m in _PREFIX_BEFORE_FORMAT.findall(content))
+            uses.update("*" + m for m in _SUFFIX_AFTER_FORMAT.findall(content))
+        if joined & 1:  # run-time names: "read_" + kind
+            match = _TRAILING_NAME.search(content)
+            if match:
+                uses.add(match.group() + "*")
+        if joined & 2:  # kind + "_reader"
+            match = _LEADING_NAME.match(content)
+            if match:
+                uses.add("*" + match.group())
+    for d, own in zip(defs, own_uses):
+        own.discard(d[0])  # recursion and super(Cls, self) are not uses
+        uses |= own
+
+    for target in _GETATTR_COMPUTED.findall(code) if "getattr(" in code else ():
+        if target in ("self", "cls"):
+            continue  # an attribute or a method: the class is what this pass judges
+        stem = target.rsplit(".", 1)[-1]
+        uses.add(_MODULE_MARK + modules.get(stem, stem))
+    if ("import_module(" in code or "__import__(" in code) and any(u.startswith(_MODULE_MARK) for u in uses):
+        uses.add(_MODULE_MARK + "*")  # getattr on a module loaded by a computed name
+    if _maybe_dynamic(code) and _DYNAMIC_SCOPE.search(code):  # globals()[name], eval(text): any name may be the one
+        uses.update(d[0] for d in defs)
+        uses.update(imported)
+    facts = {"uses": " ".join(sorted(uses)), "defs": defs, "imports": " ".join(sorted(targets))}
+    if public or star_modules:
+        facts["exports"] = " ".join(sorted(public | {_MODULE_MARK + m for m in star_modules}))
+    return facts
+
+
+def _maybe_dynamic(code: str) -> bool:
+    return (
+        "globals(" in code
+        or "locals(" in code
+        or "vars(" in code
+        or "eval(" in code
+        or "exec(" in code
+        or ("sys.modules[" in code)
+    )
+
+
+def _blank(text: str) -> tuple[str, list[tuple[int, str, int]]]:
+    """(text with each string literal replaced by `""` and each comment removed, newlines kept;
+    [(line, string content, joined)]) where joined has bit 1 when `+` follows the literal and bit 2
+    when `+` precedes it."""
+    pieces: list[str] = []
+    strings: list[tuple[int, str, int]] = []
+    position = 0
+    line = 1
+    for match in _STRING_OR_COMMENT.finditer(text):
+        start, end = match.span()
+        pieces.append(text[position:start])
+        line += text.count("\n", position, start)
+        literal = match.group()
+        if match.group("s") is None:  # a comment
+            position = end
+            continue
+        newlines = literal.count("\n")
+        pieces.append('""' + "\n" * newlines)
+        joined = 0
+        after = text[end : end + 8].lstrip(" \t")
+        if after.startswith("+"):
+            joined |= 1
+        if text[max(0, start - 8) : start].rstrip(" \t").endswith("+"):
+            joined |= 2
+        quote = 3 if literal[:3] in ('"""', "'''") else 1  # a prefix (f, rb) stays in the code, as a name
+        strings.append((line, literal[quote:-quote], joined))
+        line += newlines
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces), strings
+
+
+_LOOKUPS = ("getattr(", "hasattr(", "globals(", "locals(", "vars(", "eval(", "exec(", "__dict__", "modules[", "import")
+
+
+def _looks_up(line: str) -> bool:
+    return "(" in line and any(token in line for token in _LOOKUPS)
+
+
+def _record_import(
+    match: re.Match, imported: set[str], modules: dict[str, str], public: set[str], stars: set[str], targets: set[str]
+):
+    plain = match.group("plain")
+    if plain is not None:  # import a.b.c, import a.b as c
+        for part in plain.replace("\\\n", " ").split(","):
+            words = part.split()
+            if not words:
+                continue
+            name = words[0]
+            local = words[2] if len(words) >= 3 and words[1] == "as" else name.split(".")[0]
+            imported.add(local)
+            modules[local] = name.rsplit(".", 1)[-1] if local != name.split(".")[0] else local
+            public.add(local)
+            targets.add(name)
+        return
+    module = match.group("module")
+    targets.add(module)
+    names = match.group("names").strip().strip("()").replace("\\\n", " ")
+    for part in names.split(","):
+        words = part.split()
+        if not words:
+            continue
+        if words[0] == "*":
+            stars.add(module.rsplit(".", 1)[-1] or module)
+            continue
+        local = words[2] if len(words) >= 3 and words[1] == "as" else words[0]
+        imported.add(local)
+        modules[local] = words[0]  # `from pkg import models` binds a module as often as a function
+        public.update((words[0], local))
+        targets.add(module + words[0] if module.endswith(".") else f"{module}.{words[0]}")  # maybe a submodule
+
+
+def _top_level_defs(lines: list[str]) -> list[list]:
+    """[name, first, last, live, kind] for each `def` / `class` at column 0 of the blanked lines.
+
+    A definition ends before the next line of code at column 0. A continuation line at column 0
+    inside a body ends it early: the rest then counts as module-level code, which is live."""
+    defs: list[list] = []
+    current: list | None = None
+    decorators: list[tuple[int, str]] = []
+    last_code = 0
+    for number, line in enumerate(lines, 1):
+        if not line or line[0] in " \t\f" or line.isspace():
+            if line.strip():
+                last_code = number
+            continue
+        if current is not None:
+            current[2] = last_code
+            defs.append(current)
+            current = None
+        last_code = number
+        if line[0] == "@":
+            decorators.append((number, line))
+            continue
+        match = _TOP_DEF.match(line)
+        if match is None:
+            decorators = []
+            continue
+        name = match.group(1) or match.group(2)
+        live = any(not _plain_decorator(text) for _, text in decorators)
+        bases = match.group(3)
+        closed = bases is not None and line[match.end() : match.end() + 1] == ")"
+        plain_class = bases is None or (closed and bases.strip("( \t") in ("", "object"))
+        kind = "f" if match.group(1) else ("C" if plain_class else "c")
+        first = decorators[0][0] if decorators else number
+        current = [name, first, number, int(live), kind]
+        decorators = []
+    if current is not None:
+        current[2] = last_code
+        defs.append(current)
+    return defs
+
+
+def _plain_decorator(line: str) -> bool:
+    match = _DECORATOR.match(line)
+    if match is None:
+        return False
+    name = match.group(1).rsplit(".", 1)[-1]
+    return name in PLAIN_DECORATORS or name == "setter"
+
+
+def valid_facts(facts: object) -> bool:
+    """Whether a cached `facts` value has the shape `file_facts` gives (anything else: recompute)."""
+    if not isinstance(facts, dict) or not isinstance(facts.get("uses"), str):
+        return False
+    if not isinstance(facts.get("exports", ""), str) or not isinstance(facts.get("imports"), str):
+        return False
+    defs = facts.get("defs")
+    if not isinstance(defs, list):
+        return False
+    for d in defs:
+        if not (isinstance(d, list) and len(d) == 5 and isinstance(d[0], str)):
+            return False
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in d[1:4]) or d[4] not in ("f", "c", "C"):
+            return False
+    return True
+
+
+def live_by_path(path: str) -> bool:
+    """Whether every definition of the file at `path` is live by its name alone."""
+    name = os.path.basename(path)
+    return name in ENTRY_FILES or name.startswith("test_") or name.endswith("_test.py")
+
+
+def module_stem(path: str) -> str:
+    stem = Path(path).stem
+    return Path(path).parent.name if stem == "__init__" else stem
+
+
+def _part(piece: str) -> bool:
+    """Whether a prefix or suffix of a name built at run time is one a definition could be chosen
+    by: `read_` or `_reader`, or six characters at least (`"vid{}.mp4"` names files, not code)."""
+    return len(piece) >= 6 or (len(piece) >= 3 and (piece[-1] == "_" or piece[0] == "_"))
+
+
+class _UseIndex:
+    """The union of every file's uses, with its markers split out."""
+
+    def __init__(self, words: set[str]) -> None:
+        self.prefixes = tuple(p for w in words if w.endswith("*") and not w.startswith("*") and _part(p := w[:-1]))
+        self.suffixes = tuple(
+            s for w in words if w.startswith("*") and not w.startswith(_MODULE_MARK) and _part(s := w[1:])
+        )
+        self.module_stems = {w[len(_MODULE_MARK) :] for w in words if w.startswith(_MODULE_MARK)}
+        self.names = words
+
+    def uses(self, name: str, stem: str, kind: str) -> bool:
+        return name in self.names or self.matches_marker(name, stem, kind)
+
+    def matches_marker(self, name: str, stem: str, kind: str) -> bool:
+        if "*" in self.module_stems or stem in self.module_stems:
+            return True
+        if self.prefixes and name.startswith(self.prefixes):
+            return True
+        if self.suffixes and name.endswith(self.suffixes):
+            return True
+        return kind == "c" and ("__subclasses__" in self.names or "__init_subclass__" in self.names)
+
+
+def hold_back_unused(
+    findings: Sequence,
+    audited: Sequence[tuple[str, Path, str]],
+    directories: Sequence[Path],
+    config_root: Path | None = None,
+    store=None,
+) -> tuple[list, list]:
+    """(findings to report, findings held back as being in code nothing in the tree uses).
+
+    findings: with `.path` (as in `audited`) and `.line`; audited: (path as reported, path,
+    sha256 of the bytes read) for every file read; directories: the folders audited; store: the
+    `ResultCache` keeping each content's facts (None: computed, not kept). Facts are computed only
+    as far as needed: for the files with findings, then, if one of those is in a definition that
+    could be unused, for every file."""
+    by_display = {display: (path, sha256) for display, path, sha256 in audited}
+    facts_cache: dict[str, dict | None] = {}
+
+    def facts_of(display: str) -> dict | None:
+        if display not in facts_cache:
+            path, sha256 = by_display[display]
+            facts = store.get_facts(sha256) if store is not None else None
+            if not valid_facts(facts):
+                facts = _facts_from_file(path)
+                if facts is not None and store is not None:
+                    store.put_facts(sha256, facts)
+            facts_cache[display] = facts
+        return facts_cache[display]
+
+    candidates: dict[int, tuple[str, str, str]] = {}
+    for index, finding in enumerate(findings):
+        if finding.path not in by_display or finding.category == "meta" or live_by_path(finding.path):
+            continue  # a suppression comment naming no rule is a config problem wherever it is
+        facts = facts_of(finding.path)
+        if not facts:
+            continue
+        for name, first, last, live, kind in facts["defs"]:
+            if first <= finding.line <= last:
+                if not live:
+                    candidates[index] = (name, module_stem(finding.path), kind)
+                break
+    if not candidates:
+        return list(findings), []
+
+    words: set[str] = set()
+    dotted: set[str] = set()  # absolute imports as written: a.b.c
+    resolved: set[str] = set()  # relative imports, as absolute paths without the .py
+    exports: set[str] = set()  # names an __init__.py imports: a package's public API
+    imported_names: set[str] = set()  # names other modules import
+    unread: list[Path] = []
+    names = {c[0] for c in candidates.values()}
+    mentioned_in: dict[str, list[Path]] = {}  # candidate name -> the files whose text uses it
+    for display, path, _ in audited:
+        facts = facts_of(display)
+        if facts is None:
+            unread.append(path)
+            continue
+        file_words = set(facts["uses"].split())
+        words |= file_words
+        _add_imports(facts["imports"], path, dotted, resolved)
+        for name in names & file_words:
+            mentioned_in.setdefault(name, []).append(path)
+        if os.path.basename(display) == "__init__.py":
+            exports.update(facts.get("exports", "").split())
+        else:
+            imported_names.update(facts.get("exports", "").split())
+    # Only a definition the tree itself asks for is judged: its name imported by some module
+    # (`from .readers import read_frames_cv2`) that is not a package's __init__.py, and its own
+    # module imported. A public function that nothing in the tree imports by name may be another
+    # project's API, and a module nothing imports a script or vendored code: they stay live.
+    imported_files = {
+        f.path for i, f in enumerate(findings) if i in candidates and _imported(by_display[f.path][0], dotted, resolved)
+    }
+    candidates = {i: c for i, c in candidates.items() if findings[i].path in imported_files and c[0] in imported_names}
+    if not candidates:
+        return list(findings), []
+    index = _UseIndex(words | exports)
+    unused = {c[0] for c in candidates.values() if not index.uses(*c)}
+    # A name the text uses may be a local variable of the same name (`video_reader = VideoReader(...)`
+    # in another function): where only a few files mention it, their syntax trees decide.
+    verify = {
+        c[0]
+        for c in candidates.values()
+        if c[0] not in unused
+        and c[0] not in exports
+        and not index.matches_marker(*c)
+        and len(mentioned_in.get(c[0], ())) <= MAX_FILES_TO_VERIFY
+    }
+    if verify:
+        confirmed: set[str] = set()
+        files = {path for name in verify for path in mentioned_in.get(name, ())}
+        for path in files:
+            wanted = {name for name in verify - confirmed if path in mentioned_in.get(name, ())}
+            if wanted:
+                confirmed |= _verified_uses(path, wanted)
+        unused |= verify - confirmed
+    if unused:
+        unused -= names_in_files(unused, unread)
+    if unused:
+        read = {os.path.abspath(path) for _, path, _ in audited}
+        unused -= names_in_files(unused, project_files(directories, config_root, read))
+    shown, held = [], []
+    for position, finding in enumerate(findings):
+        candidate = candidates.get(position)
+        (held if candidate is not None and candidate[0] in unused else shown).append(finding)
+    return shown, held
+
+
+def _add_imports(imports: str, importer: Path, dotted: set[str], resolved: set[str]) -> None:
+    folder = None
+    for target in imports.split():
+        if not target.startswith("."):
+            dotted.add(target)
+            continue
+        if folder is None:
+            folder = os.path.dirname(os.path.abspath(importer))
+        rest = target.lstrip(".")
+        base = folder
+        for _ in range(len(target) - len(rest) - 1):
+            base = os.path.dirname(base)
+        resolved.add(os.path.join(base, *rest.split(".")) if rest else base)
+
+
+def _imported(path: Path, dotted: set[str], resolved: set[str]) -> bool:
+    """Whether an import statement of the tree names the module at `path`: a relative import that
+    resolves to it, or an absolute one matching the end of its dotted path (`datasets.kinetics`
+    and `kinetics` both match `src/datasets/kinetics.py`, as they would from some sys.path)."""
+    absolute = os.path.abspath(path)
+    base = os.path.splitext(absolute)[0]
+    if os.path.basename(base) == "__init__":
+        base = os.path.dirname(base)
+    if base in resolved:
+        return True
+    parts = Path(base).parts
+    return any(".".join(parts[i:]) in dotted for i in range(1, len(parts)))
+
+
+def _verified_uses(path: Path, names: set[str]) -> set[str]:
+    """Which of `names` the file at `path` really uses, read from its syntax tree and symbol
+    table: a reference that Python resolves to the module-level name (not to a local variable or
+    parameter of that name, not inside the definition of that name), an attribute of that name,
+    or the name as a word in a string. All of `names` when the file cannot be read or parsed."""
+    import ast
+    import symtable
+
+    text = _text_of(path)
+    if text is None:
+        return set(names)
+    try:
+        tree = ast.parse(text)
+        table = symtable.symtable(text, str(path), "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set(names)
+    if _maybe_dynamic(text) and _DYNAMIC_SCOPE.search(_blank(text)[0]):
+        return set(names)
+    found: set[str] = set()
+    stack = [(table, None)]  # (scope, the top-level definition it lies in)
+    while stack:
+        scope, top = stack.pop()
+        module = scope.get_type() == "module"
+        for name in names - found:
+            if name == top:
+                continue  # recursion, super(Cls, self)
+            try:
+                symbol = scope.lookup(name)
+            except KeyError:
+                continue
+            if symbol.is_referenced() and (module or symbol.is_global()):
+                found.add(name)
+        stack.extend((child, child.get_name() if module else top) for child in scope.get_children())
+    words = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, sorted(names))) + r")(?!\w)")
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Attribute and node.attr in names:
+            found.add(node.attr)
+        elif kind is ast.Constant and type(node.value) is str:
+            found.update(words.findall(node.value))
+    return found
+
+
+def _text_of(path: Path) -> str | None:
+    from temporalkit.validators.audit import decode_source
+
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return decode_source(data)[0]
+
+
+def _facts_from_file(path: Path) -> dict | None:
+    """The facts of the file at `path`, None when it cannot be read or decoded (its text is then
+    searched word by word)."""
+    text = _text_of(path)
+    return file_facts(text) if text is not None else None
+
+
+def names_in_files(names: set[str], paths: Iterable[Path], max_bytes: int = MAX_TEXT_BYTES) -> set[str]:
+    """Which of `names` occur as whole words in the files at `paths` (a larger or unreadable file is
+    skipped)."""
+    found: set[str] = set()
+    if not names:
+        return found
+    alternatives = b"|".join(re.escape(n.encode()) for n in sorted(names, key=len, reverse=True))
+    pattern = re.compile(rb"(?<![\w])(" + alternatives + rb")(?![\w])")
+    for path in paths:
+        try:
+            if os.path.getsize(path) > max_bytes:
+                continue
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        found.update(m.decode() for m in pattern.findall(data))
+        if found >= names:
+            break
+    return found
+
+
+def project_files(directories: Sequence[Path], config_root: Path | None, audited: set[str]) -> list[Path]:
+    """The text files of the projects holding `directories` that the audit did not read: Python
+    files it excluded or that lie outside the audited folders, configuration files and scripts."""
+    from temporalkit.validators.discovery import discover_files
+
+    roots: dict[str, Path] = {}
+    for directory in directories:
+        root = project_root(directory, config_root)
+        roots[os.path.abspath(root)] = root
+    files, _ = discover_files(list(roots.values()), None, suffixes=PYTHON_SUFFIXES + CONFIG_SUFFIXES)
+    return [f for f in files if os.path.abspath(f) not in audited]
+
+
+def project_root(directory: Path, config_root: Path | None) -> Path:
+    absolute = Path(os.path.abspath(directory))
+    for parent in (absolute, *absolute.parents):
+        if (parent / ".git").exists():
+            return parent
+    if config_root is not None:
+        root = Path(os.path.abspath(config_root))
+        if root == absolute or root in absolute.parents:
+            return root
+    return absolute
