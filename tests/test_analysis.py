@@ -152,3 +152,100 @@ def test_examples_of_answers() -> None:
         ('cv2.imread("x")', {"cv2.imread"}),  # inner sees h's import
         ('cv2.imread("y")', set()),  # module level: cv2 is only imported inside h
     ]
+
+
+# `name = value` statements that the module-wide prefilter of syntax.assigned_values must not
+# miss: a `global` / `nonlocal` declaration makes another function's assignment the visible one.
+ASSIGNMENT_CASES = {
+    "global elsewhere": """
+        def setup():
+            global N
+            N = 5
+        def use(total):
+            return total // N
+    """,
+    "nonlocal": """
+        def outer(total):
+            k = 2
+            def bump():
+                nonlocal k
+                k = 4
+            bump()
+            return total // k
+    """,
+    "class and function levels": """
+        T = 8
+        class C:
+            T = 4
+            def f(self, n):
+                T = 2
+                return n // T, [n // T for _ in range(3)]
+            g = lambda self, n: n // T
+        def h(n, T=T):
+            return n // T
+    """,
+}
+
+
+def _scope_assigned_values(analysis: Analysis, name_node: cst.Name) -> list[cst.BaseExpression]:
+    """What syntax.assigned_values answered before its prefilter: always through the scopes."""
+    if not analysis.may_be_assigned(name_node.value):
+        return []
+    scope = analysis.scope_of(name_node)
+    if scope is None:
+        return []
+    values = []
+    for assignment in scope[name_node.value]:
+        target = getattr(assignment, "node", None)
+        if not isinstance(target, cst.Name):
+            continue
+        holder = analysis.parents.get(target)
+        assign = analysis.parents.get(holder) if isinstance(holder, cst.AssignTarget) else holder
+        if isinstance(assign, (cst.Assign, cst.AnnAssign)) and assign.value is not None:
+            values.append(assign.value)
+    return values
+
+
+def _assignment_sources() -> list[tuple[str, str]]:
+    sources = [(name, textwrap.dedent(code)) for name, code in {**SCOPING_CASES, **ASSIGNMENT_CASES}.items()]
+    for rule in all_rules():
+        sources += [
+            (f"{rule.ID} example {i}", textwrap.dedent(e.code)) for i, e in enumerate([*rule.VALID, *rule.INVALID])
+        ]
+    return sources
+
+
+def test_assigned_values_and_constant_name_answer_like_scope_analysis() -> None:
+    from temporalkit.validators import syntax
+
+    rule_class = all_rules()[0]
+    for name, source in _assignment_sources():
+        module = cst.parse_module(source)
+        rule = rule_class(Analysis(module))
+        names = [n for n in tree.nodes(module) if isinstance(n, cst.Name)]
+        answers = [(syntax.assigned_values(rule, n), syntax.constant_name(rule, n)) for n in names]
+        reference = Analysis(module)
+        for node, (values, constant) in zip(names, answers):
+            expected = _scope_assigned_values(reference, node)
+            assert [id(v) for v in values] == [id(v) for v in expected], (name, node.value)
+            assert constant == (bool(expected) and all(syntax.int_value(v) is not None for v in expected))
+
+
+def test_names_without_a_visible_assignment_need_no_scope_analysis() -> None:
+    from temporalkit.validators import syntax
+
+    module = cst.parse_module(
+        textwrap.dedent("""
+            def other():
+                num_segments = 3
+                return num_segments
+            def f(results, num_segments, step):
+                step = results["total_frames"] // num_segments
+                return step
+        """)
+    )
+    rule = all_rules()[0](Analysis(module))
+    divisions = tree.find_all(module, cst.BinaryOperation)
+    assert not syntax.constant_name(rule, divisions[0].right)  # a parameter; `= 3` is in another function
+    assert syntax.assigned_values(rule, divisions[0].right) == []
+    assert not rule.analysis.scopes_resolved

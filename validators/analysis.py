@@ -161,6 +161,9 @@ class Analysis:
         self._wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self._scopes: dict[cst.CSTNode, Scope | None] | None = None
         self._bindings: Bindings | None = None
+        # name -> (function or class the assignment sits in, None: the module, assigned value)
+        self._plain_assignments: dict[str, list[tuple[cst.CSTNode | None, cst.BaseExpression]]] | None = None
+        self._redirected: set[str] = set()  # names some `global` / `nonlocal` statement declares
         # (id of a visible_imports group, dotted name) -> qualified names; the groups live as long as the bindings
         self._import_names: dict[tuple[int, str], set[str]] = {}
 
@@ -169,6 +172,39 @@ class Analysis:
         if self._bindings is None:
             self._bindings = Bindings(self.parents)
         return self._bindings
+
+    def plain_values(self, name: str, node: cst.CSTNode) -> list[cst.BaseExpression]:
+        """The values of the `name = value` / `name: T = value` statements that may bind `name` where
+        `node` reads it: those at module level or in a function or class around `node` (all of them
+        for a name some function declares global or nonlocal). What scope analysis finds for `name`
+        there is among these, so when none could answer a question, no scope analysis is needed."""
+        if self._plain_assignments is None:
+            self._plain_assignments = self._collect_plain_assignments()
+        entries = self._plain_assignments.get(name)
+        if not entries:
+            return []
+        if name in self._redirected:
+            return [value for _, value in entries]
+        owners = {None, *(a for a in ancestors(node, self.parents) if type(a) in _SCOPE_OWNERS)}
+        return [value for owner, value in entries if owner in owners]
+
+    def _collect_plain_assignments(self) -> dict[str, list[tuple[cst.CSTNode | None, cst.BaseExpression]]]:
+        plain: dict[str, list[tuple[cst.CSTNode | None, cst.BaseExpression]]] = {}
+        for node in self.parents:
+            kind = type(node)
+            if kind is cst.Assign:
+                names = [t.target.value for t in node.targets if type(t.target) is cst.Name]
+            elif kind is cst.AnnAssign and node.value is not None and type(node.target) is cst.Name:
+                names = [node.target.value]
+            else:
+                if kind is cst.Global or kind is cst.Nonlocal:
+                    self._redirected.update(item.name.value for item in node.names)
+                continue
+            if names:
+                owner = next((a for a in ancestors(node, self.parents) if type(a) in _SCOPE_OWNERS), None)
+                for name in names:
+                    plain.setdefault(name, []).append((owner, node.value))
+        return plain
 
     @property
     def scopes_resolved(self) -> bool:

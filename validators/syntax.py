@@ -212,6 +212,8 @@ def assigned_values(rule: Rule, name_node: cst.Name) -> list[cst.BaseExpression]
     """The right-hand sides of the plain assignments `name = value` visible from `name_node`."""
     if not rule.analysis.may_be_assigned(name_node.value):
         return []
+    if not rule.analysis.plain_values(name_node.value, name_node):  # no `name = value` it may see: no scopes
+        return []
     scope = rule.scope_of(name_node)
     if scope is None:
         return []
@@ -260,6 +262,10 @@ def local_assigned_values(rule: Rule, name_node: cst.Name) -> list[cst.BaseExpre
 def constant_name(rule: Rule, node: cst.CSTNode) -> bool:
     """A name bound only to integer literals (`n_crops = 3`)."""
     if not isinstance(node, cst.Name):
+        return False
+    # The visible assignments are among the module's: without an integer there, the answer is no
+    # (and the file's scope analysis, the costliest part of reading it, is not needed for it).
+    if not any(int_value(v) is not None for v in rule.analysis.plain_values(node.value, node)):
         return False
     values = assigned_values(rule, node)
     return bool(values) and all(int_value(v) is not None for v in values)
