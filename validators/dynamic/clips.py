@@ -43,13 +43,15 @@ def make_clip(frames: Sequence[np.ndarray], clip_type: str):
     if clip_type.startswith("tensor-"):
         import torch
 
-        tensor = torch.from_numpy(stacked.copy()).permute(0, 3, 1, 2).contiguous()  # (T, C, H, W)
-        if clip_type == "tensor-TCHW-uint8":
-            return tensor
-        tensor = tensor.float() / 255.0
-        if clip_type == "tensor-CTHW":
-            return tensor.permute(1, 0, 2, 3).contiguous()
-        return tensor
+        # Built in numpy and handed to torch once: torch's strided `contiguous()` and `float()` on a
+        # permuted view cost 5-10x more (8 ms a clip here, half of a transform's checks), with the same
+        # values (float32 division by 255 either way). The clone gives torch its own, resizable storage.
+        order = (3, 0, 1, 2) if clip_type == "tensor-CTHW" else (0, 3, 1, 2)  # (C, T, H, W) or (T, C, H, W)
+        array = np.ascontiguousarray(stacked.transpose(order))
+        if clip_type != "tensor-TCHW-uint8":
+            array = array.astype(np.float32)
+            np.divide(array, np.float32(255.0), out=array)
+        return torch.from_numpy(array).clone()
     raise ValueError(f"unknown clip type {clip_type!r}; choose one of {', '.join(CLIP_TYPES)}")
 
 

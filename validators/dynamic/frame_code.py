@@ -155,16 +155,13 @@ def _line_centers(profile: np.ndarray) -> list[float]:
     if high - low < 0.2:
         return []
     above = profile > (low + high) / 2
+    # Runs of `above` from the edges of a 0-padded copy (one step per run, not per position).
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], above.view(np.int8), [0]))))
     centers = []
-    start = None
-    for position, flag in enumerate(np.append(above, False)):
-        if flag and start is None:
-            start = position
-        elif not flag and start is not None:
-            if start > 0 and position < profile.size:
-                weights = profile[start:position] - low
-                centers.append(float(np.average(np.arange(start, position), weights=weights)))
-            start = None
+    for start, end in zip(edges[::2].tolist(), edges[1::2].tolist()):
+        if start > 0 and end < profile.size:
+            weights = profile[start:end] - low
+            centers.append(float(np.average(np.arange(start, end), weights=weights)))
     return centers
 
 

@@ -41,6 +41,7 @@ from temporalkit.validators.dynamic.adapters import (  # noqa: F401 - re-exporte
     index_video,
 )
 from temporalkit.validators.dynamic.adapters import seed_globals as _seed_globals
+from temporalkit.validators.dynamic.adapters.base import GlobalState, seed_some
 from temporalkit.validators.dynamic.adapters.instance import forget_instances
 from temporalkit.validators.dynamic.checks import DYNAMIC_CHECKS, DynamicCheck
 from temporalkit.validators.findings import Finding
@@ -91,6 +92,10 @@ def _frames_chosen(output: Any, layout: str, T: int) -> np.ndarray:
     if per_frame.size == 0:
         return np.zeros(per_frame.shape[0], dtype=np.int64)
     first = per_frame[:, 0]
+    if per_frame.dtype.kind in "fiu" and np.array_equal(per_frame, np.broadcast_to(first[:, None], per_frame.shape)):
+        rounded = np.rint(first)  # the planted values, untouched (the common case; allclose costs ~10x)
+        if np.array_equal(first, rounded):
+            return rounded.astype(np.int64)
     if not np.allclose(per_frame, first[:, None]) or not np.allclose(first, np.rint(first)):
         raise _BadOutput("returned frames that are not input frames (blended or rescaled values)")
     return np.rint(first).astype(np.int64)
@@ -142,6 +147,16 @@ class _GridResult:
     empty_returns: list[tuple[_Cell, Any]] = field(default_factory=list)
     calls: int = 0
 
+    def merge(self, other: "_GridResult", T: int, seed: int) -> None:
+        """Add one row's results (`other`, for this T and seed)."""
+        self.rows.setdefault((T, seed), []).extend(other.rows.get((T, seed), ()))
+        self.clips.update(other.clips)
+        self.crashes += other.crashes
+        self.bad += other.bad
+        self.wrong_length += other.wrong_length
+        self.empty_returns += other.empty_returns
+        self.calls += other.calls
+
 
 def _clips_of(output: Any) -> list[Any]:
     if isinstance(output, np.ndarray) and output.ndim == 2:
@@ -163,39 +178,92 @@ def _run_grid(
     layout: str,
     result: _GridResult,
 ) -> None:
+    """Call `sampler` on every (num_frames, T, seed) and sort what came back into `result`.
+
+    An unseeded sampler sees the global random state seeded with the cell's seed at each call. Only the
+    generators it moves are seeded again before each call: all of them are seeded once per seed, each
+    row of the grid (one T) is run, and a generator the row moved that was not being seeded makes the
+    row run again with it seeded too (and the rest of the grid). The outputs are what seeding every
+    generator before every call gives: a generator no call moved is still in its seeded state."""
     lengths = list(lengths)
+    role = sampler.role
+    unseeded = sampler.invoke_unseeded
     for seed in seeds:
+        state = GlobalState(seed) if unseeded is not None else None
+        if state is not None and state.snapshot is None:
+            state = None
+        used: set[str] = set()
+        if state is not None and sampler.random:
+            # A random sampler: which generators one call moves (a row finds any others).
+            try:
+                unseeded(lengths[-1], 8, seed)
+            except Exception:  # noqa: BLE001 - the grid reports it
+                pass
+            used = state.moved() or set(GlobalState.NAMES)
+            state = GlobalState(seed)
         for T in clip_lengths:
-            bucket = result.rows.setdefault((T, seed), [])
-            for num_frames in lengths:
-                cell = _Cell(num_frames, T, seed)
-                result.calls += 1
-                try:
-                    output = sampler.invoke(num_frames, T, seed)
-                except MemoryError:
-                    raise  # the sandbox's memory limit: an error for the object, not a property of the sampler
-                except Exception as exc:  # noqa: BLE001 - user code may raise anything; each is a finding
-                    result.crashes.append((cell, exc))
-                    continue
-                if num_frames == 0:
-                    result.empty_returns.append((cell, output))
-                    continue
-                try:
-                    if sampler.role == "multiclip":
-                        clip_rows = [_as_row(c) for c in _clips_of(output)]
-                        result.clips[(num_frames, T, seed)] = len(clip_rows)
-                    elif sampler.role == "subsample":
-                        clip_rows = [_frames_chosen(output, layout, T)]
-                    else:
-                        clip_rows = [_as_row(output)]
-                except _BadOutput as exc:
-                    result.bad.append((cell, str(exc)))
-                    continue
-                for row in clip_rows:
-                    if row.shape[0] != T:
-                        result.wrong_length.append((cell, row))
-                    else:
-                        bucket.append((num_frames, row))
+            while state is not None:
+                reseed = seed_some(used)
+
+                def call(num_frames: int, T: int, seed: int, reseed: Callable = reseed) -> Any:
+                    reseed(seed)
+                    return unseeded(num_frames, T, seed)
+
+                row = _GridResult()
+                _run_row(call if used else unseeded, role, lengths, T, seed, layout, row)
+                moved = state.moved()
+                if moved is None:
+                    state = None  # cannot tell: seed everything before each call from here on
+                elif moved <= used:
+                    result.merge(row, T, seed)
+                    break
+                else:
+                    used |= moved  # a generator it moved was not being seeded: run the row again with it
+                    state = GlobalState(seed)
+            else:
+                row = _GridResult()
+                _run_row(sampler.invoke, role, lengths, T, seed, layout, row)
+                result.merge(row, T, seed)
+
+
+def _run_row(
+    call: Callable[[int, int, int], Any],
+    role: str,
+    lengths: list[int],
+    T: int,
+    seed: int,
+    layout: str,
+    result: _GridResult,
+) -> None:
+    bucket = result.rows.setdefault((T, seed), [])
+    result.calls += len(lengths)
+    for num_frames in lengths:
+        try:
+            output = call(num_frames, T, seed)
+        except MemoryError:
+            raise  # the sandbox's memory limit: an error for the object, not a property of the sampler
+        except Exception as exc:  # noqa: BLE001 - user code may raise anything; each is a finding
+            result.crashes.append((_Cell(num_frames, T, seed), exc))
+            continue
+        if num_frames == 0:
+            result.empty_returns.append((_Cell(num_frames, T, seed), output))
+            continue
+        try:
+            if role == "multiclip":
+                clip_rows = [_as_row(c) for c in _clips_of(output)]
+                result.clips[(num_frames, T, seed)] = len(clip_rows)
+            elif role == "subsample":
+                clip_rows = [_frames_chosen(output, layout, T)]
+            else:
+                clip_rows = [_as_row(output)]
+        except _BadOutput as exc:
+            result.bad.append((_Cell(num_frames, T, seed), str(exc)))
+            continue
+        for row in clip_rows:
+            if row.shape[0] != T:
+                result.wrong_length.append((_Cell(num_frames, T, seed), row))
+            else:
+                bucket.append((num_frames, row))
 
 
 # --- reporting -----------------------------------------------------------------------------------

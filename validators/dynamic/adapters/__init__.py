@@ -201,6 +201,10 @@ def _build_one(
         values, _ = values_for(num_frames, T, seed)
         return binding.call(values)
 
+    def invoke_unseeded(num_frames: int, T: int, seed: int) -> Any:
+        values, _ = values_for(num_frames, T, seed)
+        return binding.call(values)
+
     def describe(num_frames: int, T: int, seed: int) -> str:
         values, shown = values_for(num_frames, T, seed)
         return binding.render(values, shown)
@@ -212,6 +216,7 @@ def _build_one(
         name=name,
         role=role,
         invoke=invoke,
+        invoke_unseeded=None if seeded else invoke_unseeded,
         describe=describe,
         seeded=seeded,
         test_time=test_time,
