@@ -1,17 +1,17 @@
 """Code nothing in the audited tree uses: its findings are held back (`--include-unused` shows them).
 
 A rule sees one file. Whether the function it reports on ever runs is a question about the whole
-tree: real repositories keep readers that every dataset stopped calling, a second copy of a
-dataset class that no datamodule registers, a vendored module nothing imports. A finding there is
-not wrong, but nobody would accept a fix for it, so when a directory is audited, a finding whose
-enclosing top-level function or class no file of the tree uses is not reported by default.
+tree: real repositories keep readers that every dataset stopped calling but still import, a class
+imported and never instantiated. A finding there is not wrong, but nobody would accept a fix for
+it, so when directories are audited such a finding is counted in the summary, not reported.
 
     facts = file_facts(text)                     # per file content, cached (facts-*.json)
     shown, held = hold_back_unused(findings, audited, directories, config_root, store)
 
 What a file records (`file_facts`). The text is read, not imported and not parsed: string
 literals and comments are blanked first (line numbers kept), so a call in a comment or a `def` in
-a docstring is not code. Costs a few regular-expression passes per file.
+a docstring is not code. A few regular-expression passes per file (about a third of the time
+CPython's `ast` takes to parse it).
 - `defs`: its top-level functions and classes (a `def` / `class` line at column 0), each with its
   lines (decorators included), whether a decorator makes it live whatever the rest of the tree
   does (any decorator but a plain wrapper such as `@torch.no_grad()` or `@lru_cache`: a registry
@@ -19,28 +19,38 @@ a docstring is not code. Costs a few regular-expression passes per file.
   hook), and whether it is a class with bases.
 - `uses`: every name the file could be using: identifiers of its code, the identifiers inside its
   string literals (`type='SampleFrames'`, `__all__`, `getattr(m, "name")`, `"pkg.mod:main"`),
-  prefixes and suffixes of names built at run time (`f"read_{kind}"`, `"read_%s" % kind`,
-  `"read_" + kind`: `read_*`) and a marker for `getattr(module, computed)` (every name of that
-  module). Not uses: a name inside the function or class of that name (recursion,
-  `super(Cls, self)`), and import statements, except in an `__init__.py` (a package's public API;
-  `from .x import *` there makes every name of `x` public). A file that calls `globals()`,
-  `vars()`, `locals()`, `eval`, `exec` or reads `sys.modules[...]` uses all its own definitions
-  and all it imports.
+  on a line that looks a name up (getattr, globals()[...], import_module) the prefixes and
+  suffixes of names built at run time (`f"read_{kind}"`, `"read_%s" % kind`, `"read_" + kind`:
+  `read_*`), and a marker for `getattr(module, computed)` (every name of that module). Not uses: a
+  name inside the function or class of that name (recursion, `super(Cls, self)`), and import
+  statements. A file that calls `globals()`, `vars()`, `locals()`, `eval`, `exec` or reads
+  `sys.modules[...]` uses all its own definitions and all it imports.
+- `imports` (the modules its import statements name) and `exports` (the names they bind).
 
 What is held back (`hold_back_unused`): a finding inside a top-level function or class (a method
-is judged by its class) that is not live and whose name no audited file uses (nor a prefix,
-suffix or module marker matching it), nor any other file of the project as a whole word: its
-configuration files (YAML, JSON, TOML, INI, notebooks, shell scripts), its Python files the audit
-did not read (excluded, outside the audited folders, unparsable). The project is the git work
-tree holding the audited folder, else the folder of the pyproject.toml in use when it holds it,
-else the folder itself. Always live: module-level code (and `if __name__ == "__main__":`),
-definitions nested in a module-level `if` / `try`, everything in `__init__.py`, `__main__.py`,
-`setup.py`, `conftest.py`, `hubconf.py` and test files (`test_*.py`, `*_test.py`).
+is judged by its class) when all of these hold:
+- the definition is not live by itself (decorator, or a file another program loads by name:
+  `__init__.py`, `__main__.py`, `setup.py`, `conftest.py`, `hubconf.py`, `test_*.py`, `*_test.py`);
+- the tree asks for it: some module other than an `__init__.py` imports its name
+  (`from .readers import read_frames_cv2`), and an import statement names its module. A public
+  function nothing imports by name may be another project's API (a library's helper), and a
+  module nothing imports a script run by path or vendored code: both stay live;
+- nothing uses it: no audited file's uses (nor a prefix, suffix or module marker) and no
+  `__init__.py` re-export name it; where the text of at most MAX_FILES_TO_VERIFY files names it,
+  their syntax trees and symbol tables decide (a local variable or parameter of the same name is
+  not a use); and no other file of the project has it as a whole word: configuration files (YAML,
+  JSON, TOML, INI, notebooks, shell scripts, Markdown), Python files the audit did not read
+  (excluded, outside the audited folders, undecodable). The project is the git work tree holding
+  the audited folder, else the folder of the pyproject.toml in use when it holds it, else the
+  folder itself.
+Module-level code (and `if __name__ == "__main__":`) and definitions nested in a module-level
+`if` / `try` are always live.
 
 The decision is made at the end of every run from all files' facts, cached or not: an edit in one
 file that starts using a function makes the findings inside it (in another file) reported again.
 Only directories give a tree: when any path given is a file (the pre-commit hook passes the
-changed files), nothing is held back.
+changed files), nothing is held back. `--fix` still fixes held-back findings: holding back
+changes what is reported, not what is audited.
 """
 
 from __future__ import annotations

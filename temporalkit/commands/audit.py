@@ -84,11 +84,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--include-unused",
         action="store_true",
         default=None,
-        help="also report findings in code nothing in the audited tree uses (by default, when only folders "
-        "are audited, a finding inside a top-level function or class that no file of the tree calls, "
-        "imports from an __init__.py, registers, lists in __all__ or names in a string or config file is "
-        "counted in the summary, not shown; with a file among the paths nothing is held back; "
-        "config: include-unused = true)",
+        help="also report findings in code nothing in the audited tree uses. By default, when only folders "
+        "are audited, a finding inside a top-level function or class that some module imports by name but "
+        "nothing calls, subclasses, registers (decorator), re-exports from an __init__.py, lists in __all__ "
+        "or names in a string or config file is counted in the summary, not shown; a module nothing imports "
+        "stays reported; with a file among the paths nothing is held back (config: include-unused = true)",
     )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the results cache")
     parser.add_argument(
