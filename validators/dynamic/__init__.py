@@ -184,12 +184,37 @@ def _run_modules(
     if jobs <= 1:
         results = [one(item) for item in items]
     else:
+        from temporalkit.validators.dynamic import runner, zygote
+
+        try:  # the warm workers this run needs start now, side by side, not when the first module asks
+            zygote.prestart(runner.isolation_mode(None)[0], {zygote.wants_torch(path) for path, _ in items})
+        except ValueError:
+            pass  # a bad TEMPORALKIT_ISOLATION / TEMPORALKIT_WORKER: run_module says so
+        # Longest first (by a rough cost per role), so that no long module starts last on its own.
+        order = sorted(range(len(items)), key=lambda i: -_estimated_cost(*items[i]))
+        torch = [zygote.wants_torch(items[i][0]) for i in order]
+        if all(torch[:jobs]) and not all(torch):
+            # While torch is imported into its warm worker, a module without torch keeps a core busy.
+            order.insert(jobs - 1, order.pop(torch.index(False)))
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(one, items))
+            done_results = dict(zip(order, pool.map(one, [items[i] for i in order])))
+        results = [done_results[i] for i in range(len(items))]
     if show:
         sys.stderr.write("\r" + " " * 120 + "\r")
         sys.stderr.flush()
     return results
+
+
+# Rough seconds of checking per object of each role (examples/pipelines, idle 2-core machine), to start
+# the longest modules first; a module that imports torch also runs the motion check on each object.
+_ROLE_COST = {"sampler": 0.5, "multiclip": 0.6, "subsample": 2.5, "loader": 1.5, "transform": 0.35, "image": 0.05}
+
+
+def _estimated_cost(path: str, found: Sequence["Candidate"]) -> float:
+    from temporalkit.validators.dynamic.zygote import wants_torch
+
+    torch = wants_torch(path)
+    return sum(_ROLE_COST.get(c.role, 1.0) for c in found) + (1.0 if torch else 0.0)
 
 
 def exercise_counts(results: Sequence["ModuleResult"], skipped: Sequence = ()) -> tuple[int, int, int]:

@@ -224,6 +224,7 @@ class Zygote:
 
 _zygotes: dict[tuple, Zygote | None] = {}
 _zygotes_lock = threading.Lock()
+_starting: dict[tuple, threading.Lock] = {}
 last_failure = ""
 
 
@@ -242,13 +243,34 @@ def get(sandbox: str, torch: bool) -> Zygote | None:
         return None
     key = (sandbox, torch, sys.executable, os.environ.get("PYTHONPATH", ""), tuple(sys.path))
     with _zygotes_lock:
-        if key not in _zygotes:
-            try:
-                _zygotes[key] = Zygote(sandbox, torch)
-            except (OSError, EOFError, ValueError, socket.timeout) as exc:
-                last_failure = str(exc) or type(exc).__name__
-                _zygotes[key] = None
-        return _zygotes[key]
+        if key in _zygotes:
+            return _zygotes[key]
+        starting = _starting.setdefault(key, threading.Lock())
+    # One lock per kind of warm worker: the one without torch starts while torch is being imported
+    # into the other (a module waits only for the warm worker it needs).
+    with starting:
+        with _zygotes_lock:
+            if key in _zygotes:
+                return _zygotes[key]
+        try:
+            started: Zygote | None = Zygote(sandbox, torch)
+        except (OSError, EOFError, ValueError, socket.timeout) as exc:
+            last_failure = str(exc) or type(exc).__name__
+            started = None
+        with _zygotes_lock:
+            _zygotes[key] = started
+        return started
+
+
+def prestart(sandbox: str, kinds: set[bool]) -> list[threading.Thread]:
+    """Start the warm workers a run will need (with torch: True, without: False) in the background,
+    so that importing torch overlaps the other work instead of the first module waiting for it."""
+    if worker_mode() != "fork" or not sys.platform.startswith("linux"):
+        return []
+    threads = [threading.Thread(target=get, args=(sandbox, torch), daemon=True) for torch in sorted(kinds)]
+    for thread in threads:
+        thread.start()
+    return threads
 
 
 def discard(zygote: Zygote) -> None:
@@ -266,6 +288,7 @@ def close_all() -> None:
             if zygote is not None:
                 zygote.close()
         _zygotes.clear()
+        _starting.clear()
 
 
 # --- the warm worker ---------------------------------------------------------------------------------
