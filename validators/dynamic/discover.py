@@ -138,7 +138,10 @@ def _sampler_role(name: str, params: _Params, *, clip_length_elsewhere: bool = F
     seed = _first(params.names, SEED_NAMES)
     num_clips = _first(params.names, NUM_CLIPS_NAMES)
     video = None if frame_count else _first(params.names, VIDEO_NAMES)
-    known = {frame_count, clip_length, seed, num_clips, video, *TEST_MODE_FLAGS}
+    either = None  # (vlen, num_frames), (total, n): two frame-count names; the child tries both ways
+    if frame_count and clip_length is None and _SAMPLER_NAME.search(name):
+        either = _first([p for p in params.names if p != frame_count], FRAME_COUNT_NAMES)
+    known = {frame_count, clip_length, seed, num_clips, video, either, *TEST_MODE_FLAGS}
     unmapped = [p for p in params.required if p not in known]
     if unmapped:
         return None
@@ -154,6 +157,9 @@ def _sampler_role(name: str, params: _Params, *, clip_length_elsewhere: bool = F
         return role, f"takes {frame_count} and {clip_length}" + (f" and {num_clips}" if num_clips else "")
     if video and clip_length:
         return "subsample", f"takes a video ({video}) and a count ({clip_length})"
+    if frame_count and either:
+        role = "multiclip" if num_clips or _MULTICLIP_NAME.search(_snake_case(name)) else "sampler"
+        return role, f"takes {frame_count} and {either} (which is the clip length is tried both ways)"
     return None
 
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from temporalkit.validators.dynamic.adapters import dict_pipeline, function, instance, module, seconds
+from temporalkit.validators.dynamic.adapters import dict_pipeline, function, instance, module, roles, seconds
 from temporalkit.validators.dynamic.adapters.base import (
     AdapterError,
     Binding,
@@ -105,6 +105,24 @@ def build_samplers(
         flags = [f for f in TEST_MODE_FLAGS if f in names and f not in args and f not in init]
         if flags:
             flag_variants = [None, (flags[0], TEST_MODE_FLAGS[flags[0]])]
+    resolved = None
+    if role in ("sampler", "multiclip") and _adapter_for(obj, role, convention)[0] in (
+        "function",
+        "instance",
+        "nn.Module",
+    ):
+        pair = roles.ambiguous_pair(obj, args)
+        if pair is not None:
+            chosen_roles, resolved = roles.choose(
+                pair,
+                lambda extra: (
+                    _build_one(
+                        obj, name, role, {**args, **extra}, True, layout or video_layout, convention, layout is not None
+                    ).invoke
+                ),
+                multiclip=role == "multiclip",
+            )
+            args = {**args, **chosen_roles}
     samplers = []
     for variant in flag_variants:
         variant_args = dict(args)
@@ -118,6 +136,8 @@ def build_samplers(
             )
         )
         samplers[-1].training = variant is None and len(flag_variants) > 1
+        if resolved:
+            samplers[-1].mapping += f" ({resolved})"
     return samplers
 
 
