@@ -52,6 +52,27 @@ def clip_seconds(output: Any) -> list[tuple[float, float]]:
     return [(float(start), float(end))]
 
 
+# A sampler that hands out one clip per call and flags the last of a video (pytorchvideo's
+# ConstantClipsPerVideoSampler: ``clips_per_video`` calls, each clip ``augs_per_clip`` times) is called
+# until it says `is_last_clip`, at most this many times; its clips (first augmentation of each) are
+# the video's clips, as a multi-clip sampler's one call gives them.
+MAX_CALLS_PER_VIDEO = 64
+
+
+def walks_clips(output: Any) -> bool:
+    """Whether `output` is one clip of a video walked call by call (it carries `is_last_clip`)."""
+    return isinstance(getattr(output, "is_last_clip", None), (bool, np.bool_))
+
+
+def video_clips(first: Any, next_clip: Any) -> list[Any]:
+    """`first` and the clips `next_clip(last_end)` gives after it, up to the one flagged `is_last_clip`;
+    repeated augmentations of a clip (`aug_index` > 0) are left out."""
+    outputs = [first]
+    while not bool(outputs[-1].is_last_clip) and len(outputs) < MAX_CALLS_PER_VIDEO:
+        outputs.append(next_clip(float(clip_seconds(outputs[-1])[-1][1])))
+    return [o for o in outputs if not getattr(o, "aug_index", 0)]
+
+
 def to_frames(start: float, end: float, T: int, fps: float = SECONDS_FPS) -> np.ndarray:
     """T frame indices spread evenly over [start, end) seconds."""
     if not (math.isfinite(start) and math.isfinite(end)):
@@ -98,17 +119,22 @@ def bind(
             f"cannot tell which parameter of {name} is the clip duration; map it with --init NAME=clip_duration"
         )
 
-    def seconds(values: Mapping[str, Any]) -> dict[str, Any]:
+    def seconds(values: Mapping[str, Any], last_end: float = 0.0) -> dict[str, Any]:
         return {
             **values,
             "duration": values["num_frames"] / fps,
             "clip_duration": values["T"] / fps,
-            "last_end": 0.0,
+            "last_end": last_end,
             "annotation": None,
         }
 
     def call(values: Mapping[str, Any]) -> Any:
-        clips = [to_frames(start, end, values["T"], fps) for start, end in clip_seconds(inner.call(seconds(values)))]
+        output = inner.call(seconds(values))
+        if multiclip and walks_clips(output):
+            outputs = video_clips(output, lambda last_end: inner.call(seconds(values, last_end)))
+        else:
+            outputs = [output]
+        clips = [to_frames(start, end, values["T"], fps) for one in outputs for start, end in clip_seconds(one)]
         return np.stack(clips) if multiclip else clips[0]
 
     def render(values: Mapping[str, Any], shown: Mapping[str, str]) -> str:
