@@ -8,6 +8,7 @@ test-time and start-reachability checks. Timed in-process (the child process add
 measured separately as `child_process_s`). Writes outputs/bench_dynamic.json.
 
     .venv/bin/python benchmarks/bench_dynamic.py [--repeats 5] [--demo]
+    .venv/bin/python benchmarks/bench_dynamic.py --modules [--baseline DIR]   # per module, serially
 """
 
 from __future__ import annotations
@@ -159,6 +160,51 @@ def time_demo(worker: str | None = None) -> dict:
     return {"wall_s": round(time.perf_counter() - started, 1), "summary": summary}
 
 
+def _audit_seconds(target: str, jobs: str | None, baseline: str | None) -> float:
+    """Wall time of `temporalkit audit --dynamic TARGET --no-cache`, by this tree or by `baseline` (a
+    folder holding another checkout's `temporalkit` package, run from there with it on PYTHONPATH)."""
+    env = {**os.environ}
+    if jobs is not None:
+        env["TEMPORALKIT_DYNAMIC_JOBS"] = jobs
+    cwd = ROOT
+    if baseline:
+        env["PYTHONPATH"] = baseline
+        cwd = Path(baseline)
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "temporalkit", "audit", "--dynamic", target, "--no-cache"],
+        cwd=cwd,
+        capture_output=True,
+        check=False,
+        env=env,
+    )
+    return time.perf_counter() - started
+
+
+def time_modules_serial(baseline: str | None, repeats: int) -> dict:
+    """Each example module on its own, one module at a time (TEMPORALKIT_DYNAMIC_JOBS=1), and the whole
+    demo step with the default jobs; with `baseline`, the baseline and this tree alternated (same load),
+    minimum of `repeats` runs each."""
+    files = sorted((ROOT / "examples" / "pipelines").glob("*.py"))
+    targets = [(f.name, str(f), "1") for f in files] + [("demo step (all, default jobs)", str(files[0].parent), None)]
+    rows = {}
+    for label, target, jobs in targets:
+        after, before = [], []
+        for _ in range(repeats):
+            if baseline:
+                before.append(_audit_seconds(target, jobs, baseline))
+            after.append(_audit_seconds(target, jobs, None))
+        rows[label] = {"after_min_s": round(min(after), 2), "after_all_s": [round(x, 2) for x in after]}
+        if baseline:
+            rows[label].update({"before_min_s": round(min(before), 2), "before_all_s": [round(x, 2) for x in before]})
+        print(f"{label:40s} " + (f"before {min(before):6.2f} s  " if baseline else "") + f"after {min(after):6.2f} s")
+    modules = [r for label, r in rows.items() if label.endswith(".py")]
+    rows["sum of modules"] = {"after_min_s": round(sum(r["after_min_s"] for r in modules), 2)}
+    if baseline:
+        rows["sum of modules"]["before_min_s"] = round(sum(r["before_min_s"] for r in modules), 2)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -166,8 +212,27 @@ def main() -> int:
     parser.add_argument("--demo", action="store_true", help="also time make demo's dynamic step (minutes)")
     parser.add_argument("--worker-repeats", type=int, default=3, help="runs of each worker mode, side by side")
     parser.add_argument("--only-worker", action="store_true", help="only the fork/fresh comparison")
+    parser.add_argument(
+        "--modules", action="store_true", help="only: each example module serially (JOBS=1), and the demo step"
+    )
+    parser.add_argument(
+        "--baseline",
+        help="with --modules: a folder holding an older checkout's temporalkit package, timed alternately",
+    )
+    parser.add_argument("--module-repeats", type=int, default=2)
     args = parser.parse_args()
     load_before = os.getloadavg()
+    if args.modules:  # update the modules_serial rows of an existing report, keep the rest
+        output = Path(args.output)
+        report = json.loads(output.read_text()) if output.exists() else {}
+        report["modules_serial"] = time_modules_serial(args.baseline, max(1, args.module_repeats))
+        report["modules_serial"]["load_average"] = [
+            [round(x, 1) for x in load_before],
+            [round(x, 1) for x in os.getloadavg()],
+        ]
+        output.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"wrote {args.output}")
+        return 0
     if args.only_worker:  # update the fork/fresh rows of an existing report, keep the rest
         output = Path(args.output)
         report = json.loads(output.read_text()) if output.exists() else {}
