@@ -331,15 +331,18 @@ def valid_facts(facts: object) -> bool:
         return False
     if not isinstance(facts.get("exports", ""), str) or not isinstance(facts.get("imports"), str):
         return False
-    defs = facts.get("defs")
-    if not isinstance(defs, list):
-        return False
+    return isinstance(facts.get("defs"), list)  # its entries are checked where they are read (`_defs`)
+
+
+def _defs(facts: dict) -> list[list]:
+    """The definitions of `facts`; [] (all its code live) when one has another shape than `file_facts` gives."""
+    defs = facts["defs"]
     for d in defs:
         if not (isinstance(d, list) and len(d) == 5 and isinstance(d[0], str)):
-            return False
+            return []
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in d[1:4]) or d[4] not in ("f", "c", "C"):
-            return False
-    return True
+            return []
+    return defs
 
 
 def live_by_path(path: str) -> bool:
@@ -405,8 +408,8 @@ def hold_back_unused(
             path, sha256 = by_display[display]
             facts = store.get_facts(sha256) if store is not None else None
             if not valid_facts(facts):
-                facts = _facts_from_file(path)
-                if facts is not None and store is not None:
+                facts, same_content = _facts_from_file(path, sha256)
+                if facts is not None and store is not None and same_content:  # not after --fix rewrote it
                     store.put_facts(sha256, facts)
             facts_cache[display] = facts
         return facts_cache[display]
@@ -418,7 +421,7 @@ def hold_back_unused(
         facts = facts_of(finding.path)
         if not facts:
             continue
-        for name, first, last, live, kind in facts["defs"]:
+        for name, first, last, live, kind in _defs(facts):
             if first <= finding.line <= last:
                 if not live:
                     candidates[index] = (name, module_stem(finding.path), kind)
@@ -426,24 +429,18 @@ def hold_back_unused(
     if not candidates:
         return list(findings), []
 
-    words: set[str] = set()
     dotted: set[str] = set()  # absolute imports as written: a.b.c
     resolved: set[str] = set()  # relative imports, as absolute paths without the .py
     exports: set[str] = set()  # names an __init__.py imports: a package's public API
     imported_names: set[str] = set()  # names other modules import
     unread: list[Path] = []
-    names = {c[0] for c in candidates.values()}
-    mentioned_in: dict[str, list[Path]] = {}  # candidate name -> the files whose text uses it
+    known: list[tuple[Path, dict]] = []
     for display, path, _ in audited:
         facts = facts_of(display)
         if facts is None:
             unread.append(path)
             continue
-        file_words = set(facts["uses"].split())
-        words |= file_words
-        _add_imports(facts["imports"], path, dotted, resolved)
-        for name in names & file_words:
-            mentioned_in.setdefault(name, []).append(path)
+        known.append((path, facts))
         if os.path.basename(display) == "__init__.py":
             exports.update(facts.get("exports", "").split())
         else:
@@ -452,13 +449,30 @@ def hold_back_unused(
     # (`from .readers import read_frames_cv2`) that is not a package's __init__.py, and its own
     # module imported. A public function that nothing in the tree imports by name may be another
     # project's API, and a module nothing imports a script or vendored code: they stay live.
-    imported_files = {
-        f.path for i, f in enumerate(findings) if i in candidates and _imported(by_display[f.path][0], dotted, resolved)
-    }
-    candidates = {i: c for i, c in candidates.items() if findings[i].path in imported_files and c[0] in imported_names}
+    candidates = {i: c for i, c in candidates.items() if c[0] in imported_names}
     if not candidates:
         return list(findings), []
-    index = _UseIndex(words | exports)
+    for path, facts in known:
+        _add_imports(facts["imports"], path, dotted, resolved)
+    imported_files = {
+        findings[i].path for i in candidates if _imported(by_display[findings[i].path][0], dotted, resolved)
+    }
+    candidates = {i: c for i, c in candidates.items() if findings[i].path in imported_files}
+    if not candidates:
+        return list(findings), []
+    names = {c[0] for c in candidates.values()}
+    mentioned_in: dict[str, list[Path]] = {}  # candidate name -> the files whose text uses it
+    words: set[str] = set(exports)  # the candidates' names that some file uses, and every marker
+    for path, facts in known:
+        uses = facts["uses"]
+        if "*" in uses:
+            words.update(word for word in uses.split() if "*" in word)
+        padded = f" {uses} "  # substring tests: no set of every file's words to build
+        for name in (*names, "__subclasses__", "__init_subclass__"):
+            if f" {name} " in padded:
+                mentioned_in.setdefault(name, []).append(path)
+    words.update(mentioned_in)
+    index = _UseIndex(words)
     unused = {c[0] for c in candidates.values() if not index.uses(*c)}
     # A name the text uses may be a local variable of the same name (`video_reader = VideoReader(...)`
     # in another function): where only a few files mention it, their syntax trees decide.
@@ -572,11 +586,19 @@ def _text_of(path: Path) -> str | None:
     return decode_source(data)[0]
 
 
-def _facts_from_file(path: Path) -> dict | None:
-    """The facts of the file at `path`, None when it cannot be read or decoded (its text is then
-    searched word by word)."""
-    text = _text_of(path)
-    return file_facts(text) if text is not None else None
+def _facts_from_file(path: Path, sha256: str) -> tuple[dict | None, bool]:
+    """(the facts of the file at `path`, None when it cannot be read or decoded (its text is then
+    searched word by word); whether its bytes still have the hash `sha256`)."""
+    import hashlib
+
+    from temporalkit.validators.audit import decode_source
+
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None, False
+    text = decode_source(data)[0]
+    return (file_facts(text) if text is not None else None), hashlib.sha256(data).hexdigest() == sha256
 
 
 def names_in_files(names: set[str], paths: Iterable[Path], max_bytes: int = MAX_TEXT_BYTES) -> set[str]:
