@@ -249,3 +249,39 @@ def test_names_without_a_visible_assignment_need_no_scope_analysis() -> None:
     assert not syntax.constant_name(rule, divisions[0].right)  # a parameter; `= 3` is in another function
     assert syntax.assigned_values(rule, divisions[0].right) == []
     assert not rule.analysis.scopes_resolved
+
+
+@pytest.mark.parametrize("name,source", [pytest.param(n, s, id=n) for n, s in _assignment_sources()[:40]])
+def test_syntactic_positions_equal_libcsts_position_provider(name: str, source: str) -> None:
+    from libcst.metadata import MetadataWrapper, PositionProvider
+    from temporalkit.validators.analysis import syntactic_positions
+
+    module = cst.parse_module(source)
+    reference = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    ours = syntactic_positions(module)
+    assert len(ours) == len(reference)
+    for node, r in reference.items():
+        assert ours[node] == ((r.start.line, r.start.column), (r.end.line, r.end.column)), name
+
+
+def test_syntactic_positions_on_the_projects_own_sources() -> None:
+    from libcst.metadata import MetadataWrapper, PositionProvider
+    from temporalkit.validators.analysis import syntactic_positions
+
+    for path in sorted((REPO / "validators").rglob("*.py")) + sorted((REPO / "examples").rglob("*.py")):
+        module = cst.parse_module(path.read_text())
+        reference = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        ours = syntactic_positions(module)
+        for node, r in reference.items():
+            assert ours[node] == ((r.start.line, r.start.column), (r.end.line, r.end.column)), path
+
+
+def test_syntactic_positions_with_crlf_continuations_and_tabs() -> None:
+    from libcst.metadata import MetadataWrapper, PositionProvider
+    from temporalkit.validators.analysis import syntactic_positions
+
+    source = 'import numpy as np\r\ndef f(n,\r\n\tT):\r\n\tx = n - \\\r\n\t\tT  # c\r\n\treturn np.arange(x)[::2], """a\r\nb"""\r\n'
+    module = cst.parse_module(source)
+    reference = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    ours = syntactic_positions(module)
+    assert {n: ((r.start.line, r.start.column), (r.end.line, r.end.column)) for n, r in reference.items()} == ours

@@ -394,3 +394,26 @@ def test_triggers_in_comments_and_strings_do_not_send_a_file_to_the_parser(tmp_p
     write(tmp_path / "code.py", BUGGY)
     assert len(run_audit(tmp_path, tmp_path, cache=False).findings) == 1
     assert analysed == ["code.py"]
+
+
+def test_diff_shows_what_fix_writes_across_fix_passes(tmp_path):
+    """--diff re-reads fixed text with only the rules that can fix (may_fix); its diff must still be
+    exactly what --fix writes, including fixes that appear only after a first fix (several passes)."""
+    from temporalkit.validators.engine import lint_and_fix, may_fix
+    from temporalkit.validators.rules import all_rules
+
+    rules = all_rules()
+    fixable = {r.ID for r in rules if may_fix(r)}
+    for rule in rules:  # a rule outside may_fix never offers a fix on its own examples
+        for example in rule.INVALID:
+            if example.expected_fix is not None:
+                assert rule.ID in fixable, rule.ID
+    sources = [p.read_text() for p in sorted((REPO / "examples" / "pipelines").glob("*.py"))]
+    sources += [textwrap.dedent(e.code) for r in rules for e in r.INVALID if e.expected_fix is not None]
+    changed = 0
+    for source in sources:
+        fixed, before, after = lint_and_fix(source, "x.py", rules, fix=True)
+        diff_text, diff_before, diff_after = lint_and_fix(source, "x.py", rules, fix=True, findings_after=False)
+        assert (diff_text, diff_before, diff_after) == (fixed, before, [])
+        changed += fixed != source
+    assert changed >= 5

@@ -74,6 +74,7 @@ class _Work:
     bom: bool
     rule_ids: tuple[str, ...]
     fix: bool  # compute the fixed text (for --fix or --diff)
+    after: bool = True  # and the findings left in it (--fix reports them, --diff does not)
 
 
 def audit_paths(
@@ -179,7 +180,7 @@ def audit_paths(
                 store.put(key, [], error)
             continue
         # Fixes are written as UTF-8, so a file in another PEP 263 encoding is audited, not fixed.
-        work.append(_Work(display, str(path), text, bom, triggered, (fix or diff) and encoding == "utf-8"))
+        work.append(_Work(display, str(path), text, bom, triggered, (fix or diff) and encoding == "utf-8", fix))
         work_keys[display] = key
 
     if work:
@@ -382,7 +383,9 @@ def _analyse(item: _Work, rule_classes: tuple[type["Rule"], ...]):
 
     rules = [r for r in rule_classes if r.ID in item.rule_ids]
     try:
-        new_text, before, after = lint_and_fix(item.text, item.display_path, rules, fix=item.fix)
+        new_text, before, after = lint_and_fix(
+            item.text, item.display_path, rules, fix=item.fix, findings_after=item.after
+        )
     except cst.ParserSyntaxError as exc:  # Python's parser accepted it (the gate): a limit of libcst's
         return None, [], [], f"cannot parse: libcst refuses what Python accepts: {_syntax_error_line(exc)}"
     except RecursionError:

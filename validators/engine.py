@@ -114,11 +114,14 @@ def lint_and_fix(
     *,
     fix: bool = False,
     max_passes: int = 4,
+    findings_after: bool = True,
 ) -> tuple[str, list[Finding], list[Finding]]:
     """(fixed text, findings in `source`, findings left in the fixed text), after inline suppressions.
 
     Without `fix` the text is returned unchanged and both lists are the same. Fixing repeats until
     no applicable fix is left (a fix may reveal another). Raises libcst.ParserSyntaxError.
+    With findings_after=False (--diff: only the fixed text is wanted) the fixed text is re-read
+    only by the rules that can fix, and the third list is empty.
     """
     suppressions = parse_suppressions(source)
 
@@ -130,6 +133,8 @@ def lint_and_fix(
     original = [to_finding(r, path) for r in reports]
     if not fix:
         return source, original, original
+    if not findings_after:
+        rules = [r for r in rules if may_fix(r)]
     for _ in range(max_passes):
         if module is None or not any(r.replacement is not None for r in reports):
             break
@@ -146,7 +151,35 @@ def lint_and_fix(
         suppressions = parse_suppressions(source)
         module, reports = _lint_keeping_module(source, rules)
         reports = [r for r in reports if unsuppressed(r)]
-    return source, original, [to_finding(r, path) for r in reports]
+    return source, original, [to_finding(r, path) for r in reports] if findings_after else []
+
+
+_MAY_FIX: dict[type, bool] = {}
+
+
+def may_fix(rule: type[Rule]) -> bool:
+    """Whether `rule` can report a replacement. Rule.report takes it by keyword only, so a rule
+    whose modules (its class's and its bases', below Rule) never mention `replacement` cannot;
+    a rule whose source cannot be read is assumed to."""
+    known = _MAY_FIX.get(rule)
+    if known is None:
+        import inspect
+        import sys
+
+        known = False
+        for cls in rule.__mro__:
+            if cls is Rule or not issubclass(cls, Rule):
+                continue
+            try:
+                text = inspect.getsource(sys.modules[cls.__module__])
+            except (OSError, TypeError, KeyError):
+                known = True
+                break
+            if "replacement" in text:
+                known = True
+                break
+        _MAY_FIX[rule] = known
+    return known
 
 
 def _lint_keeping_module(source: str, rules: Sequence[type[Rule]]) -> tuple[cst.Module | None, list[Report]]:
