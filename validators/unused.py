@@ -236,7 +236,9 @@ def _blank(text: str) -> tuple[str, list[tuple[int, str, int]]]:
     return "".join(pieces), strings
 
 
-_LOOKUPS = ("getattr(", "hasattr(", "globals(", "locals(", "vars(", "eval(", "exec(", "__dict__", "modules[", "import")
+# (each is one of _LOOKUP_TRIGGERS, so that a file holding one always has its facts computed)
+_LOOKUPS = ("getattr(", "hasattr(", "globals(", "locals(", "vars(", "eval(", "exec(", "__dict__", "modules[")
+_LOOKUPS += ("import_module(", "__import__(")
 
 
 def _looks_up(line: str) -> bool:
@@ -403,14 +405,16 @@ def hold_back_unused(
     by_display = {display: (path, sha256) for display, path, sha256 in audited}
     facts_cache: dict[str, dict | None] = {}
 
+    relevant: list[_Relevance] = []  # set once the candidates are known
+
     def facts_of(display: str) -> dict | None:
         if display not in facts_cache:
             path, sha256 = by_display[display]
             facts = store.get_facts(sha256) if store is not None else None
             if not valid_facts(facts):
-                facts, same_content = _facts_from_file(path, sha256)
-                if facts is not None and store is not None and same_content:  # not after --fix rewrote it
-                    store.put_facts(sha256, facts)
+                facts, same_content = _facts_from_file(path, sha256, relevant[0] if relevant else None)
+                if facts is not None and facts is not _NOTHING and store is not None and same_content:
+                    store.put_facts(sha256, facts)  # (not when --fix rewrote the file since it was read)
             facts_cache[display] = facts
         return facts_cache[display]
 
@@ -428,6 +432,10 @@ def hold_back_unused(
                 break
     if not candidates:
         return list(findings), []
+    # A file whose text has none of the candidates' names or modules as a word, and no lookup by
+    # computed name, can neither import, use nor re-export them: its facts are not computed.
+    words = {c[0] for c in candidates.values()} | {c[1] for c in candidates.values()}
+    relevant.append(_Relevance(words))
 
     dotted: set[str] = set()  # absolute imports as written: a.b.c
     resolved: set[str] = set()  # relative imports, as absolute paths without the .py
@@ -586,9 +594,36 @@ def _text_of(path: Path) -> str | None:
     return decode_source(data)[0]
 
 
-def _facts_from_file(path: Path, sha256: str) -> tuple[dict | None, bool]:
+# Facts of a file that cannot matter to this run's candidates (see `relevant` in hold_back_unused).
+_NOTHING = {"uses": "", "defs": [], "imports": "", "exports": ""}
+# What a file that looks names up at run time holds (getattr(m, computed), globals()[...], eval,
+# sys.modules[...], import_module, cls.__subclasses__()): its facts are always computed.
+_LOOKUP_TRIGGERS = ("getattr(", "hasattr(", "globals(", "locals(", "vars(", "eval(", "exec(", "modules[")
+_LOOKUP_TRIGGERS += ("__dict__", "import_module(", "__import__(", "__subclasses__", "__init_subclass__", "import *")
+
+
+class _Relevance:
+    """Whether a file's bytes hold one of `words` as a whole word, or a lookup by computed name
+    (substring tests first: one regular expression of many alternatives is six times slower)."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = [w.encode() for w in words]
+        alternatives = b"|".join(re.escape(w) for w in sorted(self.words, key=len, reverse=True))
+        self.pattern = re.compile(rb"(?<![\w])(?:" + alternatives + rb")(?![\w])")
+        self.triggers = [t.encode() for t in _LOOKUP_TRIGGERS]
+
+    def search(self, data: bytes) -> bool | None:
+        if any(t in data for t in self.triggers):
+            return True
+        if any(w in data for w in self.words) and self.pattern.search(data):
+            return True
+        return None
+
+
+def _facts_from_file(path: Path, sha256: str, relevant: _Relevance | None = None) -> tuple[dict | None, bool]:
     """(the facts of the file at `path`, None when it cannot be read or decoded (its text is then
-    searched word by word); whether its bytes still have the hash `sha256`)."""
+    searched word by word), _NOTHING when its bytes do not match `relevant`; whether its bytes
+    still have the hash `sha256`)."""
     import hashlib
 
     from temporalkit.validators.audit import decode_source
@@ -597,6 +632,8 @@ def _facts_from_file(path: Path, sha256: str) -> tuple[dict | None, bool]:
         data = path.read_bytes()
     except OSError:
         return None, False
+    if relevant is not None and relevant.search(data) is None:
+        return _NOTHING, False
     text = decode_source(data)[0]
     return (file_facts(text) if text is not None else None), hashlib.sha256(data).hexdigest() == sha256
 
