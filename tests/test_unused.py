@@ -300,6 +300,29 @@ def test_file_facts_read_code_not_comments_or_docstrings():
     assert "called_in_comment" not in uses and "imported_only" not in uses and "reader" not in uses
 
 
+def test_a_call_in_a_file_that_cannot_be_decoded_is_a_use(tmp_path):
+    """A file the audit cannot read as text (here Latin-1 bytes without a coding cookie) is searched
+    word by word: it might call the function."""
+    write_tree(tmp_path, {"run.py": IMPORTER, "sampling.py": SAMPLER, **DEAD})
+    (tmp_path / "legacy_tool.py").write_bytes(
+        b"# caf\xe9\nfrom sampling import draw_clip_start\ndraw_clip_start(9, 2)\n"
+    )
+    result = audit(tmp_path)
+    assert [Path(e.path).name for e in result.errors] == ["legacy_tool.py"]  # not valid UTF-8
+    assert rules_of(result.findings) == [("sampling.py", "TK131")]
+    assert rules_of(result.unused) == [("old_sampling.py", "TK131")]
+
+
+def test_cli_json_says_the_count_on_stderr(tmp_path, capsys):
+    from temporalkit.cli import main
+
+    write_tree(tmp_path, {"sampling.py": SAMPLER, "run.py": IMPORTER})
+    assert main(["audit", str(tmp_path), "--no-cache", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert '"findings": []' in captured.out
+    assert "1 finding in code nothing in the audited tree uses was not reported" in captured.err
+
+
 def test_cli_summary_and_flag(tmp_path, capsys):
     from temporalkit.cli import main
 
