@@ -279,6 +279,10 @@ def main() -> int:
             lambda w: time_demo(w)["wall_s"], max(1, args.worker_repeats // 2)
         )
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    if Path(args.output).exists():  # the --modules rows are kept until --modules runs again
+        previous = json.loads(Path(args.output).read_text())
+        if "modules_serial" in previous:
+            report["modules_serial"] = previous["modules_serial"]
     Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
     for name, row in results.items():
         print(
