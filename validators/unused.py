@@ -433,9 +433,12 @@ def hold_back_unused(
     if not candidates:
         return list(findings), []
     # A file whose text has none of the candidates' names or modules as a word, and no lookup by
-    # computed name, can neither import, use nor re-export them: its facts are not computed.
-    words = {c[0] for c in candidates.values()} | {c[1] for c in candidates.values()}
-    relevant.append(_Relevance(words))
+    # computed name, can neither import, use nor re-export them: without a cache its facts are not
+    # computed. With one they are, once per content, so that a warm run reads them instead of
+    # every file's bytes (6 ms against 40 on the 611-file tree of benchmarks/bench_audit.py).
+    if store is None:
+        words = {c[0] for c in candidates.values()} | {c[1] for c in candidates.values()}
+        relevant.append(_Relevance(words))
 
     dotted: set[str] = set()  # absolute imports as written: a.b.c
     resolved: set[str] = set()  # relative imports, as absolute paths without the .py
