@@ -215,11 +215,22 @@ LYING_PROBE_SEEDS = 24
 RANDOM_SEEDS = 3
 
 
-def _is_random(fn: Callable, probes: Sequence[ProbeVideo], parameter: str | None, T: int) -> bool:
+def _is_random(
+    fn: Callable,
+    probes: Sequence[ProbeVideo],
+    parameter: str | None,
+    T: int,
+    done: dict[tuple[str, int, int], ProbeOutcome] | None = None,
+) -> bool:
+    """Whether two seeds give different clips on the longest honest probe. `done`: outcomes already
+    had, by (probe, T, seed); the seed-0 one of the first pass is reused (the longest probe is the
+    dearest call), and the seed-1 call is added to it for the seeded pass to reuse."""
     longest = max((p for p in probes if not p.metadata_is_wrong), key=lambda p: p.frames, default=None)
     if longest is None or parameter is None:
         return False
-    first, second = _run_one(fn, longest, parameter, T, 1), _run_one(fn, longest, parameter, T, 2)
+    done = {} if done is None else done
+    first = done.get((longest.name, T, 0)) or _run_one(fn, longest, parameter, T, 0)
+    second = done[(longest.name, T, 1)] = _run_one(fn, longest, parameter, T, 1)
     return (first.indices, first.error) != (second.indices, second.error)
 
 
@@ -262,7 +273,8 @@ def check_loader(
     errors = {o.error for o in first_pass}
     if first_pass and all(o.error for o in first_pass) and len(errors) == 1:
         raise UnusableCallable(f"`{name}` raised {errors.pop()} on every probe video")
-    seeded = _is_random(fn, probes, parameter, lengths[0])
+    done = {(o.probe.name, o.T, o.seed): o for o in first_pass}
+    seeded = _is_random(fn, probes, parameter, lengths[0], done)
     outcomes = list(first_pass)
     if seeded:
         for length in lengths:
@@ -270,7 +282,10 @@ def check_loader(
                 if length != lengths[0] and probe.frames > SECOND_T_MAX_FRAMES:
                     continue
                 extra = LYING_PROBE_SEEDS if probe.metadata_is_wrong else RANDOM_SEEDS if length == lengths[0] else 1
-                outcomes += [_run_one(fn, probe, parameter, length, seed) for seed in range(1, extra)]
+                outcomes += [
+                    done.get((probe.name, length, seed)) or _run_one(fn, probe, parameter, length, seed)
+                    for seed in range(1, extra)
+                ]
     for outcome in outcomes:
         _judge(outcome, parameter, outcome.T, name, seeded)
 
