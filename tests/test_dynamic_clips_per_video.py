@@ -56,6 +56,7 @@ def _sampler(init=None):
 
 def test_one_walk_through_the_video_is_one_multi_clip_call():
     sampler = _sampler()
+    assert "called until it flags is_last_clip" in sampler.mapping  # what -v shows
     clips = sampler.invoke(300, 8, 0)  # 10 s at 30 fps, clips of 8 frames
     assert len(clips) == sampler.num_clips
     starts = [int(row[0]) for row in clips]

@@ -151,5 +151,8 @@ def bind(
         render,
         convention="seconds",
         provides=frozenset({"num_frames", "T"}),
-        mapping=(f"seconds at {fps:g} fps; the clip [start, end) read back as T frame indices",),
+        mapping=(
+            f"seconds at {fps:g} fps; the clip [start, end) read back as T frame indices"
+            + ("; a sampler giving one clip per call is called until it flags is_last_clip" if multiclip else ""),
+        ),
     )
