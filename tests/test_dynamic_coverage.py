@@ -166,6 +166,20 @@ def test_random_training_multi_clip_samplers_are_not_held_to_test_time_determini
         assert "TK507" in rules_of(sample_train_views, "multiclip")
 
 
+class RandomClipsSampler:  # a class named Random... draws on purpose (pytorchvideo's RandomMultiClipSampler shape)
+    def __init__(self, T, num_clips=3):
+        self.T, self.num_clips = T, num_clips
+
+    def __call__(self, num_frames):
+        return multi_clip_random(num_frames, self.T, self.num_clips)
+
+
+def test_a_class_named_random_is_a_training_multi_clip_sampler():
+    assert "TK507" not in rules_of(RandomClipsSampler, "multiclip", args={"T": "T"})
+    with policy.use({"multiclip": "test"}):
+        assert "TK507" in rules_of(RandomClipsSampler, "multiclip", args={"T": "T"})
+
+
 class SampleFrames:  # mmaction2-style: random clips in training, evenly spread ones with test_mode=True
     def __init__(self, clip_len, num_clips=3, test_mode=False):
         self.clip_len, self.num_clips, self.test_mode = clip_len, num_clips, test_mode

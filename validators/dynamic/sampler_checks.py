@@ -502,10 +502,13 @@ def _deliberate_error(exc: BaseException) -> bool:
 def _multiclip_is_test_time(sampler: SamplerUnderTest, policy: policies.Policy) -> bool:
     """Whether a multi-clip sampler is held to test-time determinism (TK507): declared test-time,
     `multiclip = "test"`, or (`auto`) neither named for training nor the training side of a sampler a
-    flag such as ``test_mode`` switches to test time."""
+    flag such as ``test_mode`` switches to test time. A class named ``Random...`` (torchvision's and
+    pytorchvideo's convention for training-time draws: RandomCrop, RandomMultiClipSampler) is training."""
     if sampler.test_time or policy.multiclip == "test":
         return True
     if policy.multiclip == "train" or getattr(sampler, "training", False):
+        return False
+    if sampler.name.rsplit(".", 1)[-1].startswith("Random"):
         return False
     return "train" not in sampler.name.lower()
 
