@@ -16,6 +16,7 @@ _RESIZERS = {
 _MIN_IMAGE_SIDE = 64  # below this a square size is a feature map or an embedding grid, not a frame
 _ASPECT_WORDS = re.compile(r"(aspect|ratio)", re.I)
 _SQRT = frozenset({"math.sqrt", "numpy.sqrt", "torch.sqrt"})
+_TEACHER_WORDS = re.compile(r"(teacher|distill)", re.I)
 
 
 class SquareResizeFunctionRule(Rule):
@@ -34,12 +35,16 @@ class SquareResizeFunctionRule(Rule):
         the tensor is named like one), masks and label maps (nearest-neighbour interpolation, or
         a mask-like name), the final resize of a random-resized (Inception-style) crop, whose
         random aspect ratio is the augmentation, a resize to a teacher model's resolution in
-        distillation (the clip is already a square crop), and literal sizes under 64.
+        distillation (the clip is already a square crop: the resize is named like a teacher's input,
+        runs under a test of a teacher or distillation setting, or its result is handed to a
+        callable named like a teacher), and literal sizes under 64.
 
     Known problems:
         Embeddings, masks and teacher inputs are partly recognised by name (`pos_embed`, `posemb`,
         `sinusoid_table`, `mask`, `teacher_res`...), on the resized value or what it was assigned
-        from: frames under such names are missed. A crop
+        from, on an `if` around the resize (`teacher`, `distill`) or on the callable its result is
+        passed to (`clip_teacher(x)`): frames under such names are missed, and so is a student's
+        own squash when the same clip is also handed to a teacher. A crop
         counts as Inception-style when it is a slice with computed bounds in a function that
         mentions an aspect ratio (`aspect`, `ratio`). A source is square when it is sliced with
         the same extent on both axes (`im[y:y + s, x:x + s]`, or `y2 = y1 + s` and `x2 = x1 + s`),
@@ -191,6 +196,41 @@ class SquareResizeFunctionRule(Rule):
                 return F.interpolate(images, size=(teacher_res, teacher_res), mode="bilinear")
             """
         ),
+        # Distillation again, the teacher's resolution under another name: the resize runs only when
+        # the (square) clip's side differs from the teacher's, and its result goes to the teacher.
+        Valid(
+            """
+            import torch.nn.functional as F
+
+            def soft_targets(clips, frozen_teacher, side):
+                n, c, t, h, w = clips.shape
+                if h != side:
+                    clips = F.interpolate(clips.reshape(n, c * t, h, w), size=(side, side), mode="bicubic")
+                    clips = clips.reshape(n, c, t, side, side)
+                return frozen_teacher(clips)
+            """
+        ),
+        Valid(
+            """
+            import torch.nn.functional as F
+
+            def targets_for(batch, big_model_teacher, input_side):
+                small = F.interpolate(batch.flatten(1, 2), size=(input_side, input_side), mode="bilinear")
+                return big_model_teacher(small)
+            """
+        ),
+        # A second pathway resized for a distillation teacher chosen in the config.
+        Valid(
+            """
+            import torch.nn.functional as F
+
+            def pathways(cfg, clip):
+                fast = clip
+                if cfg.KD.TEACHER_ARCH == "r21d":
+                    fast = F.interpolate(clip[:, :16].transpose(0, 1), size=(128, 128), mode="bilinear")
+                return [clip[:, ::4], fast]
+            """
+        ),
         # A square patch around a tracked point (same extent on both axes, padded back to it after
         # clipping at the border) resized to a square: the aspect ratio does not change.
         Valid(
@@ -289,7 +329,31 @@ class SquareResizeFunctionRule(Rule):
             return True
         if any("teacher" in name.lower() for n in named for name in au.names_in(n)):
             return True
+        if self._feeds_teacher(node, target):
+            return True
         return self._aspect_jittered_crop(node, image)
+
+    def _feeds_teacher(self, node: cst.Call, target: cst.BaseExpression | None) -> bool:
+        """The resize serves a distillation teacher: it runs under an `if` that tests a teacher or
+        distillation setting (`if cfg.DISTILLATION.TEACHER_MODEL == ...:`), or the name it is bound to is
+        passed, in the same function, to a callable named like a teacher (`teacher_model(clip_videos)`)."""
+        for anc in au.ancestors(self, node):
+            if isinstance(anc, cst.FunctionDef):
+                break
+            if isinstance(anc, cst.If) and any(_TEACHER_WORDS.search(n) for n in au.names_in(anc.test)):
+                return True
+        if not isinstance(target, cst.Name):
+            return False
+        function = au.enclosing_function(self, node)
+        if function is None:
+            return False
+        for call in au.find_all(function, cst.Call):
+            callee = au.dotted(call.func) or ""
+            if "teacher" not in callee.lower():
+                continue
+            if any(au.is_name(arg.value, target.value) for arg in call.args):
+                return True
+        return False
 
     def _token_grid_side(self, side: cst.BaseExpression) -> bool:
         """`int(n ** 0.5)` / `int(math.sqrt(n))`, written inline or bound to the name `side`."""
