@@ -121,6 +121,12 @@ def test_a_length_made_from_the_count_is_a_guard_for_the_message():
         ("num_frames - size", None),
         ("total - size", None),
         ("len(frame_indices) - self.size", None),
+        ("len(imgs) - self.clip_len", None),
+        ("len(self.images) - T", None),
+        ("num_imgs - clip_len", None),
+        ("img_num - T", None),
+        ("len(img) - size", "row/column"),
+        ("img_size - crop_size", "row/column"),
     ],
 )
 def test_spatial_or_temporal_reading_of_a_bound(bound, axis):
@@ -129,6 +135,21 @@ def test_spatial_or_temporal_reading_of_a_bound(bound, axis):
 
     expr = cst.parse_expression(bound)
     assert au.spatial_axis(expr.left, expr.right) == axis
+
+
+def test_a_window_over_a_list_of_images_speaks_of_frames_not_rows():
+    source = """
+    import numpy as np
+
+    def pick(imgs, clip_len):
+        if len(imgs) > clip_len:
+            start = np.random.randint(0, len(imgs) - clip_len)
+            imgs = imgs[start:start + clip_len]
+        return imgs
+    """
+    (report,) = _bound_reports(source)
+    assert report.rule.ID == "TK131" and "last frame" in report.message
+    assert "row" not in report.message and "column" not in report.message and "crop" not in report.message
 
 
 def test_generators_bound_to_names_are_resolved_for_other_rules_too():

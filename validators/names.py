@@ -16,7 +16,8 @@ Who reads which vocabulary (`->` function, then the rules that call it, directly
     _INDEX_LIKE                     -> looks_like_indices      TK141 TK142
     _NOT_FRAME_DATA, _FRAME_DATA    -> names_non_frame_data    TK141 TK142 TK172
     _FRAME_WORDS                    -> mentions_frames         TK142 TK200; TK103 TK112 TK131 TK132
-    _SPATIAL_ROW/_COLUMN/_ANY       -> spatial_axis            TK103 TK112 TK131 TK132
+    _SPATIAL_ROW/_COLUMN/_ANY,
+    _FRAME_LIST, _IMAGE_COUNT       -> spatial_axis            TK103 TK112 TK131 TK132
 
 Rule-specific word lists stay in their rule's module (`random_offset_per_frame._SPATIAL`,
 `zero_padding_short_clip._NOT_FRAMES`, the evaluation and seeding names of TK211/TK212, the clip
@@ -124,6 +125,13 @@ _FRAME_WORDS = re.compile(r"(frame|video|clip|vid$|^vid|^t$|^n$|num_|_len$|lengt
 _SPATIAL_ROW = re.compile(r"(^h$|height|^img_?h$|^im_?h$|^image_?h$|_h$|^h_|^ih$)", re.I)
 _SPATIAL_COLUMN = re.compile(r"(^w$|width|^img_?w$|^im_?w$|^image_?w$|_w$|^w_|^iw$)", re.I)
 _SPATIAL_ANY = re.compile(r"(crop|patch|box|pixel|^size$|^img|^image|^im_)", re.I)
+# Counts of frames or images that `_SPATIAL_ANY` would read as image sizes, so `spatial_axis` reads them
+# as frames first: the argument of `len(...)` whose last part contains `frame`/`segment` or is a plural
+# `clips`, `videos`, `vids`, `imgs`, `images`, `paths`, `files` (`len(imgs)`: a list of frames, where
+# `len(img)` of one array would be its rows), and a count name of images (`num_imgs`, `n_images`,
+# `img_num`, `image_count`).
+_FRAME_LIST = re.compile(r"(frame|segment|^(clips|videos|vids|imgs|images|paths|files)$)", re.I)
+_IMAGE_COUNT = re.compile(r"(^(num|n|nb|total)_?(imgs?|images?)$|^(imgs?|images?)_?(num|nums|count|cnt|total)$)", re.I)
 
 
 # -- what a value is, by its names ----------------------------------------------------------
@@ -225,11 +233,26 @@ def mentions_frames(node: cst.CSTNode) -> bool:
     return False
 
 
+def _counts_frames_or_images(count: cst.CSTNode) -> bool:
+    """`len(imgs)`, `len(self.frame_paths)`, `num_imgs`: `count` counts frames or images (`_FRAME_LIST`, `_IMAGE_COUNT`)."""
+    for call in find_all(count, cst.Call, lambda c: is_call_to(c, "len")):
+        args = positional_args(call)
+        if (
+            args
+            and isinstance(args[0], (cst.Name, cst.Attribute))
+            and _FRAME_LIST.search(last_identifier(args[0]) or "")
+        ):
+            return True
+    return any(_IMAGE_COUNT.search(name.split(".")[-1]) for name in names_in(count))
+
+
 def spatial_axis(count: cst.CSTNode, length: cst.CSTNode) -> str | None:
     """ "row", "column" or "row/column" when `count - length` is a spatial offset range (height - size), else None."""
     for axis, pattern in (("row", _SPATIAL_ROW), ("column", _SPATIAL_COLUMN)):
         if any(pattern.search(part) for name in names_in(count) for part in name.split(".")[-1:]):
             return axis
+    if _counts_frames_or_images(count):
+        return None  # len(imgs) - clip_len, num_images - T: a window of frames, not an offset in the image
     if any(_SPATIAL_ANY.search(name.split(".")[-1]) for name in names_in(count)):
         return "row/column"  # img_size - crop, image_side - s
     if mentions_frames(count) or looks_like_frame_count(count):
