@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
@@ -7,6 +9,9 @@ from temporalkit.validators.rule import Invalid, Rule, Valid
 _SAMPLERS = frozenset({"random.sample", "random.Random.sample"})
 _CHOICE = frozenset({"numpy.random.choice", "numpy.random.Generator.choice", "numpy.random.RandomState.choice"})
 _PERMUTATION = frozenset({"numpy.random.permutation", "numpy.random.Generator.permutation", "torch.randperm"})
+# A range over the samples of a batch, the processes or a dataset, not the frames of a clip: read on the last
+# part of each name in the range's stop (`batch_size`, `len(batch)`, `B`, `bsz`, `world_size`, `len(dataset)`).
+_BATCH_LIKE = re.compile(r"(batch|^bs$|^bsz$|^b$|world|worker|dataset|gpu|rank|replica)", re.I)
 
 
 class RandomSubsetUnsortedRule(Rule):
@@ -28,7 +33,9 @@ class RandomSubsetUnsortedRule(Rule):
         index, something named like a mask, tokens, patches, boxes, captions, labels or ids
         (`mask[idx] = 1`, `token_ids`) is taken to be no frame index and is not reported; a frame
         subset given such a name is missed. A draw of one value (`choice(range(n - T), 1)`,
-        `sample(pop, 1)`) is a start offset, not a subset, and is not reported.
+        `sample(pop, 1)`) is a start offset, not a subset, and is not reported. A range whose stop
+        is named like a batch, a dataset or processes (`batch_size`, `len(batch)`, `B`, `bsz`,
+        `world_size`) draws samples, not frames, and is not reported: frames under such a name are missed.
 
     Example:
         ```python
@@ -152,6 +159,28 @@ class RandomSubsetUnsortedRule(Rule):
                 return [scores[r].argmax() for r in rows]
             """
         ),
+        # Negatives for a contrastive loss: for each sample of the batch, another sample of the same
+        # batch, drawn by adding a random non-zero shift modulo the batch size. Batch rows, not frames.
+        Valid(
+            """
+            import numpy as np
+
+            def shuffled_negatives(features, batch_size):
+                shift = np.random.choice(np.arange(1, batch_size), batch_size)
+                other = (shift + np.arange(batch_size)) % batch_size
+                return features[other]
+            """
+        ),
+        Valid(
+            """
+            import random
+
+            class PairMixer:
+                def wrong_pairs(self, clips, k):
+                    rows = random.sample(range(self.batch_size), k)
+                    return [clips[r] for r in rows]
+            """
+        ),
         # One random start (size 1) from a range of frame positions, then a strided clip from it: in order.
         Valid(
             """
@@ -243,6 +272,8 @@ class RandomSubsetUnsortedRule(Rule):
             population = au.argument(node, 0, "population")
             stop = _range_stop(population) if population is not None else None
             if stop is not None:
+                if _batch_like(stop):
+                    return
                 # range(len(x)) counts frames when x is frames; range(n) when n reads like a count.
                 counts = self._frame_population(stop) or (
                     not au.is_call_to(stop, "len") and au.looks_like_frame_count(stop)
@@ -258,7 +289,7 @@ class RandomSubsetUnsortedRule(Rule):
             stop = _range_stop(population, self) if not au.is_call_to(population, "range") else None
             if stop is not None:
                 # choice(np.arange(x)) draws from 0..x-1: x decides, as for sample(range(x)).
-                if not (
+                if _batch_like(stop) or not (
                     self._frame_population(stop) or (not au.is_call_to(stop, "len") and au.looks_like_frame_count(stop))
                 ):
                     return
@@ -313,6 +344,14 @@ class RandomSubsetUnsortedRule(Rule):
 
 
 _SINGLE_CLIP = {"video", "clip", "vid", "frames"}
+
+
+def _batch_like(stop: cst.BaseExpression) -> bool:
+    """`batch_size`, `len(batch)`, `B`, `world_size`: the range draws samples of a batch or a dataset, or
+    processes (contrastive negatives, a split across ranks), not frames; a name with `frame` in it stays frames."""
+    if "frame" in au.code(stop).lower():
+        return False
+    return any(_BATCH_LIKE.search(name.split(".")[-1]) for name in au.names_in(stop))
 
 
 def _one_value(size: cst.BaseExpression | None) -> bool:
