@@ -24,6 +24,9 @@ _SEEDING = frozenset({"random.seed", "numpy.random.seed", "torch.manual_seed"})
 # `fix_random_seeds()`, `torch.cuda.manual_seed_all(s)`, `pl.seed_everything(s)`.
 _SEEDING_NAME = re.compile(r"(^|_)(seed|seeds)(_|$)|manual_seed|seed_everything", re.I)
 _TEST_FRAMEWORKS = ("pytest", "unittest")
+# Random orders, and the flags that ask for one on purpose (`cfg.TEST.SHUFFLE_FRAMES`, `self.permute_frames`).
+_PERMUTATIONS = frozenset({"numpy.random.permutation", "numpy.random.shuffle", "random.shuffle", "torch.randperm"})
+_SHUFFLE_FLAG = re.compile(r"(shuffl|permut)", re.I)
 
 
 def is_eval_test(test: cst.BaseExpression) -> bool | None:
@@ -204,8 +207,10 @@ class RandomSamplingInEvalRule(Rule):
         Not reported: unit tests (random dummy inputs), the decode-failure retry idiom (a random
         other item after a video fails to load, inside `while` / `except` / a retry loop),
         seeded protocols (a seeding call in the drawing function, e.g. Monte-Carlo evaluation
-        over fixed seeds), and warm-up inputs (a random tensor fed only to calls whose result is
-        thrown away, `model(x)` as a statement, before the name is bound again).
+        over fixed seeds), warm-up inputs (a random tensor fed only to calls whose result is
+        thrown away, `model(x)` as a statement, before the name is bound again), and opt-in order
+        ablations (a permutation or shuffle in the body of an `if` on a flag named for shuffling,
+        `if cfg.TEST.SHUFFLE_FRAMES:`, read through one local alias).
 
     Known problems:
         Evaluation code is recognised by names: functions named like `evaluate`, `val_*`,
@@ -216,7 +221,9 @@ class RandomSamplingInEvalRule(Rule):
         Seeding is recognised by name too (`set_seed`, `seed_everything`,
         `manual_seed`, any call named `*_seed`), and a test module by its `pytest` / `unittest`
         import or `test*` / `Test*` names. A retry is a draw bounded by `len(self...)` /
-        `self.__len__()` inside `while`, `except` or a loop over retries.
+        `self.__len__()` inside `while`, `except` or a loop over retries. An ablation is told by its
+        flag's name alone (`shuffl*`, `permut*`): a test-time shuffle switched on by such a flag
+        is not reported, even where the flag is on by default.
 
     Example:
         ```python
@@ -315,6 +322,31 @@ class RandomSamplingInEvalRule(Rule):
             def run_train_test_step(model, shape):
                 batch = [torch.randint(0, 256, shape) for _ in range(2)]
                 return model.test_step(batch)
+            """
+        ),
+        # An order-sensitivity ablation at test time, off unless asked for: shuffling is the point.
+        Valid(
+            """
+            import numpy as np
+
+            def run_test(model, clips, opts):
+                permute = opts.EVAL.PERMUTE_FRAMES
+                scores = []
+                for clip in clips:
+                    if permute:
+                        clip = clip[:, np.random.permutation(clip.shape[1])]
+                    scores.append(model(clip))
+                return scores
+            """
+        ),
+        Valid(
+            """
+            import torch
+
+            def evaluate(model, batch, shuffle_time=False):
+                if shuffle_time:
+                    batch = batch[:, :, torch.randperm(batch.shape[2])]
+                return model(batch)
             """
         ),
         # A seeded Monte-Carlo protocol: random clips, but the same ones on every run.
@@ -448,6 +480,18 @@ class RandomSamplingInEvalRule(Rule):
             """,
             expected_line=7,
         ),
+        # A test-time permutation under a flag that is not about shuffling: still eval randomness.
+        Invalid(
+            """
+            import numpy as np
+
+            def evaluate(model, clip, use_tta):
+                if use_tta:
+                    clip = clip[:, np.random.permutation(clip.shape[1])]
+                return model(clip)
+            """,
+            expected_line=6,
+        ),
         # A retry-looking loop that draws the clip start, not another item: still eval sampling.
         Invalid(
             """
@@ -479,9 +523,24 @@ class RandomSamplingInEvalRule(Rule):
             or is_decode_retry(self, node)
             or is_seeded(self, node)
             or is_warmup_input(self, node)
+            or self._opt_in_shuffle(node, names)
         ):
             return
         self.report(node)
+
+    def _opt_in_shuffle(self, node: cst.Call, names: set[str]) -> bool:
+        """A permutation drawn only under an `if` on a flag named for shuffling (`if cfg.TEST.SHUFFLE_FRAMES:`,
+        or a local alias of it): an opt-in order ablation, where a random order is the point."""
+        if not names & _PERMUTATIONS:
+            return False
+        previous: cst.CSTNode = node
+        for anc in au.ancestors(self, node):
+            if isinstance(anc, cst.FunctionDef):
+                return False
+            if isinstance(anc, cst.If) and previous is anc.body and _shuffle_flag(self, anc.test):
+                return True
+            previous = anc
+        return False
 
     def _check_helper_call(self, node: cst.Call) -> None:
         """`self._sample_indices(...)` called in eval code, where that method of the class draws at random
@@ -521,6 +580,17 @@ class RandomSamplingInEvalRule(Rule):
         if au.keyword_arg(draw, "generator") is not None:
             return False
         return not (is_decode_retry(self, draw) or is_seeded(self, draw))
+
+
+def _shuffle_flag(rule: Rule, test: cst.BaseExpression) -> bool:
+    """`test` is a bare flag (a name or attribute, or a local name assigned one) named for shuffling."""
+    flags: list[cst.BaseExpression] = [test]
+    if isinstance(test, cst.Name):
+        flags += au.local_assigned_values(rule, test)
+    return any(
+        isinstance(flag, (cst.Name, cst.Attribute)) and _SHUFFLE_FLAG.search(au.last_identifier(flag) or "")
+        for flag in flags
+    )
 
 
 def _mode_switch(test: cst.BaseExpression) -> bool:
