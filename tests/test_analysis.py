@@ -195,7 +195,7 @@ def _scope_assigned_values(analysis: Analysis, name_node: cst.Name) -> list[cst.
     if scope is None:
         return []
     values = []
-    for assignment in scope[name_node.value]:
+    for assignment in sorted(scope[name_node.value], key=lambda a: getattr(a, "_index", 0)):
         target = getattr(assignment, "node", None)
         if not isinstance(target, cst.Name):
             continue

@@ -218,7 +218,8 @@ def assigned_values(rule: Rule, name_node: cst.Name) -> list[cst.BaseExpression]
     if scope is None:
         return []
     values: list[cst.BaseExpression] = []
-    for assignment in scope[name_node.value]:
+    # a set: in the order the assignments were made, so the answer does not depend on hashing
+    for assignment in sorted(scope[name_node.value], key=lambda a: getattr(a, "_index", 0)):
         target = getattr(assignment, "node", None)
         if not isinstance(target, cst.Name):
             continue
