@@ -236,7 +236,7 @@ def _blank(text: str) -> tuple[str, list[tuple[int, str, int]]]:
     return "".join(pieces), strings
 
 
-# (each is one of _LOOKUP_TRIGGERS, so that a file holding one always has its facts computed)
+# (_LOOKUP_TRIGGERS extends these, so that a file holding one always has its facts computed)
 _LOOKUPS = ("getattr(", "hasattr(", "globals(", "locals(", "vars(", "eval(", "exec(", "__dict__", "modules[")
 _LOOKUPS += ("import_module(", "__import__(")
 
@@ -601,8 +601,13 @@ def _text_of(path: Path) -> str | None:
 _NOTHING = {"uses": "", "defs": [], "imports": "", "exports": ""}
 # What a file that looks names up at run time holds (getattr(m, computed), globals()[...], eval,
 # sys.modules[...], import_module, cls.__subclasses__()): its facts are always computed.
-_LOOKUP_TRIGGERS = ("getattr(", "hasattr(", "globals(", "locals(", "vars(", "eval(", "exec(", "modules[")
-_LOOKUP_TRIGGERS += ("__dict__", "import_module(", "__import__(", "__subclasses__", "__init_subclass__", "import *")
+_LOOKUP_TRIGGERS = _LOOKUPS + ("__subclasses__", "__init_subclass__", "import *")
+
+
+def _whole_words(words: Iterable[bytes]) -> re.Pattern[bytes]:
+    """One pattern matching any of `words` as a whole word (longest first), the word as group 1."""
+    alternatives = b"|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rb"(?<![\w])(" + alternatives + rb")(?![\w])")
 
 
 class _Relevance:
@@ -611,8 +616,7 @@ class _Relevance:
 
     def __init__(self, words: Iterable[str]) -> None:
         self.words = [w.encode() for w in words]
-        alternatives = b"|".join(re.escape(w) for w in sorted(self.words, key=len, reverse=True))
-        self.pattern = re.compile(rb"(?<![\w])(?:" + alternatives + rb")(?![\w])")
+        self.pattern = _whole_words(self.words)
         self.triggers = [t.encode() for t in _LOOKUP_TRIGGERS]
 
     def search(self, data: bytes) -> bool | None:
@@ -647,8 +651,7 @@ def names_in_files(names: set[str], paths: Iterable[Path], max_bytes: int = MAX_
     found: set[str] = set()
     if not names:
         return found
-    alternatives = b"|".join(re.escape(n.encode()) for n in sorted(names, key=len, reverse=True))
-    pattern = re.compile(rb"(?<![\w])(" + alternatives + rb")(?![\w])")
+    pattern = _whole_words(n.encode() for n in names)
     for path in paths:
         try:
             if os.path.getsize(path) > max_bytes:
