@@ -22,8 +22,7 @@ def draw_clip_start(num_frames, clip_len):
 """
 
 
-# A module importing the sampler by name and never calling it. Only such a definition is judged: one
-# nothing imports by name may be another project's API, a module nothing imports a script.
+# A module importing the sampler by name and never calling it.
 IMPORTER = "from sampling import draw_clip_start  # imported, never called\n"
 # The same finding in a function nothing uses, in an imported module: every tree below has one,
 # which must be held back.
@@ -214,35 +213,74 @@ def test_module_level_code_and_main_blocks_are_live(tmp_path):
     assert rules_of(result.unused) == [("old_sampling.py", "TK131")]
 
 
-def test_a_function_nothing_imports_by_name_stays_live(tmp_path):
-    """A module of a library: the tree uses one of its functions, another may be for other projects."""
+def test_a_function_nothing_uses_is_held_back_unless_its_package_exports_it(tmp_path):
+    """A function of a module the tree uses, nothing calling it: held back. Re-exported from its
+    package's __init__.py it is that package's API, live."""
+    files = {
+        "lib/crops.py": SAMPLER + "\n\ndef center(size):\n    return size // 2\n",
+        "train.py": "from lib.crops import center\nprint(center(8))\n",
+    }
+    result = audit(write_tree(tmp_path / "app", files))
+    assert rules_of(result.findings) == [] and rules_of(result.unused) == [("crops.py", "TK131")]
+    files["lib/__init__.py"] = "from .crops import center, draw_clip_start\n"
+    result = audit(write_tree(tmp_path / "library", files))
+    assert rules_of(result.findings) == [("crops.py", "TK131")] and result.unused == []
+
+
+def test_a_module_nothing_imports_is_held_back_in_a_package_not_as_a_lone_file(tmp_path):
+    """A module of a package that nothing imports (vendored code, a fork's leftover module) is dead
+    code; a lone file nothing imports is a script or another project's library module, reported. A
+    script's module-level code keeps what it calls live."""
+    jitter = SAMPLER.replace("draw_clip_start", "jitter_clip_start")
     write_tree(
         tmp_path,
         {
-            "lib/crops.py": SAMPLER + "\n\ndef center(size):\n    return size // 2\n",
-            "train.py": "from lib.crops import center\nprint(center(8))\n",
-            **DEAD,
+            "vendor/__init__.py": "",
+            "vendor/augment.py": jitter,
+            "snippets/augment_copy.py": jitter.replace("jitter_clip_start", "copied_clip_start"),
+            "tools/__init__.py": "",
+            "tools/extract_clips.py": SAMPLER + '\n\nif __name__ == "__main__":\n    print(draw_clip_start(100, 8))\n',
         },
     )
     result = audit(tmp_path)
-    assert rules_of(result.findings) == [("crops.py", "TK131")]
-    assert rules_of(result.unused) == [("old_sampling.py", "TK131")]
+    assert sorted(rules_of(result.findings)) == [("augment_copy.py", "TK131"), ("extract_clips.py", "TK131")]
+    assert rules_of(result.unused) == [("augment.py", "TK131")]
 
 
-def test_a_module_nothing_imports_stays_live(tmp_path):
-    """A script run by path, a library module for other projects, vendored code: nothing in the
-    tree says it is dead, so its findings are reported."""
-    write_tree(
-        tmp_path,
-        {
-            "tools/extract_clips.py": SAMPLER,
-            "cli.py": "from vendor.sampling import draw_clip_start  # another module's function\n",
-            **DEAD,
-        },
-    )
-    result = audit(tmp_path)
-    assert rules_of(result.findings) == [("extract_clips.py", "TK131")]
-    assert rules_of(result.unused) == [("old_sampling.py", "TK131")]
+def test_code_reached_only_from_dead_code_is_held_back(tmp_path):
+    """A sampler that only an unused reader calls is as dead as the reader; once a config names the
+    reader, both are live."""
+    files = {
+        "data/sampling.py": SAMPLER,
+        "data/readers.py": """\
+            from data.sampling import draw_clip_start
+
+
+            def read_clip(path, n, T):
+                return path, draw_clip_start(n, T)
+
+
+            def read_image(path):
+                return path
+        """,
+        "train.py": "from data.readers import read_image\nread_image('x')\n",
+    }
+    result = audit(write_tree(tmp_path / "dead", files))
+    assert result.findings == [] and rules_of(result.unused) == [("sampling.py", "TK131")]
+    files["configs/kinetics.yaml"] = "reader: read_clip\n"
+    result = audit(write_tree(tmp_path / "configured", files))
+    assert rules_of(result.findings) == [("sampling.py", "TK131")] and result.unused == []
+
+
+def test_eval_of_a_data_field_is_not_a_lookup_by_name(tmp_path):
+    """`eval(meta["@nb_frames"])` reads a frame rate or count out of ffprobe's JSON: it cannot name
+    a function. `eval(args.model)` can: every definition of its file stays live."""
+    data_eval = "def frame_rate(meta):\n    return eval(meta['@avg_frame_rate'])\n\n\n"
+    result = audit(write_tree(tmp_path / "data", {"probe.py": data_eval + SAMPLER, "run.py": "import probe\n"}))
+    assert rules_of(result.findings) == [] and rules_of(result.unused) == [("probe.py", "TK131")]
+    name_eval = "def build(args):\n    return eval(args.model)\n\n\n"
+    result = audit(write_tree(tmp_path / "names", {"probe.py": name_eval + SAMPLER, "run.py": "import probe\n"}))
+    assert rules_of(result.findings) == [("probe.py", "TK131")] and result.unused == []
 
 
 def test_explicit_files_hold_nothing_back(tmp_path):
@@ -295,9 +333,24 @@ def test_file_facts_read_code_not_comments_or_docstrings():
     )
     assert [d[0] for d in facts["defs"]] == ["reader", "Clips"]
     assert [d[4] for d in facts["defs"]] == ["f", "c"]
-    uses = facts["uses"].split()
+    uses = " ".join([facts["uses"], *facts["def_uses"]]).split()
     assert "helper" in uses and "clip_sampler" in uses and "Base" in uses
     assert "called_in_comment" not in uses and "imported_only" not in uses and "reader" not in uses
+
+
+def test_file_facts_names_in_messages_and_object_getattr_are_not_uses():
+    facts = file_facts(
+        textwrap.dedent('''\
+            def check(im):
+                """Unlike random_sized_crop, keeps the whole frame."""
+                assert im.ndim == 3, "only images for random_crop_list"
+                return getattr(self.writer, name)(REGISTRY["center_crop"])
+        ''')
+    )
+    uses = " ".join([facts["uses"], *facts["def_uses"]]).split()
+    assert "center_crop" in uses
+    assert "random_sized_crop" not in uses and "random_crop_list" not in uses
+    assert not any(u.startswith("*module:") for u in uses)  # self.writer is an object, not a module
 
 
 def test_a_call_in_a_file_that_cannot_be_decoded_is_a_use(tmp_path):

@@ -17,34 +17,38 @@ CPython's `ast` takes to parse it).
   does (any decorator but a plain wrapper such as `@torch.no_grad()` or `@lru_cache`: a registry
   such as `@TRANSFORMS.register_module()` or `@DATASET_REGISTRY.register()`, a CLI command, a
   hook), and whether it is a class with bases.
-- `uses`: every name the file could be using: identifiers of its code, the identifiers inside its
-  string literals (`type='SampleFrames'`, `__all__`, `getattr(m, "name")`, `"pkg.mod:main"`),
-  on a line that looks a name up (getattr, globals()[...], import_module) the prefixes and
-  suffixes of names built at run time (`f"read_{kind}"`, `"read_%s" % kind`, `"read_" + kind`:
-  `read_*`), and a marker for `getattr(module, computed)` (every name of that module). Not uses: a
-  name inside the function or class of that name (recursion, `super(Cls, self)`), and import
-  statements. A file that calls `globals()`, `vars()`, `locals()`, `eval`, `exec` or reads
+- `uses` (its module-level code) and `def_uses` (one entry per definition): every name the code
+  could be using: identifiers, the identifiers inside string literals without white space
+  (`type='SampleFrames'`, `__all__`, `getattr(m, "name")`, `"pkg.mod:main"`; an error message or
+  a docstring that mentions `random_crop` does not use it), on a line that looks a name up (getattr,
+  globals()[...], import_module) the prefixes and suffixes of names built at run time
+  (`f"read_{kind}"`, `"read_%s" % kind`, `"read_" + kind`: `read_*`), and a marker for
+  `getattr(module, computed)` (every name of that module; `getattr(self.x, name)` reads an object). Not uses: a name inside the function
+  or class of that name (recursion, `super(Cls, self)`), and import statements. A file that calls
+  `globals()`, `vars()`, `locals()`, `eval`, `exec` (but for `eval(meta["key"])`, data) or reads
   `sys.modules[...]` uses all its own definitions and all it imports.
-- `imports` (the modules its import statements name) and `exports` (the names they bind).
+- `exports`: the names its import statements bind (an `__init__.py`'s are its package's API).
 
 What is held back (`hold_back_unused`): a finding inside a top-level function or class (a method
-is judged by its class) when all of these hold:
-- the definition is not live by itself (decorator, or a file another program loads by name:
-  `__init__.py`, `__main__.py`, `setup.py`, `conftest.py`, `hubconf.py`, `test_*.py`, `*_test.py`);
-- the tree asks for it: some module other than an `__init__.py` imports its name
-  (`from .readers import read_frames_cv2`), and an import statement names its module. A public
-  function nothing imports by name may be another project's API (a library's helper), and a
-  module nothing imports a script run by path or vendored code: both stay live;
-- nothing uses it: no audited file's uses (nor a prefix, suffix or module marker) and no
-  `__init__.py` re-export name it; where the text of at most MAX_FILES_TO_VERIFY files names it,
-  their syntax trees and symbol tables decide (a local variable or parameter of the same name is
-  not a use); and no other file of the project has it as a whole word: configuration files (YAML,
-  JSON, TOML, INI, notebooks, shell scripts, Markdown), Python files the audit did not read
-  (excluded, outside the audited folders, undecodable). The project is the git work tree holding
-  the audited folder, else the folder of the pyproject.toml in use when it holds it, else the
-  folder itself.
-Module-level code (and `if __name__ == "__main__":`) and definitions nested in a module-level
-`if` / `try` are always live.
+is judged by its class) of a module that is part of a program (one some import statement names, or
+one in a package: a folder with an `__init__.py`) that no live code reaches. A lone file nothing
+imports (a script, another project's library module, examples) is not judged. Live, the roots: module-level code (and
+`if __name__ == "__main__":`, definitions nested in a module-level `if` / `try`), definitions live
+by a decorator or by their file (`__init__.py`, `__main__.py`, `setup.py`, `conftest.py`,
+`hubconf.py`, `test_*.py`, `*_test.py`: files another program loads by name), the names an
+`__init__.py` re-exports, and every name another file of the project has as a whole word:
+configuration files (YAML, JSON, TOML, INI, notebooks, shell scripts, Markdown) and Python files
+the audit did not read (excluded, outside the audited folders, undecodable). What live code uses is
+live in turn, so a reader that only a dead dataset calls is dead too. Names are not resolved to
+modules (any `crop` keeps every `crop` live); where the text of at most MAX_FILES_TO_VERIFY files
+names a definition with a finding, their syntax trees and symbol tables decide (a local variable
+or parameter of the same name is not a use). The project is the git work tree holding the audited
+folder, else the folder of the pyproject.toml in use when it holds it, else the folder itself.
+
+So a package's module nothing imports (vendored code, a fork's leftovers) has its findings held
+back unless something in it is run by path: a script's module-level code keeps what it calls live. A library
+whose public functions are for other projects should re-export them from its `__init__.py`, or
+audit with `--include-unused` (config `include-unused = true`).
 
 The decision is made at the end of every run from all files' facts, cached or not: an edit in one
 file that starts using a function makes the findings inside it (in another file) reported again.
@@ -102,6 +106,7 @@ _STRING_OR_COMMENT = re.compile(
     r"""(?P<s>\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')|#[^\n]*"""
 )
 _IDENTIFIER = re.compile(r"(?!\d)\w+")
+_PROSE = re.compile(r"\s")  # a string with white space is text for people, not a name looked up
 _TOP_DEF = re.compile(r"(?:async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)[ \t]*(\([^)]*)?")
 _DECORATOR = re.compile(r"@[ \t]*([\w.]+)")
 # Import statements (at any depth), to the end of the line or of their parentheses; `;` ends one.
@@ -115,7 +120,11 @@ _SUFFIX_AFTER_FORMAT = re.compile(r"(?:%[-#0 +]*[\d.]*[sdrif]|\{[^{}]*\})(\w+)")
 _TRAILING_NAME = re.compile(r"(?!\d)\w+$")
 _LEADING_NAME = re.compile(r"\w+")
 _GETATTR_COMPUTED = re.compile(r"\bgetattr\(\s*([\w.]+)\s*,\s*(?!\"\"\s*[,)])")
-_DYNAMIC_SCOPE = re.compile(r"(?<![\w.])(?:(?:globals|locals|vars)\(\s*\)|(?:eval|exec)\()|\bsys\.modules\[")
+# eval/exec of an entry read by a literal key (`eval(meta["@nb_frames"])`, a frame rate such as
+# "30000/1001" from ffprobe's JSON) evaluates data, not a name of the module.
+_DYNAMIC_SCOPE = re.compile(
+    r"(?<![\w.])(?:(?:globals|locals|vars)\(\s*\)|(?:eval|exec)\((?![\w.]+\[\"\"\]\s*\)))|\bsys\.modules\["
+)
 
 # Markers in `uses`, never identifiers: `name*` a prefix, `*name` a suffix, `*module:stem` every
 # name of the modules called stem, `*module:*` every name of every module.
@@ -158,7 +167,8 @@ def file_facts(text: str) -> dict:
     for line, content, joined in strings:
         at = bisect_right(starts, line) - 1
         into = own_uses[at] if at >= 0 and line <= defs[at][2] else uses
-        into.update(_IDENTIFIER.findall(content))
+        if not _PROSE.search(content):  # a registry key, `__all__`, "pkg.mod:main"; not a message or a docstring
+            into.update(_IDENTIFIER.findall(content))
         # A name built at run time only matters where it is looked up (getattr, globals()[...]).
         if not _looks_up(lines[line - 1]) and not (line > 1 and _looks_up(lines[line - 2])):
             continue
@@ -175,11 +185,10 @@ def file_facts(text: str) -> dict:
                 uses.add("*" + match.group())
     for d, own in zip(defs, own_uses):
         own.discard(d[0])  # recursion and super(Cls, self) are not uses
-        uses |= own
 
     for target in _GETATTR_COMPUTED.findall(code) if "getattr(" in code else ():
-        if target in ("self", "cls"):
-            continue  # an attribute or a method: the class is what this pass judges
+        if target.split(".", 1)[0] in ("self", "cls"):
+            continue  # an attribute or a method of an object: the class is what this pass judges
         stem = target.rsplit(".", 1)[-1]
         uses.add(_MODULE_MARK + modules.get(stem, stem))
     if ("import_module(" in code or "__import__(" in code) and any(u.startswith(_MODULE_MARK) for u in uses):
@@ -187,7 +196,12 @@ def file_facts(text: str) -> dict:
     if _maybe_dynamic(code) and _DYNAMIC_SCOPE.search(code):  # globals()[name], eval(text): any name may be the one
         uses.update(d[0] for d in defs)
         uses.update(imported)
-    facts = {"uses": " ".join(sorted(uses)), "defs": defs, "imports": " ".join(sorted(targets))}
+    facts = {
+        "uses": " ".join(sorted(uses)),
+        "defs": defs,
+        "def_uses": [" ".join(sorted(own)) for own in own_uses],
+        "imports": " ".join(sorted(targets)),
+    }
     if public or star_modules:
         facts["exports"] = " ".join(sorted(public | {_MODULE_MARK + m for m in star_modules}))
     return facts
@@ -236,7 +250,6 @@ def _blank(text: str) -> tuple[str, list[tuple[int, str, int]]]:
     return "".join(pieces), strings
 
 
-# (_LOOKUP_TRIGGERS extends these, so that a file holding one always has its facts computed)
 _LOOKUPS = ("getattr(", "hasattr(", "globals(", "locals(", "vars(", "eval(", "exec(", "__dict__", "modules[")
 _LOOKUPS += ("import_module(", "__import__(")
 
@@ -247,7 +260,7 @@ def _looks_up(line: str) -> bool:
 
 def _record_import(
     match: re.Match, imported: set[str], modules: dict[str, str], public: set[str], stars: set[str], targets: set[str]
-):
+) -> None:
     plain = match.group("plain")
     if plain is not None:  # import a.b.c, import a.b as c
         for part in plain.replace("\\\n", " ").split(","):
@@ -333,7 +346,10 @@ def valid_facts(facts: object) -> bool:
         return False
     if not isinstance(facts.get("exports", ""), str) or not isinstance(facts.get("imports"), str):
         return False
-    return isinstance(facts.get("defs"), list)  # its entries are checked where they are read (`_defs`)
+    defs, def_uses = facts.get("defs"), facts.get("def_uses")
+    if not isinstance(defs, list) or not isinstance(def_uses, list) or len(def_uses) != len(defs):
+        return False
+    return all(isinstance(u, str) for u in def_uses)  # the entries of defs are checked where read (`_defs`)
 
 
 def _defs(facts: dict) -> list[list]:
@@ -399,120 +415,171 @@ def hold_back_unused(
 
     findings: with `.path` (as in `audited`) and `.line`; audited: (path as reported, path,
     sha256 of the bytes read) for every file read; directories: the folders audited; store: the
-    `ResultCache` keeping each content's facts (None: computed, not kept). Facts are computed only
-    as far as needed: for the files with findings, then, if one of those is in a definition that
-    could be unused, for every file."""
+    `ResultCache` keeping each content's facts (None: computed, not kept). Facts are computed for
+    the files with findings first and, only if one of those lies in a definition that could be
+    unused, for every file."""
     by_display = {display: (path, sha256) for display, path, sha256 in audited}
     facts_cache: dict[str, dict | None] = {}
-
-    relevant: list[_Relevance] = []  # set once the candidates are known
 
     def facts_of(display: str) -> dict | None:
         if display not in facts_cache:
             path, sha256 = by_display[display]
             facts = store.get_facts(sha256) if store is not None else None
             if not valid_facts(facts):
-                facts, same_content = _facts_from_file(path, sha256, relevant[0] if relevant else None)
-                if facts is not None and facts is not _NOTHING and store is not None and same_content:
+                facts, same_content = _facts_from_file(path, sha256)
+                if facts is not None and store is not None and same_content:
                     store.put_facts(sha256, facts)  # (not when --fix rewrote the file since it was read)
             facts_cache[display] = facts
         return facts_cache[display]
 
-    candidates: dict[int, tuple[str, str, str]] = {}
+    candidates: dict[int, str] = {}  # finding's position -> the name of the definition it lies in
     for index, finding in enumerate(findings):
         if finding.path not in by_display or finding.category == "meta" or live_by_path(finding.path):
             continue  # a suppression comment naming no rule is a config problem wherever it is
         facts = facts_of(finding.path)
         if not facts:
             continue
-        for name, first, last, live, kind in _defs(facts):
+        for name, first, last, live, _ in _defs(facts):
             if first <= finding.line <= last:
                 if not live:
-                    candidates[index] = (name, module_stem(finding.path), kind)
+                    candidates[index] = name
                 break
     if not candidates:
         return list(findings), []
-    # A file whose text has none of the candidates' names or modules as a word, and no lookup by
-    # computed name, can neither import, use nor re-export them: without a cache its facts are not
-    # computed. With one they are, once per content, so that a warm run reads them instead of
-    # every file's bytes (6 ms against 40 on the 611-file tree of benchmarks/bench_audit.py).
-    if store is None:
-        words = {c[0] for c in candidates.values()} | {c[1] for c in candidates.values()}
-        relevant.append(_Relevance(words))
 
-    dotted: set[str] = set()  # absolute imports as written: a.b.c
-    resolved: set[str] = set()  # relative imports, as absolute paths without the .py
-    exports: set[str] = set()  # names an __init__.py imports: a package's public API
-    imported_names: set[str] = set()  # names other modules import
+    known: list[tuple[str, Path, dict]] = []
     unread: list[Path] = []
-    known: list[tuple[Path, dict]] = []
     for display, path, _ in audited:
         facts = facts_of(display)
         if facts is None:
             unread.append(path)
-            continue
-        known.append((path, facts))
-        if os.path.basename(display) == "__init__.py":
-            exports.update(facts.get("exports", "").split())
         else:
-            imported_names.update(facts.get("exports", "").split())
-    # Only a definition the tree itself asks for is judged: its name imported by some module
-    # (`from .readers import read_frames_cv2`) that is not a package's __init__.py, and its own
-    # module imported. A public function that nothing in the tree imports by name may be another
-    # project's API, and a module nothing imports a script or vendored code: they stay live.
-    candidates = {i: c for i, c in candidates.items() if c[0] in imported_names}
-    if not candidates:
-        return list(findings), []
-    for path, facts in known:
+            known.append((display, path, facts))
+    # Only code that is part of a program is judged: a module some import statement names (a
+    # leftover helper beside the functions the program calls), or one in a package (a folder with an
+    # __init__.py: vendored code, a fork's leftover module). A lone file nothing imports is a script
+    # or a library module for other projects, and stays reported.
+    dotted: set[str] = set()  # absolute imports as written: a.b.c
+    resolved: set[str] = set()  # relative imports, as absolute paths without the .py
+    for _, path, facts in known:
         _add_imports(facts["imports"], path, dotted, resolved)
-    imported_files = {
-        findings[i].path for i in candidates if _imported(by_display[findings[i].path][0], dotted, resolved)
+    judged = {
+        display
+        for display in {findings[i].path for i in candidates}
+        if _in_package(by_display[display][0]) or _imported(by_display[display][0], dotted, resolved)
     }
-    candidates = {i: c for i, c in candidates.items() if findings[i].path in imported_files}
+    candidates = {i: name for i, name in candidates.items() if findings[i].path in judged}
     if not candidates:
         return list(findings), []
-    names = {c[0] for c in candidates.values()}
-    mentioned_in: dict[str, list[Path]] = {}  # candidate name -> the files whose text uses it
-    words: set[str] = set(exports)  # the candidates' names that some file uses, and every marker
-    for path, facts in known:
-        uses = facts["uses"]
-        if "*" in uses:
-            words.update(word for word in uses.split() if "*" in word)
-        padded = f" {uses} "  # substring tests: no set of every file's words to build
-        for name in (*names, "__subclasses__", "__init_subclass__"):
-            if f" {name} " in padded:
-                mentioned_in.setdefault(name, []).append(path)
-    words.update(mentioned_in)
-    index = _UseIndex(words)
-    unused = {c[0] for c in candidates.values() if not index.uses(*c)}
-    # A name the text uses may be a local variable of the same name (`video_reader = VideoReader(...)`
-    # in another function): where only a few files mention it, their syntax trees decide.
-    verify = {
-        c[0]
-        for c in candidates.values()
-        if c[0] not in unused
-        and c[0] not in exports
-        and not index.matches_marker(*c)
-        and len(mentioned_in.get(c[0], ())) <= MAX_FILES_TO_VERIFY
-    }
-    if verify:
-        confirmed: set[str] = set()
-        files = {path for name in verify for path in mentioned_in.get(name, ())}
-        for path in files:
-            wanted = {name for name in verify - confirmed if path in mentioned_in.get(name, ())}
-            if wanted:
-                confirmed |= _verified_uses(path, wanted)
-        unused |= verify - confirmed
-    if unused:
-        unused -= names_in_files(unused, unread)
-    if unused:
-        read = {os.path.abspath(path) for _, path, _ in audited}
-        unused -= names_in_files(unused, project_files(directories, config_root, read))
+    fake = _fake_mentions(set(candidates.values()), known)
+    reach = _Reachability(known, fake)
+    # A name only another file of the project has (a config's `type='...'`, a notebook, a script
+    # the audit did not read) is a root too; searched for the dead names that lead to a candidate.
+    searched: set[str] = set()
+    extra_files: list[Path] | None = None
+    while True:
+        wanted = reach.leading_to(set(candidates.values())) - searched
+        if not wanted:
+            break
+        searched |= wanted
+        found = names_in_files(wanted, unread)
+        if wanted - found:
+            if extra_files is None:
+                read = {os.path.abspath(path) for _, path, _ in audited}
+                extra_files = project_files(directories, config_root, read)
+            found |= names_in_files(wanted - found, extra_files)
+        if not found:
+            break
+        reach.make_live(found)
     shown, held = [], []
     for position, finding in enumerate(findings):
-        candidate = candidates.get(position)
-        (held if candidate is not None and candidate[0] in unused else shown).append(finding)
+        name = candidates.get(position)
+        (held if name is not None and name in reach.dead else shown).append(finding)
     return shown, held
+
+
+class _Reachability:
+    """Which top-level definitions no live code reaches, by name.
+
+    Roots: every file's module-level code (imports excluded), every definition live by a decorator
+    or by its file (`live_by_path`), the names an `__init__.py` re-exports. A definition whose name a
+    live use names (or a marker matches: a prefix or suffix of names built at run time, every name
+    of a module read by `getattr`) is live, and so is what it uses. Names are not resolved to
+    modules: a use of `crop` anywhere keeps every `crop` live."""
+
+    def __init__(self, known: Sequence[tuple[str, Path, dict]], fake: set[tuple[Path, str]]) -> None:
+        self.words: set[str] = set()
+        self.dead: dict[str, list[tuple[str, str, list[str]]]] = {}  # name -> (stem, kind, its uses)
+        roots: list[str] = []
+        for display, path, facts in known:
+            forged = {name for p, name in fake if p == path}
+            uses = facts["uses"].split()
+            if os.path.basename(display) == "__init__.py":
+                uses += facts.get("exports", "").split()
+            roots += [w for w in uses if w not in forged]
+            defs, stem = _defs(facts), module_stem(display)
+            all_live = live_by_path(display) or len(defs) != len(facts["defs"])  # (or a malformed entry)
+            for position, own in enumerate(facts["def_uses"]):
+                own_uses = [w for w in own.split() if w not in forged]
+                if all_live or defs[position][3]:
+                    roots += own_uses
+                else:
+                    name, _, _, _, kind = defs[position]
+                    self.dead.setdefault(name, []).append((stem, kind, own_uses))
+        self.words.update(roots)
+        self.index = _UseIndex(self.words)  # its markers all come from module-level code
+        self._propagate()
+
+    def _propagate(self) -> None:
+        changed = True
+        while changed:
+            changed = False
+            for name in list(self.dead):
+                entries = self.dead[name]
+                if name in self.words or any(self.index.matches_marker(name, stem, kind) for stem, kind, _ in entries):
+                    del self.dead[name]
+                    for _, _, uses in entries:
+                        self.words.update(uses)
+                    changed = True
+
+    def make_live(self, names: set[str]) -> None:
+        self.words.update(names)
+        self._propagate()
+
+    def leading_to(self, targets: set[str]) -> set[str]:
+        """The dead names from which a chain of uses among dead definitions reaches one of `targets`."""
+        users: dict[str, set[str]] = {}
+        for name, entries in self.dead.items():
+            for _, _, uses in entries:
+                for word in uses:
+                    if word in self.dead:
+                        users.setdefault(word, set()).add(name)
+        found = {t for t in targets if t in self.dead}
+        stack = list(found)
+        while stack:
+            for user in users.get(stack.pop(), ()):
+                if user not in found:
+                    found.add(user)
+                    stack.append(user)
+        return found
+
+
+def _fake_mentions(names: set[str], known: Sequence[tuple[str, Path, dict]]) -> set[tuple[Path, str]]:
+    """(file, name) pairs where the text names a candidate but its syntax tree says it is not a use
+    (a local variable or parameter of that name: `video_reader = VideoReader(...)`), checked for
+    the names that at most MAX_FILES_TO_VERIFY files mention."""
+    mentioned_in: dict[str, list[Path]] = {}
+    for _, path, facts in known:
+        words = f" {facts['uses']} {' '.join(facts['def_uses'])} "
+        for name in names:
+            if f" {name} " in words:
+                mentioned_in.setdefault(name, []).append(path)
+    verify = {name for name, paths in mentioned_in.items() if len(paths) <= MAX_FILES_TO_VERIFY}
+    fake: set[tuple[Path, str]] = set()
+    for path in {path for name in verify for path in mentioned_in[name]}:
+        wanted = {name for name in verify if path in mentioned_in[name]}
+        fake.update((path, name) for name in wanted - _verified_uses(path, wanted))
+    return fake
 
 
 def _add_imports(imports: str, importer: Path, dotted: set[str], resolved: set[str]) -> None:
@@ -528,6 +595,10 @@ def _add_imports(imports: str, importer: Path, dotted: set[str], resolved: set[s
         for _ in range(len(target) - len(rest) - 1):
             base = os.path.dirname(base)
         resolved.add(os.path.join(base, *rest.split(".")) if rest else base)
+
+
+def _in_package(path: Path) -> bool:
+    return os.path.isfile(os.path.join(os.path.dirname(os.path.abspath(path)), "__init__.py"))
 
 
 def _imported(path: Path, dotted: set[str], resolved: set[str]) -> bool:
@@ -597,40 +668,15 @@ def _text_of(path: Path) -> str | None:
     return decode_source(data)[0]
 
 
-# Facts of a file that cannot matter to this run's candidates (see `relevant` in hold_back_unused).
-_NOTHING = {"uses": "", "defs": [], "imports": "", "exports": ""}
-# What a file that looks names up at run time holds (getattr(m, computed), globals()[...], eval,
-# sys.modules[...], import_module, cls.__subclasses__()): its facts are always computed.
-_LOOKUP_TRIGGERS = _LOOKUPS + ("__subclasses__", "__init_subclass__", "import *")
-
-
 def _whole_words(words: Iterable[bytes]) -> re.Pattern[bytes]:
     """One pattern matching any of `words` as a whole word (longest first), the word as group 1."""
     alternatives = b"|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     return re.compile(rb"(?<![\w])(" + alternatives + rb")(?![\w])")
 
 
-class _Relevance:
-    """Whether a file's bytes hold one of `words` as a whole word, or a lookup by computed name
-    (substring tests first: one regular expression of many alternatives is six times slower)."""
-
-    def __init__(self, words: Iterable[str]) -> None:
-        self.words = [w.encode() for w in words]
-        self.pattern = _whole_words(self.words)
-        self.triggers = [t.encode() for t in _LOOKUP_TRIGGERS]
-
-    def search(self, data: bytes) -> bool | None:
-        if any(t in data for t in self.triggers):
-            return True
-        if any(w in data for w in self.words) and self.pattern.search(data):
-            return True
-        return None
-
-
-def _facts_from_file(path: Path, sha256: str, relevant: _Relevance | None = None) -> tuple[dict | None, bool]:
+def _facts_from_file(path: Path, sha256: str) -> tuple[dict | None, bool]:
     """(the facts of the file at `path`, None when it cannot be read or decoded (its text is then
-    searched word by word), _NOTHING when its bytes do not match `relevant`; whether its bytes
-    still have the hash `sha256`)."""
+    searched word by word); whether its bytes still have the hash `sha256`)."""
     import hashlib
 
     from temporalkit.validators.audit import decode_source
@@ -639,8 +685,6 @@ def _facts_from_file(path: Path, sha256: str, relevant: _Relevance | None = None
         data = path.read_bytes()
     except OSError:
         return None, False
-    if relevant is not None and relevant.search(data) is None:
-        return _NOTHING, False
     text = decode_source(data)[0]
     return (file_facts(text) if text is not None else None), hashlib.sha256(data).hexdigest() == sha256
 
