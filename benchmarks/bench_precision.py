@@ -164,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         other_rules = found_lines.get(key[:3], set())
         (kept_elsewhere if other_rules else lost).append({**label, "now": sorted(other_rules)})
 
-    report = render(repo_rows, per_rule, per_split, unlabelled, kept_elsewhere, lost, false_alarms)
+    report = render(
+        repo_rows, per_rule, per_split, unlabelled, kept_elsewhere, lost, false_alarms, args.manifest, args.labels
+    )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(report, encoding="utf-8")
     args.json.write_text(
@@ -188,12 +190,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def render(repo_rows, per_rule, per_split, unlabelled, kept_elsewhere, lost, false_alarms) -> str:
+def shown_path(path: Path) -> str:
+    """`path` relative to the project when it lies in it, else as given."""
+    try:
+        return path.resolve().relative_to(REPO).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def render(
+    repo_rows, per_rule, per_split, unlabelled, kept_elsewhere, lost, false_alarms, manifest=MANIFEST, labels=LABELS
+) -> str:
     out = [
         "# Static auditor precision on real repositories",
         "",
         "Command: `.venv/bin/python benchmarks/bench_precision.py CORPUS_DIR` "
-        "(corpus: `benchmarks/precision_corpus.json`, labels: `benchmarks/precision_labels.json`).",
+        f"(corpus: `{shown_path(manifest)}`, labels: `{shown_path(labels)}`).",
         "",
         "| repo | split | commit | files | lines | findings | TP | FP | debatable | unlabelled | audit s |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",

@@ -113,6 +113,7 @@ def test_counts_verdicts_lost_and_unlabelled(tmp_path):
     assert {x["line"] for x in skeletons} == {8} and all(x["verdict"] == "" for x in skeletons)
     report = output.read_text()
     assert "1 lost" in report and "someone/absent" not in report
+    assert f"corpus: `{manifest}`, labels: `{labels}`" in report  # the files it read, not the defaults
 
 
 def test_rejects_an_unknown_verdict(tmp_path):
