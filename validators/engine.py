@@ -7,16 +7,18 @@ inline suppressions and `lint_and_fix` defined here.
 Rules are pre-filtered by their TRIGGERS on the raw text, so a file that mentions none of
 them is never parsed. A parsed file gets one fast walk (`tree`) for the parent map and one for
 the rules; what rules ask about names is answered by `analysis.Analysis`, which resolves
-libcst's scopes only when the file's imports do not settle the question.
+libcst's scopes only when the file's imports do not settle the question. A call reported by
+several rules is one finding (`one_finding_per_call`), after inline suppressions.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 
 import libcst as cst
 from temporalkit.validators import tree
-from temporalkit.validators.analysis import Analysis
+from temporalkit.validators.analysis import Analysis, ancestors
 from temporalkit.validators.findings import Finding
 from temporalkit.validators.rule import Report, Rule
 from temporalkit.validators.suppressions import ALL_RULES, is_suppressed, parse_suppressions  # noqa: F401
@@ -30,8 +32,64 @@ def run_rules(module: cst.Module, rules: Iterable[type[Rule]]) -> list[Report]:
     tree.dispatch(module, instances)  # one walk for all rules
     reports: list[Report] = [report for rule in instances for report in rule.reports]
     analysis.place(reports)
+    for report in reports:
+        report.call = _call_of(report.node, analysis)
     reports.sort(key=lambda r: (r.line, r.column, r.rule.ID))
     return reports
+
+
+_SEVERITY_RANK = {"error": 0, "warning": 1}
+
+
+def _call_of(node: cst.CSTNode, analysis: Analysis) -> cst.CSTNode:
+    """The call a report is about: `node` if it is a call, else the innermost call around it in its statement
+    (TK131 reports the bound `n - T` of `randint(0, n - T)`, TK211 the whole draw), else `node`."""
+    if isinstance(node, cst.Call):
+        return node
+    for up in ancestors(node, analysis.parents):
+        if isinstance(up, cst.Call):
+            return up
+        if isinstance(up, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+            break
+    return node
+
+
+def one_finding_per_call(reports: Sequence[Report]) -> list[Report]:
+    """One report per reported call (`Report.call`): where several rules report the same call,
+    the most specific one is kept (a rule that is not `GENERAL` before one that is, then one that can fix,
+    then the more severe, then the lower ID) and the others' messages are added to its message, so that
+    `random.sample(range(n), T)` in evaluation code is one finding (TK141, saying that TK211 applies too),
+    not two. Several reports of one rule on one call are all kept."""
+    by_call: dict[int, list[Report]] = {}
+    for report in reports:
+        by_call.setdefault(id(report.call or report.node), []).append(report)
+    kept: list[Report] = []
+    done: set[int] = set()
+    for report in reports:
+        key = id(report.call or report.node)
+        group = by_call[key]
+        if len({r.rule for r in group}) < 2:
+            kept.append(report)
+            continue
+        if key in done:
+            continue
+        done.add(key)
+        ranked = sorted(
+            group,
+            key=lambda r: (
+                r.rule.GENERAL,
+                r.replacement is None,
+                _SEVERITY_RANK.get(r.rule.SEVERITY, 2),
+                r.rule.ID,
+            ),
+        )
+        winner = ranked[0]
+        others = {r.rule.ID: r.message for r in ranked[1:] if r.rule is not winner.rule}
+        also = "; ".join(f"{rule_id}: {message}" for rule_id, message in others.items())
+        kept.extend(r for r in group if r.rule is winner.rule and r is not winner)
+        kept.append(dataclasses.replace(winner, message=f"{winner.message} (also {also})"))
+    kept.sort(key=lambda r: (r.line, r.column, r.rule.ID))
+    return kept
 
 
 def lint_source(
@@ -48,7 +106,7 @@ def lint_source(
     applicable = [r for r in rules if r.applies_to(text)]
     if not applicable:
         return []
-    return run_rules(cst.parse_module(source), applicable)
+    return one_finding_per_call(run_rules(cst.parse_module(source), applicable))
 
 
 def to_finding(report: Report, path: str, source: str = "static") -> Finding:
@@ -130,7 +188,7 @@ def lint_and_fix(
 
     module, reports = _lint_keeping_module(source, rules)
     reports = [r for r in reports if unsuppressed(r)]
-    original = [to_finding(r, path) for r in reports]
+    original = [to_finding(r, path) for r in one_finding_per_call(reports)]
     if not fix:
         return source, original, original
     if not findings_after:
@@ -151,7 +209,7 @@ def lint_and_fix(
         suppressions = parse_suppressions(source)
         module, reports = _lint_keeping_module(source, rules)
         reports = [r for r in reports if unsuppressed(r)]
-    return source, original, [to_finding(r, path) for r in reports] if findings_after else []
+    return source, original, [to_finding(r, path) for r in one_finding_per_call(reports)] if findings_after else []
 
 
 _MAY_FIX: dict[type, bool] = {}

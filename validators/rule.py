@@ -49,7 +49,9 @@ class Report:
     message: str
     fix: str
     replacement: cst.CSTNode | cst.RemovalSentinel | None = None
-    # Filled in by the engine after the walk: positions are computed only for files with reports.
+    # Filled in by the engine after the walk: positions are computed only for files with reports, and the call
+    # the report is about (its node if a call, else the innermost call around it) for one finding per call.
+    call: cst.CSTNode | None = None
     line: int = 0
     column: int = 0
     end_line: int = 0
@@ -65,6 +67,10 @@ class Rule:
     TRIGGERS: ClassVar[tuple[str, ...]] = ()
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
+    # A rule about a broad concern (a random draw in evaluation code) rather than one defect of the call it
+    # reports: where a more specific rule reports the same call, the engine keeps that rule's finding and adds
+    # this one's message to it (`engine.one_finding_per_call`).
+    GENERAL: ClassVar[bool] = False
 
     # `visit_<NodeType>(node)` / `leave_<NodeType>(node)` methods are called by the engine over one
     # walk of the tree shared by all rules (as Fixit batches its rules). Returning False from a

@@ -18,6 +18,31 @@ _CONSUMERS = frozenset(
 )
 # OpenCV's own writers and viewers take BGR: a frame handed only to them is never mis-ordered.
 _BGR_SINKS = frozenset({"cv2.imwrite", "cv2.imshow", "cv2.imencode"})
+# OpenCV operations that keep the channel order of what they are given: a frame only resized, flipped or
+# blurred on its way to OpenCV's writers stays in OpenCV (BGR in, BGR out).
+_KEEP_ORDER = frozenset(
+    {
+        "cv2.resize",
+        "cv2.flip",
+        "cv2.rotate",
+        "cv2.warpAffine",
+        "cv2.warpPerspective",
+        "cv2.copyMakeBorder",
+        "cv2.GaussianBlur",
+        "cv2.blur",
+        "cv2.medianBlur",
+    }
+)
+# Reads with no colour order: one grey channel, or the file's own channels and bit depth (16-bit depth maps,
+# flow, masks). `cv2.IMREAD_UNCHANGED` is -1, `cv2.IMREAD_GRAYSCALE` 0, `cv2.IMREAD_ANYDEPTH` 2 (grey).
+_NO_COLOUR_FLAGS = (
+    "cv2.IMREAD_GRAYSCALE",
+    "cv2.IMREAD_UNCHANGED",
+    "cv2.IMREAD_ANYDEPTH",
+    "cv2.IMREAD_REDUCED_GRAYSCALE_2",
+    "cv2.IMREAD_REDUCED_GRAYSCALE_4",
+    "cv2.IMREAD_REDUCED_GRAYSCALE_8",
+)
 # Conversions out of BGR by other libraries: mmcv.imconvert(img, "bgr", "rgb"), mmcv.bgr2rgb(img).
 _BGR2RGB = frozenset({"mmcv.bgr2rgb", "mmcv.image.bgr2rgb"})
 _IMCONVERT = frozenset({"mmcv.imconvert", "mmcv.image.imconvert"})
@@ -50,7 +75,12 @@ class OpenCVBGRFramesRule(Rule):
         one); a capture handed in unannotated is missed. Arrays built from number literals
         (`np.array([[0, 0, w, h]])`) are not frames. A read whose frame is only measured
         (`img.shape`, `np.shape(img)`), compared, or handed to OpenCV's writers (`cv2.imwrite`,
-        `cv2.imshow`, `writer.write`) is left out, followed by its name in the function around it.
+        `cv2.imshow`, `writer.write`) is left out, followed by its name in the function around it
+        and through OpenCV operations that keep the channel order (`frame = cv2.resize(frame, s)`,
+        `cv2.flip`, `cv2.warpAffine`, blurs). Reads with no colour order are left out: grey or
+        unchanged flags (`cv2.IMREAD_GRAYSCALE`, `cv2.IMREAD_UNCHANGED`, `cv2.IMREAD_ANYDEPTH`, or
+        the literals 0, -1, 2), taken for depth maps, masks or flow; a colour image read with
+        `IMREAD_UNCHANGED` (BGR, or BGRA) is missed.
         Arrays made from normalisation statistics (`np.array(cfg.mean)`) are not frames, and
         frames copied into a preallocated array (`out[k] = np.transpose(img, ...)`) are not seen
         as used. A module that normalises with channel means in BGR order (the first below the
@@ -287,8 +317,80 @@ class OpenCVBGRFramesRule(Rule):
                     return out
             """
         ),
+        # Preprocessing: every frame of the capture is resized with OpenCV and written back with cv2.imwrite
+        # (BGR in, BGR out); the tensors built in the module are labels (a real-code false alarm).
+        Valid(
+            """
+            import cv2
+            import numpy as np
+            import torch
+
+            def extract(video_path, out_pattern, height, width):
+                capture = cv2.VideoCapture(video_path)
+                kept, ok = 0, True
+                while ok:
+                    ok, frame = capture.read()
+                    if frame is None:
+                        continue
+                    frame = cv2.resize(frame, (width, height))
+                    small = cv2.flip(frame, 1)
+                    cv2.imwrite(filename=out_pattern % kept, img=small)
+                    cv2.imwrite(out_pattern % (kept + 1), cv2.resize(frame, (width // 2, height // 2)))
+                    kept += 2
+
+            def targets(labels):
+                return torch.from_numpy(np.array(labels))
+            """
+        ),
+        # A 16-bit depth map read as stored (one channel, no colour order), scaled to metres for the model
+        # (a real-code false alarm); a grey read by its literal flag is no colour frame either.
+        Valid(
+            """
+            import cv2
+            import torch
+
+            def load_depth(path, scale=1000.0):
+                depth = cv2.imread(path, cv2.IMREAD_UNCHANGED).astype("float32") / scale
+                return torch.from_numpy(depth).unsqueeze(0).repeat(3, 1, 1)
+
+            def load_grey(path):
+                return torch.from_numpy(cv2.imread(path, 0))
+            """
+        ),
     ]
     INVALID = [
+        # Beside a depth map read unchanged (quiet), the colour frame is read with the default flags: BGR.
+        Invalid(
+            """
+            import cv2
+            import numpy as np
+            import torch
+
+            def load_pair(rgb_path, depth_path):
+                depth = cv2.imread(depth_path, cv2.IMREAD_UNCHANGED).astype(np.float32)
+                image = cv2.imread(rgb_path)
+                return torch.from_numpy(image), torch.from_numpy(depth)
+            """,
+            expected_line=8,
+        ),
+        # Resized with OpenCV (order kept), then into a tensor: still BGR, and no writer is the only reader.
+        Invalid(
+            """
+            import cv2
+            import torch
+
+            def read_clip(path, size, T):
+                cap = cv2.VideoCapture(path)
+                frames = []
+                for _ in range(T):
+                    ok, frame = cap.read()
+                    frame = cv2.resize(frame, (size, size))
+                    cv2.imwrite("last.jpg", frame)
+                    frames.append(torch.from_numpy(frame))
+                return torch.stack(frames)
+            """,
+            expected_line=9,
+        ),
         # Frames from cv2.imread into a model normalised with RGB-ordered (descending) ImageNet means.
         Invalid(
             """
@@ -425,7 +527,7 @@ class OpenCVBGRFramesRule(Rule):
                 self._converted = True
         elif "cv2.imread" in names:
             flags = au.argument(node, 1, "flags")
-            if flags is None or not self.refers_to(flags, "cv2.IMREAD_GRAYSCALE"):
+            if flags is None or not (self.refers_to(flags, *_NO_COLOUR_FLAGS) or au.int_value(flags) in (-1, 0, 2)):
                 self._reads.append(node)
         elif names & _CONSUMERS:
             data = au.argument(node, 0, "obj")
@@ -500,8 +602,9 @@ class OpenCVBGRFramesRule(Rule):
         return False
 
     def _stays_in_opencv(self, read: cst.Call) -> bool:
-        """The frame a read binds is only measured (`img.shape`), checked (`img is None`) or handed back to
-        OpenCV's writers (`cv2.imwrite`, `cv2.imshow`, `cv2.imencode`, `writer.write`): BGR in, BGR out."""
+        """The frame a read binds is only measured (`img.shape`), checked (`img is None`), or handed back to
+        OpenCV's writers (`cv2.imwrite`, `cv2.imshow`, `cv2.imencode`, `writer.write`), also after OpenCV
+        operations that keep the channel order (`frame = cv2.resize(frame, size)`): BGR in, BGR out."""
         assign = au.parent(self, read)
         if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
             return False
@@ -510,15 +613,55 @@ class OpenCVBGRFramesRule(Rule):
             target = target.elements[1].value  # ok, frame = cap.read()
         if not isinstance(target, cst.Name):
             return False
-        name = target.value
-        uses = [
-            use
-            for use in au.find_all(au.enclosing_scope_node(self, read), cst.Name, lambda n: n.value == name)
-            if use is not target
-        ]
-        return bool(uses) and all(self._opencv_only_use(use) for use in uses)
+        scope = au.enclosing_scope_node(self, read)
+        followed: set[str] = set()
+        pending = [target.value]
+        while pending:
+            name = pending.pop()
+            if name in followed:
+                continue
+            followed.add(name)
+            uses = [use for use in au.find_all(scope, cst.Name, lambda n: n.value == name) if use is not target]
+            if not uses:
+                return False
+            for use in uses:
+                if self._opencv_only_use(use):
+                    continue
+                kept = self._order_kept_into(use)
+                if kept is None:
+                    return False
+                if kept:
+                    pending.append(kept)
+        return True
 
-    def _opencv_only_use(self, use: cst.Name) -> bool:
+    def _order_kept_into(self, use: cst.Name) -> str | None:
+        """For a use of a frame's name in `name = cv2.resize(frame, ...)` (an OpenCV operation that keeps the
+        channel order, `_KEEP_ORDER`), the name bound: the frame stays BGR there. "" when `use` is that binding
+        itself (`frame = cv2.resize(frame, ...)`); None for any other use."""
+        up = au.parent(self, use)
+        if isinstance(up, cst.AssignTarget) and up.target is use:
+            assign = au.parent(self, up)
+            value = assign.value if isinstance(assign, cst.Assign) else None
+            if isinstance(value, cst.Call) and au.call_names(self, value) & _KEEP_ORDER:
+                return ""
+            return None
+        call = au.parent(self, up) if isinstance(up, cst.Arg) else None
+        if not (
+            isinstance(call, cst.Call)
+            and up is au.argument_node(call, 0, "src")
+            and au.call_names(self, call) & _KEEP_ORDER
+        ):
+            return None
+        assign = au.parent(self, call)
+        if (
+            isinstance(assign, cst.Assign)
+            and len(assign.targets) == 1
+            and isinstance(assign.targets[0].target, cst.Name)
+        ):
+            return assign.targets[0].target.value
+        return "" if self._opencv_only_use(call) else None  # cv2.imwrite(path, cv2.resize(frame, size))
+
+    def _opencv_only_use(self, use: cst.BaseExpression) -> bool:
         up = au.parent(self, use)
         if isinstance(up, cst.Attribute) and up.value is use:
             return up.attr.value == "shape"

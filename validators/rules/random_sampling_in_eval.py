@@ -27,6 +27,14 @@ _TEST_FRAMEWORKS = ("pytest", "unittest")
 # Random orders, and the flags that ask for one on purpose (`cfg.TEST.SHUFFLE_FRAMES`, `self.permute_frames`).
 _PERMUTATIONS = frozenset({"numpy.random.permutation", "numpy.random.shuffle", "random.shuffle", "torch.randperm"})
 _SHUFFLE_FLAG = re.compile(r"(shuffl|permut)", re.I)
+# Flags that ask for something to look at during evaluation (`if self.generate_during_eval:`, `if cfg.VIS:`,
+# `if args.log_samples:`), read on each part of the flag's last name; and the calls that show or log it.
+_PREVIEW_FLAG = re.compile(
+    r"^(generate|generation|log|logging|vis|visual|visualize|visualise|show|preview|plot|wandb)$", re.I
+)
+_PREVIEW_CALL = re.compile(
+    r"^(log|log_\w+|add_(text|image|images|video|figure|table)|imshow|savefig|show_\w+|visuali[sz]e\w*)$"
+)
 
 
 def is_eval_test(test: cst.BaseExpression) -> bool | None:
@@ -208,9 +216,15 @@ class RandomSamplingInEvalRule(Rule):
         other item after a video fails to load, inside `while` / `except` / a retry loop),
         seeded protocols (a seeding call in the drawing function, e.g. Monte-Carlo evaluation
         over fixed seeds), warm-up inputs (a random tensor fed only to calls whose result is
-        thrown away, `model(x)` as a statement, before the name is bound again), and opt-in order
+        thrown away, `model(x)` as a statement, before the name is bound again), opt-in order
         ablations (a permutation or shuffle in the body of an `if` on a flag named for shuffling,
-        `if cfg.TEST.SHUFFLE_FRAMES:`, read through one local alias).
+        `if cfg.TEST.SHUFFLE_FRAMES:`, read through one local alias), and opt-in previews (a draw
+        in the body of an `if` on a flag named for generating, logging or visualising,
+        `if self.generate_during_eval:`, whose body logs or shows something: random examples to
+        look at, not the data the metric is computed on).
+
+        A draw that a more specific rule also reports (an exclusive bound, TK131; an unsorted
+        subset, TK141) is one finding, that rule's, whose message adds this one.
 
     Known problems:
         Evaluation code is recognised by names: functions named like `evaluate`, `val_*`,
@@ -223,7 +237,11 @@ class RandomSamplingInEvalRule(Rule):
         import or `test*` / `Test*` names. A retry is a draw bounded by `len(self...)` /
         `self.__len__()` inside `while`, `except` or a loop over retries. An ablation is told by its
         flag's name alone (`shuffl*`, `permut*`): a test-time shuffle switched on by such a flag
-        is not reported, even where the flag is on by default.
+        is not reported, even where the flag is on by default. A preview is told by its flag's name
+        (a part `generate`, `log`, `vis`, `visualize`, `show`, `preview`, `plot`, `wandb`) and a
+        call in the branch named like a logger or viewer (`log`, `log_*`, `add_text`, `add_image`,
+        `imshow`, `savefig`, `wandb.*`); a metric computed on the random rows in such a branch is
+        missed.
 
     Example:
         ```python
@@ -247,6 +265,7 @@ class RandomSamplingInEvalRule(Rule):
     MESSAGE = "random draw in validation/test sampling: evaluation clips (and the metric) change from run to run"
     FIX = "sample deterministically at eval time (center clip / uniform clips) or use an explicitly seeded generator"
     TRIGGERS = ("random", "rand")
+    GENERAL = True  # a draw another rule also reports (TK131's bound, TK141's order) is that rule's one finding
 
     VALID = [
         Valid(
@@ -399,8 +418,43 @@ class RandomSamplingInEvalRule(Rule):
                     return self._frames(self.lengths[i])
             """
         ),
+        # Random rows of the evaluation set turned into a logged table of generations, when a flag asks for it
+        # (a real-code false alarm): the evaluation itself still runs over every row.
+        Valid(
+            """
+            import random
+
+            class Trainer:
+                def evaluation_loop(self, loader, prefix="eval"):
+                    if self.generate_during_eval:
+                        num_samples = len(loader.dataset)
+                        rows = random.sample(range(num_samples), k=self.eval_batch_size)
+                        texts = self.generate(loader.dataset.select(rows))
+                        self.log({"generations": texts})
+                    return super().evaluation_loop(loader, prefix)
+            """
+        ),
     ]
     INVALID = [
+        # Beside the preview of generations (quiet), each evaluated clip starts at random: reported.
+        Invalid(
+            """
+            import random
+
+            class Evaluator:
+                def evaluation_loop(self, dataset, T):
+                    if self.generate_during_eval:
+                        rows = random.sample(range(len(dataset)), k=4)
+                        self.log({"samples": [self.generate(dataset[r]) for r in rows]})
+                    scores = []
+                    for video in dataset:
+                        start = random.randint(0, len(video) - T)
+                        clip = video[start : start + T]
+                        scores.append(self.model(clip))
+                    return sum(scores) / len(scores)
+            """,
+            expected_line=11,
+        ),
         # The training sampler called in test mode: its offsets are random whatever the mode.
         Invalid(
             """
@@ -524,9 +578,27 @@ class RandomSamplingInEvalRule(Rule):
             or is_seeded(self, node)
             or is_warmup_input(self, node)
             or self._opt_in_shuffle(node, names)
+            or self._opt_in_preview(node)
         ):
             return
         self.report(node)
+
+    def _opt_in_preview(self, node: cst.Call) -> bool:
+        """The draw is in the body of an `if` on a flag that asks for generations, logs or a visualisation
+        (`if self.generate_during_eval:`), and that body logs or shows them (`self.log(...)`, `wandb.*`,
+        `writer.add_text`): random examples picked to look at; the evaluation's own data are left alone."""
+        previous: cst.CSTNode = node
+        for anc in au.ancestors(self, node):
+            if isinstance(anc, cst.FunctionDef):
+                return False
+            if isinstance(anc, cst.If) and previous is anc.body and _preview_flag(self, anc.test):
+                return any(
+                    _PREVIEW_CALL.match(au.last_identifier(call.func) or "")
+                    or any(n.split(".")[0] == "wandb" for n in au.call_names(self, call))
+                    for call in au.find_all(anc.body, cst.Call)
+                )
+            previous = anc
+        return False
 
     def _opt_in_shuffle(self, node: cst.Call, names: set[str]) -> bool:
         """A permutation drawn only under an `if` on a flag named for shuffling (`if cfg.TEST.SHUFFLE_FRAMES:`,
@@ -589,6 +661,19 @@ def _shuffle_flag(rule: Rule, test: cst.BaseExpression) -> bool:
         flags += au.local_assigned_values(rule, test)
     return any(
         isinstance(flag, (cst.Name, cst.Attribute)) and _SHUFFLE_FLAG.search(au.last_identifier(flag) or "")
+        for flag in flags
+    )
+
+
+def _preview_flag(rule: Rule, test: cst.BaseExpression) -> bool:
+    """`test` is a bare flag (a name or attribute, or a local name assigned one) named for generating, logging or
+    visualising: a part of its last name is one of `_PREVIEW_FLAG` (`generate_during_eval`, `log_samples`, `VIS`)."""
+    flags: list[cst.BaseExpression] = [test]
+    if isinstance(test, cst.Name):
+        flags += au.local_assigned_values(rule, test)
+    return any(
+        isinstance(flag, (cst.Name, cst.Attribute))
+        and any(_PREVIEW_FLAG.match(part) for part in (au.last_identifier(flag) or "").split("_"))
         for flag in flags
     )
 

@@ -35,7 +35,8 @@ class RandomSubsetUnsortedRule(Rule):
         subset given such a name is missed. A draw of one value (`choice(range(n - T), 1)`,
         `sample(pop, 1)`) is a start offset, not a subset, and is not reported. A range whose stop
         is named like a batch, a dataset or processes (`batch_size`, `len(batch)`, `B`, `bsz`,
-        `world_size`) draws samples, not frames, and is not reported: frames under such a name are missed.
+        `world_size`), or a local name assigned such a value (`n = len(loader.dataset)`), draws
+        samples, not frames, and is not reported: frames under such a name are missed.
 
     Example:
         ```python
@@ -191,8 +192,32 @@ class RandomSubsetUnsortedRule(Rule):
                 return np.arange(num_frames) * stride + first
             """
         ),
+        # Which rows of the evaluation set to show in a logged table of generations: the stop is the size of a
+        # dataset, read through a local name (a real-code false alarm).
+        Valid(
+            """
+            import random
+
+            def preview(loader, k, generate, log):
+                num_samples = len(loader.dataset)
+                rows = random.sample(range(num_samples), k=k)
+                log({"samples": [generate(loader.dataset[r]) for r in rows]})
+            """
+        ),
     ]
     INVALID = [
+        # The same read through a local name, when the name counts frames: reported.
+        Invalid(
+            """
+            import random
+
+            def clip(video, k):
+                num_samples = len(video)
+                rows = random.sample(range(num_samples), k=k)
+                return video[rows]
+            """,
+            expected_line=6,
+        ),
         Invalid(
             """
             import random
@@ -272,7 +297,7 @@ class RandomSubsetUnsortedRule(Rule):
             population = au.argument(node, 0, "population")
             stop = _range_stop(population) if population is not None else None
             if stop is not None:
-                if _batch_like(stop):
+                if self._batch_like(stop):
                     return
                 # range(len(x)) counts frames when x is frames; range(n) when n reads like a count.
                 counts = self._frame_population(stop) or (
@@ -289,7 +314,7 @@ class RandomSubsetUnsortedRule(Rule):
             stop = _range_stop(population, self) if not au.is_call_to(population, "range") else None
             if stop is not None:
                 # choice(np.arange(x)) draws from 0..x-1: x decides, as for sample(range(x)).
-                if _batch_like(stop) or not (
+                if self._batch_like(stop) or not (
                     self._frame_population(stop) or (not au.is_call_to(stop, "len") and au.looks_like_frame_count(stop))
                 ):
                     return
@@ -312,6 +337,15 @@ class RandomSubsetUnsortedRule(Rule):
         if self._not_frames(node):
             return
         self.report(node)
+
+    def _batch_like(self, stop: cst.BaseExpression) -> bool:
+        """`_batch_like`, also through a local name: `n = len(loader.dataset); random.sample(range(n), k)`."""
+        if _batch_like(stop):
+            return True
+        if isinstance(stop, cst.Name) and "frame" not in stop.value.lower():
+            values = au.local_assigned_values(self, stop)
+            return bool(values) and all(_batch_like(value) for value in values)
+        return False
 
     def _not_frames(self, node: cst.Call) -> bool:
         """The subset is stored as, or only indexes, masks / tokens / boxes / captions / labels / ids."""

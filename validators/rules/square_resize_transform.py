@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 from temporalkit.validators import astutil as au
 from temporalkit.validators.rule import Invalid, Rule, Valid
 
 _CROPS = ("CenterCrop", "RandomCrop", "RandomResizedCrop", "FiveCrop", "TenCrop")
+# The words of a class or function name that say which split it serves: `Blip2ImageEvalProcessor` is the
+# evaluation counterpart of `Blip2ImageTrainProcessor`, `build_test_transform` of `build_train_transform`.
+_EVAL_WORDS = frozenset({"eval", "evaluation", "test", "testing", "val", "valid", "validation", "inference"})
+_TRAIN_WORDS = frozenset({"train", "training"})
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
 class SquareResizeTransformRule(Rule):
@@ -22,10 +29,19 @@ class SquareResizeTransformRule(Rule):
         A square resize in one branch of an `if` whose other branch resizes the short side is a
         protocol the configuration chooses (for example "no crop" evaluation), and is not reported.
         Nor is a square resize in a transform list with no random step (an evaluation
-        pipeline) when the same function (or module) builds a training list around a
-        `RandomResizedCrop` to the same side with a random aspect ratio: training already
-        squeezes crops of every shape to that square, and squashing the whole frame is the
-        matching evaluation protocol (ALBEF, BLIP and their video descendants).
+        pipeline) when the same function (or module), or its training counterpart, builds a
+        training list around a `RandomResizedCrop` to the same side with a random aspect ratio:
+        training already squeezes crops of every shape to that square, and squashing the whole
+        frame is the matching evaluation protocol (ALBEF, BLIP, BLIP-2 / LAVIS processors and
+        their video descendants).
+
+    Known problems:
+        The training counterpart is found by name: a class (or, outside classes, a function) of
+        the module whose name is the evaluation one's with a train word in place of an eval word
+        (`Blip2ImageTrainProcessor` for `Blip2ImageEvalProcessor`, `train_transform` for
+        `val_transform`); the crop's side must be spelled as the resize's (`image_size` in both).
+        A pair named otherwise, or a training pipeline in another module, is not seen and the
+        evaluation squash is reported.
 
     Example:
         ```python
@@ -99,8 +115,52 @@ class SquareResizeTransformRule(Rule):
                 return train, test
             """
         ),
+        # The same protocol split over a training and an evaluation processor class (BLIP-2 / LAVIS style;
+        # a real-code false alarm): the evaluation class squashes the image to the side training crops to.
+        Valid(
+            """
+            from torchvision import transforms
+
+            class ImageTrainProcessor:
+                def __init__(self, image_size=224, low=0.5):
+                    self.transform = transforms.Compose(
+                        [transforms.RandomResizedCrop(image_size, scale=(low, 1.0)), transforms.ToTensor()]
+                    )
+
+            class ImageEvalProcessor:
+                def __init__(self, image_size=224):
+                    self.transform = transforms.Compose([transforms.Resize((image_size, image_size)), transforms.ToTensor()])
+            """
+        ),
     ]
     INVALID = [
+        # Video frames squashed at evaluation: the random-resized crop nearby trains another processor (images),
+        # not this one's counterpart.
+        Invalid(
+            """
+            from torchvision import transforms
+
+            class ImageTrainProcessor:
+                def __init__(self, image_size=224):
+                    self.transform = transforms.Compose([transforms.RandomResizedCrop(image_size), transforms.ToTensor()])
+
+            class FrameEvalProcessor:
+                def __init__(self, image_size=224):
+                    self.transform = transforms.Compose([transforms.Resize((image_size, image_size)), transforms.ToTensor()])
+            """,
+            expected_fix="""
+            from torchvision import transforms
+
+            class ImageTrainProcessor:
+                def __init__(self, image_size=224):
+                    self.transform = transforms.Compose([transforms.RandomResizedCrop(image_size), transforms.ToTensor()])
+
+            class FrameEvalProcessor:
+                def __init__(self, image_size=224):
+                    self.transform = transforms.Compose([transforms.Resize(image_size), transforms.CenterCrop(image_size), transforms.ToTensor()])
+            """,
+            expected_line=10,
+        ),
         # The square resize is the training pipeline itself (a random flip follows it): reported even
         # though a random-resized crop to the same side is built nearby.
         Invalid(
@@ -233,9 +293,10 @@ class SquareResizeTransformRule(Rule):
             isinstance(e.value, cst.Call) and au.is_random_transform(self, e.value) for e in steps.elements
         ):
             return False  # a training pipeline (or no pipeline): the squash is what the model trains on
-        scope = au.enclosing_scope_node(self, node)
         want = au.code(side)
-        for call in au.find_all(scope, cst.Call):
+        scopes = [au.enclosing_scope_node(self, node), *self._training_counterparts(node)]
+        calls = [call for scope in scopes for call in au.find_all(scope, cst.Call)]
+        for call in calls:
             if not au.is_torchvision_transform(self, call, "RandomResizedCrop"):
                 continue
             crop_steps = self._transform_list(call)
@@ -250,6 +311,27 @@ class SquareResizeTransformRule(Rule):
                 continue  # ratio=(1, 1): square crops, the aspect is kept in training
             return True
         return False
+
+    def _training_counterparts(self, node: cst.Call) -> list[cst.CSTNode]:
+        """The classes or functions of the module named as the training counterpart of the one `node` is in:
+        `Blip2ImageTrainProcessor` for `Blip2ImageEvalProcessor`, `train_transform` for `test_transform` (the
+        LAVIS processors build the two pipelines in two classes)."""
+        owner = next((a for a in au.ancestors(self, node) if isinstance(a, cst.ClassDef)), None)
+        owner = owner or au.enclosing_function(self, node)
+        if owner is None:
+            return []
+        words = _words(owner.name.value)
+        if not _EVAL_WORDS & set(words):
+            return []
+        stem = [w for w in words if w not in _EVAL_WORDS]
+        module = list(au.ancestors(self, node))[-1]
+        return [
+            d
+            for d in au.find_all(module, (cst.ClassDef, cst.FunctionDef))
+            if d is not owner
+            and _TRAIN_WORDS & set(other := _words(d.name.value))
+            and [w for w in other if w not in _TRAIN_WORDS] == stem
+        ]
 
     def _transform_list(self, node: cst.Call) -> cst.List | None:
         """The list `[..., node, ...]` that `node` is an element of, else None."""
@@ -299,6 +381,11 @@ class SquareResizeTransformRule(Rule):
             if other is not element and isinstance(other.comma, cst.Comma):
                 return other.comma
         return plain
+
+
+def _words(name: str) -> list[str]:
+    """`Blip2ImageEvalProcessor` -> blip, 2, image, eval, processor; `build_val_transform` -> build, val, transform."""
+    return [w.lower() for part in name.split("_") for w in _WORD.findall(part)]
 
 
 def square_side(size: cst.BaseExpression) -> cst.BaseExpression | None:

@@ -11,9 +11,23 @@ _PADS = frozenset({"numpy.pad", "torch.nn.functional.pad"})
 _CONSTANT = {"'constant'", '"constant"'}
 # What a zero array padded "by T - n" is when it is not a clip of frames.
 _NOT_FRAMES = re.compile(
-    r"(mask|patch|token|embed|audio|spec|^mel|feat|class|label|box|word|text|caption|query|(^|_)pos(_|$|ition)|score|weight|keypoint|^kps?$)",
+    r"(mask|patch|token|embed|hidden|(^|_)input_ids$|audio|spec|^mel|feat|class|label|box|word|text|caption|query"
+    r"|(^|_)pos(_|$|ition)|score|weight|keypoint|^kps?$)",
     re.I,
 )
+# Calls that join the zero block to the data it pads: what the other operands are named says what is padded.
+_JOINS = frozenset(
+    {
+        "torch.cat",
+        "torch.concat",
+        "torch.concatenate",
+        "torch.stack",
+        "numpy.concatenate",
+        "numpy.stack",
+        "numpy.vstack",
+    }
+)
+_ADDERS = frozenset({"append", "extend", "insert"})
 
 
 class ZeroPaddingShortClipRule(Rule):
@@ -49,7 +63,12 @@ class ZeroPaddingShortClipRule(Rule):
         `T - n` must mention frames or the clip length (`num_frames`, `len(frames)`, `clip_len`),
         nothing in it may name masks, patches, tokens, embeddings, audio or spectrogram
         features, classes or boxes, and the padding must span at least two more axes (a frame
-        is (H, W) or (H, W, C)); with `F.pad`'s flat list, whose pairs start at the last axis,
+        is (H, W) or (H, W, C); a dimension written out, `x.shape[1]`, is one axis, a starred or
+        added shape, `*frames.shape[1:]`, several: a `(max_len - n, dim)` block pads tokens). A
+        zero block is not frames either when its dimensions, dtype or device are read off, or it
+        is joined (`torch.cat`, `np.concatenate`) to, appended to, or stored in something named
+        for embeddings, hidden states, tokens, masks or features (the sequence padding of a
+        multimodal LLM, beside its attention mask); with `F.pad`'s flat list, whose pairs start at the last axis,
         the shortfall must sit in the third pair or later. The shortfall is the first axis, or the
         second when the first is a literal channel count 1 or 3 (a channels-first (C, T, H, W)
         clip). A clip stored under a neutral name (`x`) or padded in a 1-D/2-D layout is missed.
@@ -167,8 +186,68 @@ class ZeroPaddingShortClipRule(Rule):
                 return F.pad(iou_map, [0, 0, 0, out_clips - num_clips])
             """
         ),
+        # A multimodal LLM pads each sequence of input embeddings (text tokens with image features spliced in)
+        # to the longest of the batch, on the right or on the left, beside its attention mask: a (len, dim)
+        # block of zeros is no clip of frames (a real-code false alarm, in both branches).
+        Valid(
+            """
+            import torch
+
+            def pad_sequences(sequences, mask, left):
+                longest = max(seq.shape[0] for seq in sequences)
+                padded_embeds = []
+                for row, seq in enumerate(sequences):
+                    cur_len = seq.shape[0]
+                    gap = torch.zeros((longest - cur_len, seq.shape[1]), dtype=seq.dtype, device=seq.device)
+                    if left:
+                        padded_embeds.append(torch.cat((gap, seq), dim=0))
+                        mask[row, -cur_len:] = True
+                    else:
+                        padded_embeds.append(torch.cat((seq, gap), dim=0))
+                        mask[row, :cur_len] = True
+                return torch.stack(padded_embeds), mask
+            """
+        ),
+        Valid(
+            """
+            import torch
+
+            def right_pad(new_embeds, max_len):
+                out = []
+                for cur in new_embeds:
+                    out.append(torch.cat((cur, torch.zeros((max_len - cur.shape[0], cur.shape[1]), dtype=cur.dtype))))
+                return out
+            """
+        ),
+        # Three axes, but joined to hidden states and shaped like them: a sequence of tokens, not frames.
+        Valid(
+            """
+            import torch
+
+            def pad_states(hidden_states, max_len, heads, head_dim):
+                cur_len = hidden_states.shape[0]
+                fill = torch.zeros(max_len - cur_len, heads, head_dim)
+                return torch.cat([hidden_states, fill])
+            """
+        ),
     ]
     INVALID = [
+        # Beside the padding of token embeddings (quiet), the clips of the batch are padded with black frames.
+        Invalid(
+            """
+            import torch
+
+            def collate(clips, sequences, num_frames):
+                longest = max(seq.shape[0] for seq in sequences)
+                embeds = [torch.cat((s, torch.zeros((longest - s.shape[0], s.shape[1]), dtype=s.dtype))) for s in sequences]
+                videos = []
+                for clip in clips:
+                    black = torch.zeros((num_frames - clip.shape[0], *clip.shape[1:]), dtype=clip.dtype)
+                    videos.append(torch.cat((clip, black)))
+                return torch.stack(videos), torch.stack(embeds)
+            """,
+            expected_line=9,
+        ),
         Invalid(
             """
             import numpy as np
@@ -285,22 +364,28 @@ class ZeroPaddingShortClipRule(Rule):
         """`np.zeros((T - n, H, W, C))`, `np.zeros((T - n,) + frames.shape[1:])`, `torch.zeros(T - n, C, H, W)`."""
         shape = au.argument(node, 0, "shape") or au.argument(node, 0, "size")
         rest: list[cst.BaseExpression] = []
+        # Each later axis, with how many axes it stands for: a dimension written out is one (`dim`,
+        # `x.shape[1]`); a starred shape or a tuple added on (`*frames.shape[1:]`, `+ frames.shape[1:]`) is several.
+        rest: list[tuple[cst.BaseExpression, bool]] = []
         if isinstance(shape, cst.BinaryOperation) and isinstance(shape.operator, cst.Add):
-            rest = [shape.right]  # (T - n,) + frames.shape[1:]
+            rest = [(shape.right, True)]  # (T - n,) + frames.shape[1:]
             shape = shape.left
         if isinstance(shape, (cst.Tuple, cst.List)) and shape.elements:
-            rest = [e.value for e in shape.elements[1:]] + rest
+            rest = [(e.value, isinstance(e, cst.StarredElement)) for e in shape.elements[1:]] + rest
             shape = shape.elements[0].value
         elif shape is not None and au.keyword_arg(node, "size") is None and au.keyword_arg(node, "shape") is None:
-            rest = au.positional_args(node)[1:] + rest  # torch.zeros(T - n, C, H, W)
-        if au.int_value(shape) in (1, 3) and rest and au.is_subtraction(rest[0]):
-            shape, rest = rest[0], rest[1:]  # channels first, (C, T - n, H, W): time is the second axis
+            rest = [
+                (a.value, a.star == "*") for a in node.args[1:] if a.keyword is None
+            ] + rest  # zeros(T - n, C, H, W)
+        if au.int_value(shape) in (1, 3) and rest and au.is_subtraction(rest[0][0]):
+            shape, rest = rest[0][0], rest[1:]  # channels first, (C, T - n, H, W): time is the second axis
         if not (au.is_subtraction(shape) and self._frame_shortfall(shape)):
             return False
-        if any(au.int_value(d) == 0 for d in rest):
+        if any(au.int_value(d) == 0 for d, _ in rest):
             return False  # an empty result array, (k, 0, 5)
-        spread = len(rest) >= 2 or any(isinstance(d, (cst.Subscript, cst.Attribute)) for d in rest)
-        return spread and not self._assigned_to_non_frames(node)
+        # A frame is (H, W) or (H, W, C): a zero block of (T - n, dim) pads tokens, features or a signal.
+        spread = len(rest) >= 2 or any(several for _, several in rest)
+        return spread and not self._pads_non_frames(node)
 
     def _check_append(self, node: cst.Call) -> None:
         """`while len(frames) < T: frames.append(np.zeros_like(frames[0]))` and the `for _ in range(T - n)` form."""
@@ -344,12 +429,48 @@ class ZeroPaddingShortClipRule(Rule):
         """`T - n` about frames or the clip length, not about masks, tokens, classes or audio."""
         return au.mentions_frames(node) and not self._not_frames(node)
 
-    def _assigned_to_non_frames(self, node: cst.CSTNode) -> bool:
+    def _pads_non_frames(self, node: cst.Call) -> bool:
+        """The zero block is made like, joined to, or stored as something named for embeddings, tokens, masks or
+        features: `torch.zeros((k, 3, d), dtype=embeds.dtype)`, `torch.cat((cur_embed, torch.zeros(...)))`,
+        `padded_embeds.append(...)`, `mask = ...`, or `fill = torch.zeros(...)` later joined to `hidden_states`:
+        the padding of a sequence of tokens, not a clip of frames."""
+        if self._not_frames(node):
+            return True  # its dimensions, dtype or device are read off embeddings, tokens, features...
+        if self._joined_to_non_frames(node):
+            return True
         for anc in au.ancestors(self, node):
             if isinstance(anc, cst.Assign):
-                return any(self._not_frames(t.target) for t in anc.targets)
-            if isinstance(anc, (cst.SimpleStatementLine, cst.FunctionDef)):
+                if any(self._not_frames(t.target) for t in anc.targets):
+                    return True
+                if len(anc.targets) == 1 and isinstance(anc.targets[0].target, cst.Name) and anc.value is node:
+                    name = anc.targets[0].target.value
+                    scope = au.enclosing_scope_node(self, node)
+                    uses = au.find_all(scope, cst.Name, lambda n: n.value == name and n is not anc.targets[0].target)
+                    return any(self._joined_to_non_frames(use) for use in uses)
                 return False
+            if isinstance(anc, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+                return False
+        return False
+
+    def _joined_to_non_frames(self, node: cst.CSTNode) -> bool:
+        """`node` is joined (`torch.cat`, `np.concatenate`...) to, or added (`.append`) to, a value named for
+        embeddings, tokens, masks or features, within its statement."""
+        around = {id(node)}
+        for anc in au.ancestors(self, node):
+            around.add(id(anc))
+            if isinstance(anc, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+                return False
+            if not isinstance(anc, cst.Call):
+                continue
+            if isinstance(anc.func, cst.Attribute) and anc.func.attr.value in _ADDERS:
+                if self._not_frames(anc.func.value):
+                    return True
+            elif au.call_names(self, anc) & _JOINS:
+                joined = [a.value for a in anc.args if a.keyword is None]
+                if len(joined) == 1 and isinstance(joined[0], (cst.Tuple, cst.List)):
+                    joined = [e.value for e in joined[0].elements]
+                if any(id(value) not in around and self._not_frames(value) for value in joined):
+                    return True
         return False
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
