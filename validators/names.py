@@ -12,7 +12,8 @@ Who reads which vocabulary (`->` function, then the rules that call it, directly
 
     _COUNT_WORDS, _INDEX_WORDS      -> looks_like_frame_count  TK101 TK102 TK141; TK103 TK112 TK131 TK132
     _FRAME_TOTAL_WORDS              -> looks_like_frame_total  TK105 TK111 TK121
-    _NOT_FRAME_WORDS                -> names_non_frames, looks_like_frame_total  TK105 TK111 TK121
+    _NOT_FRAME_WORDS                -> names_non_frames, looks_like_frame_total  TK105 TK111 TK121;
+                                       divides_non_frames  TK121 TK151 TK152
     _INDEX_LIKE                     -> looks_like_indices      TK141 TK142
     _NOT_FRAME_DATA, _FRAME_DATA    -> names_non_frame_data    TK141 TK142 TK172
     _FRAME_WORDS                    -> mentions_frames         TK142 TK200; TK103 TK112 TK131 TK132
@@ -71,17 +72,22 @@ _FRAME_TOTAL_WORDS = re.compile(
 # Not a frame count, and it wins over `_FRAME_TOTAL_WORDS` (`num_frames_per_batch` is no frame total).
 # Case-insensitive substrings: sizes of batches, worlds, GPUs, threads, workers, processes, replicas,
 # ranks, datasets, samplers (`batch`, `world`, `gpu`, `thread`, `worker`, `proc`, `replica`, `rank`,
-# `dataset`, `sampler`); text (`quer`, `caption`, `text`, `sentence`, `word`, `token`); image and model
-# axes (`patch`, `embed`, `channel`, `head`, `box`, `crop`, `scale`, `height`, `width`, `pixel`); other
-# collections (`videos`, `vids`, `infos`, `anno`, `anns`, `class`, `label`, `epoch`, `iter`, `mask`,
-# `audio`, `spec`); `mel*`; `*_size` except `*video_size`; exactly `h`, `w`, `img_h`/`imgh`/`img_w`/
-# `imgw`, `samples`, `num_samples`.
-# Read by `names_non_frames` and `looks_like_frame_total`: TK105, TK111, TK121 (so a frame count
-# called `num_samples` or `clip_size` is missed).
+# `dataset`, `sampler`); how work is shared out (`task`, `chunk`, `shard`, `partition`;
+# `part`/`parts`, `split`/`splits`, `job`/`jobs` as whole words between underscores:
+# `num_tasks`, `n_chunks`, `k_partitions`, `num_parts`, `n_jobs`); text (`quer`, `caption`, `text`,
+# `sentence`, `word`, `token`); image and model axes (`patch`, `embed`, `channel`, `head`, `layer`,
+# `hidden`, `box`, `crop`, `scale`, `height`, `width`, `pixel`); other collections (`videos`, `vids`,
+# `infos`, `anno`, `anns`, `class`, `label`, `epoch`, `iter`, `mask`, `audio`, `spec`); `mel*`;
+# `*_size` except `*video_size`; exactly `h`, `w`, `img_h`/`imgh`/`img_w`/`imgw`, `samples`,
+# `num_samples`.
+# Read by `names_non_frames` and `looks_like_frame_total`: TK105, TK111, TK121, and through
+# `divides_non_frames`: TK121, TK151, TK152 (so a frame count called `num_samples` or `clip_size` is
+# missed, and so are frames split into `num_chunks` or `num_parts`).
 _NOT_FRAME_WORDS = re.compile(
-    r"(batch|world|gpu|thread|worker|proc|replica|rank|dataset|sampler|quer|caption|text|sentence|word|token|"
-    r"patch|embed|channel|head|box|crop|scale|height|width|^h$|^w$|^img_?[hw]$|(?<!video)_size$|pixel|videos|vids|"
-    r"infos|anno|anns|class|label|epoch|iter|mask|audio|spec|^mel|^(num_)?samples$)",
+    r"(batch|world|gpu|thread|worker|proc|replica|rank|dataset|sampler|task|chunk|shard|partition|"
+    r"(^|_)(parts?|splits?|jobs?)(_|$)|quer|caption|text|sentence|word|token|"
+    r"patch|embed|channel|head|layer|hidden|box|crop|scale|height|width|^h$|^w$|^img_?[hw]$|(?<!video)_size$|pixel|"
+    r"videos|vids|infos|anno|anns|class|label|epoch|iter|mask|audio|spec|^mel|^(num_)?samples$)",
     re.I,
 )
 
@@ -163,6 +169,17 @@ def _name_parts(node: cst.CSTNode) -> list[str]:
 def names_non_frames(node: cst.CSTNode) -> bool:
     """`node` mentions batches, workers, dataset sizes, boxes, crops, tokens...: not a frame count."""
     return any(_NOT_FRAME_WORDS.search(part) for part in _name_parts(node))
+
+
+def divides_non_frames(division: cst.BinaryOperation) -> bool:
+    """`len(files) // num_tasks`, `len(seqlens) // k_partitions`, `len(hidden_states) // 4`: a division whose
+    numerator or divisor names something other than frames (`_NOT_FRAME_WORDS`), so the step it gives
+    shares out work or walks layers, tokens, batches; it does not sample a clip.
+
+    The strided rules (TK121, TK151, TK152) ask this of the `n // T` / `n / T` behind a step;
+    TK111 and TK121's segment offsets ask the stricter `looks_like_frame_total` of the numerator.
+    """
+    return names_non_frames(division.left) or names_non_frames(division.right)
 
 
 def looks_like_frame_total(rule: Rule, node: cst.CSTNode, depth: int = 0) -> bool:

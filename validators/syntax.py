@@ -353,6 +353,13 @@ def result_is_guarded(scope_node: cst.CSTNode, name: str) -> bool:
     )
 
 
+def with_aliases(scope_node: cst.CSTNode, names: set[str]) -> set[str]:
+    """`names` and the names they are bound to in `scope_node`, one assignment deep: `{end, vlen}` for `{end}`
+    after `start, end = 0, vlen` (a tuple assignment) or `end = vlen`."""
+    aliases = _aliases(scope_node)
+    return names.union(*(aliases.get(name, set()) for name in names))
+
+
 def _aliases(scope_node: cst.CSTNode) -> dict[str, set[str]]:
     """`nf -> {frames}` for `nf = len(frames)` and `nf, na = len(frames), len(annotations)` in `scope_node`."""
     found: dict[str, set[str]] = {}

@@ -6,7 +6,9 @@ off-by-one it has for its API (TK103, TK112, TK131, TK132 share them, so the fou
 finding per call). `stride_parts` / `stride_division` / `resolve_division` find the `n // T` or
 `n / T` behind the step of a `range`, `arange` or slice (TK111, TK121, TK151, TK152);
 `loop_count` and `is_truncated` say what bounds such positions; `per_axis_division` tells an image's
-sides divided axis by axis by a grid shape (a spatial cell size) from a frame step (TK111, TK152).
+sides divided axis by axis by a grid shape (a spatial cell size) from a frame step (TK111, TK152);
+`chunked_list` tells the starts of a list's chunks `x[i:i + step]` (TK152), and `read_as_edges` the
+boundaries `edges[i]`, `edges[i + 1]` of half-open ranges (TK101, TK151), from positions read as frames.
 Only libcst is imported.
 """
 
@@ -21,6 +23,7 @@ from temporalkit.validators.rule import Rule
 from temporalkit.validators.syntax import (
     ancestors,
     assigned_values,
+    bound_name,
     code,
     dotted,
     enclosing_scope_node,
@@ -40,6 +43,7 @@ from temporalkit.validators.syntax import (
     operand_names,
     parent,
     positional_args,
+    with_aliases,
 )
 
 # -- random window bounds -----------------------------------------------------------------------
@@ -269,13 +273,22 @@ def stride_parts(rule: Rule, node: cst.CSTNode) -> tuple[cst.BaseExpression, set
 
 
 def stride_division(rule: Rule, node: cst.CSTNode, floor: bool) -> tuple[cst.BinaryOperation, set[str]] | None:
-    """(the `n // T` or `n / T` behind a stride's step, names strided over), or None when the step is no such division."""
+    """(the `n // T` or `n / T` behind a stride's step, names strided over), or None when the step is no such division.
+
+    The names strided over are the stop's (and the sequence's, for a slice); when none of them is in the
+    step's numerator, the names they are bound to one assignment deep count too (`end` for `vlen` after
+    `start, end = 0, vlen`), so the rules can ask whether the step divides the span it strides over.
+    """
     parts = stride_parts(rule, node)
     if parts is None:
         return None
     step, over = parts
     division = resolve_division(rule, step, floor=floor)
-    return (division, over) if division is not None else None
+    if division is None:
+        return None
+    if not operand_names(division.left) & over:  # `start, end = 0, vlen` ... `arange(start, end, vlen / T)`
+        over = with_aliases(enclosing_scope_node(rule, node), over)
+    return division, over
 
 
 def resolve_division(rule: Rule, expr: cst.BaseExpression, floor: bool, depth: int = 0) -> cst.BinaryOperation | None:
@@ -327,6 +340,77 @@ def loop_count(rule: Rule, node: cst.CSTNode, counter: cst.CSTNode) -> cst.BaseE
         if isinstance(anc, cst.FunctionDef):
             break
     return None
+
+
+def chunked_list(rule: Rule, call: cst.Call) -> cst.BaseExpression | None:
+    """`x` when the positions of `range(a, n, step)` start the chunks `x[i:i + step]` of a list: the loop or
+    comprehension over the range slices `x` from its counter to the counter plus the same step.
+
+    Every item lands in exactly one chunk, the last one shorter: the number of chunks follows the
+    list's length on purpose (work shared out to a pool of tasks, a list walked a batch at a time).
+    """
+    args = positional_args(call)
+    if len(args) < 3:
+        return None
+    step = code(args[2])
+    loop = parent(rule, call)
+    if not isinstance(loop, (cst.For, cst.CompFor)) or loop.iter is not call or not isinstance(loop.target, cst.Name):
+        return None
+    counter = loop.target.value
+    comprehensions = (cst.ListComp, cst.GeneratorExp, cst.SetComp, cst.DictComp)
+    searched: cst.CSTNode | None = (
+        loop.body
+        if isinstance(loop, cst.For)
+        else next((a for a in ancestors(rule, loop) if isinstance(a, comprehensions)), None)
+    )
+    if searched is None:
+        return None
+    for sub in find_all(searched, cst.Subscript):
+        if len(sub.slice) != 1 or not isinstance(sub.slice[0].slice, cst.Slice):
+            continue
+        piece = sub.slice[0].slice
+        upper = piece.upper
+        if (
+            is_name(piece.lower, counter)
+            and isinstance(upper, cst.BinaryOperation)
+            and isinstance(upper.operator, cst.Add)
+            and {code(upper.left), code(upper.right)} == {counter, step}
+        ):
+            return sub.value
+    return None
+
+
+def read_as_edges(rule: Rule, call: cst.Call, pairs: bool = False) -> bool:
+    """The array `call` makes is bound to a name read only one element at a time (`edges[k]`) or by `len(edges)`;
+    with `pairs`, also read as consecutive pairs `edges[k]`, `edges[k + 1]` somewhere in the function.
+
+    Such values are the k + 1 boundaries of k half-open ranges `[edges[k], edges[k + 1])`: the last
+    one is the end of the last range, never an element to read (TK101, TK151).
+    """
+    target = bound_name(rule, call)
+    if not isinstance(target, cst.Name):
+        return False
+    scope = enclosing_scope_node(rule, call)
+    uses = [n for n in find_all(scope, cst.Name, lambda n: n.value == target.value) if n is not target]
+    if not uses:
+        return False
+    indices: list[cst.BaseExpression] = []
+    for use in uses:
+        up = parent(rule, use)
+        if isinstance(up, cst.Arg) and is_call_to(parent(rule, up), "len"):
+            continue
+        if not (
+            isinstance(up, cst.Subscript)
+            and up.value is use
+            and len(up.slice) == 1
+            and isinstance(up.slice[0].slice, cst.Index)
+        ):
+            return False
+        indices.append(up.slice[0].slice.value)
+    if not pairs:
+        return True
+    read = {code(index) for index in indices}
+    return any(is_plus_int(index, 1) and code(index.left) in read for index in indices)  # type: ignore[attr-defined]
 
 
 def is_truncated(rule: Rule, node: cst.CSTNode) -> bool:

@@ -30,6 +30,12 @@ class FloatStepArangeRule(Rule):
         indices = (np.arange(T) * num_frames / T).astype(int)
         # or: np.linspace(0, num_frames, T, endpoint=False).astype(int)
         ```
+
+    Known problems:
+        The step's numerator must be what the stop names, or what it is bound to one plain or
+        tuple assignment deep: `start, end = 0, vlen` then `arange(start, end, vlen / T)` is seen. A step
+        whose numerator or divisor names something other than frames (`len(pending) / num_workers`;
+        `names._NOT_FRAME_WORDS`) is taken for a share of work and not reported.
     """
 
     ID = "TK151"
@@ -104,6 +110,25 @@ class FloatStepArangeRule(Rule):
                     yield scores[left:right].max()
             """
         ),
+        # Positions of a list shared out to a pool of workers: not frames (`names._NOT_FRAME_WORDS`).
+        Valid(
+            """
+            import numpy as np
+
+            def heads(pending, num_workers):
+                return np.arange(0, len(pending), len(pending) / num_workers).astype(int)
+            """
+        ),
+        # The stop through a tuple assignment is not the numerator: nothing says they are the same count.
+        Valid(
+            """
+            import numpy as np
+
+            def ticks(duration, fps, n):
+                start, end = 0, duration
+                return np.arange(start, end, fps / n)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -140,6 +165,19 @@ class FloatStepArangeRule(Rule):
             """,
             expected_line=6,
         ),
+        # The stop through a tuple assignment: `end` is `vlen`.
+        Invalid(
+            """
+            import numpy as np
+
+            def load(reader, n_frms):
+                vlen = len(reader)
+                start, end = 0, vlen
+                n_frms = min(n_frms, vlen)
+                return np.arange(start, end, vlen / n_frms).astype(int).tolist()
+            """,
+            expected_line=8,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -151,6 +189,8 @@ class FloatStepArangeRule(Rule):
         division, over = found
         if not au.operand_names(division.left) & over:
             return
+        if au.divides_non_frames(division):
+            return  # `len(pending) / num_workers`: a share of work, not a clip
         if au.has_integer_dtype(node):
             return  # the step is truncated to an int first: TK121's tail drop, not a float-length question
         if _epsilon_edges(self, node):
@@ -159,7 +199,8 @@ class FloatStepArangeRule(Rule):
 
 
 def _epsilon_edges(rule: Rule, node: cst.Call) -> bool:
-    """Bin edges: the stop is `end + eps` (a float literal below 1) and the result is read one edge at a time.
+    """Bin edges: the stop is `end + eps` (a float literal below 1) and the result is read one edge at a time
+    (`edges[i]`, `len(edges)`).
 
     The epsilon puts `end` itself on the grid on purpose, so the length is always parts + 1, and
     reading only `edges[i]` / `edges[i + 1]` never touches an extra element.
@@ -172,20 +213,4 @@ def _epsilon_edges(rule: Rule, node: cst.Call) -> bool:
         return False
     if not (isinstance(stop.right, cst.Float) and 0 < float(stop.right.value) < 1):
         return False
-    target = au.bound_name(rule, node)
-    if not isinstance(target, cst.Name):
-        return False
-    scope = au.enclosing_scope_node(rule, node)
-    uses = [n for n in au.find_all(scope, cst.Name, lambda n: n.value == target.value) if n is not target]
-    if not uses:
-        return False
-    for use in uses:
-        up = au.parent(rule, use)
-        if not (
-            isinstance(up, cst.Subscript)
-            and up.value is use
-            and len(up.slice) == 1
-            and isinstance(up.slice[0].slice, cst.Index)
-        ):
-            return False
-    return True
+    return au.read_as_edges(rule, node)

@@ -39,8 +39,11 @@ class FloorStepLeavesTailRule(Rule):
     Known problems:
         A segment offset is recognised only when the count of segments is written the same way
         in the division and in the `range`/`arange` (`self.num_clips` both times), and its
-        numerator is read as a frame count from names (see TK111). A name bound to a floored
-        length on one branch and to a float one on another is not flagged.
+        numerator is read as a frame count from names (see TK111). A strided range whose step's
+        numerator or divisor names something other than frames (`len(items) // world_size`,
+        `len(pending) / num_tasks`; `names._NOT_FRAME_WORDS`) is taken for a share of work and not
+        reported. A name bound to a floored length on one branch and to a float one on another is
+        not flagged.
     """
 
     ID = "TK121"
@@ -116,6 +119,21 @@ class FloorStepLeavesTailRule(Rule):
                 return np.sort(np.random.randint(0, max(avg, 1) * num_clips, num_clips))
             """
         ),
+        # the first item of each rank's shard of a list: a share of work, not frames (`names._NOT_FRAME_WORDS`)
+        Valid(
+            """
+            def shard_heads(items, world_size):
+                return list(range(0, len(items), len(items) // world_size))[:world_size]
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+
+            def chunk_heads(pending, num_tasks):
+                return np.arange(0, len(pending), len(pending) / num_tasks, dtype=int)
+            """
+        ),
         # the product's counter is not the divisor
         Valid(
             """
@@ -166,6 +184,18 @@ class FloorStepLeavesTailRule(Rule):
             import torch
             idx = torch.arange(0, len(frames), len(frames) / T, dtype=torch.long)
             """
+        ),
+        # the stop through a tuple assignment: `end_idx` is `vlen`
+        Invalid(
+            """
+            import numpy as np
+
+            def load(reader, num_frm):
+                vlen = len(reader)
+                start_idx, end_idx = 0, vlen
+                return np.arange(start_idx, end_idx, vlen / num_frm, dtype=int)
+            """,
+            expected_line=7,
         ),
         # TSN offsets with a floored average duration: guarded against 0, but the tail is lost
         Invalid(
@@ -223,7 +253,7 @@ class FloorStepLeavesTailRule(Rule):
         if not au.has_integer_dtype(node):
             return
         found = au.stride_division(self, node, floor=False)
-        if found is None or not au.operand_names(found[0].left) & found[1]:
+        if found is None or not au.operand_names(found[0].left) & found[1] or au.divides_non_frames(found[0]):
             return
         self.report(node, self.INTEGER_ARANGE_MESSAGE)
 
@@ -254,6 +284,8 @@ class FloorStepLeavesTailRule(Rule):
             return
         if not (self._stop_is_multiple(node, division) or au.is_truncated(self, node)):
             return
+        if au.divides_non_frames(division):
+            return  # `len(files) // num_workers`: a share of work or of layers, no tail of a video
         self.report(node)
 
     def _stop_is_multiple(self, node: cst.CSTNode, division: cst.BinaryOperation) -> bool:

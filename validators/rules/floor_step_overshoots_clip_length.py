@@ -28,7 +28,14 @@ class FloorStepOvershootsClipLengthRule(Rule):
         ```
 
     Known problems:
-        The strided sequence is not checked to be frames. An array's sides divided axis by axis
+        Whether the strided sequence is frames is read from names: a step whose numerator or divisor
+        names something else (`len(files) // num_tasks`, `len(seqlens) // k_partitions`,
+        `len(hidden_states) // 4`: work shared out to tasks, workers, chunks, partitions, GPUs, ranks,
+        or layers, tokens, batches; see `names._NOT_FRAME_WORDS`) is not reported, so frames split
+        into `num_chunks` are missed; nor is a range whose positions start the chunks `x[i:i + step]`
+        of a list not named for frames (`files`, `items`), every item kept on purpose. The step's
+        numerator must be what the stop names, or what it is bound to one plain or tuple
+        assignment deep (`lo, hi = 0, n`). An array's sides divided axis by axis
         by another shape (`img.shape[1] / grid[0]` beside `img.shape[2] / grid[1]`) are taken as
         a spatial grid, not a clip: a (C, T, H, W) clip's time and height axes divided that way
         are missed. A `range(lo, hi + 1, (hi - lo) // k)` (an inclusive end over a step made from the
@@ -99,6 +106,46 @@ class FloorStepOvershootsClipLengthRule(Rule):
                 return [clips[i:i + W] for i in range(0, len(clips) + 1 - W, W // 2)]
             """
         ),
+        # Pending files shared out to a pool of tasks: the remainder chunk is meant, every file is processed.
+        Valid(
+            """
+            def share_out(pending, num_tasks):
+                per_task = len(pending) // num_tasks
+                starts = range(0, len(pending), per_task)
+                return [(pending, s, per_task) for s in starts]
+            """
+        ),
+        # A list cut into chunks `x[i:i + size]`: each record lands in one chunk, however many chunks that makes.
+        Valid(
+            """
+            def batches(records, k):
+                size = len(records) // k
+                return [records[i:i + size] for i in range(0, len(records), size)]
+            """
+        ),
+        # Every k-th hidden layer of a vision encoder: layers, not frames.
+        Valid(
+            """
+            import torch
+
+            def stacked_layers(outputs, first):
+                k = len(outputs.hidden_states) // 4
+                picked = [outputs.hidden_states[i] for i in range(k + first, len(outputs.hidden_states), k)]
+                return torch.cat(picked, dim=-1)
+            """
+        ),
+        # Sums of a sequence-length list per data-parallel partition, for a balance metric.
+        Valid(
+            """
+            def partition_sums(seqlens, partitions):
+                k_partitions = len(partitions)
+                per_part = len(seqlens) // k_partitions
+                totals = []
+                for o in range(0, len(seqlens), per_part):
+                    totals.append(sum(seqlens[o:o + per_part]))
+                return totals
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -131,6 +178,34 @@ class FloorStepOvershootsClipLengthRule(Rule):
             """,
             expected_line=5,
         ),
+        # Chunks of frames: T + 1 segments of the clip when T does not divide the frame count.
+        Invalid(
+            """
+            def segments(frames, T):
+                seg = len(frames) // T
+                return [frames[i:i + seg] for i in range(0, len(frames), seg)]
+            """,
+            expected_line=4,
+        ),
+        # The stop through a tuple assignment: `hi` is `n`.
+        Invalid(
+            """
+            def sample(frames, T):
+                n = len(frames)
+                lo, hi = 0, n
+                return [frames[i] for i in range(lo, hi, n // T)]
+            """,
+            expected_line=5,
+        ),
+        # A divisor with no work-sharing name strides over the frames of a clip.
+        Invalid(
+            """
+            def sample(frames, num_segments):
+                step = len(frames) // num_segments
+                return [frames[i] for i in range(0, len(frames), step)]
+            """,
+            expected_line=4,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -146,6 +221,10 @@ class FloorStepOvershootsClipLengthRule(Rule):
         division, over = found
         if not au.operand_names(division.left) & over:
             return
+        if au.divides_non_frames(division):
+            return  # `len(files) // num_tasks`, `len(hidden_states) // 4`: work shared out, layers, not a clip
+        if isinstance(node, cst.Call) and _chunks_non_frames(self, node):
+            return  # `[files[i:i + step] for i in range(0, len(files), step)]`: every item in one chunk
         if au.per_axis_division(self, division):
             return  # grid lines every `img.shape[1] / grid[0]` pixels: a spatial stride, no clip length
         if isinstance(node, cst.Call):
@@ -157,6 +236,14 @@ class FloorStepOvershootsClipLengthRule(Rule):
         if isinstance(node, cst.Call) and (_fenceposts(self, node, division) or _window_hop(node, division)):
             return
         self.report(node)
+
+
+def _chunks_non_frames(rule: Rule, call: cst.Call) -> bool:
+    """`[files[i:i + step] for i in range(0, len(files), step)]` over a list that is not named for frames: the
+    positions start chunks of a list, the remainder chunk on purpose. Chunks of `frames` or a `video` are
+    still reported: T + 1 segments of a clip are the overshoot this rule is about."""
+    chunked = au.chunked_list(rule, call)
+    return chunked is not None and not au.mentions_frames(chunked)
 
 
 def _window_hop(call: cst.Call, division: cst.BinaryOperation) -> bool:

@@ -36,7 +36,9 @@ class LinspaceIncludesFrameCountRule(Rule):
         `total`, `n`, `t`, `..._len`, `size`); names that read like a last index (`last`,
         `end_idx`, `max_index`) are taken for indices. A count with an unusual name is missed, and
         a last index named like a count (`n = len(frames) - 1`) is reported. Clamping that happens
-        later, under another name, is not seen.
+        later, under another name, is not seen. `k + 1` points bound to a name that is read only
+        as `edges[i]`, `edges[i + 1]` pairs (and `len(edges)`) are taken for the boundaries of k
+        half-open ranges and not reported, even if a pair is then used as inclusive bounds.
     """
 
     ID = "TK101"
@@ -84,6 +86,19 @@ class LinspaceIncludesFrameCountRule(Rule):
             """
             import numpy as np
             idx = np.linspace(0, last_index, 16).astype(int)
+            """
+        ),
+        # k + 1 boundaries of k half-open ranges of a file list, one range per thread: n ends the last range.
+        Valid(
+            """
+            import numpy as np
+
+            def thread_ranges(filenames, num_threads):
+                spacing = np.linspace(0, len(filenames), num_threads + 1).astype(int)
+                ranges = []
+                for i in range(len(spacing) - 1):
+                    ranges.append([spacing[i], spacing[i + 1]])
+                return ranges
             """
         ),
     ]
@@ -139,6 +154,24 @@ class LinspaceIncludesFrameCountRule(Rule):
             idx = np.round(np.linspace(0, self.total_frames - 1, self.clip_len)).astype('int64')
             """,
         ),
+        # k + 1 points, but each one is read as a frame index: the last one is n.
+        Invalid(
+            """
+            import numpy as np
+
+            def sample(frames, k):
+                idx = np.linspace(0, len(frames), k + 1).astype(int)
+                return [frames[idx[i]] for i in range(k + 1)]
+            """,
+            expected_fix="""
+            import numpy as np
+
+            def sample(frames, k):
+                idx = np.linspace(0, len(frames) - 1, k + 1).astype(int)
+                return [frames[idx[i]] for i in range(k + 1)]
+            """,
+            expected_line=5,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -151,6 +184,8 @@ class LinspaceIncludesFrameCountRule(Rule):
         if endpoint is not None and au.code(endpoint.value) == "False":
             return
         if not self._becomes_integer_indices(node):
+            return
+        if _range_boundaries(self, node):
             return
         text = au.code(stop)
         self.report(
@@ -194,3 +229,11 @@ class LinspaceIncludesFrameCountRule(Rule):
             else:
                 break
         return converted
+
+
+def _range_boundaries(rule: Rule, call: cst.Call) -> bool:
+    """`edges = np.linspace(0, n, k + 1).astype(int)` read as `edges[i]`, `edges[i + 1]`: the k + 1 boundaries
+    of k half-open ranges `[edges[i], edges[i + 1])` over n items (work shared out to k threads). Ending at
+    n is right there: n is the end of the last range, never an index that is read."""
+    num = au.argument(call, 2, "num") or au.argument(call, 2, "steps")
+    return num is not None and au.is_plus_int(num, 1) and au.read_as_edges(rule, call, pairs=True)

@@ -34,8 +34,8 @@ class UnguardedFloorStepRule(Rule):
     Known problems:
         Whether `n` counts frames is read from names: `len(x)`, `num_frames`, `duration`,
         `video.shape[0]`, `results['total_frames']`, or a name assigned from one of these. Names
-        about batches, workers, dataset sizes, queries, boxes, crops, image sizes or tokens are
-        taken not to be frame counts, so a frame count called `num_samples` is missed, and one
+        about batches, workers, tasks, chunks, partitions, dataset sizes, queries, boxes, crops,
+        image sizes, layers or tokens are taken not to be frame counts (`names._NOT_FRAME_WORDS`), so a frame count called `num_samples` is missed, and one
         called `count` is not recognised. An array's sides divided axis by axis by another
         shape (`img.shape[1] / grid[0]` beside `img.shape[2] / grid[1]`) are a spatial cell size,
         whatever the names: a (C, T, H, W) clip's time and height axes divided that way are missed.
@@ -134,6 +134,23 @@ class UnguardedFloorStepRule(Rule):
             def dense(num_frames, T, offset):
                 stride = 64 // T
                 return [(offset + i * stride) % num_frames for i in range(T)]
+            """
+        ),
+        # a sequence-length list summed per data-parallel partition (a balance metric), and files shared
+        # out to a pool of tasks: the divisor counts partitions or tasks, not a clip length
+        Valid(
+            """
+            def partition_sums(seqlens, partitions):
+                k_partitions = len(partitions)
+                per_part = len(seqlens) // k_partitions
+                return [sum(seqlens[o:o + per_part]) for o in range(0, len(seqlens), per_part)]
+            """
+        ),
+        Valid(
+            """
+            def share_out(pending, num_tasks):
+                per_task = len(pending) // num_tasks
+                return [pending[i:i + per_task] for i in range(0, len(pending), per_task)]
             """
         ),
         # retrieval metrics: queries per video
@@ -262,6 +279,15 @@ class UnguardedFloorStepRule(Rule):
             def strided(frames, T):
                 step = int(len(frames) / T)
                 return frames[::step][:T]
+            """,
+            expected_line=3,
+        ),
+        # segments are frames, not a share of work: a divisor not named for workers, tasks or partitions
+        Invalid(
+            """
+            def strided(frame_paths, num_segments):
+                step = len(frame_paths) // num_segments
+                return frame_paths[::step][:num_segments]
             """,
             expected_line=3,
         ),
