@@ -401,3 +401,70 @@ def test_config_key_include_unused(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.temporalkit]\ninclude-unused = "yes"\n')
     with pytest.raises(ConfigError, match="include-unused must be true or false"):
         read_config(tmp_path / "pyproject.toml")
+
+
+SPATIAL_SAMPLING = {
+    "data/__init__.py": "",
+    "data/video_transforms.py": """\
+        import numpy as np
+
+
+        def random_crop(frames, size):
+            y = np.random.randint(0, frames.shape[1] - size)
+            return frames[:, y : y + size]
+
+
+        def random_resized_crop(frames, size, aspect_ratio, scale):
+            return frames
+    """,
+    "data/clips.py": """\
+        from data import video_transforms
+
+
+        def spatial_sampling(frames, crop_size, aspect_ratio=None, scale=None):
+            if aspect_ratio is None and scale is None:
+                frames = video_transforms.random_crop(frames, crop_size)
+            else:
+                frames = video_transforms.random_resized_crop(frames, crop_size, aspect_ratio, scale)
+            return frames
+
+
+        class Clips:
+            def __getitem__(self, index):
+                scl, asp = ([0.08, 1.0], [0.75, 1.33])
+                return spatial_sampling(self.frames[index], 224, aspect_ratio=asp, scale=scl)
+    """,
+    "train.py": "from data.clips import Clips\nprint(Clips()[0])\n",
+}
+
+
+def test_a_branch_no_caller_takes_does_not_keep_a_function_live(tmp_path):
+    """SlowFast's spatial_sampling crops with random_crop only when aspect_ratio and scale are both
+    None; a fork whose every call passes them from literal lists never runs random_crop."""
+    result = audit(write_tree(tmp_path / "fork", SPATIAL_SAMPLING))
+    assert result.findings == [] and rules_of(result.unused) == [("video_transforms.py", "TK131")]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "spatial_sampling(self.frames[index], 224, aspect_ratio=self.aspect, scale=self.scale)",  # maybe None
+        "spatial_sampling(self.frames[index], 224)",  # the defaults: the branch runs
+        "spatial_sampling(self.frames[index], 224, **self.crop_args)",
+    ],
+)
+def test_a_branch_some_caller_may_take_keeps_it_live(tmp_path, call):
+    files = dict(SPATIAL_SAMPLING)
+    files["data/clips.py"] = files["data/clips.py"].replace(
+        "spatial_sampling(self.frames[index], 224, aspect_ratio=asp, scale=scl)", call
+    )
+    assert call in files["data/clips.py"]
+    result = audit(write_tree(tmp_path / "live", files))
+    assert rules_of(result.findings) == [("video_transforms.py", "TK131")] and result.unused == []
+
+
+def test_a_mention_in_a_class_body_under_an_if_is_taken(tmp_path):
+    files = dict(SPATIAL_SAMPLING)
+    files["data/clips.py"] += "\n\nclass Options:\n    if DEBUG is None:\n        crop = video_transforms.random_crop\n"
+    result = audit(write_tree(tmp_path / "class_body", files))
+    assert rules_of(result.findings) == [("video_transforms.py", "TK131")] and result.unused == []

@@ -39,7 +39,10 @@ by a decorator or by their file (`__init__.py`, `__main__.py`, `setup.py`, `conf
 `__init__.py` re-exports, and every name another file of the project has as a whole word:
 configuration files (YAML, JSON, TOML, INI, notebooks, shell scripts, Markdown) and Python files
 the audit did not read (excluded, outside the audited folders, undecodable). What live code uses is
-live in turn, so a reader that only a dead dataset calls is dead too. Names are not resolved to
+live in turn, so a reader that only a dead dataset calls is dead too. A mention inside
+`if p is None:` of a module-level function whose every caller passes `p` a literal is not a use
+either (SlowFast's `spatial_sampling` crops with `random_crop` only when `aspect_ratio` and `scale`
+are None; forks that always pass them never run it). Names are not resolved to
 modules (any `crop` keeps every `crop` live); where the text of at most MAX_FILES_TO_VERIFY files
 names a definition with a finding, their syntax trees and symbol tables decide (a local variable
 or parameter of the same name is not a use). The project is the git work tree holding the audited
@@ -491,10 +494,12 @@ def hold_back_unused(
         if not found:
             break
         reach.make_live(found)
+    dead = {name for name in candidates.values() if name in reach.dead}
+    dead |= _reached_only_through_branches_no_caller_takes(set(candidates.values()) - dead, known, reach)
     shown, held = [], []
     for position, finding in enumerate(findings):
         name = candidates.get(position)
-        (held if name is not None and name in reach.dead else shown).append(finding)
+        (held if name is not None and name in dead else shown).append(finding)
     return shown, held
 
 
@@ -562,6 +567,222 @@ class _Reachability:
                     found.add(user)
                     stack.append(user)
         return found
+
+
+def _reached_only_through_branches_no_caller_takes(
+    names: set[str], known: Sequence[tuple[str, Path, dict]], reach: _Reachability
+) -> set[str]:
+    """Which of `names` live code names only inside `if p is None:` (or `if p is None and q is None:`)
+    in a module-level function whose callers all pass `p` a value that cannot be None.
+
+    SlowFast's `spatial_sampling(..., aspect_ratio=None, scale=None)` crops with `random_crop` only
+    when both are None, and forks call it with `aspect_ratio=asp, scale=scl` from literal lists:
+    that `random_crop` never runs. Read from the syntax trees of the files naming the function and
+    its callers, at most MAX_FILES_TO_VERIFY of each; anything else (a method, a call passing
+    `**kwargs`, the function named but not called, a value that is not a literal) counts as taken."""
+    import ast
+
+    sources = _SyntaxTrees(known)
+    unreached: set[str] = set()
+    for name in names:
+        mentions = sources.mentions(name)
+        if mentions is None:
+            continue
+        needed: list[tuple[str, set[str]]] = []  # (function, parameters that must be None) per mention
+        for path, tree in mentions:
+            for node, functions, tests in _references(tree, name):
+                top = functions[0] if functions else None
+                if top is not None and top.name in reach.dead:
+                    continue  # inside dead code
+                if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)) or len(functions) > 1 or not tests:
+                    break  # module-level code, a class body, a nested function, an unconditioned use: taken
+                none_params = set().union(*(_params_tested_none(test, top) for test in tests))
+                if not none_params:
+                    break
+                needed.append((top.name, none_params))
+            else:
+                continue
+            break
+        else:
+            if needed and all(_every_call_passes_one(sources, function, params) for function, params in needed):
+                unreached.add(name)
+    return unreached
+
+
+class _SyntaxTrees:
+    """The parsed files of the tree that name a word, when at most MAX_FILES_TO_VERIFY do."""
+
+    def __init__(self, known: Sequence[tuple[str, Path, dict]]) -> None:
+        self.known = known
+        self.trees: dict[Path, object] = {}
+
+    def mentions(self, name: str) -> list[tuple[Path, object]] | None:
+        import ast
+
+        paths = [
+            path for _, path, facts in self.known if f" {name} " in f" {facts['uses']} {' '.join(facts['def_uses'])} "
+        ]
+        if not paths or len(paths) > MAX_FILES_TO_VERIFY:
+            return None
+        found = []
+        for path in paths:
+            if path not in self.trees:
+                text = _text_of(path)
+                try:
+                    self.trees[path] = ast.parse(text) if text is not None else None
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    self.trees[path] = None
+            if self.trees[path] is None:
+                return None
+            found.append((path, self.trees[path]))
+        return found
+
+
+def _references(tree, name: str):
+    """(node, enclosing functions outermost first, the tests of the `if`s whose body holds it) for
+    each load of `name` or `.name`, or a string naming it (then with no tests: taken)."""
+    import ast
+
+    stack = [(tree, [], [])]
+    while stack:
+        node, functions, tests = stack.pop()
+        for field, value in ast.iter_fields(node):
+            children = value if isinstance(value, list) else [value]
+            for child in children:
+                if not isinstance(child, ast.AST):
+                    continue
+                inner_functions, inner_tests = functions, tests
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    if child.name == name and not functions:
+                        continue  # its own definition
+                    inner_functions, inner_tests = [*functions, child], []
+                elif isinstance(node, ast.If) and field == "body":
+                    inner_tests = [*tests, node.test]
+                elif isinstance(node, ast.If) and field == "orelse":
+                    inner_tests = []  # an else branch: taken when the test fails, not read here
+                if (isinstance(child, ast.Name) and child.id == name) or (
+                    isinstance(child, ast.Attribute) and child.attr == name
+                ):
+                    yield child, inner_functions, inner_tests
+                elif isinstance(child, ast.Constant) and isinstance(child.value, str) and name in child.value:
+                    yield child, inner_functions, []
+                stack.append((child, inner_functions, inner_tests))
+
+
+def _params_tested_none(test, function) -> set[str]:
+    """The parameters of `function` with a default of None that `test` requires to be None:
+    `p is None`, or several joined by `and`."""
+    import ast
+
+    defaults = function.args.defaults
+    positional = function.args.posonlyargs + function.args.args
+    none_default = {
+        arg.arg
+        for arg, default in zip(positional[len(positional) - len(defaults) :], defaults)
+        if isinstance(default, ast.Constant) and default.value is None
+    }
+    none_default |= {
+        arg.arg
+        for arg, default in zip(function.args.kwonlyargs, function.args.kw_defaults)
+        if isinstance(default, ast.Constant) and default.value is None
+    }
+    parts = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+    found = set()
+    for part in parts:
+        if (
+            isinstance(part, ast.Compare)
+            and len(part.ops) == 1
+            and isinstance(part.ops[0], ast.Is)
+            and isinstance(part.left, ast.Name)
+            and isinstance(part.comparators[0], ast.Constant)
+            and part.comparators[0].value is None
+            and part.left.id in none_default
+        ):
+            found.add(part.left.id)
+    return found
+
+
+def _every_call_passes_one(sources: _SyntaxTrees, function: str, params: set[str]) -> bool:
+    """Whether the tree names module-level `function` only in calls, each passing one of `params`
+    a value that cannot be None (a literal, or a local name only ever bound to literals)."""
+    import ast
+
+    mentions = sources.mentions(function)
+    if mentions is None:
+        return False
+    calls = 0
+    for _, tree in mentions:
+        definitions = [
+            n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == function
+        ]
+        for node, functions, _ in _references(tree, function):
+            call = _call_of(tree, node)
+            if call is None:
+                return False  # named, not called: it may be called with anything
+            if any(isinstance(k.value, ast.AST) and k.arg is None for k in call.keywords) or any(
+                isinstance(a, ast.Starred) for a in call.args
+            ):
+                return False
+            signature = definitions[0] if definitions else None
+            scope = functions[-1] if functions else tree
+            if not any(_passes_not_none(call, param, signature, scope) for param in params):
+                return False
+            calls += 1
+    return calls > 0
+
+
+def _call_of(tree, node):
+    import ast
+
+    for candidate in ast.walk(tree):
+        if isinstance(candidate, ast.Call) and candidate.func is node:
+            return candidate
+    return None
+
+
+def _passes_not_none(call, param: str, signature, scope) -> bool:
+
+    value = next((k.value for k in call.keywords if k.arg == param), None)
+    if value is None and signature is not None:
+        positional = [a.arg for a in signature.args.posonlyargs + signature.args.args]
+        if param in positional and positional.index(param) < len(call.args):
+            value = call.args[positional.index(param)]
+    if value is None:
+        return False
+    return _never_none(value, scope)
+
+
+def _never_none(value, scope) -> bool:
+    """A literal that is not None, or a name the enclosing function only ever binds to such literals."""
+    import ast
+
+    if isinstance(value, (ast.List, ast.Tuple, ast.Dict, ast.Set, ast.ListComp, ast.JoinedStr)):
+        return True
+    if isinstance(value, ast.Constant):
+        return value.value is not None
+    if not isinstance(value, ast.Name):
+        return False
+    bound = []
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id == value.id:
+                    bound.append(node.value)
+                elif isinstance(target, ast.Tuple) and any(
+                    isinstance(e, ast.Name) and e.id == value.id for e in target.elts
+                ):
+                    index = next(i for i, e in enumerate(target.elts) if isinstance(e, ast.Name) and e.id == value.id)
+                    if isinstance(node.value, ast.Tuple) and len(node.value.elts) == len(target.elts):
+                        bound.append(node.value.elts[index])
+                    else:
+                        return False
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.With, ast.NamedExpr, ast.arg)):
+            names = [n.id for n in ast.walk(node) if isinstance(n, ast.Name)] + (
+                [node.arg] if isinstance(node, ast.arg) else []
+            )
+            if value.id in names and not isinstance(node, ast.AugAssign):
+                return False  # bound some other way
+    return bool(bound) and all(not isinstance(b, ast.Name) and _never_none(b, scope) for b in bound)
 
 
 def _fake_mentions(names: set[str], known: Sequence[tuple[str, Path, dict]]) -> set[tuple[Path, str]]:
