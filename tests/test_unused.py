@@ -468,3 +468,18 @@ def test_a_mention_in_a_class_body_under_an_if_is_taken(tmp_path):
     files["data/clips.py"] += "\n\nclass Options:\n    if DEBUG is None:\n        crop = video_transforms.random_crop\n"
     result = audit(write_tree(tmp_path / "class_body", files))
     assert rules_of(result.findings) == [("video_transforms.py", "TK131")] and result.unused == []
+
+
+def test_a_name_imported_from_another_package_is_not_a_use_of_the_trees_copy(tmp_path):
+    """A fork keeps a copy of torchvision's UniformClipSampler but trains with torchvision's own."""
+    copy = "import numpy as np\n\n\nclass UniformClipSampler:\n    def starts(self, n, T):\n        return np.random.randint(0, n - T)\n"
+    files = {
+        "common/__init__.py": "",
+        "common/sampler.py": copy,
+        "train.py": "from torchvision.datasets.samplers import UniformClipSampler\nprint(UniformClipSampler())\n",
+    }
+    result = audit(write_tree(tmp_path / "fork", files))
+    assert result.findings == [] and rules_of(result.unused) == [("sampler.py", "TK131")]
+    files["train.py"] = "from common.sampler import UniformClipSampler\nprint(UniformClipSampler())\n"
+    result = audit(write_tree(tmp_path / "own", files))
+    assert rules_of(result.findings) == [("sampler.py", "TK131")] and result.unused == []

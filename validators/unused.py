@@ -27,7 +27,10 @@ CPython's `ast` takes to parse it).
   or class of that name (recursion, `super(Cls, self)`), and import statements. A file that calls
   `globals()`, `vars()`, `locals()`, `eval`, `exec` (but for `eval(meta["key"])`, data) or reads
   `sys.modules[...]` uses all its own definitions and all it imports.
-- `exports`: the names its import statements bind (an `__init__.py`'s are its package's API).
+- `exports`: the names its import statements bind (an `__init__.py`'s are its package's API), and
+  `bound`: for each absolute `from module import name`, the local name and the module. A name bound
+  from a module outside the tree (`from torchvision.datasets.samplers import UniformClipSampler`)
+  is not a use of the tree's own definition of that name in that file.
 
 What is held back (`hold_back_unused`): a finding inside a top-level function or class (a method
 is judged by its class) of a module that is part of a program (one some import statement names, or
@@ -146,9 +149,10 @@ def file_facts(text: str) -> dict:
     public: set[str] = set()  # what an __init__.py would re-export
     star_modules: set[str] = set()
     targets: set[str] = set()  # the modules its import statements name, as written (`.x`, `a.b`)
+    bound: set[str] = set()  # local=module of each name an absolute `from module import name` binds
 
     def drop_import(match: re.Match) -> str:
-        _record_import(match, imported, modules, public, star_modules, targets)
+        _record_import(match, imported, modules, public, star_modules, targets, bound)
         return "\n" * match.group().count("\n")
 
     code = _IMPORT.sub(drop_import, code)
@@ -204,6 +208,7 @@ def file_facts(text: str) -> dict:
         "defs": defs,
         "def_uses": [" ".join(sorted(own)) for own in own_uses],
         "imports": " ".join(sorted(targets)),
+        "bound": " ".join(sorted(bound)),
     }
     if public or star_modules:
         facts["exports"] = " ".join(sorted(public | {_MODULE_MARK + m for m in star_modules}))
@@ -262,7 +267,13 @@ def _looks_up(line: str) -> bool:
 
 
 def _record_import(
-    match: re.Match, imported: set[str], modules: dict[str, str], public: set[str], stars: set[str], targets: set[str]
+    match: re.Match,
+    imported: set[str],
+    modules: dict[str, str],
+    public: set[str],
+    stars: set[str],
+    targets: set[str],
+    bound: set[str],
 ) -> None:
     plain = match.group("plain")
     if plain is not None:  # import a.b.c, import a.b as c
@@ -291,6 +302,8 @@ def _record_import(
         imported.add(local)
         modules[local] = words[0]  # `from pkg import models` binds a module as often as a function
         public.update((words[0], local))
+        if not module.startswith("."):
+            bound.add(f"{local}={module}")
         targets.add(module + words[0] if module.endswith(".") else f"{module}.{words[0]}")  # maybe a submodule
 
 
@@ -347,7 +360,9 @@ def valid_facts(facts: object) -> bool:
     """Whether a cached `facts` value has the shape `file_facts` gives (anything else: recompute)."""
     if not isinstance(facts, dict) or not isinstance(facts.get("uses"), str):
         return False
-    if not isinstance(facts.get("exports", ""), str) or not isinstance(facts.get("imports"), str):
+    if not isinstance(facts.get("exports", ""), str):
+        return False
+    if not isinstance(facts.get("imports"), str) or not isinstance(facts.get("bound"), str):
         return False
     defs, def_uses = facts.get("defs"), facts.get("def_uses")
     if not isinstance(defs, list) or not isinstance(def_uses, list) or len(def_uses) != len(defs):
@@ -474,7 +489,7 @@ def hold_back_unused(
     candidates = {i: name for i, name in candidates.items() if findings[i].path in judged}
     if not candidates:
         return list(findings), []
-    fake = _fake_mentions(set(candidates.values()), known)
+    fake = _fake_mentions(set(candidates.values()), known) | _imported_from_outside(known)
     reach = _Reachability(known, fake)
     # A name only another file of the project has (a config's `type='...'`, a notebook, a script
     # the audit did not read) is a root too; searched for the dead names that lead to a candidate.
@@ -783,6 +798,29 @@ def _never_none(value, scope) -> bool:
             if value.id in names and not isinstance(node, ast.AugAssign):
                 return False  # bound some other way
     return bool(bound) and all(not isinstance(b, ast.Name) and _never_none(b, scope) for b in bound)
+
+
+def _imported_from_outside(known: Sequence[tuple[str, Path, dict]]) -> set[tuple[Path, str]]:
+    """(file, name) pairs where the file binds `name` with `from module import name` from a module
+    that is not in the tree (torchvision's UniformClipSampler, not the fork's copy of it): there its
+    mentions are not uses of the tree's definitions. A module counts as in the tree when it, or a
+    package above it, ends the dotted path of an audited file or folder."""
+    in_tree: set[str] = set()
+    for display, _, _ in known:
+        parts = Path(display).with_suffix("").parts
+        if parts and parts[-1] == "__init__":
+            parts = parts[:-1]
+        for start in range(len(parts)):
+            for end in range(start + 1, len(parts) + 1):
+                in_tree.add(".".join(parts[start:end]))
+    outside: set[tuple[Path, str]] = set()
+    for _, path, facts in known:
+        for binding in facts.get("bound", "").split():
+            local, _, module = binding.partition("=")
+            pieces = module.split(".")
+            if not any(".".join(pieces[:end]) in in_tree for end in range(1, len(pieces) + 1)):
+                outside.add((path, local))
+    return outside
 
 
 def _fake_mentions(names: set[str], known: Sequence[tuple[str, Path, dict]]) -> set[tuple[Path, str]]:
