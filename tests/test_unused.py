@@ -483,3 +483,20 @@ def test_a_name_imported_from_another_package_is_not_a_use_of_the_trees_copy(tmp
     files["train.py"] = "from common.sampler import UniformClipSampler\nprint(UniformClipSampler())\n"
     result = audit(write_tree(tmp_path / "own", files))
     assert rules_of(result.findings) == [("sampler.py", "TK131")] and result.unused == []
+
+
+@pytest.mark.parametrize(("package", "held"), [("torchvision.models", True), ("data", False), (None, False)])
+def test_getattr_on_a_module_imported_by_a_computed_name(tmp_path, package, held):
+    """mmcv's checkpoint.py (copied into many video repositories) reads torchvision's model zoo by a
+    computed module name: that cannot reach the tree's code. The same from a package of the tree,
+    or from a module name computed entirely, can reach any of it."""
+    module = "name" if package is None else f'f"{package}.{{name}}"'
+    loader = f"from importlib import import_module\n\n\ndef urls(name):\n    zoo = import_module({module})\n    return getattr(zoo, name)\n"
+    files = {
+        "data/__init__.py": "",
+        "data/sampling.py": SAMPLER,
+        "tools/checkpoint.py": loader,
+        "train.py": "from tools.checkpoint import urls\nurls('r3d')\n",
+    }
+    result = audit(write_tree(tmp_path / "tree", files))
+    assert rules_of(result.unused if held else result.findings) == [("sampling.py", "TK131")]

@@ -23,7 +23,9 @@ CPython's `ast` takes to parse it).
   a docstring that mentions `random_crop` does not use it), on a line that looks a name up (getattr,
   globals()[...], import_module) the prefixes and suffixes of names built at run time
   (`f"read_{kind}"`, `"read_%s" % kind`, `"read_" + kind`: `read_*`), and a marker for
-  `getattr(module, computed)` (every name of that module; `getattr(self.x, name)` reads an object). Not uses: a name inside the function
+  `getattr(module, computed)` (every name of that module; `getattr(self.x, name)` reads an object;
+  with `import_module(computed)` every name of every module, unless the module name is a literal
+  that starts from a package outside the tree: mmcv's `import_module(f"torchvision.models.{name}")`). Not uses: a name inside the function
   or class of that name (recursion, `super(Cls, self)`), and import statements. A file that calls
   `globals()`, `vars()`, `locals()`, `eval`, `exec` (but for `eval(meta["key"])`, data) or reads
   `sys.modules[...]` uses all its own definitions and all it imports.
@@ -132,9 +134,13 @@ _DYNAMIC_SCOPE = re.compile(
     r"(?<![\w.])(?:(?:globals|locals|vars)\(\s*\)|(?:eval|exec)\((?![\w.]+\[\"\"\]\s*\)))|\bsys\.modules\["
 )
 
+_IMPORT_CALL = re.compile(r"\b(?:import_module|__import__)\(\s*(f?)(\"\")?")
+# The package a literal module name starts from: "torchvision.models.{}" -> torchvision.
+_PACKAGE_ROOT = re.compile(r"([A-Za-z_]\w*)\.[\w.]*?(?:\{|%|$)")
 # Markers in `uses`, never identifiers: `name*` a prefix, `*name` a suffix, `*module:stem` every
 # name of the modules called stem, `*module:*` every name of every module.
 _MODULE_MARK = "*module:"
+_PACKAGE_MARK = "*package:"  # `*package:torchvision`: modules loaded by computed names from that package
 
 
 def file_facts(text: str) -> dict:
@@ -199,7 +205,11 @@ def file_facts(text: str) -> dict:
         stem = target.rsplit(".", 1)[-1]
         uses.add(_MODULE_MARK + modules.get(stem, stem))
     if ("import_module(" in code or "__import__(" in code) and any(u.startswith(_MODULE_MARK) for u in uses):
-        uses.add(_MODULE_MARK + "*")  # getattr on a module loaded by a computed name
+        # getattr on a module loaded by a computed name: any module of the tree, unless every such
+        # import names its package in a literal (`import_module(f"torchvision.models.{name}")`),
+        # which then matters only if the tree holds that package (see `_Reachability`).
+        roots = _imported_package_roots(code, strings)
+        uses.update({_MODULE_MARK + "*"} if roots is None else {_PACKAGE_MARK + root for root in roots})
     if _maybe_dynamic(code) and _DYNAMIC_SCOPE.search(code):  # globals()[name], eval(text): any name may be the one
         uses.update(d[0] for d in defs)
         uses.update(imported)
@@ -213,6 +223,27 @@ def file_facts(text: str) -> dict:
     if public or star_modules:
         facts["exports"] = " ".join(sorted(public | {_MODULE_MARK + m for m in star_modules}))
     return facts
+
+
+def _imported_package_roots(code: str, strings: list[tuple[int, str, int]]) -> set[str] | None:
+    """The packages the file's import_module / __import__ calls load from, each read from a literal
+    module name that starts with a package and a dot; None when any call's module is computed
+    from its first character (or the literal cannot be found)."""
+    roots: set[str] = set()
+    by_line: dict[int, list[str]] = {}
+    for line, content, _ in strings:
+        by_line.setdefault(line, []).append(content)
+    for match in _IMPORT_CALL.finditer(code):
+        if match.group(2) is None:
+            return None
+        line = code.count("\n", 0, match.start()) + 1
+        before = code[code.rfind("\n", 0, match.start()) + 1 : match.start()].count('""')
+        contents = by_line.get(line, [])
+        literal = _PACKAGE_ROOT.match(contents[before]) if before < len(contents) else None
+        if literal is None:
+            return None
+        roots.add(literal.group(1))
+    return roots
 
 
 def _maybe_dynamic(code: str) -> bool:
@@ -489,8 +520,9 @@ def hold_back_unused(
     candidates = {i: name for i, name in candidates.items() if findings[i].path in judged}
     if not candidates:
         return list(findings), []
-    fake = _fake_mentions(set(candidates.values()), known) | _imported_from_outside(known)
-    reach = _Reachability(known, fake)
+    in_tree = _tree_modules(known)
+    fake = _fake_mentions(set(candidates.values()), known) | _imported_from_outside(known, in_tree)
+    reach = _Reachability(known, fake, in_tree)
     # A name only another file of the project has (a config's `type='...'`, a notebook, a script
     # the audit did not read) is a root too; searched for the dead names that lead to a candidate.
     searched: set[str] = set()
@@ -527,7 +559,7 @@ class _Reachability:
     of a module read by `getattr`) is live, and so is what it uses. Names are not resolved to
     modules: a use of `crop` anywhere keeps every `crop` live."""
 
-    def __init__(self, known: Sequence[tuple[str, Path, dict]], fake: set[tuple[Path, str]]) -> None:
+    def __init__(self, known: Sequence[tuple[str, Path, dict]], fake: set[tuple[Path, str]], in_tree: set[str]) -> None:
         self.words: set[str] = set()
         self.dead: dict[str, list[tuple[str, str, list[str]]]] = {}  # name -> (stem, kind, its uses)
         roots: list[str] = []
@@ -546,7 +578,12 @@ class _Reachability:
                 else:
                     name, _, _, _, kind = defs[position]
                     self.dead.setdefault(name, []).append((stem, kind, own_uses))
-        self.words.update(roots)
+        for word in roots:
+            if word.startswith(_PACKAGE_MARK):  # modules loaded by computed names from a package
+                if word[len(_PACKAGE_MARK) :] in in_tree:
+                    self.words.add(_MODULE_MARK + "*")
+            else:
+                self.words.add(word)
         self.index = _UseIndex(self.words)  # its markers all come from module-level code
         self._propagate()
 
@@ -800,11 +837,9 @@ def _never_none(value, scope) -> bool:
     return bool(bound) and all(not isinstance(b, ast.Name) and _never_none(b, scope) for b in bound)
 
 
-def _imported_from_outside(known: Sequence[tuple[str, Path, dict]]) -> set[tuple[Path, str]]:
-    """(file, name) pairs where the file binds `name` with `from module import name` from a module
-    that is not in the tree (torchvision's UniformClipSampler, not the fork's copy of it): there its
-    mentions are not uses of the tree's definitions. A module counts as in the tree when it, or a
-    package above it, ends the dotted path of an audited file or folder."""
+def _tree_modules(known: Sequence[tuple[str, Path, dict]]) -> set[str]:
+    """Every dotted name an audited file or its folders could be imported by (`a/b/c.py`: c, b.c,
+    a.b.c, b, a.b, a): a module counts as in the tree when it or a package above it is here."""
     in_tree: set[str] = set()
     for display, _, _ in known:
         parts = Path(display).with_suffix("").parts
@@ -813,6 +848,13 @@ def _imported_from_outside(known: Sequence[tuple[str, Path, dict]]) -> set[tuple
         for start in range(len(parts)):
             for end in range(start + 1, len(parts) + 1):
                 in_tree.add(".".join(parts[start:end]))
+    return in_tree
+
+
+def _imported_from_outside(known: Sequence[tuple[str, Path, dict]], in_tree: set[str]) -> set[tuple[Path, str]]:
+    """(file, name) pairs where the file binds `name` with `from module import name` from a module
+    that is not in the tree (torchvision's UniformClipSampler, not the fork's copy of it): there its
+    mentions are not uses of the tree's definitions."""
     outside: set[tuple[Path, str]] = set()
     for _, path, facts in known:
         for binding in facts.get("bound", "").split():
