@@ -557,14 +557,18 @@ class _Reachability:
     or by its file (`live_by_path`), the names an `__init__.py` re-exports. A definition whose name a
     live use names (or a marker matches: a prefix or suffix of names built at run time, every name
     of a module read by `getattr`) is live, and so is what it uses. Names are not resolved to
-    modules: a use of `crop` anywhere keeps every `crop` live."""
+    modules (a use of `crop` anywhere keeps every `crop` live), except that `fake` takes out the
+    mentions that are not uses: a local variable of that name, a name imported from outside the tree."""
 
     def __init__(self, known: Sequence[tuple[str, Path, dict]], fake: set[tuple[Path, str]], in_tree: set[str]) -> None:
         self.words: set[str] = set()
         self.dead: dict[str, list[tuple[str, str, list[str]]]] = {}  # name -> (stem, kind, its uses)
         roots: list[str] = []
+        forged_in: dict[Path, set[str]] = {}
+        for path, name in fake:
+            forged_in.setdefault(path, set()).add(name)
         for display, path, facts in known:
-            forged = {name for p, name in fake if p == path}
+            forged = forged_in.get(path, set())
             uses = facts["uses"].split()
             if os.path.basename(display) == "__init__.py":
                 uses += facts.get("exports", "").split()
