@@ -23,9 +23,12 @@ from temporalkit.validators.suppressions import ALL_RULES, is_suppressed, parse_
 from temporalkit.validators.triggers import SourceText
 
 
-def run_rules(module: cst.Module, rules: Iterable[type[Rule]]) -> list[Report]:
-    """Every report of `rules` on `module`, placed, in source order."""
-    analysis = Analysis(module)
+def run_rules(module: cst.Module, rules: Iterable[type[Rule]], analysis: Analysis | None = None) -> list[Report]:
+    """Every report of `rules` on `module`, placed, in source order. `analysis`: one already made for
+    `module` (rules only read it and its caches, so running rules in two groups over one analysis
+    gives each group what one run of all of them gives it)."""
+    if analysis is None:
+        analysis = Analysis(module)
     instances = [rule_cls(analysis) for rule_cls in rules]
     tree.dispatch(module, instances)  # one walk for all rules
     reports: list[Report] = [report for rule in instances for report in rule.reports]
@@ -115,26 +118,44 @@ def lint_and_fix(
     fix: bool = False,
     max_passes: int = 4,
     findings_after: bool = True,
-) -> tuple[str, list[Finding], list[Finding]]:
+    findings_before: bool = True,
+) -> tuple[str, list[Finding] | None, list[Finding]]:
     """(fixed text, findings in `source`, findings left in the fixed text), after inline suppressions.
 
     Without `fix` the text is returned unchanged and both lists are the same. Fixing repeats until
     no applicable fix is left (a fix may reveal another). Raises libcst.ParserSyntaxError.
     With findings_after=False (--diff: only the fixed text is wanted) the fixed text is re-read
     only by the rules that can fix, and the third list is empty.
+    With findings_before=False (--fix: what is left is reported, not what was there) the text as
+    read is first read only by the rules that can fix; the other rules read it, on the same parse,
+    only when no fix applies, and when one does the second list is None instead.
     """
     suppressions = parse_suppressions(source)
 
     def unsuppressed(report: Report) -> bool:
         return not is_suppressed(report.rule.ID, report.line, suppressions, report.rule.CATEGORY)
 
-    module, reports = _lint_keeping_module(source, rules)
-    reports = [r for r in reports if unsuppressed(r)]
-    original = [to_finding(r, path) for r in reports]
+    text_as_read = source
+    fixers = [r for r in rules if may_fix(r)]
+    original: list[Finding] | None
+    if fix and findings_after and not findings_before and len(fixers) < len(rules):
+        # The fixable rules first: a fix found means the whole text is read again below, so the
+        # other rules' findings in the text as read would be thrown away.
+        module, analysis, reports = _lint_keeping_module(source, fixers)
+        reports = [r for r in reports if unsuppressed(r)]
+        complete = _Completion(text_as_read, module, analysis, reports, [r for r in rules if not may_fix(r)])
+        if not any(r.replacement is not None for r in reports):
+            original = [to_finding(r, path) for r in complete(unsuppressed)]
+            return source, original, original
+        original = None
+    else:
+        module, _, reports = _lint_keeping_module(source, rules)
+        reports = [r for r in reports if unsuppressed(r)]
+        original = [to_finding(r, path) for r in reports]
     if not fix:
         return source, original, original
     if not findings_after:
-        rules = [r for r in rules if may_fix(r)]
+        rules = fixers
     for _ in range(max_passes):
         if module is None or not any(r.replacement is not None for r in reports):
             break
@@ -149,9 +170,30 @@ def lint_and_fix(
             break
         source = fixed
         suppressions = parse_suppressions(source)
-        module, reports = _lint_keeping_module(source, rules)
+        module, _, reports = _lint_keeping_module(source, rules)
         reports = [r for r in reports if unsuppressed(r)]
+    if original is None and source == text_as_read:  # the fixes changed nothing: nothing was read again
+        original = [to_finding(r, path) for r in complete(unsuppressed)]
+        return source, original, original
     return source, original, [to_finding(r, path) for r in reports] if findings_after else []
+
+
+class _Completion:
+    """The reports of the other rules on a text the fixable rules have read, on the same parse and
+    analysis, merged with theirs: what one run of all the rules gives (rules only read the analysis
+    and its caches; reports are ordered by line, column and rule id, and each rule keeps its order)."""
+
+    def __init__(self, source: str, module, analysis, reports: list[Report], others: list[type[Rule]]) -> None:
+        self.source, self.module, self.analysis, self.reports, self.others = source, module, analysis, reports, others
+
+    def __call__(self, unsuppressed: Callable[[Report], bool]) -> list[Report]:
+        if self.module is None:  # no fixable rule applied: nothing parsed yet
+            _, _, more = _lint_keeping_module(self.source, self.others)
+        else:
+            text = SourceText(self.source)
+            more = run_rules(self.module, [r for r in self.others if r.applies_to(text)], self.analysis)
+        merged = self.reports + [r for r in more if unsuppressed(r)]
+        return sorted(merged, key=lambda r: (r.line, r.column, r.rule.ID))
 
 
 _MAY_FIX: dict[type, bool] = {}
@@ -182,11 +224,15 @@ def may_fix(rule: type[Rule]) -> bool:
     return known
 
 
-def _lint_keeping_module(source: str, rules: Sequence[type[Rule]]) -> tuple[cst.Module | None, list[Report]]:
-    """lint_source, also returning the parsed module (None when no rule applies: nothing parsed)."""
+def _lint_keeping_module(
+    source: str, rules: Sequence[type[Rule]]
+) -> tuple[cst.Module | None, Analysis | None, list[Report]]:
+    """lint_source, also returning the parsed module and its analysis (None when no rule applies:
+    nothing parsed)."""
     text = SourceText(source)
     applicable = [r for r in rules if r.applies_to(text)]
     if not applicable:
-        return None, []
+        return None, None, []
     module = cst.parse_module(source)
-    return module, run_rules(module, applicable)
+    analysis = Analysis(module)
+    return module, analysis, run_rules(module, applicable, analysis)
