@@ -459,3 +459,30 @@ def test_fix_that_cannot_be_written_reports_the_findings_as_read(tmp_path):
     plain = run_audit(tmp_path, path, cache=False)
     assert [(f.rule, f.line, f.column) for f in result.findings] == [(f.rule, f.line, f.column) for f in plain.findings]
     assert any(f.fixable for f in result.findings)
+
+
+def test_fixes_put_in_place_without_a_full_transform_give_the_same_code():
+    # _ReplaceNodes descends only into the replaced nodes' ancestors when given the parent map; the
+    # code must be what libcst's full transform (every node rebuilt) gives, on every fix the rules make.
+    from temporalkit.validators.analysis import Analysis
+    from temporalkit.validators.engine import _ReplaceNodes, run_rules
+    from temporalkit.validators.rules import all_rules
+
+    rules = all_rules()
+    sources = [p.read_text() for p in sorted((REPO / "examples" / "pipelines").glob("*.py"))]
+    sources += [textwrap.dedent(e.code) for r in rules for e in r.INVALID if e.expected_fix is not None]
+    checked = 0
+    for source in sources:
+        module = cst.parse_module(source)
+        analysis = Analysis(module)
+        reports = [r for r in run_rules(module, rules, analysis) if r.replacement is not None]
+        if not reports:
+            continue
+        replacements = {}
+        for report in reports:
+            replacements.setdefault(id(report.node), report.replacement)
+        full = module.visit(_ReplaceNodes(replacements)).code
+        partial = module.visit(_ReplaceNodes(replacements, analysis.parents, [r.node for r in reports])).code
+        assert partial == full != source
+        checked += 1
+    assert checked >= 10

@@ -113,9 +113,12 @@ def test_fix_without_the_findings_as_read_still_reports_every_rule():
         ("a = fix_me(1)\nflag_me(2)\n", (FixCallRule, *RULES)),  # a fix applies
         ("a = same_me(1)\nflag_me(2)\n", (NoOpFixRule, *RULES)),  # a fix that leaves the text as it is
         ("a = fix_me(1)  # temporalkit: ignore\nflag_me(2)\n", (FixCallRule, *RULES)),  # the fix suppressed
+        ("a = fix_me(1)\nb = fix_me(2)  # temporalkit: ignore[TK912]\nflag_me(3)\n", (FixCallRule, *RULES)),
     ]
     for source, rules in cases:
         full = engine.lint_and_fix(source, "x.py", rules, fix=True)
         fixed, before, after = engine.lint_and_fix(source, "x.py", rules, fix=True, findings_before=False)
         assert (fixed, after) == (full[0], full[2]) and "TK910" in [f.rule for f in after], source
         assert before == (None if fixed != source else full[1])
+        diff_text, diff_before, _ = engine.lint_and_fix(source, "x.py", rules, fix=True, findings_after=False)
+        assert (diff_text, diff_before) == (full[0], full[1])  # --diff reads fixes without positions
