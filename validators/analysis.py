@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import builtins
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -323,6 +323,8 @@ class Analysis:
         self._scope_table: ScopeTable | None = None
         self._names_in_scope: dict[tuple[int, str], set[str]] = {}  # (id of a scope node, dotted name) -> names
         self._order: dict[cst.CSTNode, int] | None = None
+        self._plain_grouped: dict[str, dict[cst.CSTNode | None, list[cst.BaseExpression]]] = {}
+        self._module_facts: dict[str, object] = {}
         self._positions: dict[cst.CSTNode, tuple[tuple[int, int], tuple[int, int]]] | None = None
 
     @property
@@ -343,8 +345,23 @@ class Analysis:
             return []
         if name in self._redirected:
             return [value for _, value in entries]
-        owners = {None, *(a for a in ancestors(node, self.parents) if type(a) in _SCOPE_OWNERS)}
-        return [value for owner, value in entries if owner in owners]
+        by_owner = self._plain_by_owner(name)
+        values = list(by_owner.get(None, ()))
+        for ancestor in ancestors(node, self.parents):
+            if type(ancestor) in _SCOPE_OWNERS:
+                values += by_owner.get(ancestor, ())
+        return values
+
+    def _plain_by_owner(self, name: str) -> dict[cst.CSTNode | None, list[cst.BaseExpression]]:
+        """`name`'s plain assignment values grouped by the function or class they sit in (None: the
+        module), each group in source order; grouped once per name (a file assigning `cv2 = None` in
+        each of its n sections is not n x n)."""
+        grouped = self._plain_grouped.get(name)
+        if grouped is None:
+            grouped = self._plain_grouped[name] = {}
+            for owner, value in self._plain_assignments.get(name, ()):  # type: ignore[union-attr]
+                grouped.setdefault(owner, []).append(value)
+        return grouped
 
     def _collect_plain_assignments(self) -> dict[str, list[tuple[cst.CSTNode | None, cst.BaseExpression]]]:
         plain: dict[str, list[tuple[cst.CSTNode | None, cst.BaseExpression]]] = {}
@@ -391,7 +408,13 @@ class Analysis:
             return []
         if self._plain_assignments is None:
             self._plain_assignments = self._collect_plain_assignments()
-        return [value for owner, value in self._plain_assignments.get(name_node.value, ()) if owner is scope]
+        return list(self._plain_by_owner(name_node.value).get(scope, ()))  # type: ignore[arg-type]
+
+    def module_fact(self, key: str, compute: Callable[[], object]) -> object:
+        """compute(), once per module: for a fact about the whole file that rules ask at many nodes."""
+        if key not in self._module_facts:
+            self._module_facts[key] = compute()
+        return self._module_facts[key]
 
     def source_order(self, node: cst.CSTNode | None) -> int:
         """A rank of `node` that follows the source order of statements and of their targets (the
