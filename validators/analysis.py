@@ -9,6 +9,11 @@ inside a function or class, imported relatively or with `*`, or also bound by an
 parameter, loop, `def`, ... The two agree by construction on the cases the table answers
 (tests/test_analysis.py compares them on every name of a corpus).
 
+A name that is also assigned (`try: import cv2 / except ImportError: cv2 = None`), and the
+`name = value` statements a read may see (`syntax.assigned_values`), are answered by `ScopeTable`,
+which finds the scope binding a name the way libcst does, for the plain cases; libcst's scope
+analysis remains the answer for what the table does not model (see its docstring).
+
 Qualified names are those that come from an import or a builtin (`numpy.linspace`,
 `builtins.range`): names of the user's own variables (`f.<locals>.frames.view`) are never
 what a rule looks for.
