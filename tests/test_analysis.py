@@ -7,7 +7,7 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-from temporalkit.validators import tree
+from temporalkit.validators import syntax, tree
 from temporalkit.validators.analysis import Analysis
 from temporalkit.validators.rules import all_rules
 
@@ -92,6 +92,69 @@ SCOPING_CASES = {
         import torch
         linspace(0, 1, 3); torch.zeros(1); len([])
     """,
+    "optional import with a fallback": """
+        try:
+            import cv2
+        except ImportError:
+            cv2 = None
+        import decord as cv2
+        @cv2.decorate(cv2.size)
+        def f(path, size=cv2.INTER):
+            frames = [cv2.imread(p) for p in path]
+            g = lambda: cv2.resize(frames)
+            return cv2.VideoCapture(path), g, {k: cv2.flip(k) for k in frames}
+        class C:
+            reader = cv2.VideoCapture
+            def m(self):
+                return cv2.cvtColor(self.reader, cv2.COLOR_BGR2RGB)
+        def shadowed(cv2):
+            return cv2.imread("x")
+        def local():
+            cv2.imread("before")
+            cv2 = 1
+            return cv2.real
+        cv2.imread("module level")
+        len = 3
+        def uses_len(x):
+            return len(x), len.real
+    """,
+    "names bound in classes, comprehensions and lambdas": """
+        import numpy as np
+        step = 4
+        class C:
+            step = 2
+            np = None
+            def m(self, n):
+                return n // step, np.zeros(step)
+            values = [step for _ in range(3)]
+            first = [x for x in range(step)]
+        def f(n):
+            g = lambda k=step: k // step
+            return [step for step in range(n)], g, {k: step for k in range(n)}, [s for s in step]
+        def outer():
+            step = 3
+            def inner():
+                return step
+            class D:
+                step = 5
+                def m(self):
+                    return step
+            return inner, D
+        for i in range(3):
+            step = i
+        with open("f") as step:
+            pass
+        try:
+            pass
+        except ValueError as np:
+            np = np
+        def reads(n):
+            total = n
+            total: int = total // step
+            total += 1
+            a, step2 = total, 2
+            return total // step2
+    """,
     "walrus, with, except, match": """
         import json
         with open("f") as fh, ctx() as (a, b):
@@ -126,8 +189,14 @@ def test_table_answers_like_scope_analysis(name: str, source: str) -> None:
     analysis = Analysis(module)
     asked = [n for n in tree.nodes(module) if isinstance(n, (cst.Name, cst.Attribute, cst.Call, cst.Subscript))]
     answers = [analysis.qualified_names(n) for n in asked]  # before the scopes exist
+    rule = all_rules()[0](Analysis(module))
+    names = [n for n in asked if isinstance(n, cst.Name)]
+    values = [syntax.assigned_values(rule, n) for n in names]  # the scope table's answers, where it has one
     for node, answer in zip(asked, answers):
         assert answer == analysis.qualified_names_from_scope(node), (name, cst.Module([]).code_for_node(node))
+    for node, found in zip(names, values):
+        expected = _scope_assigned_values(analysis, node)
+        assert [id(v) for v in found] == [id(v) for v in expected], (name, node.value)
 
 
 def test_table_settles_the_common_cases_without_scope_analysis() -> None:
@@ -137,6 +206,22 @@ def test_table_settles_the_common_cases_without_scope_analysis() -> None:
     analysis = Analysis(module)
     for node in tree.nodes(module):
         analysis.qualified_names(node)
+    assert not analysis.scopes_resolved
+
+
+def test_an_optional_import_read_in_functions_needs_no_scope_analysis() -> None:
+    # `try: import cv2 / except ImportError: cv2 = None`, read in functions: the scope table answers
+    # (libcst's scope analysis was most of the time spent on such files, and quadratic on a file
+    # that repeats the pattern n times).
+    source = "try:\n    import cv2\nexcept ImportError:\n    cv2 = None\n\n"
+    source += "".join(f"def read{i}(p, n):\n    k = n // 2\n    return cv2.imread(p)[k]\n" for i in range(3))
+    module = cst.parse_module(source * 2)
+    analysis = Analysis(module)
+    rule = all_rules()[0](analysis)
+    calls = tree.find_all(module, cst.Call, lambda c: isinstance(c.func, cst.Attribute))
+    assert [analysis.qualified_names(c.func) for c in calls] == [{"cv2.imread"}] * 6
+    ks = [n for n in tree.find_all(module, cst.Name) if n.value == "k" and not syntax.bound_name(rule, n)]
+    assert [syntax.code(v) for n in ks for v in syntax.assigned_values(rule, n)] == ["n // 2"] * 6
     assert not analysis.scopes_resolved
 
 
@@ -195,7 +280,10 @@ def _scope_assigned_values(analysis: Analysis, name_node: cst.Name) -> list[cst.
     if scope is None:
         return []
     values = []
-    for assignment in sorted(scope[name_node.value], key=lambda a: getattr(a, "_index", 0)):
+    order = analysis.source_order
+    for assignment in sorted(
+        scope[name_node.value], key=lambda a: (getattr(a, "_index", 0), order(getattr(a, "node", None)))
+    ):
         target = getattr(assignment, "node", None)
         if not isinstance(target, cst.Name):
             continue
@@ -216,7 +304,6 @@ def _assignment_sources() -> list[tuple[str, str]]:
 
 
 def test_assigned_values_and_constant_name_answer_like_scope_analysis() -> None:
-    from temporalkit.validators import syntax
 
     rule_class = all_rules()[0]
     for name, source in _assignment_sources():
@@ -232,7 +319,6 @@ def test_assigned_values_and_constant_name_answer_like_scope_analysis() -> None:
 
 
 def test_names_without_a_visible_assignment_need_no_scope_analysis() -> None:
-    from temporalkit.validators import syntax
 
     module = cst.parse_module(
         textwrap.dedent("""

@@ -417,3 +417,72 @@ def test_diff_shows_what_fix_writes_across_fix_passes(tmp_path):
         assert (diff_text, diff_before, diff_after) == (fixed, before, [])
         changed += fixed != source
     assert changed >= 5
+
+
+def test_fix_reports_what_a_full_lint_of_the_fixed_text_reports():
+    """--fix reads the text as read first with the rules that can fix, and with the others only when
+    no fix applies (findings_before=False): what it reports must be what linting the fixed text with
+    every rule reports, and with no fix, what a plain lint reports; its fixed text that of the full path."""
+    from temporalkit.validators.engine import lint_and_fix
+    from temporalkit.validators.rules import all_rules
+
+    rules = all_rules()
+    sources = [p.read_text() for p in sorted((REPO / "examples" / "pipelines").glob("*.py"))]
+    sources += [textwrap.dedent(e.code) for r in rules for e in [*r.VALID, *r.INVALID]]
+    fixed_count = unfixed_with_findings = 0
+    for source in sources:
+        full_text, full_before, full_after = lint_and_fix(source, "x.py", rules, fix=True)
+        fixed, before, after = lint_and_fix(source, "x.py", rules, fix=True, findings_before=False)
+        assert (fixed, after) == (full_text, full_after)
+        _, relint, _ = lint_and_fix(fixed, "x.py", rules)
+        assert after == relint  # what is left is what a fresh audit of the written file finds
+        if fixed != source:
+            fixed_count += 1
+            assert before is None
+        else:
+            assert before == full_before == after
+            unfixed_with_findings += bool(before)
+    assert fixed_count >= 10 and unfixed_with_findings >= 20
+
+
+def test_fix_that_cannot_be_written_reports_the_findings_as_read(tmp_path):
+    # --fix does not compute the findings of the text as read when a fix applies; a refused write
+    # (here a read-only file) must still report them, not what the unwritten fix would have left.
+    path = write(tmp_path / "code.py", BUGGY)
+    os.chmod(path, 0o444)
+    try:
+        result = run_audit(tmp_path, path, fix=True, cache=False)
+    finally:
+        os.chmod(path, 0o644)
+    assert path.read_text() == BUGGY and not result.fixed_files
+    assert [e.message for e in result.errors] == ["file is read-only; fix not written (make it writable to fix it)"]
+    plain = run_audit(tmp_path, path, cache=False)
+    assert [(f.rule, f.line, f.column) for f in result.findings] == [(f.rule, f.line, f.column) for f in plain.findings]
+    assert any(f.fixable for f in result.findings)
+
+
+def test_fixes_put_in_place_without_a_full_transform_give_the_same_code():
+    # _ReplaceNodes descends only into the replaced nodes' ancestors when given the parent map; the
+    # code must be what libcst's full transform (every node rebuilt) gives, on every fix the rules make.
+    from temporalkit.validators.analysis import Analysis
+    from temporalkit.validators.engine import _ReplaceNodes, run_rules
+    from temporalkit.validators.rules import all_rules
+
+    rules = all_rules()
+    sources = [p.read_text() for p in sorted((REPO / "examples" / "pipelines").glob("*.py"))]
+    sources += [textwrap.dedent(e.code) for r in rules for e in r.INVALID if e.expected_fix is not None]
+    checked = 0
+    for source in sources:
+        module = cst.parse_module(source)
+        analysis = Analysis(module)
+        reports = [r for r in run_rules(module, rules, analysis) if r.replacement is not None]
+        if not reports:
+            continue
+        replacements = {}
+        for report in reports:
+            replacements.setdefault(id(report.node), report.replacement)
+        full = module.visit(_ReplaceNodes(replacements)).code
+        partial = module.visit(_ReplaceNodes(replacements, analysis.parents, [r.node for r in reports])).code
+        assert partial == full != source
+        checked += 1
+    assert checked >= 10

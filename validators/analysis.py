@@ -9,6 +9,11 @@ inside a function or class, imported relatively or with `*`, or also bound by an
 parameter, loop, `def`, ... The two agree by construction on the cases the table answers
 (tests/test_analysis.py compares them on every name of a corpus).
 
+A name that is also assigned (`try: import cv2 / except ImportError: cv2 = None`), and the
+`name = value` statements a read may see (`syntax.assigned_values`), are answered by `ScopeTable`,
+which finds the scope binding a name the way libcst does, for the plain cases; libcst's scope
+analysis remains the answer for what the table does not model (see its docstring).
+
 Qualified names are those that come from an import or a builtin (`numpy.linspace`,
 `builtins.range`): names of the user's own variables (`f.<locals>.frames.view`) are never
 what a rule looks for.
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 import builtins
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -70,6 +75,7 @@ class Bindings:
         self.imports: dict[str, list[tuple[cst.Import | cst.ImportFrom, cst.CSTNode | None]]] = {}
         self.other: set[str] = set()
         self.unsure = False  # a star import: any name may come from it
+        self.dotted_imports: set[str] = set()  # roots of `import a.b` (which also binds `a.b`)
         self._by_owner: dict[str, dict[cst.CSTNode | None, list[cst.Import | cst.ImportFrom]]] = {}
         # Exact-type dispatch: parse trees hold only concrete node classes, and a failing
         # isinstance against libcst's classes (ABCMeta) costs more than the whole lookup.
@@ -103,6 +109,8 @@ class Bindings:
         for alias in node.names:
             bound = alias.evaluated_alias or alias.evaluated_name.split(".")[0]
             self.imports.setdefault(bound, []).append((node, owner))
+            if alias.evaluated_alias is None and "." in alias.evaluated_name:
+                self.dotted_imports.add(bound)
 
     def _add_target(self, target: cst.CSTNode) -> None:
         if isinstance(target, cst.Name):
@@ -147,6 +155,155 @@ class Bindings:
         return by_owner.get(None, [])
 
 
+_UNSCOPED_PARENTS = (
+    cst.ImportAlias,
+    cst.ImportFrom,
+    cst.Import,
+    cst.NameItem,
+    cst.Param,
+    cst.FunctionDef,
+    cst.ClassDef,
+)
+_HEADER = object()  # a place `ScopeTable` does not model: a def's or lambda's parameter list
+_BUILTINS = object()  # no scope of the file binds the name
+# Statements whose targets a name store binds (as libcst's ExpressionContextProvider marks STORE).
+_TARGETS: dict[type, str] = {cst.AnnAssign: "target", cst.AugAssign: "target", cst.For: "target"}
+# Binding forms the table does not model: a name they bind is left to the scope analysis.
+_UNMODELLED = (cst.NamedExpr, cst.Global, cst.Nonlocal, cst.MatchAs, cst.MatchStar, cst.MatchMapping)
+# Forms that make new kinds of scopes (PEP 695): their whole file is left to the scope analysis.
+_DISABLING = (cst.TypeAlias, cst.TypeParameters, cst.Match)
+
+
+class ScopeTable:
+    """Which scopes bind each name: libcst's scope resolution for the plain cases, without its two passes.
+
+    libcst's ScopeProvider records every assignment and every access, then gives each access the set
+    of assignments it may see; on a file that binds a name n times and reads it m times (a module
+    importing numpy in each of its sections, or `try: import cv2 / except: cv2 = None`) that is
+    n x m work, and it is the costliest part of reading a file. Rules ask two things of it: which
+    `name = value` statements may bind a name where it is read (`syntax.assigned_values`), and the
+    imports a name read in a function refers to when the module also assigns it. Both follow from
+    which scope binds the name, found the way libcst finds it: the scope of the read, then the
+    enclosing function scopes (class bodies are not seen from their methods, as in Python), the
+    module, the builtins. Bindings are those libcst records: targets of assignments, `for`, `with`
+    and `except ... as`, comprehension targets, imports, parameters, `def` and `class` names.
+
+    The table answers None (ask libcst) for what it does not model: names that a walrus, a `global`
+    or `nonlocal` declaration or a `match` pattern binds, reads in a parameter list, and whole files
+    with PEP 695 type parameters or `match` statements. tests/test_analysis.py compares its answers
+    with libcst's on every name of the project's sources and the rule examples.
+    """
+
+    def __init__(self, parents: dict[cst.CSTNode, cst.CSTNode]) -> None:
+        self._parents = parents
+        self.bound: dict[str, set[cst.CSTNode | None]] = {}  # name -> scopes binding it (None: the module)
+        self.unsure: set[str] = set()
+        self.disabled = False
+        self._owner_of: dict[cst.CSTNode, object] = {}
+        for node in parents:
+            kind = type(node)
+            if kind is cst.Assign:
+                owner = self.scope_of(node)
+                for target in node.targets:
+                    self._bind_target(target.target, owner)
+            elif kind in _TARGETS:
+                self._bind_target(node.target, self.scope_of(node))
+            elif kind is cst.CompFor:
+                self._bind_target(node.target, self._comprehension_of(node))
+            elif kind is cst.AsName:
+                if type(parents.get(node)) is not cst.ImportAlias:
+                    self._bind_target(node.name, self.scope_of(node))
+            elif kind is cst.Import or kind is cst.ImportFrom:
+                if isinstance(node.names, cst.ImportStar):
+                    self.disabled = True
+                    continue
+                owner = self.scope_of(node)
+                for alias in node.names:
+                    self._bind(alias.evaluated_alias or alias.evaluated_name.split(".")[0], owner)
+            elif kind is cst.FunctionDef or kind is cst.ClassDef:
+                self._bind(node.name.value, self.scope_of(node))
+            elif kind is cst.Param:
+                function = next(a for a in ancestors(node, parents) if type(a) in (cst.FunctionDef, cst.Lambda))
+                self._bind(node.name.value, function)
+            elif kind in _UNMODELLED:
+                for name in tree.find_all(node, cst.Name):
+                    self.unsure.add(name.value)
+            elif kind in _DISABLING:
+                self.disabled = True
+
+    def _bind(self, name: str, owner: object) -> None:
+        if owner is _HEADER:
+            self.unsure.add(name)
+        else:
+            self.bound.setdefault(name, set()).add(owner)  # type: ignore[arg-type]
+
+    def _bind_target(self, target: cst.CSTNode, owner: object) -> None:
+        kind = type(target)
+        if kind is cst.Name:
+            self._bind(target.value, owner)
+        elif kind is cst.Tuple or kind is cst.List:
+            for element in target.elements:
+                self._bind_target(element.value, owner)
+        elif kind is cst.StarredElement:
+            self._bind_target(target.value, owner)
+
+    def _comprehension_of(self, comp_for: cst.CompFor) -> cst.CSTNode:
+        node = self._parents[comp_for]
+        while type(node) is cst.CompFor:
+            node = self._parents[node]
+        return node
+
+    def scope_of(self, node: cst.CSTNode) -> object:
+        """The node whose scope `node` is evaluated in (a def, lambda, class or comprehension; None:
+        the module), or _HEADER inside a parameter list."""
+        known = self._owner_of.get(node)
+        if known is not None or node in self._owner_of:
+            return known
+        parents = self._parents
+        grandchild, child, owner = None, node, None
+        for ancestor in ancestors(node, parents):
+            kind = type(ancestor)
+            if kind is cst.FunctionDef or kind is cst.Lambda:
+                if child is ancestor.body:
+                    owner = ancestor
+                    break
+                if child is ancestor.params:
+                    owner = _HEADER
+                    break
+            elif kind is cst.ClassDef:
+                if child is ancestor.body:
+                    owner = ancestor
+                    break
+            elif kind in _COMPREHENSIONS:
+                # The first `for`'s iterable is evaluated in the enclosing scope, the rest inside.
+                if not (child is ancestor.for_in and grandchild is ancestor.for_in.iter):
+                    owner = ancestor
+                    break
+            grandchild, child = child, ancestor
+        self._owner_of[node] = owner
+        return owner
+
+    def binding_scope(self, name: str, node: cst.CSTNode) -> tuple[object, bool] | None:
+        """(the scope whose bindings of `name` a read at `node` sees, whether that is the read's own
+        scope); the scope is _BUILTINS when none binds it. None when the table cannot tell."""
+        if self.disabled or name in self.unsure:
+            return None
+        scope = self.scope_of(node)
+        owners = self.bound.get(name, ())
+        own = True
+        while True:
+            if scope is _HEADER:
+                return None
+            if scope in owners:
+                return scope, own
+            if scope is None:
+                return _BUILTINS, False
+            own = False
+            scope = self.scope_of(scope)  # where the def, class or comprehension itself sits
+            while type(scope) is cst.ClassDef:  # a class body is not visible from the scopes in it
+                scope = self.scope_of(scope)
+
+
 def ancestors(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]) -> Iterator[cst.CSTNode]:
     """The parent of `node`, its parent, ... up to the module."""
     current = parents.get(node)
@@ -168,6 +325,12 @@ class Analysis:
         self._redirected: set[str] = set()  # names some `global` / `nonlocal` statement declares
         # (id of a visible_imports group, dotted name) -> qualified names; the groups live as long as the bindings
         self._import_names: dict[tuple[int, str], set[str]] = {}
+        self._scope_table: ScopeTable | None = None
+        self._names_in_scope: dict[tuple[int, str], set[str]] = {}  # (id of a scope node, dotted name) -> names
+        self._order: dict[cst.CSTNode, int] | None = None
+        self._plain_grouped: dict[str, dict[cst.CSTNode | None, list[cst.BaseExpression]]] = {}
+        self._module_facts: dict[str, object] = {}
+        self._positions: dict[cst.CSTNode, tuple[tuple[int, int], tuple[int, int]]] | None = None
 
     @property
     def bindings(self) -> Bindings:
@@ -187,8 +350,23 @@ class Analysis:
             return []
         if name in self._redirected:
             return [value for _, value in entries]
-        owners = {None, *(a for a in ancestors(node, self.parents) if type(a) in _SCOPE_OWNERS)}
-        return [value for owner, value in entries if owner in owners]
+        by_owner = self._plain_by_owner(name)
+        values = list(by_owner.get(None, ()))
+        for ancestor in ancestors(node, self.parents):
+            if type(ancestor) in _SCOPE_OWNERS:
+                values += by_owner.get(ancestor, ())
+        return values
+
+    def _plain_by_owner(self, name: str) -> dict[cst.CSTNode | None, list[cst.BaseExpression]]:
+        """`name`'s plain assignment values grouped by the function or class they sit in (None: the
+        module), each group in source order; grouped once per name (a file assigning `cv2 = None` in
+        each of its n sections is not n x n)."""
+        grouped = self._plain_grouped.get(name)
+        if grouped is None:
+            grouped = self._plain_grouped[name] = {}
+            for owner, value in self._plain_assignments.get(name, ()):  # type: ignore[union-attr]
+                grouped.setdefault(owner, []).append(value)
+        return grouped
 
     def _collect_plain_assignments(self) -> dict[str, list[tuple[cst.CSTNode | None, cst.BaseExpression]]]:
         plain: dict[str, list[tuple[cst.CSTNode | None, cst.BaseExpression]]] = {}
@@ -207,6 +385,48 @@ class Analysis:
                 for name in names:
                     plain.setdefault(name, []).append((owner, node.value))
         return plain
+
+    @property
+    def scope_table(self) -> ScopeTable:
+        if self._scope_table is None:
+            self._scope_table = ScopeTable(self.parents)
+        return self._scope_table
+
+    def visible_plain_values(self, name_node: cst.Name) -> list[cst.BaseExpression] | None:
+        """The values of the `name = value` / `name: T = value` statements in the scope that binds
+        `name_node`'s name where it is read, in source order: what libcst's `scope[name]` holds of
+        them. None when the scope table cannot tell (then ask the scope analysis)."""
+        parent = self.parents.get(name_node)
+        kind = type(parent)
+        if (kind is cst.Attribute and parent.attr is name_node) or (kind is cst.Arg and parent.keyword is name_node):
+            return []  # libcst's scope analysis never visits these names: they have no scope
+        while kind is cst.Attribute or kind is cst.AsName:  # a dotted name in an import, an `as` name
+            parent = self.parents.get(parent)
+            kind = type(parent)
+        if kind in _UNSCOPED_PARENTS:
+            return None  # names in imports, `global`, headers: libcst's own answer
+        found = self.scope_table.binding_scope(name_node.value, name_node)
+        if found is None:
+            return None
+        scope = found[0]
+        if scope is _BUILTINS:
+            return []
+        if self._plain_assignments is None:
+            self._plain_assignments = self._collect_plain_assignments()
+        return list(self._plain_by_owner(name_node.value).get(scope, ()))  # type: ignore[arg-type]
+
+    def module_fact(self, key: str, compute: Callable[[], object]) -> object:
+        """compute(), once per module: for a fact about the whole file that rules ask at many nodes."""
+        if key not in self._module_facts:
+            self._module_facts[key] = compute()
+        return self._module_facts[key]
+
+    def source_order(self, node: cst.CSTNode | None) -> int:
+        """A rank of `node` that follows the source order of statements and of their targets (the
+        parent map's order: parents are walked in pre-order); -1 for None."""
+        if self._order is None:
+            self._order = {child: i for i, child in enumerate(self.parents)}
+        return self._order.get(node, -1) if node is not None else -1
 
     @property
     def scopes_resolved(self) -> bool:
@@ -232,7 +452,8 @@ class Analysis:
             if root in bindings.other:
                 if root not in bindings.imports and not hasattr(builtins, root):
                     return set()  # only ever the user's own variable
-                return self.qualified_names_from_scope(node)
+                names = self._names_from_another_scope(node, full_name, root)
+                return names if names is not None else self.qualified_names_from_scope(node)
             statements = bindings.visible_imports(root, node, self.parents)
             if statements:
                 # Memoised per import group and dotted name: a generated or concatenated file that
@@ -249,6 +470,35 @@ class Analysis:
             if statements is not None:  # nothing binds it here: a builtin, or undefined
                 return {f"builtins.{root}"} if hasattr(builtins, root) else set()
         return self.qualified_names_from_scope(node)
+
+    def _names_from_another_scope(self, node: cst.CSTNode, full_name: str, root: str) -> set[str] | None:
+        """Qualified names of a read of `root` (also bound by something other than an import) when the
+        scope table settles it: the name is bound in an enclosing scope, not the read's own (where
+        libcst's answer depends on the order of statements). libcst then gives the read every
+        binding of that scope: its imports give their qualified names, the other bindings only local
+        ones, which rules never look for (`try: import cv2 / except ImportError: cv2 = None`).
+        None: ask the scope analysis."""
+        bindings = self.bindings
+        if bindings.unsure or root in bindings.dotted_imports:
+            return None  # `import a.b` also binds `a.b`, which libcst may resolve in another scope
+        found = self.scope_table.binding_scope(root, node)
+        if found is None or found[1]:
+            return None
+        scope = found[0]
+        if scope is _BUILTINS:
+            return {f"builtins.{root}"} if hasattr(builtins, root) else set()
+        # Memoised per scope and dotted name: a concatenated file that imports cv2 in each of its n
+        # sections would otherwise ask n statements on each of its reads.
+        memo_key = (id(scope), full_name)
+        names = self._names_in_scope.get(memo_key)
+        if names is None:
+            names = set()
+            for statement, owner in bindings.imports.get(root, ()):
+                if owner is scope:
+                    assignment = ImportAssignment(root, None, statement, 0, statement)  # type: ignore[arg-type]
+                    names.update(q.name for q in assignment.get_qualified_names_for(full_name))
+            self._names_in_scope[memo_key] = names
+        return set(names)
 
     def _is_not_a_reference(self, node: cst.CSTNode) -> bool:
         """An attribute's or keyword's name, or a name in an import statement: libcst gives these no scope."""
@@ -275,7 +525,9 @@ class Analysis:
         """Fill in the reports' line and column ranges."""
         if not reports:
             return
-        positions = syntactic_positions(self._wrapper.module)
+        if self._positions is None:  # once per module, however many groups of rules report on it
+            self._positions = syntactic_positions(self._wrapper.module)
+        positions = self._positions
         for report in reports:
             (report.line, report.column), (report.end_line, report.end_column) = positions[report.node]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,6 +75,7 @@ class _Work:
     rule_ids: tuple[str, ...]
     fix: bool  # compute the fixed text (for --fix or --diff)
     after: bool = True  # and the findings left in it (--fix reports them, --diff does not)
+    before: bool = True  # the findings in the text as read even when a fix applies (for the cache, --diff)
 
 
 def audit_paths(
@@ -180,7 +181,12 @@ def audit_paths(
                 store.put(key, [], error)
             continue
         # Fixes are written as UTF-8, so a file in another PEP 263 encoding is audited, not fixed.
-        work.append(_Work(display, str(path), text, bom, triggered, (fix or diff) and encoding == "utf-8", fix))
+        # --fix reports what is left after fixing: what was there is needed only when no fix applies,
+        # or when --diff reports it, or when writing the fix fails (then it is computed again).
+        fixing = (fix or diff) and encoding == "utf-8"
+        work.append(
+            _Work(display, str(path), text, bom, triggered, fixing, fix, before=not (fixing and fix and not diff))
+        )
         work_keys[display] = key
 
     if work:
@@ -192,7 +198,7 @@ def audit_paths(
                     store.put(work_keys[item.display_path], [], error)
                 continue
             changed = new_text is not None and new_text != item.text
-            if store is not None:
+            if store is not None and before is not None:
                 store.put(work_keys[item.display_path], before)  # findings of the content as read
             if changed and diff:
                 result.diffs[item.display_path] = unified_diff(item.text, new_text, item.display_path)
@@ -203,6 +209,10 @@ def audit_paths(
                 )
                 if write_error:
                     result.errors.append(FileError(item.display_path, write_error))
+                    if before is None:  # not computed (a fix applied): the findings of the text as read
+                        _, before, _, error = _analyse(replace(item, fix=False), rule_classes)
+                        if error is not None:
+                            result.errors.append(FileError(item.display_path, error))
                     result.findings.extend(_with_path(before, item.display_path))
                     continue
                 result.fixed_files.append(item.display_path)
@@ -384,7 +394,7 @@ def _analyse(item: _Work, rule_classes: tuple[type["Rule"], ...]):
     rules = [r for r in rule_classes if r.ID in item.rule_ids]
     try:
         new_text, before, after = lint_and_fix(
-            item.text, item.display_path, rules, fix=item.fix, findings_after=item.after
+            item.text, item.display_path, rules, fix=item.fix, findings_after=item.after, findings_before=item.before
         )
     except cst.ParserSyntaxError as exc:  # Python's parser accepted it (the gate): a limit of libcst's
         return None, [], [], f"cannot parse: libcst refuses what Python accepts: {_syntax_error_line(exc)}"
@@ -393,7 +403,7 @@ def _analyse(item: _Work, rule_classes: tuple[type["Rule"], ...]):
     except Exception as exc:  # one broken rule or odd file must not stop the run
         message = " ".join(str(exc).split())[:300]
         return None, [], [], f"internal error while auditing ({type(exc).__name__}: {message}); please report it"
-    return (new_text if item.fix else None), _as_dicts(before), _as_dicts(after), None
+    return (new_text if item.fix else None), (None if before is None else _as_dicts(before)), _as_dicts(after), None
 
 
 def _as_dicts(findings: list[Finding]) -> list[dict]:

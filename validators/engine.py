@@ -25,15 +25,28 @@ from temporalkit.validators.suppressions import ALL_RULES, is_suppressed, parse_
 from temporalkit.validators.triggers import SourceText
 
 
-def run_rules(module: cst.Module, rules: Iterable[type[Rule]]) -> list[Report]:
-    """Every report of `rules` on `module`, placed, in source order."""
-    analysis = Analysis(module)
+def run_rules(
+    module: cst.Module, rules: Iterable[type[Rule]], analysis: Analysis | None = None, *, place: bool = True
+) -> list[Report]:
+    """Every report of `rules` on `module`, placed, in source order. `analysis`: one already made for
+    `module` (rules only read it and its caches, so running rules in two groups over one analysis
+    gives each group what one run of all of them gives it). place=False: not placed (positions cost
+    a pass of the code generator over the module; a fix pass that only looks for replacements does
+    not need them), ordered by rule id; `placed` completes them."""
+    if analysis is None:
+        analysis = Analysis(module)
     instances = [rule_cls(analysis) for rule_cls in rules]
     tree.dispatch(module, instances)  # one walk for all rules
     reports: list[Report] = [report for rule in instances for report in rule.reports]
-    analysis.place(reports)
     for report in reports:
         report.call = _call_of(report.node, analysis)
+    reports.sort(key=lambda r: r.rule.ID)  # stable: each rule's reports keep their order
+    return placed(analysis, reports) if place else reports
+
+
+def placed(analysis: Analysis, reports: list[Report]) -> list[Report]:
+    """`reports` with their positions filled in, in source order (line, column, rule id)."""
+    analysis.place(reports)
     reports.sort(key=lambda r: (r.line, r.column, r.rule.ID))
     return reports
 
@@ -128,9 +141,30 @@ def to_finding(report: Report, path: str, source: str = "static") -> Finding:
 
 
 class _ReplaceNodes(cst.CSTTransformer):
-    def __init__(self, replacements: dict[int, cst.CSTNode | cst.RemovalSentinel]) -> None:
+    """Put each replacement in place of the node of that id. With `parents` (the module's parent map)
+    only the replaced nodes' ancestors are descended into: a subtree holding no replaced node is kept
+    as it is instead of being rebuilt node by node into an equal copy (the same code, at a fraction
+    of the cost of a full transform)."""
+
+    def __init__(
+        self,
+        replacements: dict[int, cst.CSTNode | cst.RemovalSentinel],
+        parents: dict[cst.CSTNode, cst.CSTNode] | None = None,
+        nodes: Iterable[cst.CSTNode] = (),
+    ) -> None:
         super().__init__()
         self._replacements = replacements
+        self._descend: set[int] | None = None
+        if parents is not None:
+            self._descend = set()
+            for node in nodes:
+                current = parents.get(node)
+                while current is not None and id(current) not in self._descend:
+                    self._descend.add(id(current))
+                    current = parents.get(current)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return self._descend is None or id(node) in self._descend
 
     def on_leave(self, original_node, updated_node):  # type: ignore[override]
         return self._replacements.get(id(original_node), updated_node)
@@ -173,43 +207,90 @@ def lint_and_fix(
     fix: bool = False,
     max_passes: int = 4,
     findings_after: bool = True,
-) -> tuple[str, list[Finding], list[Finding]]:
+    findings_before: bool = True,
+) -> tuple[str, list[Finding] | None, list[Finding]]:
     """(fixed text, findings in `source`, findings left in the fixed text), after inline suppressions.
 
     Without `fix` the text is returned unchanged and both lists are the same. Fixing repeats until
     no applicable fix is left (a fix may reveal another). Raises libcst.ParserSyntaxError.
     With findings_after=False (--diff: only the fixed text is wanted) the fixed text is re-read
     only by the rules that can fix, and the third list is empty.
+    With findings_before=False (--fix: what is left is reported, not what was there) the text as
+    read is first read only by the rules that can fix; the other rules read it, on the same parse,
+    only when no fix applies, and when one does the second list is None instead.
     """
     suppressions = parse_suppressions(source)
 
     def unsuppressed(report: Report) -> bool:
         return not is_suppressed(report.rule.ID, report.line, suppressions, report.rule.CATEGORY)
 
-    module, reports = _lint_keeping_module(source, rules)
-    reports = [r for r in reports if unsuppressed(r)]
-    original = [to_finding(r, path) for r in one_finding_per_call(reports)]
+    def keep(reports: list[Report]) -> list[Report]:
+        return [r for r in reports if unsuppressed(r)] if suppressions else reports
+
+    text_as_read = source
+    fixers = [r for r in rules if may_fix(r)]
+    original: list[Finding] | None
+    if fix and findings_after and not findings_before and len(fixers) < len(rules):
+        # The fixable rules first: a fix found means the whole text is read again below, so the
+        # other rules' findings in the text as read would be thrown away.
+        # Placed only when a suppression comment needs the lines.
+        module, analysis, reports = _lint_keeping_module(source, fixers, place=bool(suppressions))
+        reports = keep(reports)
+        complete = _Completion(text_as_read, module, analysis, reports, [r for r in rules if not may_fix(r)])
+        if not any(r.replacement is not None for r in reports):
+            original = [to_finding(r, path) for r in one_finding_per_call(complete(keep))]
+            return source, original, original
+        original = None
+    else:
+        module, analysis, reports = _lint_keeping_module(source, rules)
+        reports = keep(reports)
+        original = [to_finding(r, path) for r in one_finding_per_call(reports)]
     if not fix:
         return source, original, original
     if not findings_after:
-        rules = [r for r in rules if may_fix(r)]
+        rules = fixers
     for _ in range(max_passes):
         if module is None or not any(r.replacement is not None for r in reports):
             break
         # The reports' nodes belong to `module`: replace them there, without parsing the text and
         # running the rules again as apply_fixes must (that made --diff / --fix about 3x a lint).
         replacements: dict[int, cst.CSTNode | cst.RemovalSentinel] = {}
+        replaced = []
         for report in reports:
             if report.replacement is not None:
                 replacements.setdefault(id(report.node), report.replacement)
-        fixed = module.visit(_ReplaceNodes(replacements)).code
+                replaced.append(report.node)
+        parents = analysis.parents if analysis is not None else None
+        fixed = module.visit(_ReplaceNodes(replacements, parents, replaced)).code
         if fixed == source:
             break
         source = fixed
         suppressions = parse_suppressions(source)
-        module, reports = _lint_keeping_module(source, rules)
-        reports = [r for r in reports if unsuppressed(r)]
+        # Positions are needed for the findings left (--fix) and for suppression comments, not to
+        # find the next replacements (--diff).
+        module, analysis, reports = _lint_keeping_module(source, rules, place=findings_after or bool(suppressions))
+        reports = keep(reports)
+    if original is None and source == text_as_read:  # the fixes changed nothing: nothing was read again
+        original = [to_finding(r, path) for r in one_finding_per_call(complete(keep))]
+        return source, original, original
     return source, original, [to_finding(r, path) for r in one_finding_per_call(reports)] if findings_after else []
+
+
+class _Completion:
+    """The reports of the other rules on a text the fixable rules have read, on the same parse and
+    analysis, merged with theirs: what one run of all the rules gives (rules only read the analysis
+    and its caches; reports are ordered by line, column and rule id, and each rule keeps its order)."""
+
+    def __init__(self, source: str, module, analysis, reports: list[Report], others: list[type[Rule]]) -> None:
+        self.source, self.module, self.analysis, self.reports, self.others = source, module, analysis, reports, others
+
+    def __call__(self, keep: Callable[[list[Report]], list[Report]]) -> list[Report]:
+        if self.module is None:  # no fixable rule applied: nothing parsed yet
+            _, _, more = _lint_keeping_module(self.source, self.others)
+            return keep(more)
+        text = SourceText(self.source)
+        more = run_rules(self.module, [r for r in self.others if r.applies_to(text)], self.analysis, place=False)
+        return keep(placed(self.analysis, self.reports + more))  # (keep is idempotent on self.reports)
 
 
 _MAY_FIX: dict[type, bool] = {}
@@ -240,11 +321,15 @@ def may_fix(rule: type[Rule]) -> bool:
     return known
 
 
-def _lint_keeping_module(source: str, rules: Sequence[type[Rule]]) -> tuple[cst.Module | None, list[Report]]:
-    """lint_source, also returning the parsed module (None when no rule applies: nothing parsed)."""
+def _lint_keeping_module(
+    source: str, rules: Sequence[type[Rule]], *, place: bool = True
+) -> tuple[cst.Module | None, Analysis | None, list[Report]]:
+    """lint_source, also returning the parsed module and its analysis (None when no rule applies:
+    nothing parsed). place=False: see run_rules."""
     text = SourceText(source)
     applicable = [r for r in rules if r.applies_to(text)]
     if not applicable:
-        return None, []
+        return None, None, []
     module = cst.parse_module(source)
-    return module, run_rules(module, applicable)
+    analysis = Analysis(module)
+    return module, analysis, run_rules(module, applicable, analysis, place=place)

@@ -214,12 +214,19 @@ def assigned_values(rule: Rule, name_node: cst.Name) -> list[cst.BaseExpression]
         return []
     if not rule.analysis.plain_values(name_node.value, name_node):  # no `name = value` it may see: no scopes
         return []
+    values = rule.analysis.visible_plain_values(name_node)  # the same answer from the scope table
+    if values is not None:
+        return values
     scope = rule.scope_of(name_node)
     if scope is None:
         return []
     values: list[cst.BaseExpression] = []
-    # a set: in the order the assignments were made, so the answer does not depend on hashing
-    for assignment in sorted(scope[name_node.value], key=lambda a: getattr(a, "_index", 0)):
+    # a set: in the order the assignments were made, so the answer does not depend on hashing (an
+    # assignment under `global` takes the module's count at the time: ties go by source order)
+    order = rule.analysis.source_order
+    for assignment in sorted(
+        scope[name_node.value], key=lambda a: (getattr(a, "_index", 0), order(getattr(a, "node", None)))
+    ):
         target = getattr(assignment, "node", None)
         if not isinstance(target, cst.Name):
             continue

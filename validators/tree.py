@@ -166,7 +166,11 @@ def find_all(
 
 
 def parents(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
-    """Child -> parent for every non-formatting node under `root`."""
+    """Child -> parent for every non-formatting node under `root`.
+
+    Parents are visited in pre-order, so the children of each are entered in source order after
+    those of every node before it: statements (whose parents are statement lines and blocks) come
+    in source order, which `analysis` relies on for the order of assignments."""
     parent_of: dict[cst.CSTNode, cst.CSTNode] = {}
     stack = [root]
     while stack:
@@ -174,7 +178,7 @@ def parents(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
         kids = children(node)
         for child in kids:
             parent_of[child] = node
-        stack.extend(kids)
+        stack.extend(reversed(kids))
     return parent_of
 
 

@@ -88,3 +88,37 @@ def test_a_name_imported_many_times_is_not_resolved_against_every_import_on_ever
     names = [analysis.qualified_names(call.func) for call in calls]
     assert len(names) == 200 and all(n == {"numpy.linspace"} for n in names)
     assert len(asked) <= 200  # once per import statement, not 200 x 200
+
+
+class NoOpFixRule(Rule):
+    """Test rule: offers `same_me(x)` as its own fix (a fix that changes nothing)."""
+
+    ID = "TK913"
+    CATEGORY = "index-out-of-range"
+    SEVERITY = "error"
+    MESSAGE = "same"
+    TRIGGERS = ("same_me",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == "same_me":
+            self.report(node, replacement=node)
+
+
+def test_fix_without_the_findings_as_read_still_reports_every_rule():
+    # --fix reads the text first with the fixable rules only (findings_before=False); the other
+    # rules' findings must come back when no fix applies, when the fixes change nothing, and after
+    # a fix (from the re-read), exactly as the full path gives them.
+    cases = [
+        ("flag_me(1)\nb = 2\n", (FixCallRule, *RULES)),  # no fixable rule applies: nothing parsed first
+        ("a = fix_me(1)\nflag_me(2)\n", (FixCallRule, *RULES)),  # a fix applies
+        ("a = same_me(1)\nflag_me(2)\n", (NoOpFixRule, *RULES)),  # a fix that leaves the text as it is
+        ("a = fix_me(1)  # temporalkit: ignore\nflag_me(2)\n", (FixCallRule, *RULES)),  # the fix suppressed
+        ("a = fix_me(1)\nb = fix_me(2)  # temporalkit: ignore[TK912]\nflag_me(3)\n", (FixCallRule, *RULES)),
+    ]
+    for source, rules in cases:
+        full = engine.lint_and_fix(source, "x.py", rules, fix=True)
+        fixed, before, after = engine.lint_and_fix(source, "x.py", rules, fix=True, findings_before=False)
+        assert (fixed, after) == (full[0], full[2]) and "TK910" in [f.rule for f in after], source
+        assert before == (None if fixed != source else full[1])
+        diff_text, diff_before, _ = engine.lint_and_fix(source, "x.py", rules, fix=True, findings_after=False)
+        assert (diff_text, diff_before) == (full[0], full[1])  # --diff reads fixes without positions

@@ -74,6 +74,10 @@ def in_eval_context(rule, node: cst.CSTNode) -> bool:
 
 def imports_test_framework(rule) -> bool:
     """The module imports pytest or unittest: a test module, whose random draws make test inputs."""
+    return rule.analysis.module_fact("imports_test_framework", lambda: _imports_test_framework(rule))
+
+
+def _imports_test_framework(rule) -> bool:
     for statements in rule.analysis.bindings.imports.values():
         for statement, _owner in statements:
             if isinstance(statement, cst.ImportFrom):
