@@ -73,8 +73,9 @@ _FRAME_TOTAL_WORDS = re.compile(
 # Case-insensitive substrings: sizes of batches, worlds, GPUs, threads, workers, processes, replicas,
 # ranks, datasets, samplers (`batch`, `world`, `gpu`, `thread`, `worker`, `proc`, `replica`, `rank`,
 # `dataset`, `sampler`); how work is shared out (`task`, `chunk`, `shard`, `partition`;
-# `part`/`parts`, `split`/`splits`, `job`/`jobs` as whole words between underscores:
-# `num_tasks`, `n_chunks`, `k_partitions`, `num_parts`, `n_jobs`); text (`quer`, `caption`, `text`,
+# `part`/`parts`, `split`/`splits`, `job`/`jobs`, `devices` as whole words between underscores:
+# `num_tasks`, `n_chunks`, `k_partitions`, `num_parts`, `n_jobs`, `len(devices)`: not `device`,
+# which `.to(device)` puts inside frame expressions); text (`quer`, `caption`, `text`,
 # `sentence`, `word`, `token`); image and model axes (`patch`, `embed`, `channel`, `head`, `layer`,
 # `hidden`, `box`, `crop`, `scale`, `height`, `width`, `pixel`); other collections (`videos`, `vids`,
 # `infos`, `anno`, `anns`, `class`, `label`, `epoch`, `iter`, `mask`, `audio`, `spec`); `mel*`;
@@ -85,7 +86,7 @@ _FRAME_TOTAL_WORDS = re.compile(
 # missed, and so are frames split into `num_chunks` or `num_parts`).
 _NOT_FRAME_WORDS = re.compile(
     r"(batch|world|gpu|thread|worker|proc|replica|rank|dataset|sampler|task|chunk|shard|partition|"
-    r"(^|_)(parts?|splits?|jobs?)(_|$)|quer|caption|text|sentence|word|token|"
+    r"(^|_)(parts?|splits?|jobs?|devices)(_|$)|quer|caption|text|sentence|word|token|"
     r"patch|embed|channel|head|layer|hidden|box|crop|scale|height|width|^h$|^w$|^img_?[hw]$|(?<!video)_size$|pixel|"
     r"videos|vids|infos|anno|anns|class|label|epoch|iter|mask|audio|spec|^mel|^(num_)?samples$)",
     re.I,

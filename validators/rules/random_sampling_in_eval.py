@@ -125,10 +125,16 @@ def is_decode_retry(rule, call: cst.Call) -> bool:
 
 
 def is_seeded(rule, node: cst.CSTNode) -> bool:
-    """A seeding call in the function that draws (or in a function around it): a seeded protocol."""
-    scopes = [a for a in au.ancestors(rule, node) if isinstance(a, cst.FunctionDef)]
+    """A seeding call in the function that draws (or in a function around it), or a statement of the
+    module itself (`np.random.seed(SEED)` right after the imports of an evaluation script): a
+    seeded protocol."""
+    ancestors = list(au.ancestors(rule, node))
+    scopes = [a for a in ancestors if isinstance(a, cst.FunctionDef)]
     if not scopes:
         scopes = [au.enclosing_scope_node(rule, node)]
+    module = next((a for a in ancestors if isinstance(a, cst.Module)), None)
+    if module is not None:
+        scopes += [s for s in module.body if isinstance(s, cst.SimpleStatementLine)]
     for scope in scopes:
         for call in au.find_all(scope, cst.Call):
             if au.call_names(rule, call) & _SEEDING or _SEEDING_NAME.search(au.last_identifier(call.func) or ""):
@@ -219,8 +225,8 @@ class RandomSamplingInEvalRule(Rule):
         Not reported: unit tests (random dummy inputs), the decode-failure retry idiom (a random
         other item after a video fails to load, inside `while` / `except` / a retry loop),
         seeded protocols (a seeding call in the drawing function, e.g. Monte-Carlo evaluation
-        over fixed seeds), warm-up inputs (a random tensor fed only to calls whose result is
-        thrown away, `model(x)` as a statement, before the name is bound again), opt-in order
+        over fixed seeds, or a plain statement of the module such as `np.random.seed(SEED)`),
+        warm-up inputs (a random tensor fed only to calls whose result is thrown away, `model(x)` as a statement, before the name is bound again), opt-in order
         ablations (a permutation or shuffle in the body of an `if` on a flag named for shuffling,
         `if cfg.TEST.SHUFFLE_FRAMES:`, read through one local alias), and opt-in previews (a draw
         in the body of an `if` on a flag named for generating, logging or visualising,
@@ -370,6 +376,20 @@ class RandomSamplingInEvalRule(Rule):
                 if shuffle_time:
                     batch = batch[:, :, torch.randperm(batch.shape[2])]
                 return model(batch)
+            """
+        ),
+        # Seeded once for the whole script, right after the imports: the same draws on every run.
+        Valid(
+            """
+            import numpy as np
+
+            SEED = 1234
+            np.random.seed(SEED)
+
+
+            def evaluate_needles(model, haystack, num_samples):
+                needles = [int(np.random.randint(10**6)) for _ in range(num_samples)]
+                return [model(haystack, n) for n in needles]
             """
         ),
         # A seeded Monte-Carlo protocol: random clips, but the same ones on every run.

@@ -56,6 +56,15 @@ class UnguardedFloorStepRule(Rule):
     VALID = [
         Valid(
             """
+            def synchronize_stream(output, devices, streams):
+                chunk_size = len(output) // len(devices)
+                for i in range(len(devices)):
+                    for j in range(chunk_size):
+                        synchronize_stream(output[i * chunk_size + j], [devices[i]], [streams[i]])
+            """
+        ),
+        Valid(
+            """
             def f(n, T):
                 step = max(1, n // T)
                 return list(range(0, n, step))[:T]
