@@ -500,3 +500,18 @@ def test_getattr_on_a_module_imported_by_a_computed_name(tmp_path, package, held
     }
     result = audit(write_tree(tmp_path / "tree", files))
     assert rules_of(result.unused if held else result.findings) == [("sampling.py", "TK131")]
+
+
+def test_a_signature_closed_at_column_0_keeps_the_body_in_its_function(tmp_path):
+    """black puts the `):` of a long signature at column 0: the body after it is still the
+    function's, not module-level code (which would make it live)."""
+    long_signature = SAMPLER.replace(
+        "def draw_clip_start(num_frames, clip_len):",
+        "def draw_clip_start(\n    num_frames,\n    clip_len,\n) -> int:",
+    )
+    files = {"data/__init__.py": "", "data/sampling.py": long_signature + "\n\ndef unrelated():\n    return 0\n"}
+    files["train.py"] = "from data.sampling import unrelated\nunrelated()\n"
+    result = audit(write_tree(tmp_path, files))
+    assert result.findings == [] and rules_of(result.unused) == [("sampling.py", "TK131")]
+    facts = file_facts(textwrap.dedent(long_signature))
+    assert [d[:3] for d in facts["defs"]] == [["draw_clip_start", 4, 8]]

@@ -348,7 +348,9 @@ def _top_level_defs(lines: list[str]) -> list[list]:
     decorators: list[tuple[int, str]] = []
     last_code = 0
     for number, line in enumerate(lines, 1):
-        if not line or line[0] in " \t\f" or line.isspace():
+        # An indented line, or a closing bracket at column 0 (black's `) -> Clip:` after a long
+        # signature), continues the statement above.
+        if not line or line[0] in " \t\f)]}" or line.isspace():
             if line.strip():
                 last_code = number
             continue
