@@ -22,6 +22,7 @@ from temporalkit.validators.analysis import Analysis, ancestors
 from temporalkit.validators.findings import Finding
 from temporalkit.validators.rule import Report, Rule
 from temporalkit.validators.suppressions import ALL_RULES, is_suppressed, parse_suppressions  # noqa: F401
+from temporalkit.validators.syntax import dotted
 from temporalkit.validators.triggers import SourceText
 
 
@@ -37,11 +38,49 @@ def run_rules(
         analysis = Analysis(module)
     instances = [rule_cls(analysis) for rule_cls in rules]
     tree.dispatch(module, instances)  # one walk for all rules
-    reports: list[Report] = [report for rule in instances for report in rule.reports]
+    reports: list[Report] = [
+        report for rule in instances for report in rule.reports if not _after_an_exit(report.node, analysis)
+    ]
     for report in reports:
         report.call = _call_of(report.node, analysis)
     reports.sort(key=lambda r: r.rule.ID)  # stable: each rule's reports keep their order
     return placed(analysis, reports) if place else reports
+
+
+def _after_an_exit(node: cst.CSTNode, analysis: Analysis) -> bool:
+    """Whether `node` lies after a statement that always leaves its block (`raise`, `return`,
+    `continue`, `break`, `assert False`, `sys.exit(...)`) in that block or in a block around it, up
+    to its function: code that never runs (PLLaVA's `upload_img` starts with `assert False`)."""
+    child = node
+    for up in ancestors(node, analysis.parents):
+        body = up.body if isinstance(up, (cst.IndentedBlock, cst.Module)) else None
+        if isinstance(body, (list, tuple)) and child in body:
+            if any(_leaves_block(statement) for statement in body[: body.index(child)]):
+                return True
+        if isinstance(up, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return False
+        child = up
+    return False
+
+
+def _leaves_block(statement: cst.CSTNode) -> bool:
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    for small in statement.body:
+        if isinstance(small, (cst.Raise, cst.Return, cst.Continue, cst.Break)):
+            return True
+        if isinstance(small, cst.Assert) and (
+            (isinstance(small.test, cst.Name) and small.test.value == "False")
+            or (isinstance(small.test, cst.Integer) and small.test.value == "0")
+        ):
+            return True
+        if (
+            isinstance(small, cst.Expr)
+            and isinstance(small.value, cst.Call)
+            and dotted(small.value.func) in ("sys.exit", "exit", "quit", "os._exit")
+        ):
+            return True
+    return False
 
 
 def placed(analysis: Analysis, reports: list[Report]) -> list[Report]:
