@@ -90,6 +90,7 @@ from temporalkit.validators.syntax import (
     positional_args,
     result_is_guarded,
     subscripted_by,
+    with_aliases,
 )
 from temporalkit.validators.windows import (
     WindowBound,
@@ -186,6 +187,7 @@ __all__ = [
     "stride_division",
     "stride_parts",
     "subscripted_by",
+    "with_aliases",
     "window_bound",
     "window_start_span",
 ]

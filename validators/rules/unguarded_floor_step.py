@@ -40,7 +40,8 @@ class UnguardedFloorStepRule(Rule):
         shape (`img.shape[1] / grid[0]` beside `img.shape[2] / grid[1]`) are a spatial cell size,
         whatever the names: a (C, T, H, W) clip's time and height axes divided that way are missed.
         Any comparison or clamp of the result (`if step > 0`,
-        `if seg <= clip_len`) counts as a guard, even one that does not cover zero.
+        `if seg <= clip_len`) counts as a guard, even one that does not cover zero, and so does a
+        comparison of a name the numerator was made from (one assignment deep) with the divisor.
     """
 
     ID = "TK111"
@@ -54,6 +55,18 @@ class UnguardedFloorStepRule(Rule):
     TRIGGERS = ("//", "int(")
 
     VALID = [
+        # The numerator is made from the total that a comparison with the divisor guards.
+        Valid(
+            """
+            import math
+
+            def middle_frames(total, neighbor, rate, n_clips):
+                if total < 2 * neighbor * rate + n_clips:
+                    rate = math.floor((total - n_clips) / (2 * neighbor))
+                middle = list(range(neighbor * rate, total - neighbor * rate))
+                return middle[:: int(len(middle) / n_clips)][:n_clips]
+            """
+        ),
         Valid(
             """
             def synchronize_stream(output, devices, streams):
@@ -330,6 +343,10 @@ class UnguardedFloorStepRule(Rule):
         if not self._used_as_step(value, up, scope):
             return
         if au.has_guard(scope, au.operand_names(node.left), au.operand_names(node.right)):
+            return
+        # A comparison of what the numerator was made from (`middle = range(a, total - a)` and
+        # `if total < 2 * a + n_clips:`) with the divisor guards it too.
+        if au.has_guard(scope, au.with_aliases(scope, au.operand_names(node.left)), au.operand_names(node.right)):
             return
         if isinstance(up, cst.Assign) and au.result_is_guarded(scope, au.code(up.targets[0].target)):
             return  # `if step > 0`, `if step == 0: step = 1`, `step = max(step, 1)`
