@@ -28,6 +28,8 @@ _JOINS = frozenset(
     }
 )
 _ADDERS = frozenset({"append", "extend", "insert"})
+# Calls that turn an array into a frame of another type: PIL's `Image.fromarray`, `torch.from_numpy`...
+_ARRAY_WRAPPERS = frozenset({"fromarray", "from_numpy", "as_tensor", "tensor", "asarray", "array"})
 
 
 class ZeroPaddingShortClipRule(Rule):
@@ -319,6 +321,19 @@ class ZeroPaddingShortClipRule(Rule):
             """,
             expected_line=6,
         ),
+        # a black PIL frame: the zeros wrapped in Image.fromarray
+        Invalid(
+            """
+            import numpy as np
+            from PIL import Image
+
+            def load_gif(video_data, num_frames):
+                while num_frames is not None and len(video_data) < num_frames:
+                    video_data.append(Image.fromarray(np.zeros((*video_data[-1].size, 3), dtype=np.uint8)))
+                return video_data
+            """,
+            expected_line=7,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -390,6 +405,13 @@ class ZeroPaddingShortClipRule(Rule):
     def _check_append(self, node: cst.Call) -> None:
         """`while len(frames) < T: frames.append(np.zeros_like(frames[0]))` and the `for _ in range(T - n)` form."""
         value = node.args[0].value
+        if (
+            isinstance(value, cst.Call)
+            and len(value.args) == 1
+            and au.last_identifier(value.func) in _ARRAY_WRAPPERS
+            and not au.call_names(self, value) & _ZEROS
+        ):
+            value = value.args[0].value  # `Image.fromarray(np.zeros(...))`: a black frame all the same
         if not (isinstance(value, cst.Call) and au.call_names(self, value) & _ZEROS):
             return
         receiver = node.func.value  # type: ignore[attr-defined]
