@@ -671,15 +671,13 @@ class _SyntaxTrees:
     """The parsed files of the tree that name a word, when at most MAX_FILES_TO_VERIFY do."""
 
     def __init__(self, known: Sequence[tuple[str, Path, dict]]) -> None:
-        self.known = known
+        self.words = [(path, _words_of(facts)) for _, path, facts in known]
         self.trees: dict[Path, object] = {}
 
     def mentions(self, name: str) -> list[tuple[Path, object]] | None:
         import ast
 
-        paths = [
-            path for _, path, facts in self.known if f" {name} " in f" {facts['uses']} {' '.join(facts['def_uses'])} "
-        ]
+        paths = [path for path, words in self.words if f" {name} " in words]
         if not paths or len(paths) > MAX_FILES_TO_VERIFY:
             return None
         found = []
@@ -770,11 +768,12 @@ def _every_call_passes_one(sources: _SyntaxTrees, function: str, params: set[str
         return False
     calls = 0
     for _, tree in mentions:
+        call_of = {id(c.func): c for c in ast.walk(tree) if isinstance(c, ast.Call)}
         definitions = [
             n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == function
         ]
         for node, functions, _ in _references(tree, function):
-            call = _call_of(tree, node)
+            call = call_of.get(id(node))
             if call is None:
                 return False  # named, not called: it may be called with anything
             if any(isinstance(k.value, ast.AST) and k.arg is None for k in call.keywords) or any(
@@ -787,15 +786,6 @@ def _every_call_passes_one(sources: _SyntaxTrees, function: str, params: set[str
                 return False
             calls += 1
     return calls > 0
-
-
-def _call_of(tree, node):
-    import ast
-
-    for candidate in ast.walk(tree):
-        if isinstance(candidate, ast.Call) and candidate.func is node:
-            return candidate
-    return None
 
 
 def _passes_not_none(call, param: str, signature, scope) -> bool:
@@ -871,13 +861,18 @@ def _imported_from_outside(known: Sequence[tuple[str, Path, dict]], in_tree: set
     return outside
 
 
+def _words_of(facts: dict) -> str:
+    """Every word a file's code uses, module level and definitions, padded for ` name ` tests."""
+    return f" {facts['uses']} {' '.join(facts['def_uses'])} "
+
+
 def _fake_mentions(names: set[str], known: Sequence[tuple[str, Path, dict]]) -> set[tuple[Path, str]]:
     """(file, name) pairs where the text names a candidate but its syntax tree says it is not a use
     (a local variable or parameter of that name: `video_reader = VideoReader(...)`), checked for
     the names that at most MAX_FILES_TO_VERIFY files mention."""
     mentioned_in: dict[str, list[Path]] = {}
     for _, path, facts in known:
-        words = f" {facts['uses']} {' '.join(facts['def_uses'])} "
+        words = _words_of(facts)
         for name in names:
             if f" {name} " in words:
                 mentioned_in.setdefault(name, []).append(path)
