@@ -515,3 +515,57 @@ def test_a_signature_closed_at_column_0_keeps_the_body_in_its_function(tmp_path)
     assert result.findings == [] and rules_of(result.unused) == [("sampling.py", "TK131")]
     facts = file_facts(textwrap.dedent(long_signature))
     assert [d[:3] for d in facts["defs"]] == [["draw_clip_start", 4, 8]]
+
+
+# A fork's two copies of one sampler, each called by its module's own reader (shape of a
+# repository whose image and video dataset modules each define `sample_frames`).
+def _reader_module(prefix: str) -> str:
+    return SAMPLER.replace("draw_clip_start", "sample_frames") + (
+        f"\n\ndef {prefix}_read(path, n, T):\n    return path, sample_frames(n, T)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("caller", "held"),
+    [
+        ("from data.video_base import video_read\nvideo_read('x', 100, 8)\n", ["image_base.py"]),  # the video copy runs
+        ("from data.image_base import image_read\nimage_read('x', 100, 8)\n", ["video_base.py"]),
+        ("from data import video_base\nvideo_base.sample_frames(100, 8)\n", ["image_base.py"]),  # an attribute: either
+        ("from data.video_base import sample_frames as draw\ndraw(100, 8)\n", ["image_base.py"]),
+    ],
+)
+def test_a_name_a_module_defines_or_imports_is_a_use_of_that_definition_only(tmp_path, caller, held):
+    """Each module's bare `sample_frames(...)` calls its own copy, and `from m import f` binds m's:
+    one copy in use does not keep the other copy's finding (in a reader nothing calls) reported."""
+    files = {
+        "data/__init__.py": "",
+        "data/image_base.py": _reader_module("image"),
+        "data/video_base.py": _reader_module("video"),
+        "train.py": caller,
+    }
+    result = audit(write_tree(tmp_path, files))
+    if "video_base.sample_frames" in caller:  # a use read as an attribute is not resolved: both stay
+        assert sorted(rules_of(result.findings)) == [("image_base.py", "TK131"), ("video_base.py", "TK131")]
+        return
+    assert [name for name, _ in rules_of(result.unused)] == held
+    assert len(result.findings) == 1 and Path(result.findings[0].path).name not in held
+
+
+def test_resolved_names_in_file_facts():
+    """Bare names bound once are resolved; a name also read as an attribute or in a string is not."""
+    text = textwrap.dedent(
+        """\
+        from .video_base import read_clip, sample_frames as draw
+        from other import helper
+
+
+        def sample_frames(n):
+            return draw(n) + helper.x
+
+
+        def build(x):
+            return x.sample_frames, getattr(x, "read_clip")
+        """
+    )
+    resolved = file_facts(text)["resolved"].split()
+    assert resolved == ["build=:build", "draw=.video_base:sample_frames", "helper=other:helper"]

@@ -127,6 +127,7 @@ _PREFIX_BEFORE_FORMAT = re.compile(r"(\w+)(?:%[-#0 +]*[\d.]*[sdrif]|\{[^{}]*\})"
 _SUFFIX_AFTER_FORMAT = re.compile(r"(?:%[-#0 +]*[\d.]*[sdrif]|\{[^{}]*\})(\w+)")
 _TRAILING_NAME = re.compile(r"(?!\d)\w+$")
 _LEADING_NAME = re.compile(r"\w+")
+_ATTRIBUTE = re.compile(r"\.[ \t]*((?!\d)\w+)")
 _GETATTR_COMPUTED = re.compile(r"\bgetattr\(\s*([\w.]+)\s*,\s*(?!\"\"\s*[,)])")
 # eval/exec of an entry read by a literal key (`eval(meta["@nb_frames"])`, a frame rate such as
 # "30000/1001" from ffprobe's JSON) evaluates data, not a name of the module.
@@ -156,9 +157,10 @@ def file_facts(text: str) -> dict:
     star_modules: set[str] = set()
     targets: set[str] = set()  # the modules its import statements name, as written (`.x`, `a.b`)
     bound: set[str] = set()  # local=module of each name an absolute `from module import name` binds
+    sources: dict[str, set[str]] = {}  # local name -> "module:name" of each `from module import name [as local]`
 
     def drop_import(match: re.Match) -> str:
-        _record_import(match, imported, modules, public, star_modules, targets, bound)
+        _record_import(match, imported, modules, public, star_modules, targets, bound, sources)
         return "\n" * match.group().count("\n")
 
     code = _IMPORT.sub(drop_import, code)
@@ -177,11 +179,14 @@ def file_facts(text: str) -> dict:
     module_lines.extend(lines[previous:])
     uses.update(_IDENTIFIER.findall("\n".join(module_lines)))
     starts = [d[1] for d in defs]
+    in_strings: set[str] = set()
     for line, content, joined in strings:
         at = bisect_right(starts, line) - 1
         into = own_uses[at] if at >= 0 and line <= defs[at][2] else uses
         if not _PROSE.search(content):  # a registry key, `__all__`, "pkg.mod:main"; not a message or a docstring
-            into.update(_IDENTIFIER.findall(content))
+            words = _IDENTIFIER.findall(content)
+            into.update(words)
+            in_strings.update(words)
         # A name built at run time only matters where it is looked up (getattr, globals()[...]).
         if not _looks_up(lines[line - 1]) and not (line > 1 and _looks_up(lines[line - 2])):
             continue
@@ -219,10 +224,33 @@ def file_facts(text: str) -> dict:
         "def_uses": [" ".join(sorted(own)) for own in own_uses],
         "imports": " ".join(sorted(targets)),
         "bound": " ".join(sorted(bound)),
+        "resolved": _resolved_names(code, defs, sources, imported, in_strings, uses),
     }
     if public or star_modules:
         facts["exports"] = " ".join(sorted(public | {_MODULE_MARK + m for m in star_modules}))
     return facts
+
+
+def _resolved_names(
+    code: str, defs: list[list], sources: dict[str, set[str]], imported: set[str], in_strings: set[str], uses: set[str]
+) -> str:
+    """`local=module:name` for each name whose every mention in the file's code is a bare name
+    bound once: by its own top-level `def` / `class` (`local=:local`) or by one `from module import
+    name [as local]`. Those mentions use that one definition, not every definition of the name in
+    the tree (a fork's image module and video module each calling their own `sample_frames`). A name
+    also read as an attribute (`.name`), in a string, or bound both ways stays unresolved."""
+    if _MODULE_MARK + "*" in uses or (_maybe_dynamic(code) and _DYNAMIC_SCOPE.search(code)):
+        return ""
+    own = [d[0] for d in defs]
+    own_once = {name for name in own if own.count(name) == 1}
+    attributes = set(_ATTRIBUTE.findall(code)) | in_strings
+    resolved = []
+    for name in own_once - attributes - set(sources) - imported:
+        resolved.append(f"{name}=:{name}")
+    for local, origins in sources.items():
+        if len(origins) == 1 and local not in attributes and local not in own:
+            resolved.append(f"{local}={next(iter(origins))}")
+    return " ".join(sorted(resolved))
 
 
 def _imported_package_roots(code: str, strings: list[tuple[int, str, int]]) -> set[str] | None:
@@ -305,6 +333,7 @@ def _record_import(
     stars: set[str],
     targets: set[str],
     bound: set[str],
+    sources: dict[str, set[str]],
 ) -> None:
     plain = match.group("plain")
     if plain is not None:  # import a.b.c, import a.b as c
@@ -333,6 +362,7 @@ def _record_import(
         imported.add(local)
         modules[local] = words[0]  # `from pkg import models` binds a module as often as a function
         public.update((words[0], local))
+        sources.setdefault(local, set()).add(f"{module}:{words[0]}")
         if not module.startswith("."):
             bound.add(f"{local}={module}")
         targets.add(module + words[0] if module.endswith(".") else f"{module}.{words[0]}")  # maybe a submodule
@@ -393,7 +423,7 @@ def valid_facts(facts: object) -> bool:
     """Whether a cached `facts` value has the shape `file_facts` gives (anything else: recompute)."""
     if not isinstance(facts, dict) or not isinstance(facts.get("uses"), str):
         return False
-    if not isinstance(facts.get("exports", ""), str):
+    if not isinstance(facts.get("exports", ""), str) or not isinstance(facts.get("resolved", ""), str):
         return False
     if not isinstance(facts.get("imports"), str) or not isinstance(facts.get("bound"), str):
         return False
@@ -543,47 +573,54 @@ def hold_back_unused(
         if not found:
             break
         reach.make_live(found)
-    dead = {name for name in candidates.values() if name in reach.dead}
-    dead |= _reached_only_through_branches_no_caller_takes(set(candidates.values()) - dead, known, reach)
+    dead = {(findings[i].path, name) for i, name in candidates.items() if reach.is_dead(findings[i].path, name)}
+    reached = {name for i, name in candidates.items() if (findings[i].path, name) not in dead}
+    unreached = _reached_only_through_branches_no_caller_takes(reached, known, reach)
+    dead |= {(findings[i].path, name) for i, name in candidates.items() if name in unreached}
     shown, held = [], []
     for position, finding in enumerate(findings):
         name = candidates.get(position)
-        (held if name is not None and name in dead else shown).append(finding)
+        (held if name is not None and (finding.path, name) in dead else shown).append(finding)
     return shown, held
 
 
 class _Reachability:
-    """Which top-level definitions no live code reaches, by name.
+    """Which top-level definitions no live code reaches.
 
     Roots: every file's module-level code (imports excluded), every definition live by a decorator
     or by its file (`live_by_path`), the names an `__init__.py` re-exports. A definition whose name a
     live use names (or a marker matches: a prefix or suffix of names built at run time, every name
-    of a module read by `getattr`) is live, and so is what it uses. Names are not resolved to
-    modules (a use of `crop` anywhere keeps every `crop` live), except that `fake` takes out the
-    mentions that are not uses: a local variable of that name, a name imported from outside the tree."""
+    of a module read by `getattr`) is live, and so is what it uses. A name a file resolves (see
+    `_resolved_names`: its own definition, or one `from module import name`) is a use of that
+    module's definition only; any other mention of a name keeps every definition of that name live
+    (a use of `crop` as an attribute keeps every `crop` live). `fake` takes out the mentions that
+    are not uses: a local variable of that name, a name imported from outside the tree."""
 
     def __init__(self, known: Sequence[tuple[str, Path, dict]], fake: set[tuple[Path, str]], in_tree: set[str]) -> None:
         self.words: set[str] = set()
-        self.dead: dict[str, list[tuple[str, str, list[str]]]] = {}  # name -> (stem, kind, its uses)
+        # name -> [display, stem, kind, its uses] of each definition of that name no live code reaches yet
+        self.dead: dict[str, list[tuple[str, str, str, list[str]]]] = {}
         roots: list[str] = []
         forged_in: dict[Path, set[str]] = {}
         for path, name in fake:
             forged_in.setdefault(path, set()).add(name)
+        modules = _ModuleIndex(known)
         for display, path, facts in known:
             forged = forged_in.get(path, set())
-            uses = facts["uses"].split()
+            qualify = modules.qualifier(display, path, facts)
+            uses = qualify([w for w in facts["uses"].split() if w not in forged])
             if os.path.basename(display) == "__init__.py":
                 uses += facts.get("exports", "").split()
-            roots += [w for w in uses if w not in forged]
+            roots += uses
             defs, stem = _defs(facts), module_stem(display)
             all_live = live_by_path(display) or len(defs) != len(facts["defs"])  # (or a malformed entry)
             for position, own in enumerate(facts["def_uses"]):
-                own_uses = [w for w in own.split() if w not in forged]
+                own_uses = qualify([w for w in own.split() if w not in forged])
                 if all_live or defs[position][3]:
                     roots += own_uses
                 else:
                     name, _, _, _, kind = defs[position]
-                    self.dead.setdefault(name, []).append((stem, kind, own_uses))
+                    self.dead.setdefault(name, []).append((display, stem, kind, own_uses))
         for word in roots:
             if word.startswith(_PACKAGE_MARK):  # modules loaded by computed names from a package
                 if word[len(_PACKAGE_MARK) :] in in_tree:
@@ -593,17 +630,30 @@ class _Reachability:
         self.index = _UseIndex(self.words)  # its markers all come from module-level code
         self._propagate()
 
+    def _live(self, name: str, display: str, stem: str, kind: str) -> bool:
+        return f"{name}@{display}" in self.words or self.index.matches_marker(name, stem, kind)
+
     def _propagate(self) -> None:
         changed = True
         while changed:
             changed = False
             for name in list(self.dead):
                 entries = self.dead[name]
-                if name in self.words or any(self.index.matches_marker(name, stem, kind) for stem, kind, _ in entries):
+                everywhere = name in self.words
+                still = [e for e in entries if not (everywhere or self._live(name, *e[:3]))]
+                if len(still) == len(entries):
+                    continue
+                for entry in entries:
+                    if entry not in still:
+                        self.words.update(entry[3])
+                if still:
+                    self.dead[name] = still
+                else:
                     del self.dead[name]
-                    for _, _, uses in entries:
-                        self.words.update(uses)
-                    changed = True
+                changed = True
+
+    def is_dead(self, display: str, name: str) -> bool:
+        return any(entry[0] == display for entry in self.dead.get(name, ()))
 
     def make_live(self, names: set[str]) -> None:
         self.words.update(names)
@@ -613,8 +663,9 @@ class _Reachability:
         """The dead names from which a chain of uses among dead definitions reaches one of `targets`."""
         users: dict[str, set[str]] = {}
         for name, entries in self.dead.items():
-            for _, _, uses in entries:
+            for _, _, _, uses in entries:
                 for word in uses:
+                    word = word.partition("@")[0]
                     if word in self.dead:
                         users.setdefault(word, set()).add(name)
         found = {t for t in targets if t in self.dead}
@@ -625,6 +676,59 @@ class _Reachability:
                     found.add(user)
                     stack.append(user)
         return found
+
+
+class _ModuleIndex:
+    """Which audited files a module name in an import statement can be, and what each defines."""
+
+    def __init__(self, known: Sequence[tuple[str, Path, dict]]) -> None:
+        self.by_dotted: dict[str, list[str]] = {}  # a.b.c, b.c, c -> displays of a/b/c.py (or a/b/c/__init__.py)
+        self.by_base: dict[str, str] = {}  # absolute path without .py (a package: its folder) -> display
+        self.defined: dict[str, set[str]] = {}
+        for display, path, facts in known:
+            self.defined[display] = {d[0] for d in _defs(facts)}
+            base = os.path.splitext(os.path.abspath(path))[0]
+            if os.path.basename(base) == "__init__":
+                base = os.path.dirname(base)
+            self.by_base[base] = display
+            parts = Path(display).with_suffix("").parts
+            if parts and parts[-1] == "__init__":
+                parts = parts[:-1]
+            for start in range(len(parts)):
+                self.by_dotted.setdefault(".".join(parts[start:]), []).append(display)
+
+    def files_of(self, module: str, importer: Path) -> list[str]:
+        if not module.startswith("."):
+            return self.by_dotted.get(module, [])
+        rest = module.lstrip(".")
+        base = os.path.dirname(os.path.abspath(importer))
+        for _ in range(len(module) - len(rest) - 1):
+            base = os.path.dirname(base)
+        display = self.by_base.get(os.path.join(base, *rest.split(".")) if rest else base)
+        return [display] if display is not None else []
+
+    def qualifier(self, display: str, path: Path, facts: dict):
+        """A function turning a file's words into uses: `name@display` for each definition a
+        resolved name can be, the word itself otherwise."""
+        resolved = facts.get("resolved", "")
+        if not isinstance(resolved, str) or not resolved:
+            return lambda words: words
+        targets: dict[str, list[str]] = {}
+        for entry in resolved.split():
+            local, _, origin = entry.partition("=")
+            module, _, name = origin.rpartition(":")
+            files = [display] if not module else self.files_of(module, path)
+            files = [f for f in files if name in self.defined.get(f, ())]
+            if files:  # (else a re-export, a submodule, a module outside the tree: the plain word)
+                targets[local] = [f"{name}@{f}" for f in files]
+
+        def qualify(words: list[str]) -> list[str]:
+            out: list[str] = []
+            for word in words:
+                out.extend(targets.get(word, (word,)))
+            return out
+
+        return qualify
 
 
 def _reached_only_through_branches_no_caller_takes(
