@@ -135,6 +135,29 @@ class OpenCVFrameCountRule(Rule):
             """,
             expected_line=7,
         ),
+        # Capping the number of samples at the claimed count guards short clips, not the count:
+        # the intervals still reach the claimed end, and a failed read raises.
+        Invalid(
+            """
+            import cv2
+            import numpy as np
+
+            def load(path, num_frames):
+                cap = cv2.VideoCapture(path)
+                total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+                samples = min(num_frames, total)
+                edges = np.linspace(0, total, samples + 1).astype(int)
+                frames = []
+                for i in edges[:-1]:
+                    cap.set(cv2.CAP_PROP_POS_FRAMES, i)
+                    ok, frame = cap.read()
+                    if not ok:
+                        raise ValueError(path)
+                    frames.append(frame)
+                return frames
+            """,
+            expected_line=7,
+        ),
         # Reads stop at the first failure, but the count chose the T indices: still short clips.
         Invalid(
             """
@@ -170,6 +193,17 @@ class OpenCVFrameCountRule(Rule):
 
 
 _PLAIN = ("int", "float", "round", "max", "min", "range", "print")
+
+
+def _caps_a_parameter(rule: Rule, call: cst.Call, count: set[str], count_arg: cst.Arg | None) -> bool:
+    """`min(...)` whose arguments other than the count are names of the enclosing function's
+    parameters (`min(num_frames, vlen)`)."""
+    function = au.enclosing_function(rule, call)
+    if function is None:
+        return False
+    params = {p.name.value for p in au.find_all(function.params, cst.Param)}
+    others = [arg.value for arg in call.args if arg is not count_arg and not (au.names_in(arg.value) & count)]
+    return bool(others) and all(isinstance(v, cst.Name) and v.value in params for v in others)
 
 
 def _only_bounds_checked_reads(rule: Rule, node: cst.Call) -> bool:
@@ -226,19 +260,26 @@ def _stops_on_failure(rule: Rule, read: cst.Call) -> bool:
 
 
 def _checked_against_decoded(rule: Rule, node: cst.CSTNode) -> bool:
-    """The value (or the name it is assigned to) takes part in a comparison or a min(...)."""
+    """The value (or the name it is assigned to) takes part in a comparison or a min(...).
+
+    `min(num_frames, count)` with nothing but the function's parameters besides the count caps the
+    number of samples at the claimed count: a short-clip guard, not a check of what was decoded."""
     current = node
     for _ in range(4):
         up = au.parent(rule, current)
-        if isinstance(up, cst.Comparison) or (isinstance(up, cst.Arg) and au.is_call_to(au.parent(rule, up), "min")):
+        if isinstance(up, cst.Comparison):
             return True
+        if isinstance(up, cst.Arg) and au.is_call_to(au.parent(rule, up), "min"):
+            return not _caps_a_parameter(rule, au.parent(rule, up), set(), up)
         if isinstance(up, cst.Assign):
             names = {au.dotted(t.target) for t in up.targets} - {None}
             scope = au.enclosing_scope_node(rule, up)
             for check in au.find_all(
                 scope, (cst.Comparison, cst.Call), lambda n: isinstance(n, cst.Comparison) or au.is_name(n.func, "min")
             ):
-                if au.names_in(check) & names:
+                if au.names_in(check) & names and not (
+                    isinstance(check, cst.Call) and _caps_a_parameter(rule, check, names, None)
+                ):
                     return True
             return False
         if up is None or isinstance(up, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
