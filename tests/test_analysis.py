@@ -191,7 +191,7 @@ def test_table_answers_like_scope_analysis(name: str, source: str) -> None:
     answers = [analysis.qualified_names(n) for n in asked]  # before the scopes exist
     rule = all_rules()[0](Analysis(module))
     names = [n for n in asked if isinstance(n, cst.Name)]
-    values = [syntax.assigned_values(rule, n) for n in names]  # the scope table's answers, where it has one
+    values = [syntax.visible_assigned_values(rule, n) for n in names]  # the scope table's answers, where it has one
     for node, answer in zip(asked, answers):
         assert answer == analysis.qualified_names_from_scope(node), (name, cst.Module([]).code_for_node(node))
     for node, found in zip(names, values):
@@ -310,12 +310,16 @@ def test_assigned_values_and_constant_name_answer_like_scope_analysis() -> None:
         module = cst.parse_module(source)
         rule = rule_class(Analysis(module))
         names = [n for n in tree.nodes(module) if isinstance(n, cst.Name)]
-        answers = [(syntax.assigned_values(rule, n), syntax.constant_name(rule, n)) for n in names]
+        answers = [
+            (syntax.visible_assigned_values(rule, n), syntax.assigned_values(rule, n), syntax.constant_name(rule, n))
+            for n in names
+        ]
         reference = Analysis(module)
-        for node, (values, constant) in zip(names, answers):
+        for node, (values, reaching, constant) in zip(names, answers):
             expected = _scope_assigned_values(reference, node)
             assert [id(v) for v in values] == [id(v) for v in expected], (name, node.value)
-            assert constant == (bool(expected) and all(syntax.int_value(v) is not None for v in expected))
+            assert {id(v) for v in reaching} <= {id(v) for v in values} and (reaching or not values)
+            assert constant == (bool(reaching) and all(syntax.int_value(v) is not None for v in reaching))
 
 
 def test_names_without_a_visible_assignment_need_no_scope_analysis() -> None:
@@ -371,3 +375,35 @@ def test_syntactic_positions_with_crlf_continuations_and_tabs() -> None:
     reference = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     ours = syntactic_positions(module)
     assert {n: ((r.start.line, r.start.column), (r.end.line, r.end.column)) for n, r in reference.items()} == ours
+
+
+@pytest.mark.parametrize(
+    ("source", "reaching"),
+    [
+        # another branch's assignment cannot reach the use: this branch assigns first
+        (
+            "def f(n, T, mode):\n    if mode:\n        s = n / T\n    else:\n        s = n // T\n        use(s)\n",
+            ["n // T"],
+        ),
+        # an assignment in a nested block after the one always made still may
+        ("def f(n, T):\n    s = n // T\n    if s == 0:\n        s = 1\n    use(s)\n", ["n // T", "1"]),
+        # an earlier straight-line assignment is replaced
+        ("def f(n, T):\n    s = 0\n    s = n // T\n    use(s)\n", ["n // T"]),
+        # inside a loop that starts after it, the next iteration's assignment reaches the use
+        ("def f(n, T):\n    s = 0\n    for i in range(3):\n        use(s)\n        s = n // T\n", ["0", "n // T"]),
+        # nothing always made before the use in its blocks: every visible assignment
+        (
+            "def f(n, T, a):\n    if a:\n        s = n / T\n    else:\n        s = n // T\n    use(s)\n",
+            ["n / T", "n // T"],
+        ),
+    ],
+)
+def test_assigned_values_keep_only_assignments_that_can_reach_the_use(source: str, reaching: list[str]) -> None:
+    module = cst.parse_module(source)
+    rule = all_rules()[0](Analysis(module))
+    use = next(
+        n.args[0].value
+        for n in tree.nodes(module)
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == "use"
+    )
+    assert [module.code_for_node(v) for v in syntax.assigned_values(rule, use)] == reaching

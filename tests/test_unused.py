@@ -569,3 +569,20 @@ def test_resolved_names_in_file_facts():
     )
     resolved = file_facts(text)["resolved"].split()
     assert resolved == ["build=:build", "draw=.video_base:sample_frames", "helper=other:helper"]
+
+
+def test_a_module_of_definitions_beside_imported_modules_is_judged_in_a_flat_layout(tmp_path):
+    """A flat repository (no packages): `train.py` imports `datasets.py`; an unused copy of a
+    CutMix module beside them is dead code. A script there (a `__main__` block) is not judged,
+    nor is a lone folder of files that import none of each other (examples)."""
+    files = {
+        "datasets.py": "def build(n):\n    return list(range(n))\n",
+        "train.py": "from datasets import build\n\nif __name__ == '__main__':\n    build(3)\n",
+        "cutmix_copy.py": SAMPLER.replace("draw_clip_start", "box_start"),
+        "make_clips.py": SAMPLER + "\n\nif __name__ == '__main__':\n    print(draw_clip_start(100, 8))\n",
+        "snippets/one.py": SAMPLER.replace("draw_clip_start", "one_start"),
+        "snippets/two.py": SAMPLER.replace("draw_clip_start", "two_start"),
+    }
+    result = audit(write_tree(tmp_path, files))
+    assert sorted(rules_of(result.findings)) == [("make_clips.py", "TK131"), ("one.py", "TK131"), ("two.py", "TK131")]
+    assert rules_of(result.unused) == [("cutmix_copy.py", "TK131")]

@@ -158,8 +158,14 @@ def looks_like_frame_count(node: cst.CSTNode) -> bool:
 
 
 def _name_parts(node: cst.CSTNode) -> list[str]:
-    """Identifiers an expression is about: names, attribute tails and string subscript keys (`results['total_frames']`)."""
-    parts = [name.split(".")[-1] for name in operand_names(node)]
+    """Identifiers an expression is about: names, attribute tails and string subscript keys
+    (`results['total_frames']`); for a shape or size, the array it is read from (`mask.shape[1]`)."""
+    parts = []
+    for name in operand_names(node):
+        pieces = name.split(".")
+        parts.append(pieces[-1])
+        if len(pieces) > 1 and pieces[-1] in ("shape", "size"):
+            parts.append(pieces[-2])
     for sub in find_all(node, cst.Subscript):
         for element in sub.slice:
             if isinstance(element.slice, cst.Index) and isinstance(element.slice.value, cst.SimpleString):

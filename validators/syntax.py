@@ -209,6 +209,11 @@ def enclosing_scope_node(rule: Rule, node: cst.CSTNode) -> cst.CSTNode:
 
 
 def assigned_values(rule: Rule, name_node: cst.Name) -> list[cst.BaseExpression]:
+    """The right-hand sides of the plain assignments `name = value` that may reach `name_node`."""
+    return _reaching(rule, name_node, visible_assigned_values(rule, name_node))
+
+
+def visible_assigned_values(rule: Rule, name_node: cst.Name) -> list[cst.BaseExpression]:
     """The right-hand sides of the plain assignments `name = value` visible from `name_node`."""
     if not rule.analysis.may_be_assigned(name_node.value):
         return []
@@ -237,6 +242,55 @@ def assigned_values(rule: Rule, name_node: cst.Name) -> list[cst.BaseExpression]
         elif isinstance(assign, cst.AnnAssign) and assign.value is not None:
             values.append(assign.value)
     return values
+
+
+def _reaching(rule: Rule, name_node: cst.Name, values: list[cst.BaseExpression]) -> list[cst.BaseExpression]:
+    """`values` less those an assignment always made between them and `name_node` replaces.
+
+    The nearest `name = value` in a block holding the use, before the statement holding it, runs
+    before the use on every path: earlier assignments (another `if` branch's, an initial value)
+    cannot reach it. Kept: that assignment, any made after it and before the use (a nested `if`'s
+    `step = 1`), and any inside a loop around the use that starts after it (the next iteration's).
+    """
+    if len(values) < 2:
+        return values
+    root = enclosing_scope_node(rule, name_node)
+    preorder = rule.analysis.module_fact(
+        f"preorder:{id(root)}", lambda: {node: i for i, node in enumerate(tree.nodes(root))}
+    )
+
+    def order(node: cst.CSTNode) -> int:
+        return preorder.get(node, -1)
+
+    statement_of = {}
+    for value in values:
+        assign = parent(rule, value)
+        line = parent(rule, assign) if isinstance(assign, (cst.Assign, cst.AnnAssign)) else None
+        if isinstance(line, cst.SimpleStatementLine):
+            statement_of[id(value)] = line
+    dominating = None
+    current: cst.CSTNode = name_node
+    for anc in ancestors(rule, name_node):
+        if isinstance(anc, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            break
+        body = getattr(anc, "body", None)
+        if isinstance(anc, (cst.IndentedBlock, cst.Module)) and isinstance(body, (list, tuple)) and current in body:
+            at = body.index(current)
+            earlier = [line for line in statement_of.values() if line in body[:at]]
+            if earlier:
+                dominating = max(earlier, key=order)
+                break
+        current = anc
+    if dominating is None:
+        return values
+    start, use = order(dominating), order(name_node)
+    loops = [anc for anc in ancestors(rule, name_node) if isinstance(anc, (cst.For, cst.While)) and order(anc) > start]
+    kept = []
+    for value in values:
+        at = order(value)
+        if start <= at <= use or any(loop in ancestors(rule, value) for loop in loops):
+            kept.append(value)
+    return kept or values
 
 
 def local_assigned_values(rule: Rule, name_node: cst.Name) -> list[cst.BaseExpression]:

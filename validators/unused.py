@@ -35,9 +35,11 @@ CPython's `ast` takes to parse it).
   is not a use of the tree's own definition of that name in that file.
 
 What is held back (`hold_back_unused`): a finding inside a top-level function or class (a method
-is judged by its class) of a module that is part of a program (one some import statement names, or
-one in a package: a folder with an `__init__.py`) that no live code reaches. A lone file nothing
-imports (a script, another project's library module, examples) is not judged. Live, the roots: module-level code (and
+is judged by its class) of a module that is part of a program (one some import statement names,
+one in a package: a folder with an `__init__.py`, or a file of definitions only beside modules
+the program imports: a flat layout's unused copy of `mixup.py`) that no live code reaches. A lone
+file nothing imports (a script: a `__main__` block or a module-level call; another project's
+library module; examples) is not judged. Live, the roots: module-level code (and
 `if __name__ == "__main__":`, definitions nested in a module-level `if` / `try`), definitions live
 by a decorator or by their file (`__init__.py`, `__main__.py`, `setup.py`, `conftest.py`,
 `hubconf.py`, `test_*.py`, `*_test.py`: files another program loads by name), the names an
@@ -127,6 +129,9 @@ _PREFIX_BEFORE_FORMAT = re.compile(r"(\w+)(?:%[-#0 +]*[\d.]*[sdrif]|\{[^{}]*\})"
 _SUFFIX_AFTER_FORMAT = re.compile(r"(?:%[-#0 +]*[\d.]*[sdrif]|\{[^{}]*\})(\w+)")
 _TRAILING_NAME = re.compile(r"(?!\d)\w+$")
 _LEADING_NAME = re.compile(r"\w+")
+# Module-level code that does something when the file is run: a `__main__` block, a loop or a
+# `with`, a statement that is a call (`main()`, `fire.Fire(...)`), arguments parsed.
+_RUNS = re.compile(r"__name__|^(?:for|while|with|async)\b|^[\w.]+(?:\[[^\]\n]*\])*[ \t]*\(|parse_args\(", re.MULTILINE)
 _ATTRIBUTE = re.compile(r"\.[ \t]*((?!\d)\w+)")
 _GETATTR_COMPUTED = re.compile(r"\bgetattr\(\s*([\w.]+)\s*,\s*(?!\"\"\s*[,)])")
 # eval/exec of an entry read by a literal key (`eval(meta["@nb_frames"])`, a frame rate such as
@@ -177,7 +182,8 @@ def file_facts(text: str) -> dict:
         previous = last
         own_uses.append(set(_IDENTIFIER.findall("\n".join(lines[first - 1 : last]))))
     module_lines.extend(lines[previous:])
-    uses.update(_IDENTIFIER.findall("\n".join(module_lines)))
+    module_code = "\n".join(module_lines)
+    uses.update(_IDENTIFIER.findall(module_code))
     starts = [d[1] for d in defs]
     in_strings: set[str] = set()
     for line, content, joined in strings:
@@ -226,6 +232,8 @@ def file_facts(text: str) -> dict:
         "bound": " ".join(sorted(bound)),
         "resolved": _resolved_names(code, defs, sources, imported, in_strings, uses),
     }
+    if _RUNS.search(module_code):
+        facts["runs"] = 1
     if public or star_modules:
         facts["exports"] = " ".join(sorted(public | {_MODULE_MARK + m for m in star_modules}))
     return facts
@@ -425,6 +433,8 @@ def valid_facts(facts: object) -> bool:
         return False
     if not isinstance(facts.get("exports", ""), str) or not isinstance(facts.get("resolved", ""), str):
         return False
+    if facts.get("runs", 0) not in (0, 1):
+        return False
     if not isinstance(facts.get("imports"), str) or not isinstance(facts.get("bound"), str):
         return False
     defs, def_uses = facts.get("defs"), facts.get("def_uses")
@@ -544,10 +554,15 @@ def hold_back_unused(
     resolved: set[str] = set()  # relative imports, as absolute paths without the .py
     for _, path, facts in known:
         _add_imports(facts["imports"], path, dotted, resolved)
+    source_folders = {
+        os.path.dirname(os.path.abspath(path)) for _, path, _ in known if _imported(path, dotted, resolved)
+    }
     judged = {
         display
         for display in {findings[i].path for i in candidates}
-        if _in_package(by_display[display][0]) or _imported(by_display[display][0], dotted, resolved)
+        if _in_package(by_display[display][0])
+        or _imported(by_display[display][0], dotted, resolved)
+        or _library_module_beside_imported_ones(by_display[display][0], facts_of(display), source_folders)
     }
     candidates = {i: name for i, name in candidates.items() if findings[i].path in judged}
     if not candidates:
@@ -1001,6 +1016,15 @@ def _add_imports(imports: str, importer: Path, dotted: set[str], resolved: set[s
         for _ in range(len(target) - len(rest) - 1):
             base = os.path.dirname(base)
         resolved.add(os.path.join(base, *rest.split(".")) if rest else base)
+
+
+def _library_module_beside_imported_ones(path: Path, facts: dict | None, source_folders: set[str]) -> bool:
+    """A file of definitions only (no `__main__` block, no module-level call: not a script) in a
+    folder whose other modules the program imports (a flat layout: `train.py` beside `datasets.py`
+    beside an unused copy of `mixup.py`)."""
+    if not facts or facts.get("runs") or os.path.basename(path).startswith(("test_", "conftest")):
+        return False
+    return os.path.dirname(os.path.abspath(path)) in source_folders
 
 
 def _in_package(path: Path) -> bool:

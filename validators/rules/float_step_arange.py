@@ -129,6 +129,20 @@ class FloatStepArangeRule(Rule):
                 return np.arange(start, end, fps / n)
             """
         ),
+        # The float stride belongs to the other branch; this branch's stride is an integer.
+        Valid(
+            """
+            import numpy as np
+
+            def snippet_frames(total, wanted, stride, factor, method):
+                if method == "resize":
+                    step = total / wanted
+                    return np.linspace(0, total - 1, wanted)
+                else:
+                    step = stride // factor
+                    return np.arange(0, total, step)
+            """
+        ),
     ]
     INVALID = [
         Invalid(

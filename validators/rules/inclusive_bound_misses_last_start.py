@@ -79,6 +79,23 @@ class InclusiveBoundMissesLastStartRule(Rule):
             start = np.random.default_rng(0).integers(0, n - T, endpoint=True)
             """
         ),
+        # The window's end `s + T` is inclusive where it is used: T + 1 frames, last start n - T - 1.
+        Valid(
+            """
+            import random
+            import torch
+
+            def spread(frames, first, last, k):
+                index = torch.linspace(first, last, k)
+                return frames[index.long()]
+
+            def local_views(frames, k):
+                n = frames.shape[0]
+                width = n // 8
+                s = random.randint(0, n - width - 1)
+                return spread(frames, s, s + width, k)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -160,6 +177,8 @@ class InclusiveBoundMissesLastStartRule(Rule):
         bound = au.window_bound(self, node)
         if bound is None or au.bound_convention_error(bound) != "short-inclusive":
             return
+        if _end_read_as_inclusive(self, node, bound):
+            return
         span, high = bound.span_text, au.code(bound.high)
         axis = au.spatial_axis(bound.count, bound.length)
         where = au.bound_origin(self, bound)
@@ -179,3 +198,47 @@ class InclusiveBoundMissesLastStartRule(Rule):
             fix=f"use the inclusive bound `{span}`{bound.set_at}",
             replacement=bound.high.left if certain else None,  # type: ignore[attr-defined]
         )
+
+
+def _end_read_as_inclusive(rule: Rule, node: cst.Call, bound) -> bool:
+    """The drawn start `s` (the call's target) reaches `s + length` only as an inclusive end: the
+    stop of a `linspace`, or an argument bound to a parameter of a function of this file that is
+    such a stop."""
+    target = au.bound_name(rule, node)
+    if not isinstance(target, cst.Name):
+        return False
+    length = au.code(bound.length)
+    scope = au.enclosing_scope_node(rule, node)
+    ends = au.find_all(
+        scope,
+        cst.BinaryOperation,
+        lambda b: isinstance(b.operator, cst.Add) and au.is_name(b.left, target.value) and au.code(b.right) == length,
+    )
+    if not ends:
+        return False
+    module = scope
+    for module in au.ancestors(rule, scope):
+        pass
+    return all(_inclusive_stop(rule, end, module) for end in ends)
+
+
+def _inclusive_stop(rule: Rule, end: cst.BaseExpression, module: cst.CSTNode) -> bool:
+    arg = au.parent(rule, end)
+    call = au.parent(rule, arg) if isinstance(arg, cst.Arg) else None
+    if not isinstance(call, cst.Call) or arg.keyword is not None or arg not in call.args:
+        return False
+    position = list(call.args).index(arg)
+    if au.calls(rule, call, au.LINSPACE):
+        return position == 1
+    if not isinstance(call.func, cst.Name):
+        return False
+    for function in au.find_all(module, cst.FunctionDef, lambda f: f.name.value == call.func.value):
+        params = [p.name.value for p in function.params.params]
+        if position >= len(params):
+            return False
+        return any(
+            au.is_name(au.positional_args(stop)[1], params[position])
+            for stop in au.find_all(function, cst.Call, lambda c: au.calls(rule, c, au.LINSPACE))
+            if len(au.positional_args(stop)) > 1
+        )
+    return False

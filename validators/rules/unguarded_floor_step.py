@@ -55,6 +55,16 @@ class UnguardedFloorStepRule(Rule):
     TRIGGERS = ("//", "int(")
 
     VALID = [
+        # Tokens per frame: the divisor is a mask's length, the step walks tokens, not frames.
+        Valid(
+            """
+            import torch
+
+            def first_token_of_each_frame(tokens, frame_mask):
+                per_frame = tokens.shape[1] // frame_mask.shape[1]
+                return torch.arange(0, tokens.shape[1], per_frame)
+            """
+        ),
         # The numerator is made from the total that a comparison with the divisor guards.
         Valid(
             """
