@@ -586,3 +586,43 @@ def test_a_module_of_definitions_beside_imported_modules_is_judged_in_a_flat_lay
     result = audit(write_tree(tmp_path, files))
     assert sorted(rules_of(result.findings)) == [("make_clips.py", "TK131"), ("one.py", "TK131"), ("two.py", "TK131")]
     assert rules_of(result.unused) == [("cutmix_copy.py", "TK131")]
+
+
+STRATEGIES = """\
+import numpy as np
+
+
+def frame_indices(n, T, strategy):
+    if strategy == "rand":
+        return np.sort(np.random.choice(n, T, replace=False))
+    elif strategy == "legacy_stride":
+        return np.arange(0, n, n / T).astype(int)
+    return np.linspace(0, n - 1, T).astype(int)
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "held"),
+    [
+        ({}, [("sampling.py", "TK151")]),  # no config, script or caller names "legacy_stride"
+        ({"configs/old.yaml": "strategy: legacy_stride\n"}, []),
+        (
+            {
+                "tools/run.py": "import argparse\nargparse.ArgumentParser().add_argument('--s', choices=['legacy_stride'])\n"
+            },
+            [],
+        ),
+    ],
+)
+def test_a_branch_selected_by_a_string_nothing_else_names_is_held_back(tmp_path, extra, held):
+    """`elif strategy == "legacy_stride":` runs only if something can pass that string: a config,
+    an argument's choices, a caller. When the string occurs nowhere else in the project, nothing can."""
+    files = {
+        "data/__init__.py": "",
+        "data/sampling.py": STRATEGIES,
+        "train.py": "from data.sampling import frame_indices\nframe_indices(100, 8, 'rand')\n",
+        **extra,
+    }
+    result = audit(write_tree(tmp_path, files))
+    assert rules_of(result.unused) == held
+    assert rules_of(result.findings) == ([] if held else [("sampling.py", "TK151")])

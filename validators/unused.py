@@ -55,6 +55,10 @@ names a definition with a finding, their syntax trees and symbol tables decide (
 or parameter of the same name is not a use). The project is the git work tree holding the audited
 folder, else the folder of the pyproject.toml in use when it holds it, else the folder itself.
 
+A finding inside `if x == "name":` (or its `elif`) is held back too when the string `name`
+occurs nowhere else in the project (another file of any kind, or elsewhere in its own file): no
+config, argument choice or caller can select that branch (`__name__ == "__main__"` aside).
+
 So a package's module nothing imports (vendored code, a fork's leftovers) has its findings held
 back unless something in it is run by path: a script's module-level code keeps what it calls live. A library
 whose public functions are for other projects should re-export them from its `__init__.py`, or
@@ -502,7 +506,95 @@ def hold_back_unused(
     config_root: Path | None = None,
     store=None,
 ) -> tuple[list, list]:
-    """(findings to report, findings held back as being in code nothing in the tree uses).
+    """(findings to report, findings held back as being in code nothing in the tree uses): in a
+    definition no live code reaches, or in a branch no value of the project selects."""
+    shown, held = _hold_back_unreached_definitions(findings, audited, directories, config_root, store)
+    shown, unselected = _hold_back_unselected_branches(shown, audited, directories, config_root)
+    if unselected:
+        order = {id(f): i for i, f in enumerate(findings)}
+        held = sorted([*held, *unselected], key=lambda f: order[id(f)])
+    return shown, held
+
+
+def _hold_back_unselected_branches(
+    findings: Sequence, audited: Sequence[tuple[str, Path, str]], directories: Sequence[Path], config_root: Path | None
+) -> tuple[list, list]:
+    """Findings inside `if x == "name":` (or `elif`) where the string `name` occurs nowhere else in
+    the project: not in another file (Python, config, script, Markdown) and only once in its own.
+    No configuration, argument choice or caller can make `x` equal it, so the branch never runs
+    (ALPRO's `frm_sampling_strategy == 'nlvl_uniform'`, a strategy no config names)."""
+    import ast
+
+    by_display = {display: path for display, path, _ in audited}
+    branches: dict[int, tuple[str, str]] = {}  # finding's position -> (display, the literal)
+    trees: dict[str, tuple[object, str] | None] = {}
+    for index, finding in enumerate(findings):
+        if finding.path not in by_display or finding.category == "meta":
+            continue
+        if finding.path not in trees:
+            text = _text_of(by_display[finding.path])
+            tree = None
+            if text is not None and ("== '" in text or '== "' in text):
+                try:
+                    tree = ast.parse(text)
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    tree = None
+            trees[finding.path] = (tree, text) if tree is not None else None
+        parsed = trees[finding.path]
+        if parsed is None:
+            continue
+        literal = _selecting_literal(parsed[0], finding.line)
+        if literal is not None and len(re.findall(rf"(?<!\w){re.escape(literal)}(?!\w)", parsed[1])) == 1:
+            branches[index] = (finding.path, literal)
+    if not branches:
+        return list(findings), []
+    literals = {literal for _, literal in branches.values()}
+    with_branches = {by_display[display] for display, _ in branches.values()}
+    others = [path for _, path, _ in audited if path not in with_branches]
+    found = names_in_files(literals, others)
+    if literals - found:
+        read = {os.path.abspath(path) for _, path, _ in audited}
+        found |= names_in_files(literals - found, project_files(directories, config_root, read))
+    for display in {display for display, _ in branches.values()}:  # the other files with such branches
+        found |= {lit for d, lit in branches.values() if d != display} & names_in_files(literals, [by_display[display]])
+    shown, held = [], []
+    for index, finding in enumerate(findings):
+        branch = branches.get(index)
+        (held if branch is not None and branch[1] not in found else shown).append(finding)
+    return shown, held
+
+
+def _selecting_literal(tree, line: int) -> str | None:
+    """The string `s` of the innermost `if x == "s":` whose body holds `line` (a name-like `s`)."""
+    import ast
+
+    best = None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.If) or not node.body:
+            continue
+        first, last = node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno
+        if not first <= line <= last:
+            continue
+        test = node.test
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+            continue
+        sides = [test.left, test.comparators[0]]
+        strings = [s.value for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, str)]
+        if len(strings) != 1 or not re.fullmatch(r"(?!\d)\w{3,}", strings[0]) or strings[0].startswith("__"):
+            continue  # (`__name__ == "__main__"` is selected by running the file)
+        if best is None or first >= best[0]:
+            best = (first, strings[0])
+    return best[1] if best is not None else None
+
+
+def _hold_back_unreached_definitions(
+    findings: Sequence,
+    audited: Sequence[tuple[str, Path, str]],
+    directories: Sequence[Path],
+    config_root: Path | None = None,
+    store=None,
+) -> tuple[list, list]:
+    """(findings to report, findings held back as being in definitions nothing in the tree uses).
 
     findings: with `.path` (as in `audited`) and `.line`; audited: (path as reported, path,
     sha256 of the bytes read) for every file read; directories: the folders audited; store: the
