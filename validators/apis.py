@@ -376,18 +376,53 @@ def is_sorted_afterwards(rule: Rule, node: cst.CSTNode) -> bool:
             targets = [t.target for t in up.targets if isinstance(t.target, cst.Name)]
             if not targets:
                 return False
-            name = targets[0].value
-            scope = enclosing_scope_node(rule, up)
-            for call in find_all(scope, cst.Call):
-                if is_method_call(call, name, "sort"):
-                    return True
-                if call_names(rule, call) & _SORTERS and any(is_name(a.value, name) for a in call.args):
-                    return True
-            return False
+            return _name_sorted_later(rule, targets[0].value, enclosing_scope_node(rule, up), set())
         if isinstance(up, (cst.Arg, cst.Subscript, cst.SubscriptElement, cst.Index, cst.Call, cst.Attribute)):
             current = up
             continue
         return False
+    return False
+
+
+def _name_sorted_later(rule: Rule, name: str, scope: cst.CSTNode, seen: set[str]) -> bool:
+    """`name` is sorted in `scope` (`name.sort()`, `np.sort(name)`), or flows into a name that is:
+    `offsets = np.tile(offsets, k)`, `frame_idx = frame_idx + offsets`, then `np.sort(frame_idx)`
+    (followed three assignments deep)."""
+    seen.add(name)
+    for call in find_all(scope, cst.Call):
+        if is_method_call(call, name, "sort"):
+            return True
+        if call_names(rule, call) & _SORTERS and any(is_name(a.value, name) for a in call.args):
+            return True
+    if len(seen) > 3:
+        return False
+    for assign in find_all(scope, cst.Assign):
+        if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
+            continue
+        target = assign.targets[0].target.value
+        if target not in seen and _carries(assign.value, name) and _name_sorted_later(rule, target, scope, seen):
+            return True
+    return False
+
+
+_CARRIERS = frozenset({"tile", "repeat", "concatenate", "hstack", "stack", "asarray", "array", "list", "flatten"})
+
+
+def _carries(value: cst.BaseExpression, name: str) -> bool:
+    """`value` holds the values of `name` themselves: `name`, arithmetic on it (`base + name`), or
+    `np.tile` / `np.repeat` / `np.concatenate` / `list(...)` of it; not a lookup (`frames[name]`)."""
+    if is_name(value, name):
+        return True
+    if isinstance(value, cst.BinaryOperation):
+        return _carries(value.left, name) or _carries(value.right, name)
+    if isinstance(value, cst.Call):
+        last = value.func.attr.value if isinstance(value.func, cst.Attribute) else getattr(value.func, "value", None)
+        if last in _CARRIERS:
+            return any(_carries(arg.value, name) for arg in value.args) or (
+                isinstance(value.func, cst.Attribute) and _carries(value.func.value, name)
+            )
+    if isinstance(value, (cst.List, cst.Tuple)):
+        return any(_carries(e.value, name) for e in value.elements if isinstance(e, cst.Element))
     return False
 
 

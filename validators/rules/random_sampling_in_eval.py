@@ -251,7 +251,8 @@ class RandomSamplingInEvalRule(Rule):
         (a part `generate`, `log`, `vis`, `visualize`, `show`, `preview`, `plot`, `wandb`) and a
         call in the branch named like a logger or viewer (`log`, `log_*`, `add_text`, `add_image`,
         `imshow`, `savefig`, `wandb.*`); a metric computed on the random rows in such a branch is
-        missed.
+        missed. A draw under `if self.flag:` where `flag` is an `__init__` parameter defaulting to
+        False, None or 0 is an opt-in and not reported, even where every config switches it on.
 
     Example:
         ```python
@@ -278,6 +279,21 @@ class RandomSamplingInEvalRule(Rule):
     GENERAL = True  # a draw another rule also reports (TK131's bound, TK141's order) is that rule's one finding
 
     VALID = [
+        # Jitter the caller must switch on (the parameter defaults to False): deterministic by default.
+        Valid(
+            """
+            import numpy as np
+
+            class Clips:
+                def __init__(self, step, temporal_jitter=False):
+                    self.step, self.temporal_jitter = step, temporal_jitter
+
+                def _get_test_offsets(self, k):
+                    if self.temporal_jitter:
+                        return np.random.randint(self.step, size=k)
+                    return np.zeros(k, dtype=int)
+            """
+        ),
         Valid(
             """
             import random
@@ -558,6 +574,22 @@ class RandomSamplingInEvalRule(Rule):
             """,
             expected_line=7,
         ),
+        # An opt-in flag that defaults to True: the default evaluation is random.
+        Invalid(
+            """
+            import numpy as np
+
+            class Clips:
+                def __init__(self, step, jitter=True):
+                    self.step, self.jitter = step, jitter
+
+                def _get_test_offsets(self, k):
+                    if self.jitter:
+                        return np.random.randint(self.step, size=k)
+                    return np.zeros(k, dtype=int)
+            """,
+            expected_line=10,
+        ),
         # A test-time permutation under a flag that is not about shuffling: still eval randomness.
         Invalid(
             """
@@ -603,9 +635,23 @@ class RandomSamplingInEvalRule(Rule):
             or is_warmup_input(self, node)
             or self._opt_in_shuffle(node, names)
             or self._opt_in_preview(node)
+            or self._off_by_default(node)
         ):
             return
         self.report(node)
+
+    def _off_by_default(self, node: cst.Call) -> bool:
+        """The draw is in the body of `if self.flag:` (or `if flag:`) where `flag` is a parameter of the
+        class's `__init__` (or of the function) that defaults to False, None or 0: randomness a caller
+        must switch on (mmaction's `temporal_jitter=False`); the default path is deterministic."""
+        previous: cst.CSTNode = node
+        for anc in au.ancestors(self, node):
+            if isinstance(anc, cst.FunctionDef):
+                return False
+            if isinstance(anc, cst.If) and previous is anc.body and _defaults_off(self, anc.test):
+                return True
+            previous = anc
+        return False
 
     def _opt_in_preview(self, node: cst.Call) -> bool:
         """The draw is in the body of an `if` on a flag that asks for generations, logs or a visualisation
@@ -700,6 +746,32 @@ def _preview_flag(rule: Rule, test: cst.BaseExpression) -> bool:
         and any(_PREVIEW_FLAG.match(part) for part in (au.last_identifier(flag) or "").split("_"))
         for flag in flags
     )
+
+
+def _defaults_off(rule: Rule, test: cst.BaseExpression) -> bool:
+    """`test` is `self.x` with a parameter `x` of the class's `__init__` defaulting to False / None / 0,
+    or a bare name `x` that is such a parameter of the enclosing function."""
+    if isinstance(test, cst.Attribute) and au.is_name(test.value, "self"):
+        name = test.attr.value
+        cls = next((a for a in au.ancestors(rule, test) if isinstance(a, cst.ClassDef)), None)
+        owners = [
+            d
+            for d in (cls.body.body if cls is not None and isinstance(cls.body, cst.IndentedBlock) else ())
+            if isinstance(d, cst.FunctionDef) and d.name.value == "__init__"
+        ]
+    elif isinstance(test, cst.Name):
+        name = test.value
+        owners = [f for f in [au.enclosing_function(rule, test)] if f is not None]
+    else:
+        return False
+    for owner in owners:
+        for param in [*owner.params.params, *owner.params.kwonly_params]:
+            if param.name.value == name and param.default is not None:
+                default = param.default
+                return (isinstance(default, cst.Name) and default.value in ("False", "None")) or au.int_value(
+                    default
+                ) == 0
+    return False
 
 
 def _mode_switch(test: cst.BaseExpression) -> bool:

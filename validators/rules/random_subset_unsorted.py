@@ -36,7 +36,11 @@ class RandomSubsetUnsortedRule(Rule):
         `sample(pop, 1)`) is a start offset, not a subset, and is not reported. A range whose stop
         is named like a batch, a dataset or processes (`batch_size`, `len(batch)`, `B`, `bsz`,
         `world_size`), or a local name assigned such a value (`n = len(loader.dataset)`), draws
-        samples, not frames, and is not reported: frames under such a name are missed.
+        samples, not frames, and is not reported: frames under such a name are missed. A draw in
+        an `__init__` (or a method only `__init__` calls) builds a dataset once (a random subset of
+        its videos) and is not reported.
+        The indices count as sorted when a sort follows on them or on what carries their values
+        (`np.tile`, `base + offsets`), three assignments deep.
 
     Example:
         ```python
@@ -59,6 +63,36 @@ class RandomSubsetUnsortedRule(Rule):
     TRIGGERS = ("sample(", "choice(", "permutation(", "randperm(")
 
     VALID = [
+        # Built once in the constructor: a random subset of the dataset's videos.
+        Valid(
+            """
+            import numpy as np
+
+            class Videos:
+                def __init__(self, paths, valid_indices, limit):
+                    self.valid_indices = valid_indices
+                    self._subsample(limit)
+
+                def _subsample(self, limit):
+                    if limit is not None:
+                        keep = np.random.choice(range(len(self.valid_indices)), limit, replace=False)
+                        self.valid_indices = np.array(self.valid_indices)[keep]
+            """
+        ),
+        # Offsets drawn without order, added to the group starts, and the sum sorted before use.
+        Valid(
+            """
+            import numpy as np
+
+            def group_indices(n, groups, per_group):
+                base = np.repeat(np.arange(groups) * (n // groups), per_group)
+                offsets = np.random.choice(n // groups, per_group, replace=False)
+                offsets = np.tile(offsets, groups)
+                frame_idx = base + offsets
+                frame_idx = np.sort(frame_idx)
+                return frame_idx
+            """
+        ),
         Valid(
             """
             import random
@@ -206,6 +240,18 @@ class RandomSubsetUnsortedRule(Rule):
         ),
     ]
     INVALID = [
+        # What is sorted is a lookup through the indices (scores of the clip), not the indices.
+        Invalid(
+            """
+            import random
+
+            def ranked_clip(frames, model, T):
+                idx = random.sample(range(len(frames)), T)
+                scores = model(frames[idx])
+                return sorted(scores)
+            """,
+            expected_line=5,
+        ),
         # The same read through a local name, when the name counts frames: reported.
         Invalid(
             """
@@ -336,7 +382,29 @@ class RandomSubsetUnsortedRule(Rule):
             return
         if self._not_frames(node):
             return
+        if self._builds_once(node):
+            return  # a dataset built once: a random subset of its videos, not the frames of a clip
         self.report(node)
+
+    def _builds_once(self, node: cst.Call) -> bool:
+        """The draw runs in `__init__`, or in a method of the class that only `__init__` calls."""
+        function = au.enclosing_function(self, node)
+        if function is None:
+            return False
+        if function.name.value == "__init__":
+            return True
+        cls = next((a for a in au.ancestors(self, function) if isinstance(a, cst.ClassDef)), None)
+        if cls is None or au.parent(self, au.parent(self, function)) is not cls:
+            return False
+        name = function.name.value
+        callers = [
+            au.enclosing_function(self, call)
+            for call in au.find_all(cls, cst.Call)
+            if isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == name
+            and au.is_name(call.func.value, "self")
+        ]
+        return bool(callers) and all(c is not None and c.name.value == "__init__" for c in callers)
 
     def _batch_like(self, stop: cst.BaseExpression) -> bool:
         """`_batch_like`, also through a local name: `n = len(loader.dataset); random.sample(range(n), k)`."""

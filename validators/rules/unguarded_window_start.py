@@ -44,7 +44,8 @@ class UnguardedWindowStartRule(Rule):
         construction) are left alone, and so is a frame count with an unusual name. A guard is
         any comparison or `max`/`min` that mentions both operands anywhere in the function, even
         one that does not protect this call; a length computed from the count (`t = randint(1, n)`) is
-        taken as bounded by it.
+        taken as bounded by it. So is `if n < 16: raise` (or `return` / `continue`) with any integer
+        literal, even one below the clip length.
     """
 
     ID = "TK112"
@@ -55,6 +56,19 @@ class UnguardedWindowStartRule(Rule):
     TRIGGERS = ("randint", "integers", "randrange", "choice")
 
     VALID = [
+        # Short videos are rejected up front, with the clip length spelled as a literal.
+        Valid(
+            """
+            import random
+
+            def train_clip(frames, clip_len=16):
+                length = len(frames) - 1
+                if length < 16:
+                    raise ValueError("video too short")
+                start = random.randint(0, length - clip_len)
+                return frames[start:start + clip_len]
+            """
+        ),
         Valid(
             """
             import random
@@ -182,7 +196,7 @@ class UnguardedWindowStartRule(Rule):
             return
         if not au.looks_like_frame_count(bound.count) or au.spatial_axis(bound.count, bound.length) is not None:
             return
-        if au.bound_is_guarded(self, bound):
+        if au.bound_is_guarded(self, bound) or _rejects_short_counts(self, bound):
             return
         n, t = au.code(bound.count), au.code(bound.length)
         where = au.bound_origin(self, bound)
@@ -192,3 +206,25 @@ class UnguardedWindowStartRule(Rule):
             "shorter than the clip",
             fix=f"handle `{n} < {t}` first (repeat/loop frames) or clamp with max(0, {n} - {t})",
         )
+
+
+def _rejects_short_counts(rule: Rule, bound) -> bool:
+    """An `if count < k:` (or `<=`) with an integer literal `k` before the draw, whose body raises,
+    returns or skips: the author handles short videos (`if length < 16: raise` beside a 16-frame
+    clip), with a literal where the clip length is a name."""
+    names = au.operand_names(bound.count)
+    if not names:
+        return False
+    scope = au.enclosing_scope_node(rule, bound.call)
+    for check in au.find_all(scope, cst.If):
+        test = check.test
+        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+            continue
+        operator = test.comparisons[0].operator
+        if not isinstance(operator, (cst.LessThan, cst.LessThanEqual)):
+            continue
+        if au.int_value(test.comparisons[0].comparator) is None or not (au.operand_names(test.left) & names):
+            continue
+        if au.find_all(check.body, (cst.Raise, cst.Return, cst.Continue)):
+            return True
+    return False
