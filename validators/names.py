@@ -75,7 +75,7 @@ _FRAME_TOTAL_WORDS = re.compile(
 # `dataset`, `sampler`); how work is shared out (`task`, `chunk`, `shard`, `partition`;
 # `part`/`parts`, `split`/`splits`, `job`/`jobs`, `devices` as whole words between underscores:
 # `num_tasks`, `n_chunks`, `k_partitions`, `num_parts`, `n_jobs`, `len(devices)`: not `device`,
-# which `.to(device)` puts inside frame expressions); text (`quer`, `caption`, `text`,
+# which `.to(device)` puts inside frame expressions); text (`quer`, `caption`, `text` but not `context`,
 # `sentence`, `word`, `token`); image and model axes (`patch`, `embed`, `channel`, `head`, `layer`,
 # `hidden`, `box`, `crop`, `scale`, `height`, `width`, `pixel`); other collections (`videos`, `vids`,
 # `infos`, `anno`, `anns`, `class`, `label`, `epoch`, `iter`, `mask`, `audio`, `spec`); `mel*`;
@@ -86,7 +86,7 @@ _FRAME_TOTAL_WORDS = re.compile(
 # missed, and so are frames split into `num_chunks` or `num_parts`).
 _NOT_FRAME_WORDS = re.compile(
     r"(batch|world|gpu|thread|worker|proc|replica|rank|dataset|sampler|task|chunk|shard|partition|"
-    r"(^|_)(parts?|splits?|jobs?|devices)(_|$)|quer|caption|text|sentence|word|token|"
+    r"(^|_)(parts?|splits?|jobs?|devices)(_|$)|quer|caption|(?<!con)text|sentence|word|token|"
     r"patch|embed|channel|head|layer|hidden|box|crop|scale|height|width|^h$|^w$|^img_?[hw]$|(?<!video)_size$|pixel|"
     r"videos|vids|infos|anno|anns|class|label|epoch|iter|mask|audio|spec|^mel|^(num_)?samples$)",
     re.I,
@@ -101,14 +101,14 @@ _INDEX_LIKE = re.compile(r"(idx|indices|index|frame|offset|start|positions)", re
 
 # Indexed or sampled like frames, but not frames, read on every part of every dotted name (`self`
 # dropped) and on identifier-like strings (`results["mask"]`). Case-insensitive substrings `mask`, `token`, `patch`,
-# `box`, `caption`, `sentence`, `text`, `word`, `label`, `class`, `query`/`queries`, `anchor`,
+# `box`, `caption`, `sentence`, `text` (not `context`), `word`, `label`, `class`, `query`/`queries`, `anchor`,
 # `proposal`, `embed`, `pos_`, `sinusoid`, `keypoint`, `joint`; `*_pos`; `*_id`/`*_ids`; exactly `pos`,
 # `id`, `ids`. With `_FRAME_DATA`: a part that mentions frames (substrings `frame`, `segment`; exactly
 # `clip(s)`, `video(s)`, `vid(s)`, `img(s)`, `image(s)`) makes the whole expression frame data
 # (`frame_ids`, `frame_mask_idx`).
 # Read by `names_non_frame_data`: TK141, TK142, TK172.
 _NOT_FRAME_DATA = re.compile(
-    r"(mask|token|patch|box|caption|sentence|text|word|label|class|query|queries|anchor|proposal"
+    r"(mask|token|patch|box|caption|sentence|(?<!con)text|word|label|class|query|queries|anchor|proposal"
     r"|embed|posemb|(^|_)embs?(_|$)|pos_|_pos$|^pos$|sinusoid|keypoint|joint|^ids?$|_ids?$)",
     re.I,
 )

@@ -318,12 +318,14 @@ def resolve_division(rule: Rule, expr: cst.BaseExpression, floor: bool, depth: i
 
 
 def loop_count(rule: Rule, node: cst.CSTNode, counter: cst.CSTNode) -> cst.BaseExpression | None:
-    """`k` when `counter` runs over 0..k-1 around `node`: `np.arange(k)`, `range(k)`, `list(range(k))`, or a
-    loop / comprehension variable over `range(k)`."""
+    """`k` when `counter` runs over 0..k-1 around `node`: `np.arange(k)` (or `np.arange(0, k)`), `range(k)`,
+    `list(range(k))`, or a loop / comprehension variable over `range(k)` / `range(0, k)`."""
     if is_call_to(counter, "list", "tuple") and len(counter.args) == 1:  # type: ignore[union-attr]
         counter = counter.args[0].value  # type: ignore[union-attr]
     if isinstance(counter, cst.Call) and is_range_call(rule, counter):
         args = positional_args(counter)
+        if len(args) == 2 and len(counter.args) == 2 and int_value(args[0]) == 0:
+            return args[1]  # np.arange(0, k)
         return args[0] if len(args) == 1 and len(counter.args) == 1 else None
     if not isinstance(counter, cst.Name):
         return None
@@ -336,6 +338,8 @@ def loop_count(rule: Rule, node: cst.CSTNode, counter: cst.CSTNode) -> cst.BaseE
         for loop in loops:
             if is_name(loop.target, counter.value) and is_call_to(loop.iter, "range"):  # type: ignore[attr-defined]
                 args = positional_args(loop.iter)  # type: ignore[attr-defined]
+                if len(args) == 2 and int_value(args[0]) == 0:
+                    return args[1]  # range(0, k)
                 return args[0] if len(args) == 1 else None
         if isinstance(anc, cst.FunctionDef):
             break

@@ -144,6 +144,19 @@ class FloorStepLeavesTailRule(Rule):
         ),
     ]
     INVALID = [
+        # Group starts from np.arange(0, k), offsets drawn inside each group, then sorted.
+        Invalid(
+            """
+            import numpy as np
+
+            def group_indices(num_frames, groups, per_group):
+                per = max(1, num_frames) // groups
+                idx = np.arange(0, groups) * per
+                idx = np.repeat(idx, per_group) + np.tile(np.random.choice(per, per_group, replace=False), groups)
+                return np.sort(idx)
+            """,
+            expected_line=6,
+        ),
         Invalid(
             """
             def sample(n, T):

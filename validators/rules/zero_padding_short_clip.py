@@ -10,8 +10,10 @@ _ZEROS = frozenset({"numpy.zeros", "torch.zeros", "numpy.zeros_like", "torch.zer
 _PADS = frozenset({"numpy.pad", "torch.nn.functional.pad"})
 _CONSTANT = {"'constant'", '"constant"'}
 # What a zero array padded "by T - n" is when it is not a clip of frames.
+# A list of images padded in a loop (`context_images`, `imgs`): video frames by another name.
+_IMAGE_LIST = re.compile(r"(images|imgs)$", re.I)
 _NOT_FRAMES = re.compile(
-    r"(mask|patch|token|embed|hidden|(^|_)input_ids$|audio|spec|^mel|feat|class|label|box|word|text|caption|query"
+    r"(mask|patch|token|embed|hidden|(^|_)input_ids$|audio|spec|^mel|feat|class|label|box|word|(?<!con)text|caption|query"
     r"|(^|_)pos(_|$|ition)|score|weight|keypoint|^kps?$)",
     re.I,
 )
@@ -234,6 +236,19 @@ class ZeroPaddingShortClipRule(Rule):
         ),
     ]
     INVALID = [
+        # Sampled frames kept as "context images", padded with black ones up to the count.
+        Invalid(
+            """
+            import torch
+
+            def context(frames, wanted, side):
+                context_images = [f for f in frames[:wanted]]
+                while len(context_images) < wanted:
+                    context_images.append(torch.zeros((3, side, side)))
+                return context_images
+            """,
+            expected_line=7,
+        ),
         # Beside the padding of token embeddings (quiet), the clips of the batch are padded with black frames.
         Invalid(
             """
@@ -421,7 +436,9 @@ class ZeroPaddingShortClipRule(Rule):
         zeros_like_item = bool(au.call_names(self, value) & {"numpy.zeros_like", "torch.zeros_like"}) and any(
             isinstance(sub, cst.Subscript) and au.dotted(sub.value) == name for sub in au.find_all(value, cst.Subscript)
         )
-        if not (zeros_like_item or au.mentions_frames(receiver)):
+        if not (
+            zeros_like_item or au.mentions_frames(receiver) or _IMAGE_LIST.search(au.last_identifier(receiver) or "")
+        ):
             return
         for anc in au.ancestors(self, node):
             if isinstance(anc, cst.While) and any(
