@@ -48,6 +48,9 @@ _BGR2RGB = frozenset({"mmcv.bgr2rgb", "mmcv.image.bgr2rgb"})
 _IMCONVERT = frozenset({"mmcv.imconvert", "mmcv.image.imconvert"})
 # mmcv.imnormalize(img, mean, std, to_rgb=True) converts BGR to RGB unless to_rgb is False.
 _IMNORMALIZE = frozenset({"mmcv.imnormalize", "mmcv.imnormalize_", "mmcv.image.imnormalize", "mmcv.image.imnormalize_"})
+# Keywords by which image libraries' helpers are asked to swap the channels: `img2tensor(imgs, bgr2rgb=True)`,
+# a pipeline step `Normalize(mean, std, to_rgb=True)` / `dict(type="Normalize", ..., to_rgb=True)`.
+_CONVERTING_KEYWORDS = frozenset({"bgr2rgb", "to_rgb"})
 
 
 class OpenCVBGRFramesRule(Rule):
@@ -70,7 +73,11 @@ class OpenCVBGRFramesRule(Rule):
         channel slice `x[..., ::-1]` / `x[:, :, ::-1]` or index list `x[:, :, [2, 1, 0]]` or `np.flip` on the last axis (a flip of
         rows or columns, `cv2.flip(frame, 1)`, is not one), and `mmcv.imnormalize(x, ...)` unless
         its `to_rgb` is literally False (as an argument, or in the `dict(...)` / `{...}` its `**cfg`
-        was assigned from): settings read from a config count as converting. A capture is a value assigned from
+        was assigned from): settings read from a config count as converting. Any call given the
+        keyword `bgr2rgb=True` or `to_rgb=True` (`img2tensor(imgs, bgr2rgb=True)`, a pipeline's
+        `Normalize(mean, std, to_rgb=True)`) converts, wherever it is in the module and whatever
+        it is given; a helper that converts by default, called without the keyword, is not seen.
+        A capture is a value assigned from
         `cv2.VideoCapture` (a local, `self.cap` set in the class, or a parameter annotated as
         one); a capture handed in unannotated is missed. Arrays built from number literals
         (`np.array([[0, 0, w, h]])`) are not frames. A read whose frame is only measured
@@ -80,7 +87,10 @@ class OpenCVBGRFramesRule(Rule):
         `cv2.flip`, `cv2.warpAffine`, blurs). Reads with no colour order are left out: grey or
         unchanged flags (`cv2.IMREAD_GRAYSCALE`, `cv2.IMREAD_UNCHANGED`, `cv2.IMREAD_ANYDEPTH`, or
         the literals 0, -1, 2), taken for depth maps, masks or flow; a colour image read with
-        `IMREAD_UNCHANGED` (BGR, or BGRA) is missed.
+        `IMREAD_UNCHANGED` (BGR, or BGRA) is missed. So are reads of which one channel is kept
+        (`cv2.imread(p)[:, :, 0]`, `img[..., 1]`, on the read or on every use of its name): a
+        grey image stored as a JPEG has none; taking blue where red was meant is missed.
+        Code under `if __name__ == "__main__":` is judged like the rest of the module.
         Arrays made from normalisation statistics (`np.array(cfg.mean)`) are not frames, and
         frames copied into a preallocated array (`out[k] = np.transpose(img, ...)`) are not seen
         as used. A module that normalises with channel means in BGR order (the first below the
@@ -357,6 +367,57 @@ class OpenCVBGRFramesRule(Rule):
                 return torch.from_numpy(cv2.imread(path, 0))
             """
         ),
+        # Converted by a helper asked to swap the channels by keyword a few lines after the read (a real-code
+        # false alarm: `bgr2rgb=True`), or by the last step of the module's transform pipeline (`to_rgb=True`).
+        Valid(
+            """
+            import cv2
+            import numpy as np
+            from ourlib.convert import images_to_tensor
+
+            def read_sequence(paths):
+                images = [cv2.imread(p).astype(np.float32) / 255.0 for p in paths]
+                return images_to_tensor(np.stack(images), bgr2rgb=True)
+            """
+        ),
+        Valid(
+            """
+            import cv2
+            import numpy as np
+            from ourlib.transforms import CentreCrop, ClipNormalize, Compose, ScaleShorter
+
+            def load_frames(folder, indices):
+                frames = [cv2.imread(f"{folder}/{i:05d}.jpg") for i in indices]
+                return np.asarray(frames, dtype=np.float32)
+
+            def build_transform(mean, std):
+                return Compose([ScaleShorter(128), CentreCrop(112), ClipNormalize(mean, std, to_rgb=True)])
+            """
+        ),
+        # One channel kept of each image (optical flow stored as grey JPEGs, a mask), or the image made grey:
+        # no colour order (a real-code false alarm).
+        Valid(
+            """
+            import cv2
+            import numpy as np
+            import torch
+
+            def flow_stack(x_paths, y_paths):
+                pairs = []
+                for x_path, y_path in zip(x_paths, y_paths):
+                    horizontal = cv2.imread(x_path)[:, :, 0]
+                    vertical = cv2.imread(y_path)[..., 0]
+                    pairs.append(np.stack([horizontal, vertical], -1))
+                return np.stack(pairs, 0)
+
+            def mask_of(path):
+                mask = cv2.imread(path)
+                return torch.from_numpy(mask[:, :, 0] > 0)
+
+            def grey_of(path):
+                return torch.from_numpy(cv2.cvtColor(cv2.imread(path), cv2.COLOR_BGR2GRAY))
+            """
+        ),
     ]
     INVALID = [
         # Beside a depth map read unchanged (quiet), the colour frame is read with the default flags: BGR.
@@ -464,6 +525,33 @@ class OpenCVBGRFramesRule(Rule):
             image = Image.fromarray(cv2.imread(path))
             """
         ),
+        # The helper is told not to swap the channels: still BGR.
+        Invalid(
+            """
+            import cv2
+            import numpy as np
+            from ourlib.convert import images_to_tensor
+
+            def read_sequence(paths):
+                images = [cv2.imread(p).astype(np.float32) / 255.0 for p in paths]
+                return images_to_tensor(np.stack(images), bgr2rgb=False)
+            """,
+            expected_line=7,
+        ),
+        # One channel looked at and a pixel (all three colours) read, but the whole BGR image goes to the model.
+        Invalid(
+            """
+            import cv2
+            import torch
+
+            def load(path):
+                image = cv2.imread(path)
+                if image[:, :, 0].max() == 0 or image[0, 0].sum() == 0:
+                    raise ValueError(path)
+                return torch.from_numpy(image)
+            """,
+            expected_line=6,
+        ),
         # A horizontal flip is augmentation, not a colour conversion (issue 17); the capture is
         # recognised by what it was assigned from, whatever its name.
         Invalid(
@@ -507,6 +595,11 @@ class OpenCVBGRFramesRule(Rule):
         self._consumed = False
 
     def visit_Call(self, node: cst.Call) -> None:
+        if any(
+            arg.keyword is not None and arg.keyword.value in _CONVERTING_KEYWORDS and au.is_name(arg.value, "True")
+            for arg in node.args
+        ):
+            self._converted = True
         names = au.call_names(self, node)
         if "cv2.cvtColor" in names:
             code = au.argument(node, 1, "code")
@@ -528,7 +621,8 @@ class OpenCVBGRFramesRule(Rule):
         elif "cv2.imread" in names:
             flags = au.argument(node, 1, "flags")
             if flags is None or not (self.refers_to(flags, *_NO_COLOUR_FLAGS) or au.int_value(flags) in (-1, 0, 2)):
-                self._reads.append(node)
+                if not self._one_channel(node):
+                    self._reads.append(node)
         elif names & _CONSUMERS:
             data = au.argument(node, 0, "obj")
             if not _number_literal(data) and not _names_statistics(data):
@@ -661,10 +755,26 @@ class OpenCVBGRFramesRule(Rule):
             return assign.targets[0].target.value
         return "" if self._opencv_only_use(call) else None  # cv2.imwrite(path, cv2.resize(frame, size))
 
+    def _one_channel(self, node: cst.BaseExpression) -> bool:
+        """`node[:, :, 0]`, `node[..., 1]`: one channel of the image taken (a grey JPEG of optical flow, a
+        mask stored as an image), which has no colour order."""
+        up = au.parent(self, node)
+        if not (isinstance(up, cst.Subscript) and up.value is node):
+            return False
+        *leading, last = [element.slice for element in up.slice]
+        if not (isinstance(last, cst.Index) and au.int_value(last.value) is not None):
+            return False
+        whole = [s for s in leading if isinstance(s, cst.Slice) and s.lower is s.upper is s.step is None]
+        ellipsis = [s for s in leading if isinstance(s, cst.Index) and isinstance(s.value, cst.Ellipsis)]
+        # `[:, :, k]` or `[..., k]` picks a channel of an (H, W, C) image; `[y, x]` is a pixel (all three colours)
+        return len(whole) == len(leading) == 2 or len(ellipsis) == len(leading) == 1
+
     def _opencv_only_use(self, use: cst.BaseExpression) -> bool:
         up = au.parent(self, use)
         if isinstance(up, cst.Attribute) and up.value is use:
             return up.attr.value == "shape"
+        if self._one_channel(use):
+            return True
         if isinstance(up, cst.Comparison):
             return True
         if isinstance(up, cst.Arg):

@@ -11,14 +11,27 @@ class OpenCVFrameCountRule(Rule):
         Flags `cap.get(cv2.CAP_PROP_FRAME_COUNT)` used as the number of frames without ever checking
         it against what was decoded (a comparison or `min(...)` with it). A count that only bounds
         a read loop is not reported: it is never handed to a call (other than `int`, `range`,
-        `min`/`max`...), and every `ok, f = cap.read()` in the function is followed by
-        `if not ok: break` (or `return`), so an overestimate only ends the loop early.
+        `min`/`max`...), and every `ok, f = cap.read()` in the function, and in the functions of
+        the module it hands the capture to (`load_batch(cap, n)`), is followed by
+        `if not ok: break` (or `return`), so an overestimate only ends the loop early. A count
+        that is only shown (printed, logged, a progress bar's `total=`) chooses no frame and is
+        not reported either.
 
     Why is this bad?
         OpenCV estimates the count from container metadata (duration × fps); for variable frame
         rate files, many webm/mkv files and truncated downloads it is off by a few frames or is
         0 or negative. Indices sampled up to that count then point past the last decodable frame:
         `cap.read()` returns `(False, None)` and the clip gets `None` frames or crashes later.
+
+    Known problems:
+        Only the function that takes the count is read, with the module's functions it passes the
+        capture to by name (one level): a count returned, yielded or stored (`info["frames"] = n`,
+        written to an annotation file) is judged by that function alone, so one that reaches a
+        sampler elsewhere is reported (the intent) and one that is only stored for a report is
+        reported too. "Shown" means `print(...)`, a method such as `info`/`warning` of a receiver
+        with "log" in its name, or `tqdm(total=...)`; a count shown by other means is reported.
+        A read is checked only in the `if not ok: break` form (`if ok is False`, `if frame is
+        None` are not recognised).
 
     Example:
         ```python
@@ -96,6 +109,59 @@ class OpenCVFrameCountRule(Rule):
                 return out
             """
         ),
+        # The count is only printed (a metadata report) or only a progress bar's total (a real-code false alarm).
+        Valid(
+            """
+            import cv2
+            import logging
+            from tqdm import tqdm
+            from ourlib.video import frames_of
+
+            log = logging.getLogger(__name__)
+
+            def describe(paths):
+                for path in paths:
+                    cap = cv2.VideoCapture(path)
+                    frames = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+                    rate = cap.get(cv2.CAP_PROP_FPS)
+                    print("{}: {} frames at {} fps".format(path, frames, rate))
+                    log.info(f"{path}: {frames} frames")
+
+            def to_disk(path, write):
+                cap = cv2.VideoCapture(path)
+                bar = tqdm(total=int(cap.get(cv2.CAP_PROP_FRAME_COUNT)))
+                for frame in frames_of(cap):
+                    write(frame)
+                    bar.update(1)
+            """
+        ),
+        # A generator reads the whole video in batches through a helper that stops at the first failed read;
+        # the count is only yielded for a progress display (a real-code false alarm).
+        Valid(
+            """
+            import cv2
+
+            def next_batch(source, size):
+                batch = []
+                for _ in range(size):
+                    ok, image = source.read()
+                    if not ok:
+                        break
+                    batch.append(image)
+                return batch
+
+            def batches(path, size):
+                source = cv2.VideoCapture(path)
+                total = source.get(cv2.CAP_PROP_FRAME_COUNT)
+                done = 0
+                while True:
+                    batch = next_batch(source, size)
+                    if not batch:
+                        break
+                    done += len(batch)
+                    yield batch, done, total
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -115,6 +181,57 @@ class OpenCVFrameCountRule(Rule):
             from cv2 import CAP_PROP_FRAME_COUNT
             total = capture.get(CAP_PROP_FRAME_COUNT)
             """
+        ),
+        # Printed, and also the end of the sampled indices: still reported.
+        Invalid(
+            """
+            import cv2
+            import numpy as np
+
+            def sample(path, T):
+                cap = cv2.VideoCapture(path)
+                n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+                print("frames:", n)
+                return np.linspace(0, n - 1, T).astype(int)
+            """,
+            expected_line=7,
+        ),
+        # Stored in the video's record (written out for the loaders to sample from): reported.
+        Invalid(
+            """
+            import cv2
+            import json
+
+            def index(paths, out):
+                records = {}
+                for path in paths:
+                    cap = cv2.VideoCapture(path)
+                    records[path] = {"frames": int(cap.get(cv2.CAP_PROP_FRAME_COUNT))}
+                    print(path, records[path])
+                json.dump(records, out)
+            """,
+            expected_line=9,
+        ),
+        # The helper the capture is handed to skips failed reads instead of stopping: reported.
+        Invalid(
+            """
+            import cv2
+
+            def next_batch(source, size):
+                batch = []
+                for _ in range(size):
+                    ok, image = source.read()
+                    if ok:
+                        batch.append(image)
+                return batch
+
+            def batches(path, size):
+                source = cv2.VideoCapture(path)
+                total = source.get(cv2.CAP_PROP_FRAME_COUNT)
+                for _ in range(int(total) // size):
+                    yield next_batch(source, size)
+            """,
+            expected_line=14,
         ),
         # Failed reads are skipped, not stopped at: the clip silently has fewer than T frames.
         Invalid(
@@ -189,10 +306,60 @@ class OpenCVFrameCountRule(Rule):
             return
         if _only_bounds_checked_reads(self, node):
             return
+        if _only_displayed(self, node):
+            return
         self.report(node)
 
 
 _PLAIN = ("int", "float", "round", "max", "min", "range", "print")
+# Where a count is shown to a person, not used: `print(...)`, a logger's methods, a progress bar's `total=`.
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "critical", "exception", "log"})
+_PROGRESS_BARS = frozenset({"tqdm.tqdm", "tqdm.auto.tqdm", "tqdm.notebook.tqdm", "tqdm.std.tqdm"})
+
+
+def _only_displayed(rule: Rule, node: cst.Call) -> bool:
+    """The count (the call, or every use of the name it is bound to) is only shown: printed, logged or made
+    a progress bar's `total=`. A count that chooses no frame cannot choose a missing one."""
+    if _displayed(rule, node):
+        return True
+    target = au.bound_name(rule, node)
+    if not isinstance(target, cst.Name):
+        return False
+    scope = au.enclosing_scope_node(rule, node)
+    uses = [
+        use
+        for use in au.find_all(scope, cst.Name, lambda n: n.value == target.value)
+        if use is not target and not _is_label(rule, use)
+    ]
+    return bool(uses) and all(_displayed(rule, use) for use in uses)
+
+
+def _is_label(rule: Rule, name: cst.Name) -> bool:
+    """`x.count`, `f(count=...)`: the identifier names an attribute or a keyword, not the variable."""
+    up = au.parent(rule, name)
+    return isinstance(up, cst.Attribute) and up.attr is name or isinstance(up, cst.Arg) and up.keyword is name
+
+
+def _displayed(rule: Rule, node: cst.CSTNode) -> bool:
+    """`node` is part of what a `print(...)` / `logger.info(...)` call shows, or of a `tqdm(total=...)`."""
+    child = node
+    for up in au.ancestors(rule, node):
+        if isinstance(up, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+            return False
+        if isinstance(up, cst.Call) and child in up.args:
+            func = up.func
+            if au.is_name(func, "print"):
+                return True
+            if (
+                isinstance(func, cst.Attribute)
+                and func.attr.value in _LOG_METHODS
+                and "log" in (au.last_identifier(func.value) or "").lower()
+            ):
+                return True
+            if au.call_names(rule, up) & _PROGRESS_BARS and child.keyword is not None:
+                return child.keyword.value == "total"
+        child = up
+    return False
 
 
 def _caps_a_parameter(rule: Rule, call: cst.Call, count: set[str], count_arg: cst.Arg | None) -> bool:
@@ -223,10 +390,32 @@ def _only_bounds_checked_reads(rule: Rule, node: cst.Call) -> bool:
             continue
         if any(target.value in au.names_in(arg.value) for arg in call.args):
             return False  # the count is handed to something (a sampler, a helper): it may pick indices
-    reads = au.find_all(
-        function, cst.Call, lambda c: isinstance(c.func, cst.Attribute) and c.func.attr.value == "read" and not c.args
-    )
+    reads = [*_reads_in(function), *_reads_in_helpers(rule, node, function)]
     return bool(reads) and all(_stops_on_failure(rule, read) for read in reads)
+
+
+def _reads_in(scope: cst.CSTNode) -> list[cst.Call]:
+    return au.find_all(
+        scope, cst.Call, lambda c: isinstance(c.func, cst.Attribute) and c.func.attr.value == "read" and not c.args
+    )
+
+
+def _reads_in_helpers(rule: Rule, node: cst.Call, function: cst.FunctionDef) -> list[cst.Call]:
+    """The reads of the functions of this module that `function` hands its capture to (`load_batch(cap, n)`):
+    a video read in batches by a helper is read by the helper's `cap.read()`."""
+    capture = node.func.value if isinstance(node.func, cst.Attribute) else None
+    if not isinstance(capture, cst.Name):
+        return []
+    module = next((a for a in au.ancestors(rule, function) if isinstance(a, cst.Module)), None)
+    if module is None:
+        return []
+    helpers = {d.name.value: d for d in module.body if isinstance(d, cst.FunctionDef)}
+    reads: list[cst.Call] = []
+    for call in au.find_all(function, cst.Call):
+        if isinstance(call.func, cst.Name) and call.func.value in helpers and call.func.value != function.name.value:
+            if any(au.is_name(arg.value, capture.value) for arg in call.args):
+                reads.extend(_reads_in(helpers[call.func.value]))
+    return reads
 
 
 def _stops_on_failure(rule: Rule, read: cst.Call) -> bool:
