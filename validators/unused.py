@@ -555,8 +555,10 @@ def _hold_back_unselected_branches(
     if literals - found:
         read = {os.path.abspath(path) for _, path, _ in audited}
         found |= names_in_files(literals - found, project_files(directories, config_root, read))
-    for display in {display for display, _ in branches.values()}:  # the other files with such branches
-        found |= {lit for d, lit in branches.values() if d != display} & names_in_files(literals, [by_display[display]])
+    for display in {display for display, _ in branches.values()}:  # a file with branches names others' strings?
+        elsewhere = {lit for d, lit in branches.values() if d != display} - found
+        if elsewhere:
+            found |= names_in_files(elsewhere, [by_display[display]])
     shown, held = [], []
     for index, finding in enumerate(findings):
         branch = branches.get(index)
