@@ -315,8 +315,17 @@ def ancestors(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]) -> Ite
 class Analysis:
     """Parents from one fast walk; bindings, scopes and positions computed when first needed."""
 
-    def __init__(self, module: cst.Module) -> None:
-        self.parents = tree.parents(module)
+    def __init__(
+        self,
+        module: cst.Module,
+        parents: dict[cst.CSTNode, cst.CSTNode] | None = None,
+        positions: dict[cst.CSTNode, tuple[tuple[int, int], tuple[int, int]]] | None = None,
+        children: tree.ChildrenCache | None = None,
+    ) -> None:
+        """`parents` (`tree.parents(module)`) and `positions` (`syntactic_positions(module)`), when
+        already computed; `children`: a children cache to use and fill (see `tree`)."""
+        self.children: tree.ChildrenCache = {} if children is None else children
+        self.parents = tree.parents(module, self.children) if parents is None else parents
         self._wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self._scopes: dict[cst.CSTNode, Scope | None] | None = None
         self._bindings: Bindings | None = None
@@ -330,7 +339,7 @@ class Analysis:
         self._order: dict[cst.CSTNode, int] | None = None
         self._plain_grouped: dict[str, dict[cst.CSTNode | None, list[cst.BaseExpression]]] = {}
         self._module_facts: dict[str, object] = {}
-        self._positions: dict[cst.CSTNode, tuple[tuple[int, int], tuple[int, int]]] | None = None
+        self._positions = positions
 
     @property
     def bindings(self) -> Bindings:
@@ -600,6 +609,13 @@ class _PositionState(CodegenState):
 
 def syntactic_positions(module: cst.Module) -> dict[cst.CSTNode, tuple[tuple[int, int], tuple[int, int]]]:
     """node -> ((start line, start column), (end line, end column)), as libcst's PositionProvider gives them."""
+    return code_and_positions(module)[1]
+
+
+def code_and_positions(
+    module: cst.Module,
+) -> tuple[str, dict[cst.CSTNode, tuple[tuple[int, int], tuple[int, int]]]]:
+    """(`module.code`, `syntactic_positions(module)`) from one pass of the code generator."""
     state = _PositionState(module)
     module._codegen(state)
-    return state.computed
+    return "".join(state.tokens), state.computed

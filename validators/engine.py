@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import libcst as cst
 from temporalkit.validators import tree
-from temporalkit.validators.analysis import Analysis, ancestors
+from temporalkit.validators.analysis import Analysis, ancestors, code_and_positions
 from temporalkit.validators.findings import Finding
 from temporalkit.validators.rule import Report, Rule
 from temporalkit.validators.suppressions import ALL_RULES, is_suppressed, parse_suppressions  # noqa: F401
@@ -37,7 +37,7 @@ def run_rules(
     if analysis is None:
         analysis = Analysis(module)
     instances = [rule_cls(analysis) for rule_cls in rules]
-    tree.dispatch(module, instances)  # one walk for all rules
+    tree.dispatch(module, instances, analysis.children)  # one walk for all rules
     reports: list[Report] = [
         report for rule in instances for report in rule.reports if not _after_an_exit(report.node, analysis)
     ]
@@ -201,12 +201,16 @@ class _ReplaceNodes(cst.CSTTransformer):
                 while current is not None and id(current) not in self._descend:
                     self._descend.add(id(current))
                     current = parents.get(current)
+        self.rebuilt: dict[int, cst.CSTNode | cst.RemovalSentinel] = {}  # id of an old ancestor -> its new node
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         return self._descend is None or id(node) in self._descend
 
     def on_leave(self, original_node, updated_node):  # type: ignore[override]
-        return self._replacements.get(id(original_node), updated_node)
+        new = self._replacements.get(id(original_node), updated_node)
+        if self._descend is not None and id(original_node) in self._descend:
+            self.rebuilt[id(original_node)] = new
+        return new
 
 
 def apply_fixes(
@@ -296,18 +300,32 @@ def lint_and_fix(
         replacements: dict[int, cst.CSTNode | cst.RemovalSentinel] = {}
         replaced = []
         for report in reports:
-            if report.replacement is not None:
-                replacements.setdefault(id(report.node), report.replacement)
+            if report.replacement is not None and id(report.node) not in replacements:
+                replacements[id(report.node)] = _own_copy(report.replacement)
                 replaced.append(report.node)
-        parents = analysis.parents if analysis is not None else None
-        fixed = module.visit(_ReplaceNodes(replacements, parents, replaced)).code
+        rebuild = _ReplaceNodes(replacements, analysis.parents, replaced)
+        new_module = module.visit(rebuild)
+        # The fixed tree is read again as it is when parsing its code would give it back (it nearly
+        # always would): then the text is not parsed again. Positions (needed for the findings left,
+        # --fix) come from the same pass of the code generator as the code.
+        parents = _parents_if_parsed_alike(new_module, replaced, analysis, rebuild.rebuilt)
+        positions = None
+        if parents is not None and findings_after:
+            fixed, positions = code_and_positions(new_module)
+        else:
+            fixed = new_module.code
         if fixed == source:
             break
         source = fixed
         suppressions = parse_suppressions(source)
         # Positions are needed for the findings left (--fix) and for suppression comments, not to
         # find the next replacements (--diff).
-        module, analysis, reports = _lint_keeping_module(source, rules, place=findings_after or bool(suppressions))
+        place = findings_after or bool(suppressions)
+        if parents is None:
+            module, analysis, reports = _lint_keeping_module(source, rules, place=place)
+        else:
+            reread = Analysis(new_module, parents, positions, analysis.children)
+            module, analysis, reports = _lint_keeping_module(source, rules, place=place, parsed=(new_module, reread))
         reports = keep(reports)
     if original is None and source == text_as_read:  # the fixes changed nothing: nothing was read again
         original = [to_finding(r, path) for r in one_finding_per_call(complete(keep))]
@@ -361,14 +379,76 @@ def may_fix(rule: type[Rule]) -> bool:
 
 
 def _lint_keeping_module(
-    source: str, rules: Sequence[type[Rule]], *, place: bool = True
+    source: str,
+    rules: Sequence[type[Rule]],
+    *,
+    place: bool = True,
+    parsed: tuple[cst.Module, Analysis] | None = None,
 ) -> tuple[cst.Module | None, Analysis | None, list[Report]]:
     """lint_source, also returning the parsed module and its analysis (None when no rule applies:
-    nothing parsed). place=False: see run_rules."""
+    nothing parsed). place=False: see run_rules. `parsed`: the module `source` parses to and its
+    analysis, when already at hand (then nothing is parsed)."""
     text = SourceText(source)
     applicable = [r for r in rules if r.applies_to(text)]
     if not applicable:
         return None, None, []
-    module = cst.parse_module(source)
-    analysis = Analysis(module)
+    if parsed is None:
+        module = cst.parse_module(source)
+        analysis = Analysis(module)
+    else:
+        module, analysis = parsed
     return module, analysis, run_rules(module, applicable, analysis, place=place)
+
+
+def _own_copy(replacement: cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel):
+    """`replacement` made of new node objects: a rule may build it from nodes that stay elsewhere in
+    the tree, or use one node twice (`Resize(s), CenterCrop(s)`), and a node in two places has no
+    one parent (the fixed tree is then parsed from its code instead of read as it is)."""
+    if isinstance(replacement, cst.FlattenSentinel):
+        return cst.FlattenSentinel([node.deep_clone() for node in replacement.nodes])
+    if isinstance(replacement, cst.CSTNode):
+        return replacement.deep_clone()
+    return replacement
+
+
+def _parents_if_parsed_alike(
+    new_module: cst.Module,
+    replaced: Sequence[cst.CSTNode],
+    analysis: Analysis,
+    rebuilt: dict[int, cst.CSTNode | cst.RemovalSentinel],
+) -> dict[cst.CSTNode, cst.CSTNode] | None:
+    """The parent map of `new_module` (the module of `analysis` with the `replaced` nodes replaced,
+    `rebuilt`: id of each old ancestor of theirs -> its new node) when parsing `new_module.code`
+    would give a tree equal to it node for node, field for field; else None (then the code is parsed).
+
+    Outside the statements that hold a replaced node the new tree is the old parsed one, so it is
+    enough that each such statement, printed and parsed alone, gives itself back (as libcst's
+    `deep_equals` compares: same node types, same fields, whitespace and commas included) and that
+    no node object sits in two places. A rule's replacement built from constructors (`sorted(...)` around
+    a set, `n - 1` from `n`) passes when it is what the parser would make of its own code; a
+    replacement whose meaning the parse would change (`a * n - 1` without parentheses) fails, and so
+    does one in a compound statement's header (`for i in ...:`), which is not checked alone."""
+    old_parents = analysis.parents
+    checked: set[int] = set()
+    config = None
+    for node in replaced:
+        statement = old_parents.get(node)
+        while statement is not None and not isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            statement = old_parents.get(statement)
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return None
+        if id(statement) in checked:
+            continue
+        checked.add(id(statement))
+        new_statement = rebuilt.get(id(statement))
+        if not isinstance(new_statement, cst.SimpleStatementLine):
+            return None
+        alone = new_statement.with_changes(leading_lines=())  # comment lines above: not parsed with it
+        config = config or new_module.config_for_parsing
+        try:
+            again = cst.parse_statement(new_module.code_for_node(alone), config)
+        except cst.ParserSyntaxError:
+            return None
+        if not tree.same_tree(again, alone):
+            return None
+    return tree.parents_of_tree(new_module, analysis.children)  # the unchanged nodes' children are known

@@ -129,15 +129,26 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return found
 
 
-def walk(root: cst.CSTNode) -> Iterator[tuple[cst.CSTNode, bool]]:
+# A children cache (node -> `children(node)`, a list its users never change) may be passed to the
+# whole-tree walks below: nodes are immutable, so an entry holds for as long as the node lives, in
+# every tree that holds it (a fixed module keeps the unchanged subtrees of the module it was made from).
+ChildrenCache = dict
+_NO_CHILDREN: tuple = ()
+
+
+def walk(root: cst.CSTNode, cache: ChildrenCache | None = None) -> Iterator[tuple[cst.CSTNode, bool]]:
     """(node, leaving) events of a depth-first walk: `(n, False)` before n's children, `(n, True)` after."""
     stack: list[tuple[cst.CSTNode, bool]] = [(root, False)]
+    known = cache.get if cache is not None else None
     while stack:
         node, leaving = stack.pop()
         yield node, leaving
         if not leaving:
             stack.append((node, True))
-            stack.extend((child, False) for child in reversed(children(node)))
+            kids = known(node) if known is not None else None
+            if kids is None:
+                kids = children(node)
+            stack.extend((child, False) for child in reversed(kids))
 
 
 def nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -165,24 +176,75 @@ def find_all(
     return found
 
 
-def parents(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
-    """Child -> parent for every non-formatting node under `root`.
+def parents(root: cst.CSTNode, cache: ChildrenCache | None = None) -> dict[cst.CSTNode, cst.CSTNode]:
+    """Child -> parent for every non-formatting node under `root`. `cache`: filled as it goes.
 
     Parents are visited in pre-order, so the children of each are entered in source order after
     those of every node before it: statements (whose parents are statement lines and blocks) come
     in source order, which `analysis` relies on for the order of assignments."""
+    return _parents(root, cache)[0]
+
+
+def parents_of_tree(root: cst.CSTNode, cache: ChildrenCache | None = None) -> dict[cst.CSTNode, cst.CSTNode] | None:
+    """`parents(root, cache)`, or None when some non-formatting node is reached twice: a tree built
+    by replacing nodes may hold one node object in two places (a parsed module never does), and then
+    that node has no one parent."""
+    parent_of, reached = _parents(root, cache)
+    return parent_of if reached == len(parent_of) else None
+
+
+def _parents(root: cst.CSTNode, cache: ChildrenCache | None) -> tuple[dict[cst.CSTNode, cst.CSTNode], int]:
     parent_of: dict[cst.CSTNode, cst.CSTNode] = {}
+    if cache is None:
+        cache = {}
+    known = cache.get
+    reached = 0
     stack = [root]
     while stack:
         node = stack.pop()
-        kids = children(node)
+        kids = known(node)
+        if kids is None:
+            kids = cache[node] = children(node) or _NO_CHILDREN  # one object for all the leaves
+        reached += len(kids)
         for child in kids:
             parent_of[child] = node
         stack.extend(reversed(kids))
-    return parent_of
+    return parent_of, reached
 
 
-def dispatch(root: cst.CSTNode, visitors: Sequence[object]) -> None:
+_COMPARED: dict[type, tuple[str, ...]] = {}
+
+
+def same_tree(a: object, b: object) -> bool:
+    """libcst's `a.deep_equals(b)` (same node types, every compared field equal: whitespace, commas
+    and parentheses included; sequences item by item), without its recursion and at a fraction of its
+    cost."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if x is y:
+            continue
+        kind = type(x)
+        if kind is not type(y):
+            if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)) and len(x) == len(y):
+                stack.extend(zip(x, y))  # a sequence field may be a list in one tree, a tuple in the other
+                continue
+            return False
+        if kind is list or kind is tuple:
+            if len(x) != len(y):
+                return False
+            stack.extend(zip(x, y))
+        elif isinstance(x, cst.CSTNode):
+            names = _COMPARED.get(kind)
+            if names is None:
+                names = _COMPARED[kind] = tuple(f.name for f in dataclasses.fields(x) if f.compare)
+            stack.extend((getattr(x, name), getattr(y, name)) for name in names)
+        elif x != y:
+            return False
+    return True
+
+
+def dispatch(root: cst.CSTNode, visitors: Sequence[object], cache: ChildrenCache | None = None) -> None:
     """Call each visitor's `visit_<Type>(node)` / `leave_<Type>(node)` methods over one walk of the tree."""
     table: dict[tuple[str, bool], list[Callable[[cst.CSTNode], object]]] = {}
     for visitor in visitors:
@@ -194,7 +256,7 @@ def dispatch(root: cst.CSTNode, visitors: Sequence[object]) -> None:
     if not table:
         return
     by_type: dict[tuple[type, bool], list[Callable[[cst.CSTNode], object]]] = {}
-    for node, leaving in walk(root):
+    for node, leaving in walk(root, cache):
         key = (type(node), leaving)
         methods = by_type.get(key)
         if methods is None:
