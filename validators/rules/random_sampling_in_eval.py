@@ -132,13 +132,21 @@ def is_seeded(rule, node: cst.CSTNode) -> bool:
     scopes = [a for a in ancestors if isinstance(a, cst.FunctionDef)]
     if not scopes:
         scopes = [au.enclosing_scope_node(rule, node)]
+    if any(_seeds(rule, scope) for scope in scopes):
+        return True
     module = next((a for a in ancestors if isinstance(a, cst.Module)), None)
-    if module is not None:
-        scopes += [s for s in module.body if isinstance(s, cst.SimpleStatementLine)]
-    for scope in scopes:
-        for call in au.find_all(scope, cst.Call):
-            if au.call_names(rule, call) & _SEEDING or _SEEDING_NAME.search(au.last_identifier(call.func) or ""):
-                return True
+    if module is None:
+        return False
+    return rule.analysis.module_fact(  # asked once per file, not once per draw
+        "seeded at module level",
+        lambda: any(_seeds(rule, s) for s in module.body if isinstance(s, cst.SimpleStatementLine)),
+    )
+
+
+def _seeds(rule, scope: cst.CSTNode) -> bool:
+    for call in au.find_all(scope, cst.Call):
+        if au.call_names(rule, call) & _SEEDING or _SEEDING_NAME.search(au.last_identifier(call.func) or ""):
+            return True
     return False
 
 
