@@ -626,3 +626,56 @@ def test_a_branch_selected_by_a_string_nothing_else_names_is_held_back(tmp_path,
     result = audit(write_tree(tmp_path, files))
     assert rules_of(result.unused) == held
     assert rules_of(result.findings) == ([] if held else [("sampling.py", "TK151")])
+
+
+SWITCHED = """\
+import numpy as np
+
+
+class Frames:
+    def __init__(self, root, num_segments=8, dense_sample=False):
+        self.root, self.num_segments, self.dense_sample = root, num_segments, dense_sample
+        self.dense_sample = dense_sample
+
+    def indices(self, n, T):
+        if self.dense_sample:
+            return np.random.randint(0, n - T) + np.arange(T)
+        return np.linspace(0, n - 1, T).astype(int)
+"""
+
+
+@pytest.mark.parametrize(
+    ("caller", "held"),
+    [
+        ("from data.frames import Frames\nFrames('x').indices(100, 8)\n", True),  # nobody turns it on
+        ("from data.frames import Frames\nFrames('x', dense_sample=True).indices(100, 8)\n", False),
+    ],
+)
+def test_a_branch_on_a_switch_nobody_turns_on_is_held_back(tmp_path, caller, held):
+    """`if self.dense_sample:` on an __init__ parameter defaulting to False that nothing in the
+    project passes: the branch never runs."""
+    files = {"data/__init__.py": "", "data/frames.py": SWITCHED, "train.py": caller}
+    result = audit(write_tree(tmp_path, files))
+    assert rules_of(result.unused if held else result.findings) == [("frames.py", "TK131")]
+
+
+@pytest.mark.parametrize(
+    "sampler",
+    [
+        # the else of `if not self.dense_sample:` runs only when it is switched on
+        SWITCHED.replace("if self.dense_sample:", "if not self.dense_sample:\n            pass\n        else:"),
+        # a method chosen by a string whose default is another method
+        SWITCHED.replace("dense_sample=False", 'sampling="uniform"')
+        .replace("self.dense_sample = dense_sample", "self.sampling = sampling")
+        .replace(", self.dense_sample = root, num_segments, dense_sample", " = root, num_segments")
+        .replace("if self.dense_sample:", 'if self.sampling == "dense":'),
+    ],
+)
+def test_a_branch_only_a_non_default_argument_selects_is_held_back(tmp_path, sampler):
+    files = {
+        "data/__init__.py": "",
+        "data/frames.py": sampler,
+        "train.py": "from data.frames import Frames\nFrames('x').indices(100, 8)\nprint('dense clips')\n",
+    }
+    result = audit(write_tree(tmp_path, files))
+    assert rules_of(result.unused) == [("frames.py", "TK131")] and result.findings == []

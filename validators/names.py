@@ -78,7 +78,8 @@ _FRAME_TOTAL_WORDS = re.compile(
 # which `.to(device)` puts inside frame expressions); text (`quer`, `caption`, `text` but not `context`,
 # `sentence`, `word`, `token`); image and model axes (`patch`, `embed`, `channel`, `head`, `layer`,
 # `hidden`, `box`, `crop`, `scale`, `height`, `width`, `pixel`); other collections (`videos`, `vids`,
-# `infos`, `anno`, `anns`, `class`, `label`, `epoch`, `iter`, `mask`, `audio`, `spec`); `mel*`;
+# `infos`, `anno`, `anns`, `class`, `label`, `epoch`, `iter`, `mask`, `audio`, `spec`); diffusion steps
+# (`timestep`, `ddim`, `ddpm`); `mel*`;
 # `*_size` except `*video_size`; exactly `h`, `w`, `img_h`/`imgh`/`img_w`/`imgw`, `samples`,
 # `num_samples`.
 # Read by `names_non_frames` and `looks_like_frame_total`: TK105, TK111, TK121, and through
@@ -88,7 +89,7 @@ _NOT_FRAME_WORDS = re.compile(
     r"(batch|world|gpu|thread|worker|proc|replica|rank|dataset|sampler|task|chunk|shard|partition|"
     r"(^|_)(parts?|splits?|jobs?|devices)(_|$)|quer|caption|(?<!con)text|sentence|word|token|"
     r"patch|embed|channel|head|layer|hidden|box|crop|scale|height|width|^h$|^w$|^img_?[hw]$|(?<!video)_size$|pixel|"
-    r"videos|vids|infos|anno|anns|class|label|epoch|iter|mask|audio|spec|^mel|^(num_)?samples$)",
+    r"videos|vids|infos|anno|anns|class|label|epoch|iter|mask|audio|spec|^mel|^(num_)?samples$|timestep|ddim|ddpm)",
     re.I,
 )
 

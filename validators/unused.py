@@ -57,7 +57,11 @@ folder, else the folder of the pyproject.toml in use when it holds it, else the 
 
 A finding inside `if x == "name":` (or its `elif`) is held back too when the string `name`
 occurs nowhere else in the project (another file of any kind, or elsewhere in its own file): no
-config, argument choice or caller can select that branch (`__name__ == "__main__"` aside).
+config, argument choice or caller can select that branch (`__name__ == "__main__"` aside). So is
+one inside a branch that runs only when a parameter leaves its default (`if self.flag:` with
+`flag=False`, its `else` after `if not self.flag:`, `if method == "resize":` with
+`method="centercrop"`) where its own file never passes the parameter by keyword or sets it
+otherwise, and no other file names it.
 
 So a package's module nothing imports (vendored code, a fork's leftovers) has its findings held
 back unless something in it is run by path: a script's module-level code keeps what it calls live. A library
@@ -522,11 +526,15 @@ def _hold_back_unselected_branches(
     """Findings inside `if x == "name":` (or `elif`) where the string `name` occurs nowhere else in
     the project: not in another file (Python, config, script, Markdown) and only once in its own.
     No configuration, argument choice or caller can make `x` equal it, so the branch never runs
-    (ALPRO's `frm_sampling_strategy == 'nlvl_uniform'`, a strategy no config names)."""
+    (ALPRO's `frm_sampling_strategy == 'nlvl_uniform'`, a strategy no config names). Likewise
+    inside a branch that runs only when a parameter leaves its default (`if self.flag:` with
+    `flag=False`, `if method == "resize":` with `method="centercrop"`) where its own file never
+    passes or sets the parameter otherwise and no other file names it (a `dense_sample` switch
+    nobody turns on; one set by a positional argument from another file is missed)."""
     import ast
 
     by_display = {display: path for display, path, _ in audited}
-    branches: dict[int, tuple[str, str]] = {}  # finding's position -> (display, the literal)
+    branches: dict[int, tuple[str, list[str]]] = {}  # finding's position -> (display, its selecting words)
     trees: dict[str, tuple[object, str] | None] = {}
     for index, finding in enumerate(findings):
         if finding.path not in by_display or finding.category == "meta":
@@ -534,7 +542,7 @@ def _hold_back_unselected_branches(
         if finding.path not in trees:
             text = _text_of(by_display[finding.path])
             tree = None
-            if text is not None and ("== '" in text or '== "' in text):
+            if text is not None and ("== '" in text or '== "' in text or "if " in text):
                 try:
                     tree = ast.parse(text)
                 except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -543,26 +551,32 @@ def _hold_back_unselected_branches(
         parsed = trees[finding.path]
         if parsed is None:
             continue
+        keys = []  # words such that if any occurs nowhere else, nothing selects the branch
         literal = _selecting_literal(parsed[0], finding.line)
         if literal is not None and len(re.findall(rf"(?<!\w){re.escape(literal)}(?!\w)", parsed[1])) == 1:
-            branches[index] = (finding.path, literal)
+            keys.append(literal)
+        parameter = _flag_off_by_default(parsed[0], finding.line)
+        if parameter is not None:
+            keys.append(parameter)
+        if keys:
+            branches[index] = (finding.path, keys)
     if not branches:
         return list(findings), []
-    literals = {literal for _, literal in branches.values()}
+    words = {word for _, keys in branches.values() for word in keys}
     with_branches = {by_display[display] for display, _ in branches.values()}
     others = [path for _, path, _ in audited if path not in with_branches]
-    found = names_in_files(literals, others)
-    if literals - found:
+    found = names_in_files(words, others)
+    if words - found:
         read = {os.path.abspath(path) for _, path, _ in audited}
-        found |= names_in_files(literals - found, project_files(directories, config_root, read))
-    for display in {display for display, _ in branches.values()}:  # a file with branches names others' strings?
-        elsewhere = {lit for d, lit in branches.values() if d != display} - found
+        found |= names_in_files(words - found, project_files(directories, config_root, read))
+    for display in {display for display, _ in branches.values()}:  # a file with branches names others' words?
+        elsewhere = {w for d, keys in branches.values() if d != display for w in keys} - found
         if elsewhere:
             found |= names_in_files(elsewhere, [by_display[display]])
     shown, held = [], []
     for index, finding in enumerate(findings):
         branch = branches.get(index)
-        (held if branch is not None and branch[1] not in found else shown).append(finding)
+        (held if branch is not None and any(w not in found for w in branch[1]) else shown).append(finding)
     return shown, held
 
 
@@ -587,6 +601,86 @@ def _selecting_literal(tree, line: int) -> str | None:
         if best is None or first >= best[0]:
             best = (first, strings[0])
     return best[1] if best is not None else None
+
+
+def _flag_off_by_default(tree, line: int) -> str | None:
+    """`p` of the innermost branch holding `line` that runs only when a parameter `p` is not at its
+    default: the body of `if self.p:` / `if p:` (default False / None / 0), the `else` of `if not
+    self.p:`, or the body of `if self.p == "name":` (a literal default other than "name"); where
+    `p` is a parameter of the class's `__init__` (for `self.p`) or of the enclosing function, and
+    the file never passes `p=...` nor assigns `p` other than `self.p = p`."""
+    import ast
+
+    best = None
+    stack = [(tree, None, None)]  # (node, enclosing class, enclosing function)
+    while stack:
+        node, cls, function = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            inner_cls = child if isinstance(child, ast.ClassDef) else cls
+            inner_function = child if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else function
+            stack.append((child, inner_cls, inner_function))
+        if not isinstance(node, ast.If):
+            continue
+        test, branch, wanted = node.test, node.body, "truthy"
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test, branch = test.operand, node.orelse
+        elif isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
+            right = test.comparators[0]
+            if not (isinstance(right, ast.Constant) and isinstance(right.value, str)):
+                continue
+            test, wanted = test.left, right.value
+        if not branch:
+            continue
+        first, last = branch[0].lineno, branch[-1].end_lineno or branch[-1].lineno
+        if not first <= line <= last or (best is not None and first < best[0]):
+            continue
+        if isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == "self":
+            inits = [d for d in (cls.body if cls is not None else ()) if isinstance(d, ast.FunctionDef)]
+            owner = next((d for d in inits if d.name == "__init__"), None)
+            name = test.attr
+        elif isinstance(test, ast.Name):
+            owner, name = function, test.id
+        else:
+            continue
+        if owner is not None and _default_rules_out(owner, name, wanted):
+            best = (first, name)
+    if best is None:
+        return None
+    name = best[1]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == name:
+            return None  # passed somewhere in the file
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        value = getattr(node, "value", None)
+        for target in targets:
+            if isinstance(target, ast.Attribute) and target.attr == name:
+                if not (isinstance(value, ast.Name) and value.id == name):
+                    return None  # set to something other than the parameter
+            elif isinstance(target, ast.Name) and target.id == name:
+                return None
+    return name
+
+
+def _default_rules_out(function, name: str, wanted: str) -> bool:
+    """The parameter `name` of `function` has a default that does not select the branch: falsy
+    (False / None / 0) for a truthy test, another string literal for `== wanted`."""
+    import ast
+
+    args = function.args
+    positional = args.posonlyargs + args.args
+    pairs = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    for arg, default in pairs:
+        if arg.arg != name or not isinstance(default, ast.Constant):
+            continue
+        if wanted == "truthy":
+            return default.value is None or default.value is False or default.value == 0
+        return isinstance(default.value, str) and default.value != wanted
+    return False
 
 
 def _hold_back_unreached_definitions(

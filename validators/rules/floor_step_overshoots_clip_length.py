@@ -55,6 +55,16 @@ class FloorStepOvershootsClipLengthRule(Rule):
     TRIGGERS = ("//", "int(")
 
     VALID = [
+        # Diffusion sampling steps, not frames.
+        Valid(
+            """
+            import numpy as np
+
+            def ddim_steps(num_ddpm_timesteps, num_ddim_timesteps):
+                c = num_ddpm_timesteps // num_ddim_timesteps
+                return np.asarray(list(range(0, num_ddpm_timesteps, c))) + 1
+            """
+        ),
         Valid(
             """
             import numpy as np

@@ -33,7 +33,11 @@ class InclusiveBoundMissesLastStartRule(Rule):
     Known problems:
         The call's meaning is read from its shape (`randint(0, a - b - 1)`); a value that must
         stay strictly below `a - b` is reported too. `randint(m, n - m - 1)` is taken for a box
-        centre and never reported. Rows/columns versus frames in the message is guessed from
+        centre and never reported. Nor is a start `s` whose window end `s + T` is read as
+        inclusive: the stop of a `linspace`, a parameter of a function of the same file that is
+        one (SlowFast's `temporal_sampling(frames, s, s + T, k)`), or a frame index itself
+        (`idx.append(s + T)`, `frames[s + T]`, `[s, s + T]`); that window has T + 1 frames and
+        `n - T - 1` is its last start. Rows/columns versus frames in the message is guessed from
         the operands' names.
     """
 
@@ -48,6 +52,18 @@ class InclusiveBoundMissesLastStartRule(Rule):
     TRIGGERS = ("randint", "endpoint")
 
     VALID = [
+        # A pair of frames `gap` apart: the second index s + gap is a frame, so n - gap - 1 is the last start.
+        Valid(
+            """
+            import random
+
+            def frame_pair(n, gap):
+                s = random.randint(0, n - gap - 1)
+                idx = [s]
+                idx.append(s + gap)
+                return idx
+            """
+        ),
         # A box centre kept `m` away from both edges: not a start.
         Valid(
             """
@@ -202,8 +218,8 @@ class InclusiveBoundMissesLastStartRule(Rule):
 
 def _end_read_as_inclusive(rule: Rule, node: cst.Call, bound) -> bool:
     """The drawn start `s` (the call's target) reaches `s + length` only as an inclusive end: the
-    stop of a `linspace`, or an argument bound to a parameter of a function of this file that is
-    such a stop."""
+    stop of a `linspace`, an argument bound to a parameter of a function of this file that is
+    such a stop, or a frame index itself (`frames[s + T]`, `idx.append(s + T)`, `[s, s + T]`)."""
     target = au.bound_name(rule, node)
     if not isinstance(target, cst.Name):
         return False
@@ -223,6 +239,8 @@ def _end_read_as_inclusive(rule: Rule, node: cst.Call, bound) -> bool:
 
 
 def _inclusive_stop(rule: Rule, end: cst.BaseExpression, module: cst.CSTNode) -> bool:
+    if _used_as_an_index(rule, end):
+        return True
     arg = au.parent(rule, end)
     call = au.parent(rule, arg) if isinstance(arg, cst.Arg) else None
     if not isinstance(call, cst.Call) or arg.keyword is not None or arg not in call.args:
@@ -241,4 +259,17 @@ def _inclusive_stop(rule: Rule, end: cst.BaseExpression, module: cst.CSTNode) ->
             for stop in au.find_all(function, cst.Call, lambda c: au.calls(rule, c, au.LINSPACE))
             if len(au.positional_args(stop)) > 1
         )
+    return False
+
+
+def _used_as_an_index(rule: Rule, end: cst.BaseExpression) -> bool:
+    """`end` is a frame index itself: subscripting (not a slice bound), appended, or an element of a list."""
+    up = au.parent(rule, end)
+    if isinstance(up, cst.Index):
+        return True
+    if isinstance(up, cst.Element):
+        return isinstance(au.parent(rule, up), (cst.List, cst.Tuple))
+    if isinstance(up, cst.Arg):
+        call = au.parent(rule, up)
+        return isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "append"
     return False

@@ -121,6 +121,18 @@ class OpenCVBGRFramesRule(Rule):
     TRIGGERS = ("cv2",)
 
     VALID = [
+        # Images read and written straight into a video file: BGR in, BGR out.
+        Valid(
+            """
+            import cv2
+
+            def export(paths, out, size):
+                writer = cv2.VideoWriter(out, cv2.VideoWriter_fourcc(*"mp4v"), 10, size)
+                for path in paths:
+                    writer.write(cv2.imread(path))
+                writer.release()
+            """
+        ),
         Valid(
             """
             import cv2
@@ -698,7 +710,10 @@ class OpenCVBGRFramesRule(Rule):
     def _stays_in_opencv(self, read: cst.Call) -> bool:
         """The frame a read binds is only measured (`img.shape`), checked (`img is None`), or handed back to
         OpenCV's writers (`cv2.imwrite`, `cv2.imshow`, `cv2.imencode`, `writer.write`), also after OpenCV
-        operations that keep the channel order (`frame = cv2.resize(frame, size)`): BGR in, BGR out."""
+        operations that keep the channel order (`frame = cv2.resize(frame, size)`): BGR in, BGR out. So is a
+        read handed straight to a writer (`writer.write(cv2.imread(path))`)."""
+        if self._opencv_only_use(read):
+            return True
         assign = au.parent(self, read)
         if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
             return False

@@ -48,6 +48,18 @@ class PyAVStreamFramesRule(Rule):
     TRIGGERS = (".frames",)
 
     VALID = [
+        # A checking script: the count is read and never used.
+        Valid(
+            """
+            import av
+
+            def check(path):
+                container = av.open(path)
+                stream = container.streams.video[0]
+                num_frames, fps = stream.frames, float(stream.average_rate)
+                return container.duration
+            """
+        ),
         Valid(
             """
             import av
@@ -98,7 +110,7 @@ class PyAVStreamFramesRule(Rule):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if node.attr.value != "frames" or not self._is_stream(node.value):
             return
-        if _checked_against_decoded(self, node):
+        if _checked_against_decoded(self, node) or _bound_and_never_read(self, node):
             return
         self.report(node)
 
@@ -108,3 +120,25 @@ class PyAVStreamFramesRule(Rule):
         if isinstance(node, cst.Name):
             return any(au.find_all(value, cst.Attribute, _is_streams) for value in au.assigned_values(self, node))
         return False
+
+
+def _bound_and_never_read(rule: Rule, node: cst.Attribute) -> bool:
+    """`n = stream.frames` (or `n, fps = stream.frames, rate`) in a function that never reads `n`."""
+    value: cst.CSTNode = node
+    up = au.parent(rule, node)
+    position = None
+    if isinstance(up, cst.Element) and isinstance(au.parent(rule, up), cst.Tuple):
+        tuple_node = au.parent(rule, up)
+        position = [e for e in tuple_node.elements].index(up)
+        value, up = tuple_node, au.parent(rule, tuple_node)
+    if not (isinstance(up, cst.Assign) and up.value is value and len(up.targets) == 1):
+        return False
+    target = up.targets[0].target
+    if position is not None:
+        if not (isinstance(target, cst.Tuple) and len(target.elements) == len(value.elements)):
+            return False
+        target = target.elements[position].value
+    if not isinstance(target, cst.Name):
+        return False
+    scope = au.enclosing_function(rule, up)  # (a module-level name may be read by another module)
+    return scope is not None and not au.find_all(scope, cst.Name, lambda n: n.value == target.value and n is not target)

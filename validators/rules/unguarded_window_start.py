@@ -44,8 +44,9 @@ class UnguardedWindowStartRule(Rule):
         construction) are left alone, and so is a frame count with an unusual name. A guard is
         any comparison or `max`/`min` that mentions both operands anywhere in the function, even
         one that does not protect this call; a length computed from the count (`t = randint(1, n)`) is
-        taken as bounded by it. So is `if n < 16: raise` (or `return` / `continue`) with any integer
-        literal, even one below the clip length.
+        taken as bounded by it, and `if n < 16: raise` (or `return` / `continue`) with any integer
+        literal, even one below the clip length, counts as a guard. A draw inside `except` (another
+        item after a failed load) is a retry, not a clip start, and is not reported.
     """
 
     ID = "TK112"
@@ -56,6 +57,19 @@ class UnguardedWindowStartRule(Rule):
     TRIGGERS = ("randint", "integers", "randrange", "choice")
 
     VALID = [
+        # After a failed load, another run of images is drawn from the whole dataset's list.
+        Valid(
+            """
+            import random
+
+            def load_run(files, index, k, read):
+                while True:
+                    try:
+                        return [read(files[index + i]) for i in range(k)]
+                    except OSError:
+                        index = random.randint(0, len(files) - k)
+            """
+        ),
         # Short videos are rejected up front, with the clip length spelled as a literal.
         Valid(
             """
@@ -198,6 +212,8 @@ class UnguardedWindowStartRule(Rule):
             return
         if au.bound_is_guarded(self, bound) or _rejects_short_counts(self, bound):
             return
+        if any(isinstance(a, cst.ExceptHandler) for a in au.ancestors(self, node)):
+            return  # another item drawn after a failed load: a retry over the dataset, not a clip start
         n, t = au.code(bound.count), au.code(bound.length)
         where = au.bound_origin(self, bound)
         self.report(
