@@ -214,12 +214,23 @@ def bound_is_guarded(rule: Rule, bound: WindowBound) -> bool:
     if bound.clamped:
         return True
     count_names = operand_names(bound.count)
-    if isinstance(bound.length, cst.Name) and any(
-        operand_names(value) & count_names for value in local_assigned_values(rule, bound.length)
-    ):
+    if isinstance(bound.length, cst.Name) and _made_from(rule, bound.length, count_names, depth=3):
         return True  # the length is made from the count (`cut = randint(1, int(h * 0.8))`, `t = randint(1, n)`)
     scope = enclosing_scope_node(rule, bound.call)
     return has_guard(scope, count_names, operand_names(bound.length))
+
+
+def _made_from(rule: Rule, name: cst.Name, count_names: set[str], depth: int) -> bool:
+    """A value assigned to `name` mentions the count, directly or through up to `depth` names
+    (`d_total = d * k - d + 1`, `d = randint(1, max_dist)`, `max_dist = n // k`)."""
+    for value in local_assigned_values(rule, name):
+        if operand_names(value) & count_names:
+            return True
+        if depth > 1:
+            for inner in find_all(value, cst.Name):
+                if inner.value != name.value and _made_from(rule, inner, count_names, depth - 1):
+                    return True
+    return False
 
 
 def bound_origin(rule: Rule, bound: WindowBound) -> str:

@@ -57,6 +57,19 @@ class UnguardedWindowStartRule(Rule):
     TRIGGERS = ("randint", "integers", "randrange", "choice")
 
     VALID = [
+        # The span is built from a stride drawn below n // k: it never exceeds n.
+        Valid(
+            """
+            import random
+
+            def strided_clip(n, k):
+                most = n // k
+                d = random.randint(1, most)
+                span = d * k - d + 1
+                offset = random.randint(0, n - span)
+                return [offset + i * d for i in range(k)]
+            """
+        ),
         # After a failed load, another run of images is drawn from the whole dataset's list.
         Valid(
             """
