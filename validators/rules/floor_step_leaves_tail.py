@@ -65,6 +65,18 @@ class FloorStepLeavesTailRule(Rule):
     TRIGGERS = ("//", "dtype", "int(")
 
     VALID = [
+        # One strided clip placed at a random start over the frames the stride leaves over.
+        Valid(
+            """
+            import random
+
+            def strided_clip(num_frames, length):
+                stride = num_frames // length
+                needed = stride * (length - 1) + 1
+                start = random.randint(0, num_frames - needed)
+                return [start + stride * i for i in range(length)]
+            """
+        ),
         Valid(
             """
             import numpy as np
@@ -285,8 +297,27 @@ class FloorStepLeavesTailRule(Rule):
                 continue  # also bound to a float length on another branch (`keep_tail_frames`)
             if not au.looks_like_frame_total(self, division.left) or au.names_non_frames(division.right):
                 continue
+            if self._added_to_a_random_start(node, step):
+                continue
             self.report(node, self.OFFSETS_MESSAGE)
             return
+
+    def _added_to_a_random_start(self, node: cst.CSTNode, step: cst.BaseExpression) -> bool:
+        """`start + i * step` where `start` is drawn at random over a span that does not name the step
+        (`start = randint(0, n - needed)`): one strided clip placed anywhere in the video, not segment
+        offsets; the draw covers the frames the stride leaves over."""
+        up = au.parent(self, node)
+        if not (isinstance(up, cst.BinaryOperation) and isinstance(up.operator, cst.Add)):
+            return False
+        other = up.right if up.left is node else up.left
+        if not isinstance(other, cst.Name):
+            return False
+        values = au.assigned_values(self, other)
+        step_names = au.operand_names(step)
+        draws = [call for value in values for call in au.find_all(value, cst.Call) if au.is_random_draw(self, call)]
+        return bool(draws) and all(
+            not any(au.operand_names(arg.value) & step_names for arg in draw.args) for draw in draws
+        )
 
     def _check(self, node: cst.Call | cst.Subscript) -> None:
         found = au.stride_division(self, node, floor=True)
