@@ -232,9 +232,7 @@ def _end_read_as_inclusive(rule: Rule, node: cst.Call, bound) -> bool:
     )
     if not ends:
         return False
-    module = scope
-    for module in au.ancestors(rule, scope):
-        pass
+    module = next((a for a in au.ancestors(rule, scope) if isinstance(a, cst.Module)), scope)
     return all(_inclusive_stop(rule, end, module) for end in ends)
 
 
@@ -250,16 +248,15 @@ def _inclusive_stop(rule: Rule, end: cst.BaseExpression, module: cst.CSTNode) ->
         return position == 1
     if not isinstance(call.func, cst.Name):
         return False
-    for function in au.find_all(module, cst.FunctionDef, lambda f: f.name.value == call.func.value):
-        params = [p.name.value for p in function.params.params]
-        if position >= len(params):
-            return False
-        return any(
-            au.is_name(au.positional_args(stop)[1], params[position])
-            for stop in au.find_all(function, cst.Call, lambda c: au.calls(rule, c, au.LINSPACE))
-            if len(au.positional_args(stop)) > 1
-        )
-    return False
+    function = next(iter(au.find_all(module, cst.FunctionDef, lambda f: f.name.value == call.func.value)), None)
+    params = [p.name.value for p in function.params.params] if function is not None else []
+    if position >= len(params):
+        return False
+    return any(
+        au.is_name(au.positional_args(stop)[1], params[position])
+        for stop in au.find_all(function, cst.Call, lambda c: au.calls(rule, c, au.LINSPACE))
+        if len(au.positional_args(stop)) > 1
+    )
 
 
 def _used_as_an_index(rule: Rule, end: cst.BaseExpression) -> bool:
