@@ -38,8 +38,12 @@ def run_rules(
         analysis = Analysis(module)
     instances = [rule_cls(analysis) for rule_cls in rules]
     tree.dispatch(module, instances, analysis.children)  # one walk for all rules
+    first_exits: dict[int, tuple[dict[int, int], int]] = {}
     reports: list[Report] = [
-        report for rule in instances for report in rule.reports if not _after_an_exit(report.node, analysis)
+        report
+        for rule in instances
+        for report in rule.reports
+        if not _after_an_exit(report.node, analysis, first_exits)
     ]
     for report in reports:
         report.call = _call_of(report.node, analysis)
@@ -47,15 +51,22 @@ def run_rules(
     return placed(analysis, reports) if place else reports
 
 
-def _after_an_exit(node: cst.CSTNode, analysis: Analysis) -> bool:
+def _after_an_exit(node: cst.CSTNode, analysis: Analysis, first_exits: dict[int, tuple[dict[int, int], int]]) -> bool:
     """Whether `node` lies after a statement that always leaves its block (`raise`, `return`,
     `continue`, `break`, `assert False`, `sys.exit(...)`) in that block or in a block around it, up
-    to its function: code that never runs (PLLaVA's `upload_img` starts with `assert False`)."""
+    to its function: code that never runs (PLLaVA's `upload_img` starts with `assert False`).
+    `first_exits`: per block (by id), its statements' indices and the index of its first leaving
+    statement, filled as blocks are met (a module of n statements with m reports is not n x m)."""
     child = node
     for up in ancestors(node, analysis.parents):
         body = up.body if isinstance(up, (cst.IndentedBlock, cst.Module)) else None
-        if isinstance(body, (list, tuple)) and child in body:
-            if any(_leaves_block(statement) for statement in body[: body.index(child)]):
+        if isinstance(body, (list, tuple)):
+            known = first_exits.get(id(up))
+            if known is None:
+                first = next((i for i, statement in enumerate(body) if _leaves_block(statement)), len(body))
+                known = first_exits[id(up)] = ({id(statement): i for i, statement in enumerate(body)}, first)
+            index = known[0].get(id(child))
+            if index is not None and index > known[1]:
                 return True
         if isinstance(up, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             return False
