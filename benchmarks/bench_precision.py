@@ -1,18 +1,20 @@
 """Precision of the static auditor on real repositories, judged against labels kept in the project.
 
     .venv/bin/python benchmarks/bench_precision.py CORPUS_DIR [--labels benchmarks/precision_labels.json]
-        [--unlabelled FILE] [--output outputs/bench_precision.md]
+        [--unlabelled FILE] [--output outputs/bench_precision.md] [--select ALL]
 
 CORPUS_DIR holds one checkout per repository of `benchmarks/precision_corpus.json`, named
 `OWNER+NAME` (a `.git` there is checked against the pinned commit; a missing repository is skipped
 with one line). No upstream code is in this project: only the verdicts in the labels file
 (repo, commit, path, line, rule, verdict TP / FP / debatable, reason).
 
-Every finding of `temporalkit audit` (all rules, no cache, default settings) is matched to a label
+Every finding of `temporalkit audit` (the default run: no cache, default settings, the rules that
+are not opt-in; `--select ALL` adds those) is matched to a label
 by (repo, path, line, rule). The report gives, per rule and per split (tuning / held-out):
 findings, TP, FP, debatable, unlabelled, precision TP / (TP + FP), a strict precision that counts
 debatable findings as false, and false alarms per 10k lines. Labelled true findings that the
-current rules no longer report are listed as lost (or as kept under another rule on the same line).
+current rules no longer report are listed as lost (or as kept under another rule on the same line,
+or as left out with an opt-in rule the run did not select).
 Unlabelled findings are listed for triage; `--unlabelled FILE` writes them as label skeletons.
 
 Targets (issue 11): precision >= 0.8 overall, >= 0.6 for every rule with 5 or more findings,
@@ -63,7 +65,7 @@ def checkout_commit(directory: Path) -> str | None:
     return done.stdout.strip() or None
 
 
-def audit_repository(directory: Path) -> tuple[list[dict], int, int, float]:
+def audit_repository(directory: Path, select: list[str] | None = None) -> tuple[list[dict], int, int, float]:
     """Findings (path relative to the repository), files audited, lines audited, seconds."""
     from temporalkit.validators.audit import audit_paths, discover_files
     from temporalkit.validators.config import AuditConfig
@@ -77,13 +79,21 @@ def audit_repository(directory: Path) -> tuple[list[dict], int, int, float]:
         except OSError:
             pass
     started = time.perf_counter()
-    result = audit_paths([directory], config=config, cache=False)
+    result = audit_paths([directory], config=config, cache=False, select=select)
     seconds = time.perf_counter() - started
     findings = []
     for finding in result.findings:
         relative = Path(finding.path).resolve().relative_to(directory.resolve()).as_posix()
         findings.append({"path": relative, "line": finding.line, "rule": finding.rule, "message": finding.message})
     return findings, len(files), lines, seconds
+
+
+def selected_rules(select: list[str] | None) -> set[str]:
+    """The ids of the static rules a run with `select` runs (None: the default run)."""
+    from temporalkit.validators.audit import _is_active
+    from temporalkit.validators.rules import all_rules
+
+    return {r.ID for r in all_rules() if _is_active(r.ID, r.CATEGORY, select or (), (), opt_in=r.OPT_IN)}
 
 
 def precision(tp: int, fp: int) -> float | None:
@@ -102,7 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unlabelled", type=Path, help="write unlabelled findings here as label skeletons")
     parser.add_argument("--output", type=Path, default=REPO / "outputs" / "bench_precision.md")
     parser.add_argument("--json", type=Path, default=REPO / "outputs" / "bench_precision.json")
+    parser.add_argument(
+        "--select", type=lambda text: [s for s in text.split(",") if s], help="rules to run (default: the default run)"
+    )
     args = parser.parse_args(argv)
+    selected = selected_rules(args.select)
 
     manifest = json.loads(args.manifest.read_text(encoding="utf-8"))["repos"]
     labels = load_labels(args.labels)
@@ -126,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         if head is not None and head != commit:
             print(f"{directory}: checked out at {head}, labels are for {commit}; skipped", file=sys.stderr)
             continue
-        findings, files, lines, seconds = audit_repository(directory)
+        findings, files, lines, seconds = audit_repository(directory, args.select)
         audited_repos.add(name)
         counts: Counter = Counter()
         for finding in findings:
@@ -157,15 +171,28 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
 
-    kept_elsewhere, lost = [], []
+    kept_elsewhere, lost, not_selected = [], [], []
     for key, label in sorted(labels.items()):
         if label["verdict"] != "TP" or key[0] not in audited_repos or key in found_keys:
             continue
         other_rules = found_lines.get(key[:3], set())
-        (kept_elsewhere if other_rules else lost).append({**label, "now": sorted(other_rules)})
+        if other_rules:
+            kept_elsewhere.append({**label, "now": sorted(other_rules)})
+        else:
+            (lost if key[3] in selected else not_selected).append({**label, "now": []})
 
     report = render(
-        repo_rows, per_rule, per_split, unlabelled, kept_elsewhere, lost, false_alarms, args.manifest, args.labels
+        repo_rows,
+        per_rule,
+        per_split,
+        unlabelled,
+        kept_elsewhere,
+        lost,
+        false_alarms,
+        args.manifest,
+        args.labels,
+        not_selected=not_selected,
+        select=args.select,
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(report, encoding="utf-8")
@@ -177,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
                 "false_alarms": false_alarms,
                 "lost": lost,
                 "kept_under_other_rule": kept_elsewhere,
+                "not_selected": not_selected,
+                "select": args.select,
                 "unlabelled": len(unlabelled),
             },
             indent=2,
@@ -199,13 +228,27 @@ def shown_path(path: Path) -> str:
 
 
 def render(
-    repo_rows, per_rule, per_split, unlabelled, kept_elsewhere, lost, false_alarms, manifest=MANIFEST, labels=LABELS
+    repo_rows,
+    per_rule,
+    per_split,
+    unlabelled,
+    kept_elsewhere,
+    lost,
+    false_alarms,
+    manifest=MANIFEST,
+    labels=LABELS,
+    *,
+    not_selected=(),
+    select=None,
 ) -> str:
+    option = f" --select {','.join(select)}" if select else ""
     out = [
         "# Static auditor precision on real repositories",
         "",
-        "Command: `.venv/bin/python benchmarks/bench_precision.py CORPUS_DIR` "
-        f"(corpus: `{shown_path(manifest)}`, labels: `{shown_path(labels)}`).",
+        f"Command: `.venv/bin/python benchmarks/bench_precision.py CORPUS_DIR{option}` "
+        f"(corpus: `{shown_path(manifest)}`, labels: `{shown_path(labels)}`; "
+        + ("rules: as selected" if select else "the default run: opt-in rules left out")
+        + ").",
         "",
         "| repo | split | commit | files | lines | findings | TP | FP | debatable | unlabelled | audit s |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -273,7 +316,8 @@ def render(
         f"- at most {TARGET_FP_PER_10K} false alarms per 10k lines: {fmt(fp_rate)} "
         f"({verdict(fp_rate is not None and fp_rate <= TARGET_FP_PER_10K)})",
         f"- no labelled true finding lost: {len(lost)} lost, {len(kept_elsewhere)} now reported under another rule "
-        f"on the same line ({verdict(not lost)})",
+        f"on the same line ({verdict(not lost)})"
+        + (f"; {len(not_selected)} found only by opt-in rules this run left out" if not_selected else ""),
         f"- unlabelled findings (to triage; not counted in precision): {everything['unlabelled']}",
     ]
     if false_alarms:
@@ -282,6 +326,9 @@ def render(
     if lost:
         out += ["", "## Labelled true findings no longer reported", ""]
         out += [f"- {x['repo']} `{x['path']}:{x['line']}` {x['rule']}: {x['reason']}" for x in lost]
+    if not_selected:
+        out += ["", "## Labelled true findings of opt-in rules this run left out (`--select ALL` runs them)", ""]
+        out += [f"- {x['repo']} `{x['path']}:{x['line']}` {x['rule']}: {x['reason']}" for x in not_selected]
     if kept_elsewhere:
         out += ["", "## Labelled true findings now reported under another rule", ""]
         out += [f"- {x['repo']} `{x['path']}:{x['line']}` {x['rule']} -> {', '.join(x['now'])}" for x in kept_elsewhere]

@@ -77,6 +77,7 @@ class RuleEntry:
     message: str
     fix: str
     autofix: bool
+    opt_in: bool  # left out of the default run (`Rule.OPT_IN`)
     bad_line: str
     good_line: str
     bad_code: str
@@ -222,6 +223,7 @@ def rule_entry(rule) -> RuleEntry:
         message=rule.MESSAGE,
         fix=rule.FIX,
         autofix=any(invalid.expected_fix is not None for invalid in rule.INVALID),
+        opt_in=rule.OPT_IN,
         bad_line=bad_line,
         good_line=_good_line(sections.get("fix", ""), good_code, bad_line, bad_code),
         bad_code=bad_code,

@@ -138,3 +138,30 @@ def test_a_label_without_a_line_is_one_clear_error(tmp_path):
         assert "lacks a usable repo, path, line or rule" in str(exc)
     else:
         raise AssertionError("a label without a line was accepted")
+
+
+def test_true_findings_of_opt_in_rules_left_out_are_not_lost(tmp_path):
+    """A TP of an opt-in rule is 'left out' by the default run and found again with --select ALL."""
+    bench = _bench()
+    corpus = tmp_path / "corpus"
+    (corpus / "someone+video").mkdir(parents=True)
+    (corpus / "someone+video" / "resize.py").write_text(
+        "import torch.nn.functional as F\n\n\ndef resize_clip(frames):\n"
+        "    return F.interpolate(frames, size=(224, 224), mode='bilinear')\n"
+    )
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"repos": [{"repo": "someone/video", "commit": "a" * 40, "split": "tuning"}]}))
+    label = {"repo": "someone/video", "commit": "a" * 40, "path": "resize.py", "line": 5, "rule": "TK172"}
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps([{**label, "verdict": "TP", "reason": "squashes 16:9 frames"}]))
+    common = [str(corpus), "--manifest", str(manifest), "--labels", str(labels)]
+
+    bench.main([*common, "--output", str(tmp_path / "d.md"), "--json", str(tmp_path / "d.json")])
+    default = json.loads((tmp_path / "d.json").read_text())
+    assert default["lost"] == [] and [x["rule"] for x in default["not_selected"]] == ["TK172"]
+    assert "1 found only by opt-in rules this run left out" in (tmp_path / "d.md").read_text()
+
+    bench.main([*common, "--select", "ALL", "--output", str(tmp_path / "a.md"), "--json", str(tmp_path / "a.json")])
+    everything = json.loads((tmp_path / "a.json").read_text())
+    assert everything["lost"] == [] and everything["not_selected"] == []
+    assert everything["rules"] == {"tuning:TK172": {"TP": 1}}

@@ -30,6 +30,7 @@ from temporalkit.validators.config import (
     load_config,
     read_config,
     selector_matches,
+    selects_opt_in,
 )
 
 # Discovery lives in validators/discovery.py (one walker for the static and dynamic auditors).
@@ -55,6 +56,8 @@ class AuditResult:
     fail_on: str = "warning"
     # Findings in code nothing in the audited tree uses, not reported (validators/unused.py).
     unused: list[Finding] = field(default_factory=list)
+    # TK191 findings in a project none of whose code makes RGB frames (validators/conventions.py).
+    bgr_project: list[Finding] = field(default_factory=list)
 
     def failing_findings(self) -> list[Finding]:
         if self.fail_on == "error":
@@ -130,7 +133,11 @@ def audit_paths(
     all_ids: list[str] = []  # every id, dynamic ones included, once a suppression comment needs it
     wanted_select = tuple(select) if select else config.select
     wanted_ignore = tuple(config.ignore) + tuple(ignore or ())
-    active = [rid for rid, info in index.items() if _is_active(rid, info["category"], wanted_select, wanted_ignore)]
+    active = [
+        rid
+        for rid, info in index.items()
+        if _is_active(rid, info["category"], wanted_select, wanted_ignore, opt_in=info["opt_in"])
+    ]
     meta_id, meta_category = UNKNOWN_SUPPRESSION["id"], UNKNOWN_SUPPRESSION["category"]
     check_comments = _is_active(meta_id, meta_category, wanted_select, wanted_ignore)
 
@@ -226,6 +233,10 @@ def audit_paths(
         from temporalkit.validators.unused import hold_back_unused
 
         result.findings, result.unused = hold_back_unused(result.findings, read, paths, config.root, store)
+    if result.findings and not include_unused:
+        from temporalkit.validators.conventions import hold_back_bgr_projects
+
+        result.findings, result.bgr_project = hold_back_bgr_projects(result.findings, read, paths, config.root)
     if store is not None:
         store.save()
 
@@ -342,8 +353,12 @@ def check_config_selectors(
         check_selectors(selectors, f"{origin}per-file-ignores[{pattern!r}]", rule_ids, categories)
 
 
-def _is_active(rule_id: str, category: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
+def _is_active(
+    rule_id: str, category: str, select: Sequence[str], ignore: Sequence[str], *, opt_in: bool = False
+) -> bool:
     if select and not any(selector_matches(s, rule_id, category) for s in select):
+        return False
+    if opt_in and not any(selects_opt_in(s, rule_id, category) for s in select):
         return False
     return not any(selector_matches(s, rule_id, category) for s in ignore)
 
@@ -355,7 +370,10 @@ def _rule_index(rules: Sequence[type["Rule"]] | None, store: ResultCache | None)
         if index is not None:
             return index
     classes = _load_rule_classes(rules)
-    index = {r.ID: {"category": r.CATEGORY, "severity": r.SEVERITY, "triggers": _triggers_of(r)} for r in classes}
+    index = {
+        r.ID: {"category": r.CATEGORY, "severity": r.SEVERITY, "triggers": _triggers_of(r), "opt_in": r.OPT_IN}
+        for r in classes
+    }
     if rules is None and store is not None:
         store.save_rule_index(index)
     return index

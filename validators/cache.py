@@ -389,7 +389,7 @@ def _valid_rule_index(index: object) -> bool:
     for rule_id, info in index.items():
         if not isinstance(info, dict) or not isinstance(info.get("category"), str):
             return False
-        if not isinstance(info.get("severity"), str):
+        if not isinstance(info.get("severity"), str) or not isinstance(info.get("opt_in"), bool):
             return False
         triggers = info.get("triggers")
         if not isinstance(triggers, list) or not all(isinstance(t, str) for t in triggers):

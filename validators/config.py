@@ -185,6 +185,13 @@ def selector_matches(selector: str, rule_id: str, category: str) -> bool:
     return upper == "ALL" or selector.lower() == category or rule_id.upper().startswith(upper)
 
 
+def selects_opt_in(selector: str, rule_id: str, category: str) -> bool:
+    """Whether `selector` names an opt-in rule itself: its id, its category or ALL, not a prefix of its id
+    (`select = ["TK1"]` keeps the TK1xx rules of the default run)."""
+    selector = selector.strip()
+    return selector.upper() in ("ALL", rule_id.upper()) or selector.lower() == category
+
+
 def unknown_selector(selector: str, rule_ids: Iterable[str], categories: Iterable[str]) -> str | None:
     """None when `selector` names a rule id, an id prefix, a category or ALL; else why not, with the
     closest known names (`unknown rule id, prefix or category 'TK10l' (did you mean TK101?)`)."""

@@ -33,9 +33,11 @@ def render(
     color: bool = False,
     quiet: bool = False,
     unused: int = 0,
+    bgr_project: int = 0,
 ) -> str:
     """The report in `fmt`; `quiet` (text only) leaves out everything but the findings and file errors.
-    unused: how many findings in code nothing in the audited tree uses were held back (text summary)."""
+    unused: how many findings in code nothing in the audited tree uses were held back (text summary);
+    bgr_project: how many TK191 findings in a project that never makes RGB frames were."""
     if fmt == "text":
         return format_text(
             findings,
@@ -45,6 +47,7 @@ def render(
             color=color,
             quiet=quiet,
             unused=unused,
+            bgr_project=bgr_project,
         )
     if fmt == "json":
         return format_json(findings, errors)
@@ -78,6 +81,7 @@ def format_text(
     color: bool = False,
     quiet: bool = False,
     unused: int = 0,
+    bgr_project: int = 0,
 ) -> str:
     """One line per finding and per file error; then, unless `quiet`, the fixed files and a summary."""
     lines = [format_finding_line(f, color) for f in findings]
@@ -87,7 +91,16 @@ def format_text(
     if not quiet:
         for path in fixed_files:
             lines.append(f"{path}: fixed")
-        lines.append(summary_line(findings, errors, files_audited=files_audited, fixed=len(fixed_files), unused=unused))
+        lines.append(
+            summary_line(
+                findings,
+                errors,
+                files_audited=files_audited,
+                fixed=len(fixed_files),
+                unused=unused,
+                bgr_project=bgr_project,
+            )
+        )
     return "\n".join(lines) + "\n" if lines else ""
 
 
@@ -98,6 +111,7 @@ def summary_line(
     files_audited: int | None = None,
     fixed: int = 0,
     unused: int = 0,
+    bgr_project: int = 0,
 ) -> str:
     errors_n = sum(f.severity == "error" for f in findings)
     warnings_n = len(findings) - errors_n
@@ -131,7 +145,15 @@ def summary_line(
         parts.append(f"{fixable} fixable with --fix (marked [*])")
     if unused:
         parts.append(unused_note(unused))
+    if bgr_project:
+        parts.append(bgr_project_note(bgr_project))
     return "; ".join(parts) + "."
+
+
+def bgr_project_note(count: int) -> str:
+    """What the summary says of the TK191 findings held back in a project that never makes RGB frames."""
+    were = "finding was" if count == 1 else "findings were"
+    return f"{count} TK191 {were} not reported: no code in the project makes RGB frames, so its models take BGR (--include-unused to show them)"
 
 
 def unused_note(count: int) -> str:

@@ -35,6 +35,7 @@ class RuleDoc:
     doc: str  # the four-part docstring, dedented
     runs_on: str = ""  # dynamic checks: the kind of object it calls
     autofix: bool = False
+    opt_in: bool = False  # a static rule the default run leaves out (`Rule.OPT_IN`)
 
 
 def _first_paragraph(text: str) -> str:
@@ -52,7 +53,11 @@ def static_rule_doc(rule) -> RuleDoc:
         fix=rule.FIX,
         doc=inspect.cleandoc(rule.__doc__ or ""),
         autofix=any(invalid.expected_fix is not None for invalid in rule.INVALID),
+        opt_in=rule.OPT_IN,
     )
+
+
+OPT_IN_NOTE = "opt-in: not run unless --select or the config names its id, its category or ALL"
 
 
 def dynamic_check_doc(check) -> RuleDoc:
@@ -129,6 +134,8 @@ def format_rule_doc(doc: RuleDoc) -> str:
     )
     autofix = ", autofix: temporalkit audit --fix" if doc.autofix else ""
     lines = [f"{doc.id} {doc.name} ({kind})", f"category: {doc.category}, severity: {doc.severity}{autofix}"]
+    if doc.opt_in:
+        lines.append(OPT_IN_NOTE)
     if doc.kind == "static" and doc.summary:
         lines.append(f"message: {doc.summary}")
     if doc.fix:
@@ -172,6 +179,8 @@ def rule_help_markdown(doc: RuleDoc) -> str:
     header = f"**{doc.id}** `{doc.name}`: category `{doc.category}`, severity {doc.severity}"
     if doc.autofix:
         header += ", autofix with `temporalkit audit --fix`"
+    if doc.opt_in:
+        header += f" ({OPT_IN_NOTE})"
     blocks = [header]
     for title, body in _sections(doc):
         blocks.append(f"### {title}\n\n{body}" if title else body)

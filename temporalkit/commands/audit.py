@@ -84,7 +84,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--include-unused",
         action="store_true",
         default=None,
-        help="also report findings in code nothing in the audited tree uses. By default, when only folders "
+        help="also report the findings held back: TK191 (OpenCV BGR frames) in a project no code of which makes RGB "
+        "frames (its models take BGR), and findings in code nothing in the audited tree uses. By default, when only folders "
         "are audited, a finding inside a top-level function or class that some module imports by name but "
         "nothing calls, subclasses, registers (decorator), re-exports from an __init__.py, lists in __all__ "
         "or names in a string or config file is counted in the summary, not shown; a module nothing imports "
@@ -196,10 +197,14 @@ def _audit_stdin(args: argparse.Namespace, config):
 
 def _say_unused(result, args: argparse.Namespace) -> None:
     """The held-back count on stderr where the report has no summary line (json, sarif, github, --statistics)."""
-    if result.unused and not args.quiet:
-        from temporalkit.validators.formats import unused_note
+    if args.quiet:
+        return
+    from temporalkit.validators.formats import bgr_project_note, unused_note
 
+    if result.unused:
         print(f"temporalkit audit: {unused_note(len(result.unused))}.", file=sys.stderr)
+    if result.bgr_project:
+        print(f"temporalkit audit: {bgr_project_note(len(result.bgr_project))}.", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -337,6 +342,7 @@ def run(args: argparse.Namespace) -> int:
                     color=use_color(sys.stderr, args.color),
                     quiet=args.quiet,
                     unused=len(result.unused),
+                    bgr_project=len(result.bgr_project),
                 )
             )
         else:
@@ -351,6 +357,7 @@ def run(args: argparse.Namespace) -> int:
                 color=args.format == "text" and use_color(out, args.color),
                 quiet=args.quiet,
                 unused=len(result.unused),
+                bgr_project=len(result.bgr_project),
             )
             if args.format != "text":
                 _say_unused(result, args)

@@ -30,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps([asdict(doc) for doc in docs], indent=2))
         else:
             for doc in docs:
-                print(f"{doc.id}  {doc.kind:7}  {doc.severity:7}  {doc.category:21}  {doc.name}")
+                opt_in = "  (opt-in)" if doc.opt_in else ""
+                print(f"{doc.id}  {doc.kind:7}  {doc.severity:7}  {doc.category:21}  {doc.name}{opt_in}")
         return 0
     try:
         doc = rule_doc(args.rule_id)

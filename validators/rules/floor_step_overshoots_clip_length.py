@@ -53,6 +53,7 @@ class FloorStepOvershootsClipLengthRule(Rule):
     )
     FIX = "compute exactly T indices: np.linspace(0, n - 1, T).round().astype(int)"
     TRIGGERS = ("//", "int(")
+    OPT_IN = True
 
     VALID = [
         # Diffusion sampling steps, not frames.

@@ -61,6 +61,7 @@ class RandomSubsetUnsortedRule(Rule):
     MESSAGE = "random subset of frame indices is never sorted: the clip's frames come out in random temporal order"
     FIX = "sort the indices: sorted(random.sample(range(n), T)) / np.sort(rng.choice(n, T, replace=False))"
     TRIGGERS = ("sample(", "choice(", "permutation(", "randperm(")
+    OPT_IN = True
 
     VALID = [
         # Built once in the constructor: a random subset of the dataset's videos.

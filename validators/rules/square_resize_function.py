@@ -73,6 +73,7 @@ class SquareResizeFunctionRule(Rule):
     MESSAGE = "frames resized to a fixed square (H, W): the aspect ratio is ignored and non-square videos are squashed"
     FIX = "resize the short side to the target size, then center/random crop"
     TRIGGERS = ("resize", "interpolate")
+    OPT_IN = True
 
     VALID = [
         Valid(

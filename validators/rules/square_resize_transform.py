@@ -62,6 +62,7 @@ class SquareResizeTransformRule(Rule):
     MESSAGE = "Resize to a fixed square (H, W) ignores the aspect ratio: every non-square video is squashed"
     FIX = "resize the short side then crop: Resize(s) followed by CenterCrop(s) (or a random crop in training)"
     TRIGGERS = ("Resize",)
+    OPT_IN = True
 
     VALID = [
         Valid(

@@ -53,6 +53,7 @@ class UnguardedFloorStepRule(Rule):
     )
     FIX = "clamp with max(1, n // T) or handle num_frames < T first"
     TRIGGERS = ("//", "int(")
+    OPT_IN = True
 
     VALID = [
         # Tokens per frame: the divisor is a mask's length, the step walks tokens, not frames.

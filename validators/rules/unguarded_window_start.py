@@ -55,6 +55,7 @@ class UnguardedWindowStartRule(Rule):
     MESSAGE = "random window start over n - T with no short-video guard: raises when num_frames < T"
     FIX = "check `if n < T:` first (repeat/loop frames) or clamp with max(0, n - T)"
     TRIGGERS = ("randint", "integers", "randrange", "choice")
+    OPT_IN = True
 
     VALID = [
         # The span is built from a stride drawn below n // k: it never exceeds n.
