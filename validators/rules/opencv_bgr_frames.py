@@ -209,6 +209,32 @@ class OpenCVBGRFramesRule(Rule):
                 return np.array(points)
             """
         ),
+        # A folder of frames encoded to a video: the first read only gives the size (its name is bound again to
+        # PyAV frames), each later read goes to PyAV as BGR; the module's only array is a mask (a real-code false
+        # alarm).
+        Valid(
+            """
+            import av
+            import cv2
+            import numpy as np
+            from PIL import Image
+
+            def encode(paths, out_path):
+                frame = cv2.imread(paths[0])
+                height, width, _ = frame.shape
+                container = av.open(out_path, mode="w")
+                stream = container.add_stream("h264")
+                stream.width, stream.height = width, height
+                for path in paths:
+                    image = cv2.imread(path)
+                    frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+                    container.mux(stream.encode(frame))
+                container.close()
+
+            def mask_of(path):
+                return np.array(Image.open(path))
+            """
+        ),
         # Frames for display are converted by mmcv; the only array built is a box.
         Valid(
             """
@@ -734,6 +760,8 @@ class OpenCVBGRFramesRule(Rule):
             if not uses:
                 return False
             for use in uses:
+                if name == target.value and self._bound_again_before(use, assign.value):
+                    continue  # `frame = av.VideoFrame.from_ndarray(...)` later: another value of the name
                 if self._opencv_only_use(use):
                     continue
                 kept = self._order_kept_into(use)
@@ -742,6 +770,20 @@ class OpenCVBGRFramesRule(Rule):
                 if kept:
                     pending.append(kept)
         return True
+
+    def _bound_again_before(self, use: cst.Name, value: cst.BaseExpression) -> bool:
+        """`use` reads (or rebinds) the name only as bound again to something not made from the frame:
+        `frame = av.VideoFrame.from_ndarray(image)` after `frame = cv2.imread(p)`, not `frame = cv2.resize(frame)`."""
+
+        def made_from_frame(bound: cst.BaseExpression) -> bool:
+            return bound is value or bool(au.find_all(bound, cst.Name, lambda n: n.value == use.value))
+
+        up = au.parent(self, use)
+        if isinstance(up, cst.AssignTarget) and up.target is use:
+            assign = au.parent(self, up)
+            return isinstance(assign, cst.Assign) and not made_from_frame(assign.value)
+        reaching = au.assigned_values(self, use)
+        return bool(reaching) and not any(made_from_frame(v) for v in reaching)
 
     def _order_kept_into(self, use: cst.Name) -> str | None:
         """For a use of a frame's name in `name = cv2.resize(frame, ...)` (an OpenCV operation that keeps the
@@ -796,6 +838,7 @@ class OpenCVBGRFramesRule(Rule):
             call = au.parent(self, up)
             if isinstance(call, cst.Call) and (
                 au.call_names(self, call) & _BGR_SINKS
+                or _pyav_bgr_frame(self, call)
                 or "numpy.shape" in au.call_names(self, call)  # np.shape(img)[0]: measured
                 or isinstance(call.func, cst.Attribute)
                 and call.func.attr.value == "write"
@@ -859,6 +902,14 @@ class OpenCVBGRFramesRule(Rule):
             for value in values
             for call in au.find_all(value, cst.Call)
         )
+
+
+def _pyav_bgr_frame(rule: Rule, call: cst.Call) -> bool:
+    """`av.VideoFrame.from_ndarray(img, format="bgr24")`: PyAV told the array is BGR (an encoder's input)."""
+    if not au.call_names(rule, call) & {"av.VideoFrame.from_ndarray", "av.video.frame.VideoFrame.from_ndarray"}:
+        return False
+    layout = au.argument(call, 1, "format")
+    return isinstance(layout, cst.SimpleString) and layout.evaluated_value.startswith("bgr")
 
 
 def _sets_to_rgb_false(node: cst.BaseExpression) -> bool:

@@ -31,7 +31,8 @@ class OpenCVFrameCountRule(Rule):
         reported too. "Shown" means `print(...)`, a method such as `info`/`warning` of a receiver
         with "log" in its name, or `tqdm(total=...)`; a count shown by other means is reported.
         A read is checked only in the `if not ok: break` form (`if ok is False`, `if frame is
-        None` are not recognised).
+        None` are not recognised), placed after the read and before anything uses the frame or
+        the flag; `tqdm(range(n))` counts as `range(n)`.
 
     Example:
         ```python
@@ -133,6 +134,47 @@ class OpenCVFrameCountRule(Rule):
                 for frame in frames_of(cap):
                     write(frame)
                     bar.update(1)
+            """
+        ),
+        # The count is shown in a script and bound again in the other branch (a rebinding is not a use); a demo
+        # loop bounded by the count, behind a progress bar, skips some frames before it checks the read and stops
+        # (real-code false alarms).
+        Valid(
+            """
+            import cv2
+            import sys
+            from tqdm import tqdm
+            from ourlib.video import frame_files
+
+            if sys.argv[1].endswith(".mp4"):
+                cap = cv2.VideoCapture(sys.argv[1])
+                total = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+                print("{} frames".format(total))
+            else:
+                files = frame_files(sys.argv[1])
+                total = len(files)
+            bar = tqdm(total=total)
+            """
+        ),
+        Valid(
+            """
+            import cv2
+            from tqdm import tqdm
+
+            def show(path, every, draw):
+                cap = cv2.VideoCapture(path)
+                count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+                print("{} frames".format(count))
+                skipped = 0
+                for index in tqdm(range(int(count))):
+                    ok, image = cap.read()
+                    if skipped < every:
+                        skipped += 1
+                        continue
+                    skipped = 0
+                    if not ok:
+                        break
+                    draw(index, image)
             """
         ),
         # A generator reads the whole video in batches through a helper that stops at the first failed read;
@@ -329,7 +371,7 @@ def _only_displayed(rule: Rule, node: cst.Call) -> bool:
     uses = [
         use
         for use in au.find_all(scope, cst.Name, lambda n: n.value == target.value)
-        if use is not target and not _is_label(rule, use)
+        if use is not target and not _is_label(rule, use) and not _is_rebinding(rule, use)
     ]
     return bool(uses) and all(_displayed(rule, use) for use in uses)
 
@@ -338,6 +380,12 @@ def _is_label(rule: Rule, name: cst.Name) -> bool:
     """`x.count`, `f(count=...)`: the identifier names an attribute or a keyword, not the variable."""
     up = au.parent(rule, name)
     return isinstance(up, cst.Attribute) and up.attr is name or isinstance(up, cst.Arg) and up.keyword is name
+
+
+def _is_rebinding(rule: Rule, name: cst.Name) -> bool:
+    """`count = len(files)` in another branch: the name is bound again, not read."""
+    up = au.parent(rule, name)
+    return isinstance(up, cst.AssignTarget) and up.target is name
 
 
 def _displayed(rule: Rule, node: cst.CSTNode) -> bool:
@@ -386,8 +434,10 @@ def _only_bounds_checked_reads(rule: Rule, node: cst.Call) -> bool:
     if function is None:
         return False
     for call in au.find_all(function, cst.Call):
-        if au.is_name(call.func, *_PLAIN) or call is node:
-            continue
+        if au.is_name(call.func, *_PLAIN) or call is node or au.call_names(rule, call) & _PROGRESS_BARS:
+            continue  # `tqdm(range(n))` hands the loop its iterable back
+        if _displayed(rule, call):
+            continue  # `print("{} frames".format(n))`
         if any(target.value in au.names_in(arg.value) for arg in call.args):
             return False  # the count is handed to something (a sampler, a helper): it may pick indices
     reads = [*_reads_in(function), *_reads_in_helpers(rule, node, function)]
@@ -434,18 +484,27 @@ def _stops_on_failure(rule: Rule, read: cst.Call) -> bool:
     body = getattr(block, "body", None)
     if not isinstance(body, (list, tuple)) or line not in body:
         return False
-    following = body[list(body).index(line) + 1 :]
-    if not following or not isinstance(following[0], cst.If):
+    frame = elements[1].value.value if len(elements) > 1 and isinstance(elements[1].value, cst.Name) else None
+    for statement in body[list(body).index(line) + 1 :]:
+        if _leaves_when_false(statement, flag):
+            return True
+        if frame is None or au.find_all(statement, cst.Name, lambda n: n.value in (frame, flag)):
+            return False  # the frame (or the flag) is used before the failed read is caught
+    return False
+
+
+def _leaves_when_false(statement: cst.CSTNode, flag: str) -> bool:
+    """`if not ok: break` (or `return`)."""
+    if not isinstance(statement, cst.If):
         return False
-    check = following[0]
-    test = check.test
+    test = statement.test
     if not (
         isinstance(test, cst.UnaryOperation)
         and isinstance(test.operator, cst.Not)
         and au.is_name(test.expression, flag)
     ):
         return False
-    return bool(au.find_all(check.body, (cst.Break, cst.Return)))
+    return bool(au.find_all(statement.body, (cst.Break, cst.Return)))
 
 
 def _checked_against_decoded(rule: Rule, node: cst.CSTNode) -> bool:

@@ -209,6 +209,25 @@ def is_warmup_input(rule, call: cst.Call) -> bool:
     return fed
 
 
+_DATA_DRAWS = frozenset({"torch.rand", "torch.randn", "numpy.random.rand", "numpy.random.randn"})
+
+
+def makes_random_data(rule, call: cst.Call, names: set[str]) -> bool:
+    """`torch.rand(1000, 10)`, `np.random.randn(2, 3, 224, 224)`, `torch.randn((4, 512))`: a tensor of two or
+    more dimensions of random values is made-up data (a speed test's input, noise), not a choice of frames,
+    crops or offsets, which take a scalar or one value per frame."""
+    if not names & _DATA_DRAWS:
+        return False
+    positional = [arg.value for arg in call.args if arg.keyword is None and arg.star == ""]
+    size = au.keyword_arg(call, "size")
+    shape = size.value if size is not None else None
+    if shape is None and len(positional) == 1 and isinstance(positional[0], (cst.Tuple, cst.List)):
+        shape = positional[0]
+    if isinstance(shape, (cst.Tuple, cst.List)):
+        return len(shape.elements) >= 2
+    return len(positional) >= 2
+
+
 def _is_target(rule, use: cst.Name) -> bool:
     up = au.parent(rule, use)
     return isinstance(up, cst.AssignTarget) and up.target is use
@@ -234,7 +253,9 @@ class RandomSamplingInEvalRule(Rule):
         other item after a video fails to load, inside `while` / `except` / a retry loop),
         seeded protocols (a seeding call in the drawing function, e.g. Monte-Carlo evaluation
         over fixed seeds, or a plain statement of the module such as `np.random.seed(SEED)`),
-        warm-up inputs (a random tensor fed only to calls whose result is thrown away, `model(x)` as a statement, before the name is bound again), opt-in order
+        warm-up inputs (a random tensor fed only to calls whose result is thrown away, `model(x)` as a statement, before the name is bound again),
+        made-up data (`torch.rand(1000, 10)`, `np.random.randn(2, 3, 224, 224)`: a tensor of two or more
+        dimensions of random values, where a choice of frames or offsets takes a scalar or one value per frame), opt-in order
         ablations (a permutation or shuffle in the body of an `if` on a flag named for shuffling,
         `if cfg.TEST.SHUFFLE_FRAMES:`, read through one local alias), and opt-in previews (a draw
         in the body of an `if` on a flag named for generating, logging or visualising,
@@ -287,6 +308,22 @@ class RandomSamplingInEvalRule(Rule):
     GENERAL = True  # a draw another rule also reports (TK131's bound, TK141's order) is that rule's one finding
 
     VALID = [
+        # A speed test of an evaluation-time routine on made-up data (a real-code false alarm).
+        Valid(
+            """
+            import time
+            import torch
+            from ourlib.cluster import kmedoids
+
+            def kmedoids_speed_test(iters=10):
+                points = torch.rand(1000, 10)
+                noise = torch.randn((1000, 10)) * 0.01
+                start = time.time()
+                for _ in range(iters):
+                    centres, labels = kmedoids(points + noise, 49)
+                return (time.time() - start) / iters, centres
+            """
+        ),
         # Jitter the caller must switch on (the parameter defaults to False): deterministic by default.
         Valid(
             """
@@ -641,6 +678,7 @@ class RandomSamplingInEvalRule(Rule):
             or is_decode_retry(self, node)
             or is_seeded(self, node)
             or is_warmup_input(self, node)
+            or makes_random_data(self, node, names)
             or self._opt_in_shuffle(node, names)
             or self._opt_in_preview(node)
             or self._off_by_default(node)
