@@ -225,7 +225,7 @@ class OpenCVBGRFramesRule(Rule):
                 container = av.open(out_path, mode="w")
                 stream = container.add_stream("h264")
                 stream.width, stream.height = width, height
-                for path in paths:
+                for path in [image for image in sorted(paths) if image.endswith(".jpg")]:
                     image = cv2.imread(path)
                     frame = av.VideoFrame.from_ndarray(image, format="bgr24")
                     container.mux(stream.encode(frame))
@@ -762,6 +762,8 @@ class OpenCVBGRFramesRule(Rule):
             for use in uses:
                 if name == target.value and self._bound_again_before(use, assign.value):
                     continue  # `frame = av.VideoFrame.from_ndarray(...)` later: another value of the name
+                if self._comprehension_variable(use):
+                    continue  # `[img for img in names]`: a variable of the comprehension's own scope
                 if self._opencv_only_use(use):
                     continue
                 kept = self._order_kept_into(use)
@@ -770,6 +772,16 @@ class OpenCVBGRFramesRule(Rule):
                 if kept:
                     pending.append(kept)
         return True
+
+    def _comprehension_variable(self, use: cst.Name) -> bool:
+        for up in au.ancestors(self, use):
+            if isinstance(up, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+                targets = au.find_all(up.for_in, cst.CompFor)
+                if any(au.find_all(t.target, cst.Name, lambda n: n.value == use.value) for t in targets):
+                    return True
+            if isinstance(up, (cst.FunctionDef, cst.Lambda, cst.Module)):
+                return False
+        return False
 
     def _bound_again_before(self, use: cst.Name, value: cst.BaseExpression) -> bool:
         """`use` reads (or rebinds) the name only as bound again to something not made from the frame:
