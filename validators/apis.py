@@ -203,26 +203,31 @@ def random_integer_bounds(
     if "numpy.random.Generator.integers" in names:
         endpoint = keyword_arg(call, "endpoint")
         inclusive = endpoint is not None and code(endpoint.value) == "True"
-    pos = positional_args(call)
     if "torch.randint" in names:
+        pos = positional_args(call)
         if len(pos) >= 2 and keyword_arg(call, "size") is None:
             pos = pos[:-1]  # torch.randint([low,] high, size): the last positional is the size, a tuple or a name
         high_kw = keyword_arg(call, "high")
         low_kw = keyword_arg(call, "low")
         if high_kw is not None:
             return (low_kw.value if low_kw else (pos[0] if pos else None), high_kw.value, inclusive)
-    else:
-        stop_kw = keyword_arg(call, "stop") or keyword_arg(call, "high")
-        low_kw = keyword_arg(call, "start") or keyword_arg(call, "low")
-        if stop_kw is not None:
-            return (low_kw.value if low_kw else (pos[0] if pos else None), stop_kw.value, inclusive)
-        if low_kw is not None and not pos:
-            return (None, low_kw.value, inclusive)
-    if len(pos) == 1:
-        return (None, pos[0], inclusive)
-    if len(pos) >= 2:
-        return (pos[0], pos[1], inclusive)
-    return None
+        if len(pos) == 1:
+            return (None, pos[0], inclusive)
+        if len(pos) >= 2:
+            return (pos[0], pos[1], inclusive)
+        return None
+    # numpy `randint(low, high=None, size=None)` / `integers(low, high=None, ...)` and
+    # `randrange(start, stop=None, step=1)`: the first parameter is required, and when the second is
+    # absent (or None) the first is the exclusive upper bound (`randint(low=5)` draws from [0, 5)).
+    first, second = ("start", "stop") if names & {"random.randrange", "random.Random.randrange"} else ("low", "high")
+    low, high = argument(call, 0, first), argument(call, 1, second)
+    if low is None:
+        return None  # `randint(high=n)` alone: a TypeError, not a draw from [0, n)
+    if high is None or is_name(high, "None"):
+        if first == "start" and argument(call, 2, "step") is not None:
+            return None  # `randrange(n, step=k)` raises TypeError: a step needs a stop
+        return (None, low, inclusive)
+    return (low, high, inclusive)
 
 
 # -- random generators bound to names -----------------------------------------------------------

@@ -37,6 +37,7 @@ from temporalkit.validators.syntax import (
     is_name,
     is_plus_int,
     is_simple_operand,
+    is_subtraction,
     is_true_division,
     keyword_arg,
     local_assigned_values,
@@ -170,12 +171,16 @@ def _window_bound(rule: Rule, call: cst.Call) -> WindowBound | None:
         terms = [(s, _plus(t, margin) if s < 0 else t) for s, t in terms]
     else:
         margin = 0
-    if len(terms) != 2 or {s for s, _ in terms} != {1, -1}:
+    interval = _interval_span(rule, call, low, high) if len(terms) == 3 and not out["through"] else None
+    if interval is not None:
+        count, length = interval
+    elif len(terms) != 2 or {s for s, _ in terms} != {1, -1}:
         return None
-    count = next(t for s, t in terms if s > 0)
-    length = next(t for s, t in terms if s < 0)
+    else:
+        count = next(t for s, t in terms if s > 0)
+        length = next(t for s, t in terms if s < 0)
     strided = _is_product_of_names(length)
-    simple = is_simple_operand(count) and (margin or strided or is_simple_operand(length))
+    simple = interval is not None or is_simple_operand(count) and (margin or strided or is_simple_operand(length))
     if not simple or isinstance(length, cst.Call):
         return None
     if low is not None and int_value(low) != 0:
@@ -198,6 +203,35 @@ def _window_bound(rule: Rule, call: cst.Call) -> WindowBound | None:
         clamped=out["clamped"],
         strided=strided,
     )
+
+
+def _interval_span(
+    rule: Rule, call: cst.Call, low: cst.BaseExpression | None, high: cst.BaseExpression
+) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
+    """(`hi - lo`, `L`) for `lo + randint(0, hi - lo - L)`: a window of L placed inside [lo, hi).
+
+    The interval's length `hi - lo` is the frame count; the draw must be added to the same `lo` the
+    bound subtracts, so a bound of three names that is not an offset into an interval stays unread.
+    """
+    if low is not None and int_value(low) != 0:
+        return None
+    span = high.left if is_plus_int(high, 1) or is_minus_int(high, 1) else high  # type: ignore[union-attr]
+    if not is_subtraction(span):
+        return None
+    count, length = span.left, span.right  # type: ignore[attr-defined]
+    if not (
+        is_subtraction(count)
+        and is_simple_operand(count.left)
+        and is_simple_operand(count.right)
+        and is_simple_operand(length)
+        and not isinstance(length, cst.Call)
+    ):
+        return None
+    up = parent(rule, call)
+    if not (isinstance(up, cst.BinaryOperation) and isinstance(up.operator, cst.Add)):
+        return None
+    other = up.left if up.right is call else up.right
+    return (count, length) if code(other) == code(count.right) else None
 
 
 def _is_product_of_names(node: cst.BaseExpression) -> bool:

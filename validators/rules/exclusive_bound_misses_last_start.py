@@ -14,7 +14,12 @@ class ExclusiveBoundMissesLastStartRule(Rule):
         frames every ds, also when the bound is held in a variable
         (`last = max(0, n - T - 1)`, then `np.random.randint(0, last)`) or the generator is bound
         to a name (`r = random.Random(seed)`, `rng=np.random`, `self.rng = ...` set in
-        `__init__`). Also flags an end index drawn as `end = np.random.randint(L, n)` and used
+        `__init__`). Bounds given by keyword are read per signature: numpy's
+        `randint(low=0, high=n - T)` and `randint(low=n - T)` (with no `high`, `low` is the
+        exclusive bound), `torch.randint(low=0, high=n - T, size=(1,))`,
+        `random.randrange(start=0, stop=n - T)`. An offset into an interval,
+        `lo + np.random.randint(0, hi - lo - T)`, is a start over the `hi - lo` frames of
+        `[lo, hi)`. Also flags an end index drawn as `end = np.random.randint(L, n)` and used
         as `start = end - L`. The start is a frame window start or a spatial crop offset
         (`np.random.randint(0, height - size)`). Also flags one frame drawn per segment as
         `random.choice(range(x[0], x[1]))` where the pairs were built as `(start, end - 1)`: an
@@ -35,7 +40,7 @@ class ExclusiveBoundMissesLastStartRule(Rule):
 
     Fix:
         Add one to the exclusive bound. The autofix applies only to a bound written in the call
-        with a zero (or absent) low end; a bound held in a variable, or an end-index draw, is
+        (positionally or by keyword) with a zero (or absent) low end; a bound held in a variable, or an end-index draw, is
         reported without a fix.
         ```python
         start = rng.integers(0, num_frames - clip_len + 1)
@@ -45,7 +50,8 @@ class ExclusiveBoundMissesLastStartRule(Rule):
         The call's meaning is read from its shape (`randint(0, a - b)`); a draw of that shape
         that is not a start (a value that must stay below `a - b`) is reported too. A draw
         `randint(m, n - m)` is taken for a box centre kept `m` away from both edges and never
-        reported. Whether the operands are spatial (rows/columns) or frames is guessed from
+        reported. The interval form is read only when the draw is added to the very `lo` the bound
+        subtracts (`lo + randint(0, hi - lo - T)`, written in the call). Whether the operands are spatial (rows/columns) or frames is guessed from
         their names (`h`, `height`, `img_w`, `size`). The segment form is recognised only when
         the pairs are filled in the same function (`pairs.append((a, b - 1))` or a list
         comprehension) and read as `x[0], x[1]` or unpacked in the loop around the draw.
@@ -157,6 +163,30 @@ class ExclusiveBoundMissesLastStartRule(Rule):
                 spans = [(a, b - 1) for a, b in parts]
                 inner = random.choice(range(1, n - 1))
                 return [random.choice(range(lo, hi + 1)) for lo, hi in spans], inner
+            """
+        ),
+        # Keyword bounds that already reach the last start: `high=n - T + 1`, and `low=` alone, which numpy
+        # reads as the exclusive upper bound of [0, low).
+        Valid(
+            """
+            import numpy as np
+            import torch
+
+            def starts(num_frames, clip_len):
+                a = np.random.randint(low=0, high=num_frames - clip_len + 1)
+                b = np.random.randint(low=num_frames - clip_len + 1)
+                c = torch.randint(low=0, high=num_frames - clip_len + 1, size=(1,))
+                return a, b, c
+            """
+        ),
+        # An offset into the frames [first, last) of one video in a packed array, reaching the last start.
+        Valid(
+            """
+            import numpy as np
+
+            def window(offsets, i, T):
+                first, last = offsets[i], offsets[i + 1]
+                return first + np.random.randint(low=0, high=last - first - T + 1)
             """
         ),
         # A strided window whose bound counts (T - 1) * ds + 1 frames: the last start is drawn.
@@ -296,6 +326,71 @@ class ExclusiveBoundMissesLastStartRule(Rule):
             import numpy as np
             start = self.rng.integers(low=0, high=n - T + 1)
             """,
+        ),
+        # Keyword forms, read per signature.
+        Invalid(
+            """
+            import numpy as np
+            start = np.random.randint(low=0, high=num_frames - clip_len)
+            """,
+            expected_fix="""
+            import numpy as np
+            start = np.random.randint(low=0, high=num_frames - clip_len + 1)
+            """,
+        ),
+        # numpy's `randint(low, high=None)`: with no `high`, `low` is the exclusive upper bound.
+        Invalid(
+            """
+            import numpy as np
+            start = np.random.randint(low=num_frames - clip_len, size=2)
+            """,
+            expected_fix="""
+            import numpy as np
+            start = np.random.randint(low=num_frames - clip_len + 1, size=2)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            start = int(torch.randint(low=0, high=n - T, size=(1,)))
+            """,
+            expected_fix="""
+            import torch
+            start = int(torch.randint(low=0, high=n - T + 1, size=(1,)))
+            """,
+        ),
+        Invalid(
+            """
+            import random
+            start = random.randrange(start=0, stop=n - T)
+            """,
+            expected_fix="""
+            import random
+            start = random.randrange(start=0, stop=n - T + 1)
+            """,
+        ),
+        # An offset into the frames [first, last) of one video in a packed array: the window ending on the
+        # video's last frame is never drawn, and a video of exactly T frames raises.
+        Invalid(
+            """
+            import numpy as np
+
+            class Packed:
+                def clip(self, i):
+                    first, last = self.offsets[i], self.offsets[i + 1]
+                    first = first + np.random.randint(low=0, high=last - first - self.T)
+                    return self.frames[first:first + self.T]
+            """,
+            expected_fix="""
+            import numpy as np
+
+            class Packed:
+                def clip(self, i):
+                    first, last = self.offsets[i], self.offsets[i + 1]
+                    first = first + np.random.randint(low=0, high=last - first - self.T + 1)
+                    return self.frames[first:first + self.T]
+            """,
+            expected_line=7,
         ),
         # A guarded random crop: it cannot raise, but the last row is never part of the crop.
         Invalid(
@@ -602,10 +697,16 @@ class ExclusiveBoundMissesLastStartRule(Rule):
         # an exactly-T-frame video start at 1, and a bound held in a variable may serve elsewhere.
         certain = bound.inline and (bound.low is None or au.int_value(bound.low) == 0)
         bound_node = bound.high
+
+        def is_span(node: cst.BaseExpression) -> bool:  # `n - T`, or `hi - lo - T` for an offset into [lo, hi)
+            return au.is_count_minus_length(node) or (
+                au.is_subtraction(bound.count) and au.is_subtraction(node) and node.left is bound.count  # type: ignore[attr-defined]
+            )
+
         replacement = None
-        if certain and au.is_count_minus_length(bound_node):
+        if certain and is_span(bound_node):
             replacement = au.plus_one(bound_node)
-        elif certain and au.is_minus_int(bound_node, 1) and au.is_count_minus_length(bound_node.left):  # type: ignore
+        elif certain and au.is_minus_int(bound_node, 1) and is_span(bound_node.left):  # type: ignore[attr-defined]
             replacement = au.plus_one(bound_node.left)  # type: ignore[attr-defined]
         fix = f"use the exclusive bound `{span} + 1`{bound.set_at}"
         if bound.strided:
