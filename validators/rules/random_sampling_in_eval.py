@@ -270,7 +270,9 @@ class RandomSamplingInEvalRule(Rule):
         `_get_val_indices`, `*_inference`, and branches on `self.training`, `split == "val"`,
         `mode == "test"`, `self.test_mode`. A called method counts as switching on the mode when
         any condition in it names a part like `random`, `shift`, `train`, `aug`, `test`, `val`,
-        `mode`, `split` or `phase`; only methods of the same class, one call deep, are read.
+        `mode`, `split` or `phase`; only methods of the same class, one call deep, are read, and
+        not those named for logging or showing (a part `log`, `vis`, `show`, `plot`...:
+        `self._log_examples(...)` picks rows to print).
         Seeding is recognised by name too (`set_seed`, `seed_everything`,
         `manual_seed`, any call named `*_seed`), and a test module by its `pytest` / `unittest`
         import or `test*` / `Test*` names. A retry is a draw bounded by `len(self...)` /
@@ -308,6 +310,21 @@ class RandomSamplingInEvalRule(Rule):
     GENERAL = True  # a draw another rule also reports (TK131's bound, TK141's order) is that rule's one finding
 
     VALID = [
+        # Validation picks random examples to print through a helper named for logging (a real-code false alarm).
+        Valid(
+            """
+            import numpy as np
+
+            class Trainer:
+                def validate(self, data, scores):
+                    self._log_examples(data.hypotheses, data.references)
+                    return scores.mean()
+
+                def _log_examples(self, hypotheses, references, count=5):
+                    for i in np.random.permutation(len(hypotheses))[:count]:
+                        print(hypotheses[i], "|", references[i])
+            """
+        ),
         # A speed test of an evaluation-time routine on made-up data (a real-code false alarm).
         Valid(
             """
@@ -739,6 +756,8 @@ class RandomSamplingInEvalRule(Rule):
         method = func.attr.value
         if _EVAL_FUNCTION.search(method) or not in_eval_context(self, node):
             return
+        if any(_PREVIEW_FLAG.match(part) for part in method.strip("_").split("_")):
+            return  # `self._log_examples(...)`: random rows picked to print, not the data the metric uses
         cls = next((a for a in au.ancestors(self, node) if isinstance(a, cst.ClassDef)), None)
         if cls is None:
             return
