@@ -235,6 +235,40 @@ class OpenCVBGRFramesRule(Rule):
                 return np.array(Image.open(path))
             """
         ),
+        # A rendered image read back, aligned by a helper of the module and written again (BGR in, BGR out);
+        # another reader's batch is converted on the channel axis of a tensor (real-code false alarms).
+        Valid(
+            """
+            import cv2
+            import numpy as np
+            import torch
+
+            def align(image, size):
+                h, w = image.shape[:2]
+                side = min(h, w)
+                return cv2.resize(image[:side, :side], (size, size))
+
+            def render_and_align(figure, path, size):
+                figure.savefig(path)
+                image = cv2.imread(path)
+                image = align(image, size)
+                cv2.imwrite(path.replace(".png", "_aligned.png"), image)
+
+            def points(path):
+                return torch.from_numpy(np.load(path))
+            """
+        ),
+        Valid(
+            """
+            import cv2
+            import torch
+
+            def pair(path_a, path_b):
+                a = torch.from_numpy(cv2.imread(path_a)).permute(2, 0, 1)[None][:, [2, 1, 0], :, :]
+                b = torch.from_numpy(cv2.imread(path_b)).permute(2, 0, 1)[None][:, [2, 1, 0], :, :]
+                return torch.cat([a, b])
+            """
+        ),
         # Frames for display are converted by mmcv; the only array built is a box.
         Valid(
             """
@@ -680,10 +714,13 @@ class OpenCVBGRFramesRule(Rule):
         last = node.slice[-1].slice
         if isinstance(last, cst.Slice) and au.int_value(last.step) == -1 and last.lower is None and last.upper is None:
             self._converted = True
-        # The same reversal as a channel index list: `x[:, :, [2, 1, 0]]`, `x[..., (2, 1, 0)]`.
-        elif isinstance(last, cst.Index) and isinstance(last.value, (cst.List, cst.Tuple)):
-            if [au.int_value(element.value) for element in last.value.elements] == [2, 1, 0]:
-                self._converted = True
+        # The same reversal as a channel index list on any axis: `x[:, :, [2, 1, 0]]`, `x[..., (2, 1, 0)]`, a
+        # batch of tensors `x[:, [2, 1, 0], :, :]`.
+        for element in node.slice:
+            index = element.slice
+            if isinstance(index, cst.Index) and isinstance(index.value, (cst.List, cst.Tuple)):
+                if [au.int_value(item.value) for item in index.value.elements] == [2, 1, 0]:
+                    self._converted = True
 
     def leave_Module(self, original_node: cst.Module) -> None:
         reads = [read for read in self._reads if not self._stays_in_opencv(read)]
@@ -805,14 +842,14 @@ class OpenCVBGRFramesRule(Rule):
         if isinstance(up, cst.AssignTarget) and up.target is use:
             assign = au.parent(self, up)
             value = assign.value if isinstance(assign, cst.Assign) else None
-            if isinstance(value, cst.Call) and au.call_names(self, value) & _KEEP_ORDER:
+            if isinstance(value, cst.Call) and (au.call_names(self, value) & _KEEP_ORDER or self._image_helper(value)):
                 return ""
             return None
         call = au.parent(self, up) if isinstance(up, cst.Arg) else None
         if not (
             isinstance(call, cst.Call)
             and up is au.argument_node(call, 0, "src")
-            and au.call_names(self, call) & _KEEP_ORDER
+            and (au.call_names(self, call) & _KEEP_ORDER or self._image_helper(call))
         ):
             return None
         assign = au.parent(self, call)
@@ -823,6 +860,21 @@ class OpenCVBGRFramesRule(Rule):
         ):
             return assign.targets[0].target.value
         return "" if self._opencv_only_use(call) else None  # cv2.imwrite(path, cv2.resize(frame, size))
+
+    def _image_helper(self, call: cst.Call) -> bool:
+        """`img = align(img)` with `align` a function of this module that makes no array or tensor (no
+        `torch.from_numpy`, `np.stack`, ...): what it returns is followed like the frame itself."""
+        if not isinstance(call.func, cst.Name):
+            return False
+        module = next((a for a in au.ancestors(self, call) if isinstance(a, cst.Module)), None)
+        if module is None:
+            return False
+        helper = next(
+            (d for d in module.body if isinstance(d, cst.FunctionDef) and d.name.value == call.func.value), None
+        )
+        return helper is not None and not any(
+            au.call_names(self, inner) & _CONSUMERS for inner in au.find_all(helper, cst.Call)
+        )
 
     def _one_channel(self, node: cst.BaseExpression) -> bool:
         """`node[:, :, 0]`, `node[..., 1]`: one channel of the image taken (a grey JPEG of optical flow, a

@@ -30,9 +30,10 @@ class OpenCVFrameCountRule(Rule):
         sampler elsewhere is reported (the intent) and one that is only stored for a report is
         reported too. "Shown" means `print(...)`, a method such as `info`/`warning` of a receiver
         with "log" in its name, or `tqdm(total=...)`; a count shown by other means is reported.
-        A read is checked only in the `if not ok: break` form (`if ok is False`, `if frame is
-        None` are not recognised), placed after the read and before anything uses the frame or
-        the flag; `tqdm(range(n))` counts as `range(n)`.
+        A read (`ok, f = cap.read()` or `cap.retrieve()`) is checked only in the `if not ok: break`
+        form (or `return`, `continue`, `if not ok or ...:`; `if ok is False`, `if frame is None` are
+        not recognised), placed after the read and before anything uses the frame or the flag;
+        `tqdm(range(n))` counts as `range(n)`.
 
     Example:
         ```python
@@ -175,6 +176,28 @@ class OpenCVFrameCountRule(Rule):
                     if not ok:
                         break
                     draw(index, image)
+            """
+        ),
+        # Every tenth frame of a count-bounded loop is decoded with grab/retrieve, and a failed decode is skipped
+        # (a real-code false alarm: the count only makes the loop spin past the end).
+        Valid(
+            """
+            import cv2
+
+            def every_tenth(path, boxes):
+                capture = cv2.VideoCapture(path)
+                count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+                crops = []
+                for i in range(count):
+                    capture.grab()
+                    if i % 10:
+                        continue
+                    ok, image = capture.retrieve()
+                    if not ok or i not in boxes:
+                        continue
+                    x0, y0, x1, y1 = boxes[i]
+                    crops.append(image[y0:y1, x0:x1])
+                return crops
             """
         ),
         # A generator reads the whole video in batches through a helper that stops at the first failed read;
@@ -445,8 +468,11 @@ def _only_bounds_checked_reads(rule: Rule, node: cst.Call) -> bool:
 
 
 def _reads_in(scope: cst.CSTNode) -> list[cst.Call]:
+    """`cap.read()` and `cap.retrieve()` (after `cap.grab()`, which decodes nothing): each gives `ok, frame`."""
     return au.find_all(
-        scope, cst.Call, lambda c: isinstance(c.func, cst.Attribute) and c.func.attr.value == "read" and not c.args
+        scope,
+        cst.Call,
+        lambda c: isinstance(c.func, cst.Attribute) and c.func.attr.value in ("read", "retrieve") and not c.args,
     )
 
 
@@ -494,17 +520,20 @@ def _stops_on_failure(rule: Rule, read: cst.Call) -> bool:
 
 
 def _leaves_when_false(statement: cst.CSTNode, flag: str) -> bool:
-    """`if not ok: break` (or `return`)."""
+    """`if not ok: break` (or `return`, or `continue`: a failed read is skipped), also `if not ok or other:`."""
     if not isinstance(statement, cst.If):
         return False
-    test = statement.test
-    if not (
+    tests = [statement.test]
+    while isinstance(tests[-1], cst.BooleanOperation) and isinstance(tests[-1].operator, cst.Or):
+        tests[-1:] = [tests[-1].right, tests[-1].left]
+    if not any(
         isinstance(test, cst.UnaryOperation)
         and isinstance(test.operator, cst.Not)
         and au.is_name(test.expression, flag)
+        for test in tests
     ):
         return False
-    return bool(au.find_all(statement.body, (cst.Break, cst.Return)))
+    return bool(au.find_all(statement.body, (cst.Break, cst.Return, cst.Continue)))
 
 
 def _checked_against_decoded(rule: Rule, node: cst.CSTNode) -> bool:
