@@ -283,7 +283,8 @@ class RandomSamplingInEvalRule(Rule):
         call in the branch named like a logger or viewer (`log`, `log_*`, `add_text`, `add_image`,
         `imshow`, `savefig`, `wandb.*`); a metric computed on the random rows in such a branch is
         missed. A draw under `if self.flag:` where `flag` is an `__init__` parameter defaulting to
-        False, None or 0 is an opt-in and not reported, even where every config switches it on.
+        False, None or 0 (or under `if n > 0:` with `n` defaulting to 0 or less) is an opt-in and not
+        reported, even where every config switches it on.
 
     Example:
         ```python
@@ -323,6 +324,18 @@ class RandomSamplingInEvalRule(Rule):
                 def _log_examples(self, hypotheses, references, count=5):
                     for i in np.random.permutation(len(hypotheses))[:count]:
                         print(hypotheses[i], "|", references[i])
+            """
+        ),
+        # Scoring a random subset of the predictions only when the caller asks for one (`sample_num=-1` by
+        # default: every prediction is scored; a real-code false alarm).
+        Valid(
+            """
+            import random
+
+            def evaluate(predictions, metric, sample_num=-1):
+                if sample_num > 0:
+                    predictions = random.sample(predictions, sample_num)
+                return metric(predictions)
             """
         ),
         # A speed test of an evaluation-time routine on made-up data (a real-code false alarm).
@@ -815,28 +828,44 @@ def _preview_flag(rule: Rule, test: cst.BaseExpression) -> bool:
 
 def _defaults_off(rule: Rule, test: cst.BaseExpression) -> bool:
     """`test` is `self.x` with a parameter `x` of the class's `__init__` defaulting to False / None / 0,
-    or a bare name `x` that is such a parameter of the enclosing function."""
-    if isinstance(test, cst.Attribute) and au.is_name(test.value, "self"):
-        name = test.attr.value
-        cls = next((a for a in au.ancestors(rule, test) if isinstance(a, cst.ClassDef)), None)
+    or a bare name `x` that is such a parameter of the enclosing function; or `x > k` / `x >= k` with
+    `x` such a parameter whose integer default fails it (`if sample_num > 0:` with `sample_num=-1`)."""
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        comparison = test.comparisons[0]
+        bound = au.int_value(comparison.comparator)
+        default = au.int_value(_parameter_default(rule, test.left))
+        if bound is None or default is None:
+            return False
+        if isinstance(comparison.operator, cst.GreaterThan):
+            return default <= bound
+        if isinstance(comparison.operator, cst.GreaterThanEqual):
+            return default < bound
+        return False
+    default = _parameter_default(rule, test)
+    return (isinstance(default, cst.Name) and default.value in ("False", "None")) or au.int_value(default) == 0
+
+
+def _parameter_default(rule: Rule, target: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The default of the parameter `target` names: `self.x` (a parameter `x` of the class's `__init__`)
+    or a bare name (a parameter of the enclosing function)."""
+    if isinstance(target, cst.Attribute) and au.is_name(target.value, "self"):
+        name = target.attr.value
+        cls = next((a for a in au.ancestors(rule, target) if isinstance(a, cst.ClassDef)), None)
         owners = [
             d
             for d in (cls.body.body if cls is not None and isinstance(cls.body, cst.IndentedBlock) else ())
             if isinstance(d, cst.FunctionDef) and d.name.value == "__init__"
         ]
-    elif isinstance(test, cst.Name):
-        name = test.value
-        owners = [f for f in [au.enclosing_function(rule, test)] if f is not None]
+    elif isinstance(target, cst.Name):
+        name = target.value
+        owners = [f for f in [au.enclosing_function(rule, target)] if f is not None]
     else:
-        return False
+        return None
     for owner in owners:
         for param in [*owner.params.params, *owner.params.kwonly_params]:
             if param.name.value == name and param.default is not None:
-                default = param.default
-                return (isinstance(default, cst.Name) and default.value in ("False", "None")) or au.int_value(
-                    default
-                ) == 0
-    return False
+                return param.default
+    return None
 
 
 def _mode_switch(test: cst.BaseExpression) -> bool:
