@@ -425,7 +425,11 @@ def fuzz_audit(files, args, counts, problems, notes, rng) -> None:
                     counts["cache_files_spoiled"] += corrupt_cache(cache, rng)
                     extra = ["--format", "json"]
                 status, out, err, took = run_cli(
-                    ["audit", str(directory), "--exit-zero", *extra], limit, cache_env, directory.parent
+                    # every rule, the opt-in ones too: a crash in any of them is a crash
+                    ["audit", str(directory), "--exit-zero", "--select", "ALL", *extra],
+                    limit,
+                    cache_env,
+                    directory.parent,
                 )
                 counts["runs"] += 1
                 counts["run_seconds"] += took
@@ -772,7 +776,7 @@ def write_markdown(path: Path, data: dict) -> None:
         + ("." if data["finished"] else ": STOPPED BEFORE THE END, the counts are those of the inputs done so far."),
         "",
         f"- Python inputs: {counts['inputs_audited']} of {counts['inputs']} ({data['sources']}); each through `temporalkit audit --format json` and "
-        f"`temporalkit audit --fix --format json` on a copy, in {counts['runs']} runs of up to {data['batch']} files "
+        f"`temporalkit audit --fix --format json` on a copy (both with `--select ALL`: every rule, opt-in ones too), in {counts['runs']} runs of up to {data['batch']} files "
         "plus the special entries of every batch (FIFO, /dev/zero and dangling symlinks, a folder and an "
         "unreadable folder named like Python, a symlinked, a read-only and a non-UTF-8-named fixable file); "
         "every 8th batch also `--no-cache --format sarif`, `--diff` and a rerun on a spoiled cache.",
