@@ -333,6 +333,12 @@ def constant_name(rule: Rule, node: cst.CSTNode) -> bool:
     return bool(values) and all(int_value(v) is not None for v in values)
 
 
+def is_assignment_target(rule: Rule, name: cst.Name) -> bool:
+    """`name` is the whole target of an assignment (`x = ...`, one of `a = b = ...`): bound there, not read."""
+    up = parent(rule, name)
+    return isinstance(up, cst.AssignTarget) and up.target is name
+
+
 def bound_name(rule: Rule, node: cst.CSTNode) -> cst.BaseAssignTargetExpression | None:
     """The single target `x` / `self.x` of `x = <... node ...>` when `node` is (part of) its value."""
     current = node

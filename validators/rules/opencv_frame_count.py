@@ -394,7 +394,7 @@ def _only_displayed(rule: Rule, node: cst.Call) -> bool:
     uses = [
         use
         for use in au.find_all(scope, cst.Name, lambda n: n.value == target.value)
-        if use is not target and not _is_label(rule, use) and not _is_rebinding(rule, use)
+        if use is not target and not _is_label(rule, use) and not au.is_assignment_target(rule, use)
     ]
     return bool(uses) and all(_displayed(rule, use) for use in uses)
 
@@ -403,12 +403,6 @@ def _is_label(rule: Rule, name: cst.Name) -> bool:
     """`x.count`, `f(count=...)`: the identifier names an attribute or a keyword, not the variable."""
     up = au.parent(rule, name)
     return isinstance(up, cst.Attribute) and up.attr is name or isinstance(up, cst.Arg) and up.keyword is name
-
-
-def _is_rebinding(rule: Rule, name: cst.Name) -> bool:
-    """`count = len(files)` in another branch: the name is bound again, not read."""
-    up = au.parent(rule, name)
-    return isinstance(up, cst.AssignTarget) and up.target is name
 
 
 def _displayed(rule: Rule, node: cst.CSTNode) -> bool:

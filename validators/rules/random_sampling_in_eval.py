@@ -199,7 +199,7 @@ def is_warmup_input(rule, call: cst.Call) -> bool:
                 return False
             return fed
         for use in au.find_all(following, cst.Name, lambda n: n.value == name):
-            if isinstance(au.parent(rule, use), cst.AssignTarget) or _is_target(rule, use):
+            if au.is_assignment_target(rule, use):
                 continue
             if not _discarded_or_self_update(rule, use, name):
                 return False
@@ -226,11 +226,6 @@ def makes_random_data(rule, call: cst.Call, names: set[str]) -> bool:
     if isinstance(shape, (cst.Tuple, cst.List)):
         return len(shape.elements) >= 2
     return len(positional) >= 2
-
-
-def _is_target(rule, use: cst.Name) -> bool:
-    up = au.parent(rule, use)
-    return isinstance(up, cst.AssignTarget) and up.target is use
 
 
 class RandomSamplingInEvalRule(Rule):
