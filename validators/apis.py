@@ -14,11 +14,10 @@ import re
 import libcst as cst
 from temporalkit.validators.rule import Rule
 from temporalkit.validators.syntax import (
-    ancestors,
     argument,
     assigned_values,
+    attribute_values,
     code,
-    dotted,
     enclosing_function,
     enclosing_scope_node,
     find_all,
@@ -279,13 +278,8 @@ def generator_kind(rule: Rule, node: cst.CSTNode, depth: int = 0) -> str | None:
             for param in (*params.posonly_params, *params.params, *params.kwonly_params):
                 if param.name.value == node.value and param.default is not None:
                     values.append(param.default)
-    elif isinstance(node, cst.Attribute) and is_name(node.value, "self"):
-        cls = next((a for a in ancestors(rule, node) if isinstance(a, cst.ClassDef)), None)
-        if cls is not None:
-            target = dotted(node)
-            for assign in find_all(cls, cst.Assign):
-                if any(dotted(t.target) == target for t in assign.targets):
-                    values.append(assign.value)
+    elif isinstance(node, cst.Attribute):
+        values = attribute_values(rule, node)
     for value in values:
         kind = generator_kind(rule, value, depth + 1)
         if kind is not None:

@@ -333,6 +333,20 @@ def constant_name(rule: Rule, node: cst.CSTNode) -> bool:
     return bool(values) and all(int_value(v) is not None for v in values)
 
 
+def attribute_values(rule: Rule, node: cst.Attribute) -> list[cst.BaseExpression]:
+    """What `self.x` is assigned anywhere in its class (`self.x = value` in any method), in source order;
+    [] outside a class or for another receiver."""
+    if not is_name(node.value, "self"):
+        return []
+    cls = next((a for a in ancestors(rule, node) if isinstance(a, cst.ClassDef)), None)
+    if cls is None:
+        return []
+    target = dotted(node)
+    return [
+        assign.value for assign in find_all(cls, cst.Assign) if any(dotted(t.target) == target for t in assign.targets)
+    ]
+
+
 def is_assignment_target(rule: Rule, name: cst.Name) -> bool:
     """`name` is the whole target of an assignment (`x = ...`, one of `a = b = ...`): bound there, not read."""
     up = parent(rule, name)

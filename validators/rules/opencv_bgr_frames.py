@@ -926,13 +926,8 @@ class OpenCVBGRFramesRule(Rule):
         values: list[cst.BaseExpression] = []
         if isinstance(node, cst.Name):
             values = au.assigned_values(self, node)
-        elif isinstance(node, cst.Attribute) and au.is_name(node.value, "self"):
-            cls = next((a for a in au.ancestors(self, node) if isinstance(a, cst.ClassDef)), None)
-            if cls is not None:
-                target = au.dotted(node)
-                for assign in au.find_all(cls, cst.Assign):
-                    if any(au.dotted(t.target) == target for t in assign.targets):
-                        values.append(assign.value)
+        elif isinstance(node, cst.Attribute):
+            values = au.attribute_values(self, node)
         found = list(values)
         if depth < 2:
             for value in values:
@@ -954,13 +949,8 @@ class OpenCVBGRFramesRule(Rule):
                     if param.name.value == node.value and param.annotation is not None:
                         if self.refers_to(param.annotation.annotation, "cv2.VideoCapture"):
                             return True
-        elif isinstance(node, cst.Attribute) and au.is_name(node.value, "self"):
-            cls = next((a for a in au.ancestors(self, node) if isinstance(a, cst.ClassDef)), None)
-            if cls is not None:
-                target = au.dotted(node)
-                for assign in au.find_all(cls, cst.Assign):
-                    if any(au.dotted(t.target) == target for t in assign.targets):
-                        values.append(assign.value)
+        elif isinstance(node, cst.Attribute):
+            values = au.attribute_values(self, node)
         return any(
             isinstance(call, cst.Call) and self.refers_to(call.func, "cv2.VideoCapture")
             for value in values
