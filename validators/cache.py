@@ -61,6 +61,7 @@ _FINGERPRINT_SOURCES = (
     "config.py",
     "analysis.py",
     "tree.py",
+    "parsing.py",
     "astutil.py",
     "syntax.py",
     "apis.py",

@@ -20,6 +20,7 @@ import libcst as cst
 from temporalkit.validators import tree
 from temporalkit.validators.analysis import Analysis, ancestors, code_and_positions
 from temporalkit.validators.findings import Finding
+from temporalkit.validators.parsing import parse_module
 from temporalkit.validators.rule import Report, Rule
 from temporalkit.validators.suppressions import ALL_RULES, is_suppressed, parse_suppressions  # noqa: F401
 from temporalkit.validators.syntax import dotted
@@ -169,7 +170,7 @@ def lint_source(
     applicable = [r for r in rules if r.applies_to(text)]
     if not applicable:
         return []
-    return one_finding_per_call(run_rules(cst.parse_module(source), applicable))
+    return one_finding_per_call(run_rules(parse_module(source), applicable))
 
 
 def to_finding(report: Report, path: str, source: str = "static") -> Finding:
@@ -237,7 +238,7 @@ def apply_fixes(
     fixable = [r for r in reports if r.replacement is not None and (keep is None or keep(r))]
     if not fixable:
         return source
-    module = cst.parse_module(source)
+    module = parse_module(source)
     # lint_source parsed its own module: re-lint on this tree so node identities match.
     rules = sorted({r.rule for r in fixable}, key=lambda r: r.ID)
     replacements: dict[int, cst.CSTNode | cst.RemovalSentinel] = {}
@@ -404,7 +405,7 @@ def _lint_keeping_module(
     if not applicable:
         return None, None, []
     if parsed is None:
-        module = cst.parse_module(source)
+        module = parse_module(source)
         analysis = Analysis(module)
     else:
         module, analysis = parsed
