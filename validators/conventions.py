@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from temporalkit.validators.discovery import discover_files
-from temporalkit.validators.unused import MAX_TEXT_BYTES, project_root
+from temporalkit.validators.unused import bytes_if_small, project_root
 
 BGR_RULE = "TK191"
 RGB_FRAMES = re.compile(
@@ -68,14 +68,4 @@ def _project_python_files(
 
 
 def _makes_rgb_frames(files: Sequence[Path]) -> bool:
-    for path in files:
-        try:
-            if os.path.getsize(path) > MAX_TEXT_BYTES:
-                continue
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except OSError:
-            continue
-        if RGB_FRAMES.search(data):
-            return True
-    return False
+    return any(RGB_FRAMES.search(data) for data in map(bytes_if_small, files) if data is not None)

@@ -1307,6 +1307,17 @@ def _facts_from_file(path: Path, sha256: str) -> tuple[dict | None, bool]:
     return (file_facts(text) if text is not None else None), hashlib.sha256(data).hexdigest() == sha256
 
 
+def bytes_if_small(path: Path, max_bytes: int = MAX_TEXT_BYTES) -> bytes | None:
+    """The file's bytes; None when it is larger than `max_bytes` or cannot be read."""
+    try:
+        if os.path.getsize(path) > max_bytes:
+            return None
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
 def names_in_files(names: set[str], paths: Iterable[Path], max_bytes: int = MAX_TEXT_BYTES) -> set[str]:
     """Which of `names` occur as whole words in the files at `paths` (a larger or unreadable file is
     skipped)."""
@@ -1315,12 +1326,8 @@ def names_in_files(names: set[str], paths: Iterable[Path], max_bytes: int = MAX_
         return found
     pattern = _whole_words(n.encode() for n in names)
     for path in paths:
-        try:
-            if os.path.getsize(path) > max_bytes:
-                continue
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except OSError:
+        data = bytes_if_small(path, max_bytes)
+        if data is None:
             continue
         found.update(m.decode() for m in pattern.findall(data))
         if found >= names:
