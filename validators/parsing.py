@@ -4,13 +4,15 @@ libcst's parser takes about twice as long per line on one 50,000-line module as 
 split into files of a few hundred lines (7.1 s against 3.6 s on bench_scaling's big file). A long
 module is therefore cut between top-level statements into pieces of about CHUNK_LINES lines
 (Python's own parser says where each statement starts and ends), each piece is parsed alone, and
-their bodies make one `cst.Module`. A cut is made right after a statement that only empty
-lines (not even spaces) separate from the next; those lines (the next piece's header) become the next statement's
-leading lines, where a parse of the whole text puts them. The first piece gives the module's
-header, encoding and newline, the first piece that indents a block its indentation, the last its
-footer. The result equals the whole parse (`deep_equals`; tests/test_parsing.py checks it on
-constructed files, and it held on every Python file of the precision corpus with pieces of 40
-lines), and its code is the source, byte for byte.
+their bodies make one `cst.Module`. A cut is made right after a statement that only empty lines
+(not even spaces) separate from the next; those lines (the next piece's header) become the next
+statement's leading lines, where a parse of the whole text puts them. The first piece gives the
+module's header, encoding and newline, the first piece that indents a block its indentation, the
+last its footer; a piece whose own defaults differ (a file that mixes indentations or newlines)
+has its blocks and newlines spelt out against the file's. The result equals the whole parse
+(`deep_equals`) and its code is the whole parse's: tests/test_parsing.py checks constructed files,
+and with pieces of 40 lines it held on all 5,126 Python files over 80 lines of the 139-repository
+precision corpus.
 
 Anything unusual gets the whole parse instead: Python's parser refusing the text, a piece with
 text after its last statement, lines that do not join back into the source, a byte-order mark. A
