@@ -322,7 +322,9 @@ def stride_division(rule: Rule, node: cst.CSTNode, floor: bool) -> tuple[cst.Bin
 
     The names strided over are the stop's (and the sequence's, for a slice); when none of them is in the
     step's numerator, the names they are bound to one assignment deep count too (`end` for `vlen` after
-    `start, end = 0, vlen`), so the rules can ask whether the step divides the span it strides over.
+    `start, end = 0, vlen`), and so does the numerator when it is bound to them (`n` after
+    `n = len(frames)` for `frames[:: n // T]`), so the rules can ask whether the step divides the span it
+    strides over.
     """
     parts = stride_parts(rule, node)
     if parts is None:
@@ -332,7 +334,11 @@ def stride_division(rule: Rule, node: cst.CSTNode, floor: bool) -> tuple[cst.Bin
     if division is None:
         return None
     if not operand_names(division.left) & over:  # `start, end = 0, vlen` ... `arange(start, end, vlen / T)`
-        over = with_aliases(enclosing_scope_node(rule, node), over)
+        scope = enclosing_scope_node(rule, node)
+        over = with_aliases(scope, over)
+        counted = operand_names(division.left)
+        if not counted & over and with_aliases(scope, counted) & over:
+            over = over | counted  # `n = len(frames)` ... `frames[:: n // T]`: n counts what is strided over
     return division, over
 
 

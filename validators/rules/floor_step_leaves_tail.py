@@ -194,6 +194,15 @@ class FloorStepLeavesTailRule(Rule):
                 return frames[:: len(frames) // T][:T]
             """
         ),
+        # The frame count bound to a name first (with TK111 opt-in, the default run missed it).
+        Invalid(
+            """
+            def clip(frames, T):
+                n = len(frames)
+                return frames[:: n // T][:T]
+            """,
+            expected_line=4,
+        ),
         # numpy casts the float step to int before stepping
         Invalid(
             """
