@@ -16,7 +16,10 @@ folder of the pyproject.toml in use, else the path's folder. Its Python files ar
 bytes, only when there is a TK191 finding, and the search stops at the first file with RGB frames.
 Random channel flips (`img[:, :, ::-1]` as an augmentation) and ImageNet means (a perceptual loss
 has them) are not evidence of RGB frames; a channel-order convention kept outside Python (a YAML
-config) is not seen, so such a project stays reported.
+config) is not seen, so such a project stays reported. Missed on purpose: a project that reads only
+with OpenCV and loads weights pretrained on RGB (`pretrained=True`) has the bug and is held back, as
+pretrained weights were no evidence either way in the benchmark (frame-interpolation code loads an
+RGB VGG for its loss; C3D's Sports-1M weights are BGR). The summary says how many were held back.
 """
 
 from __future__ import annotations
