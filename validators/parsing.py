@@ -42,27 +42,29 @@ def parse_module(source: str, chunk_lines: int = CHUNK_LINES) -> cst.Module:
     if pieces is None:
         return cst.parse_module(source)
     try:
-        modules = _parsed(pieces)
+        modules, indent = _parsed(pieces)
     except cst.ParserSyntaxError:
         return cst.parse_module(source)  # raises again, at the file's own line and column
-    return _joined(modules) or cst.parse_module(source)
+    return _joined(modules, indent) or cst.parse_module(source)
 
 
-def _parsed(pieces: list[str]) -> list[cst.Module]:
-    """Each piece parsed, then given the whole file's defaults. libcst leaves out of a node what equals
+def _parsed(pieces: list[str]) -> tuple[list[cst.Module], str]:
+    """(each piece parsed, then given the whole file's defaults; the file's indentation). libcst leaves out of a node what equals
     its module's default (an indented block's indentation, a line's newline), and it detects the
     defaults per text: the file's newline is its first piece's, its indentation that of the first
     piece that indents a block (earlier pieces indent nothing). A piece of a file that mixes them has
     other defaults (rare), and its blocks and newlines are rewritten against the file's."""
     modules = [cst.parse_module(piece) for piece in pieces]
+    indents = [_has_indented_block(m) for m in modules]
     newline = modules[0].default_newline
-    indent = next((m.default_indent for m in modules if _has_indented_block(m)), modules[0].default_indent)
-    return [
+    indent = next((m.default_indent for m, has in zip(modules, indents) if has), modules[0].default_indent)
+    parsed = [
         m
-        if m.default_newline == newline and (m.default_indent == indent or not _has_indented_block(m))
+        if m.default_newline == newline and (m.default_indent == indent or not has)
         else m.visit(_FileDefaults(m, indent, newline))
-        for m in modules
+        for m, has in zip(modules, indents)
     ]
+    return parsed, indent
 
 
 class _FileDefaults(cst.CSTTransformer):
@@ -111,7 +113,7 @@ def _pieces(source: str, chunk_lines: int) -> list[str] | None:
     return ["".join(lines[a:b]) for a, b in zip(cuts, cuts[1:])]
 
 
-def _joined(modules: list[cst.Module]) -> cst.Module | None:
+def _joined(modules: list[cst.Module], indent: str) -> cst.Module | None:
     body: list[cst.BaseStatement] = []
     for index, module in enumerate(modules):
         statements = list(module.body)
@@ -124,12 +126,11 @@ def _joined(modules: list[cst.Module]) -> cst.Module | None:
             statements[0] = first.with_changes(leading_lines=(*module.header, *first.leading_lines))
         body.extend(statements)
     first, last = modules[0], modules[-1]
-    indented = next((m for m in modules if _has_indented_block(m)), first)
     return first.with_changes(
         body=tuple(body),
         footer=last.footer,
         has_trailing_newline=last.has_trailing_newline,
-        default_indent=indented.default_indent,
+        default_indent=indent,
     )  # the first piece's header, encoding and newline
 
 

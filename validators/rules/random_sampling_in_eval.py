@@ -692,11 +692,7 @@ class RandomSamplingInEvalRule(Rule):
             self._check_helper_call(node)
             return
         names = au.call_names(self, node)
-        if any(n.startswith("numpy.random.Generator") or n.startswith("random.Random") for n in names):
-            return
-        if au.keyword_arg(node, "generator") is not None:
-            return
-        if not in_eval_context(self, node):
+        if self._own_generator(node, names) or not in_eval_context(self, node):
             return
         if (
             in_test_code(self, node)
@@ -789,12 +785,17 @@ class RandomSamplingInEvalRule(Rule):
 
     def _unconditional(self, draw: cst.Call) -> bool:
         """A draw from a global generator that is neither a retry nor seeded."""
-        names = au.call_names(self, draw)
-        if any(n.startswith("numpy.random.Generator") or n.startswith("random.Random") for n in names):
-            return False
-        if au.keyword_arg(draw, "generator") is not None:
+        if self._own_generator(draw, au.call_names(self, draw)):
             return False
         return not (is_decode_retry(self, draw) or is_seeded(self, draw))
+
+    def _own_generator(self, draw: cst.Call, names: set[str]) -> bool:
+        """The draw uses a generator of its own (`rng.integers`, `random.Random(s).randint`,
+        `torch.randint(..., generator=g)`), not the global one: its seed is the caller's business."""
+        return (
+            any(n.startswith("numpy.random.Generator") or n.startswith("random.Random") for n in names)
+            or au.keyword_arg(draw, "generator") is not None
+        )
 
 
 def _shuffle_flag(rule: Rule, test: cst.BaseExpression) -> bool:
