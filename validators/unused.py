@@ -140,6 +140,14 @@ _LEADING_NAME = re.compile(r"\w+")
 # Module-level code that does something when the file is run: a `__main__` block, a loop or a
 # `with`, a statement that is a call (`main()`, `fire.Fire(...)`), arguments parsed.
 _RUNS = re.compile(r"__name__|^(?:for|while|with|async)\b|^[\w.]+(?:\[[^\]\n]*\])*[ \t]*\(|parse_args\(", re.MULTILINE)
+# A program's entry: a `__main__` block, module-level statements that do work, arguments parsed
+# (`__name__` alone is in most library modules: `logging.getLogger(__name__)`).
+_ENTRY = re.compile(
+    r"__name__\s*==|==\s*__name__|^(?:for|while|with|async)\b|^[\w.]+(?:\[[^\]\n]*\])*[ \t]*\(|parse_args\(",
+    re.MULTILINE,
+)
+# A command-line wrapper handed no object exposes every function of the module (`fire.Fire()`).
+_EXPOSES_MODULE = re.compile(r"\bFire\(\s*\)")
 _ATTRIBUTE = re.compile(r"\.[ \t]*((?!\d)\w+)")
 _GETATTR_COMPUTED = re.compile(r"\bgetattr\(\s*([\w.]+)\s*,\s*(?!\"\"\s*[,)])")
 # eval/exec of an entry read by a literal key (`eval(meta["@nb_frames"])`, a frame rate such as
@@ -232,6 +240,9 @@ def file_facts(text: str) -> dict:
     if _maybe_dynamic(code) and _DYNAMIC_SCOPE.search(code):  # globals()[name], eval(text): any name may be the one
         uses.update(d[0] for d in defs)
         uses.update(imported)
+    if _EXPOSES_MODULE.search(code):
+        for d in defs:
+            d[3] = 1
     facts = {
         "uses": " ".join(sorted(uses)),
         "defs": defs,
@@ -242,6 +253,8 @@ def file_facts(text: str) -> dict:
     }
     if _RUNS.search(module_code):
         facts["runs"] = 1
+    if _ENTRY.search(module_code):
+        facts["entry"] = 1
     if public or star_modules:
         facts["exports"] = " ".join(sorted(public | {_MODULE_MARK + m for m in star_modules}))
     return facts
@@ -441,7 +454,7 @@ def valid_facts(facts: object) -> bool:
         return False
     if not isinstance(facts.get("exports", ""), str) or not isinstance(facts.get("resolved", ""), str):
         return False
-    if facts.get("runs", 0) not in (0, 1):
+    if facts.get("runs", 0) not in (0, 1) or facts.get("entry", 0) not in (0, 1):
         return False
     if not isinstance(facts.get("imports"), str) or not isinstance(facts.get("bound"), str):
         return False
@@ -524,7 +537,8 @@ def _hold_back_unselected_branches(
     findings: Sequence, audited: Sequence[tuple[str, Path, str]], directories: Sequence[Path], config_root: Path | None
 ) -> tuple[list, list]:
     """Findings inside `if x == "name":` (or `elif`) where the string `name` occurs nowhere else in
-    the project: not in another file (Python, config, script, Markdown) and only once in its own.
+    the project: not in another file (Python, config, script, Markdown) and only once in its own
+    (an error message listing the choices, in a `raise`, selects none).
     No configuration, argument choice or caller can make `x` equal it, so the branch never runs
     (ALPRO's `frm_sampling_strategy == 'nlvl_uniform'`, a strategy no config names). Likewise
     inside a branch that runs only when a parameter leaves its default (`if self.flag:` with
@@ -547,7 +561,7 @@ def _hold_back_unselected_branches(
                     tree = ast.parse(text)
                 except (SyntaxError, ValueError, RecursionError, MemoryError):
                     tree = None
-            trees[finding.path] = (tree, text) if tree is not None else None
+            trees[finding.path] = (tree, _without_error_messages(tree, text)) if tree is not None else None
         parsed = trees[finding.path]
         if parsed is None:
             continue
@@ -578,6 +592,18 @@ def _hold_back_unselected_branches(
         branch = branches.get(index)
         (held if branch is not None and any(w not in found for w in branch[1]) else shown).append(finding)
     return shown, held
+
+
+def _without_error_messages(tree, text: str) -> str:
+    """`text` less the lines of its `raise` statements: `raise ValueError("use train, test or
+    dense_test")` lists the choices, it selects none."""
+    import ast
+
+    spans = [(node.lineno, node.end_lineno or node.lineno) for node in ast.walk(tree) if isinstance(node, ast.Raise)]
+    if not spans:
+        return text
+    dropped = {number for first, last in spans for number in range(first, last + 1)}
+    return "\n".join(line for number, line in enumerate(text.split("\n"), 1) if number not in dropped)
 
 
 def _selecting_literal(tree, line: int) -> str | None:
@@ -750,18 +776,30 @@ def _hold_back_unreached_definitions(
         for display in {findings[i].path for i in candidates}
         if _in_package(by_display[display][0])
         or _imported(by_display[display][0], dotted, resolved)
+        or _script(facts_of(display))
         or _library_module_beside_imported_ones(by_display[display][0], facts_of(display), source_folders)
     }
     candidates = {i: name for i, name in candidates.items() if findings[i].path in judged}
     if not candidates:
         return list(findings), []
+
+    def mentioned_elsewhere(stems: set[str]) -> set[str]:
+        nonlocal extra_files
+        found = names_in_files(stems, unread)
+        if stems - found:
+            if extra_files is None:
+                extra_files = project_files(directories, config_root, {os.path.abspath(p) for _, p, _ in audited})
+            found |= names_in_files(stems - found, extra_files)
+        return found
+
+    extra_files: list[Path] | None = None
+    orphans = _modules_no_program_reaches(known, judged, mentioned_elsewhere)
     in_tree = _tree_modules(known)
     fake = _fake_mentions(set(candidates.values()), known) | _imported_from_outside(known, in_tree)
     reach = _Reachability(known, fake, in_tree)
     # A name only another file of the project has (a config's `type='...'`, a notebook, a script
     # the audit did not read) is a root too; searched for the dead names that lead to a candidate.
     searched: set[str] = set()
-    extra_files: list[Path] | None = None
     while True:
         wanted = reach.leading_to(set(candidates.values())) - searched
         if not wanted:
@@ -776,7 +814,11 @@ def _hold_back_unreached_definitions(
         if not found:
             break
         reach.make_live(found)
-    dead = {(findings[i].path, name) for i, name in candidates.items() if reach.is_dead(findings[i].path, name)}
+    dead = {
+        (findings[i].path, name)
+        for i, name in candidates.items()
+        if findings[i].path in orphans or reach.is_dead(findings[i].path, name)
+    }
     reached = {name for i, name in candidates.items() if (findings[i].path, name) not in dead}
     unreached = _reached_only_through_branches_no_caller_takes(reached, known, reach)
     dead |= {(findings[i].path, name) for i, name in candidates.items() if name in unreached}
@@ -785,6 +827,112 @@ def _hold_back_unreached_definitions(
         name = candidates.get(position)
         (held if name is not None and (finding.path, name) in dead else shown).append(finding)
     return shown, held
+
+
+def _modules_no_program_reaches(
+    known: Sequence[tuple[str, Path, dict]], judged: set[str], mentioned_elsewhere
+) -> set[str]:
+    """Which of the `judged` files no chain of import statements reaches from a program's roots.
+
+    Roots: every file that is an entry (a `__main__` block, module-level calls), every file live by its
+    name but an `__init__.py` (tests, `setup.py`, `conftest.py`, `hubconf.py`), every file neither in
+    a package nor imported (a lone script or library module), and every `__init__.py` of a top-level
+    package no file outside it imports (a library for other programs: each package is its API).
+    Edges: an import statement to each file it can name (relative imports resolved; `a.b.c` to a
+    file ending in `a/b/c` whose `a` is not inside a package, as no sys.path entry is a package's
+    folder, unless the importer sits beside `a`), and each module to the `__init__.py` of the
+    packages above it, which importing it runs. A module loaded by a computed name anywhere
+    (`import_module(name)` and `getattr` on it) makes every module reachable. `mentioned_elsewhere`
+    is called with the modules still unreached, each as `package.module` and `package/module`, and
+    returns those another file of the project names (`python -m pkg.x` in a shell script,
+    `custom_imports=['pkg.x']` in a config): roots too."""
+    if any(
+        word == _MODULE_MARK + "*" or word.startswith(_PACKAGE_MARK)
+        for _, _, facts in known
+        for word in facts["uses"].split()
+    ):
+        return set()
+    modules = _ModuleIndex(known)
+    by_dir: dict[str, str] = {}  # folder -> display of its __init__.py
+    folder_of: dict[str, str] = {}
+    for display, path, _ in known:
+        folder_of[display] = os.path.dirname(os.path.abspath(path))
+        if os.path.basename(display) == "__init__.py":
+            by_dir[folder_of[display]] = display
+    edges: dict[str, set[str]] = {}
+    for display, path, facts in known:
+        targets: set[str] = set()
+        for module in facts["imports"].split():
+            targets.update(
+                target
+                for target in modules.files_of(module, path)
+                if module.startswith(".")
+                or _on_some_sys_path(folder_of[target], target, module, folder_of[display], by_dir)
+            )
+        folder = folder_of[display]
+        while folder in by_dir:
+            targets.add(by_dir[folder])
+            folder = os.path.dirname(folder)
+        targets.discard(display)
+        edges[display] = targets
+    roots = [
+        display
+        for display, path, facts in known
+        if facts.get("entry")
+        or (live_by_path(display) and os.path.basename(display) != "__init__.py")
+        or (not _in_package(path) and not any(display in targets for targets in edges.values()))
+    ]
+    for top in {_top_package(folder, by_dir) for folder in by_dir}:
+        inside = top + os.sep
+        if not any(
+            not folder_of[source].startswith(inside)
+            and folder_of[source] != top
+            and any(folder_of[t] == top or folder_of[t].startswith(inside) for t in targets)
+            for source, targets in edges.items()
+        ):
+            roots += [init for folder, init in by_dir.items() if folder == top or folder.startswith(inside)]
+    reached: set[str] = set()
+
+    def walk(starts: Iterable[str]) -> None:
+        stack = [s for s in starts if s not in reached]
+        reached.update(stack)
+        while stack:
+            for target in edges.get(stack.pop(), ()):
+                if target not in reached:
+                    reached.add(target)
+                    stack.append(target)
+
+    walk(roots)
+    unreached = {display for display in judged if display not in reached}
+    if unreached:
+        # Named with its package (`datasets.decoder`, `datasets/decoder`): a bare stem such as
+        # `decoder` or `transform` is a word in every project.
+        names: dict[str, str] = {}
+        for display in unreached:
+            parts = Path(display).with_suffix("").parts
+            parts = parts[:-1] if parts[-1] == "__init__" else parts
+            names[".".join(parts[-2:])] = names["/".join(parts[-2:])] = display
+        named = mentioned_elsewhere(set(names))
+        walk(display for name, display in names.items() if name in named)
+        unreached = {display for display in judged if display not in reached}
+    return unreached
+
+
+def _top_package(folder: str, by_dir: dict[str, str]) -> str:
+    while os.path.dirname(folder) in by_dir:
+        folder = os.path.dirname(folder)
+    return folder
+
+
+def _on_some_sys_path(
+    target_folder: str, target: str, module: str, importer_folder: str, by_dir: dict[str, str]
+) -> bool:
+    """Whether `import module` can name the file `target` (a suffix match): the folder above the
+    module's first component is no package's (a sys.path entry), or is the importer's own folder."""
+    above = target_folder
+    for _ in range(module.count(".") + (1 if os.path.basename(target) == "__init__.py" else 0)):
+        above = os.path.dirname(above)
+    return above not in by_dir or above == importer_folder
 
 
 class _Reachability:
@@ -1213,6 +1361,12 @@ def _library_module_beside_imported_ones(path: Path, facts: dict | None, source_
     if not facts or facts.get("runs") or os.path.basename(path).startswith(("test_", "conftest")):
         return False
     return os.path.dirname(os.path.abspath(path)) in source_folders
+
+
+def _script(facts: dict | None) -> bool:
+    """A file whose module-level code runs (a `__main__` block, a module-level call): that code is
+    its root, so a helper of its own that nothing names is dead even when nothing imports it."""
+    return bool(facts and facts.get("entry"))
 
 
 def _in_package(path: Path) -> bool:
