@@ -125,8 +125,8 @@ def is_decode_retry(rule, call: cst.Call) -> bool:
 
 
 def is_seeded(rule, node: cst.CSTNode) -> bool:
-    """A seeding call in the function that draws (or in a function around it), or a statement of the
-    module itself (`np.random.seed(SEED)` right after the imports of an evaluation script): a
+    """A seeding call in the function that draws (or in a function around it, or in another method of
+    its class), or a statement of the module itself (`np.random.seed(SEED)` right after the imports of an evaluation script): a
     seeded protocol."""
     ancestors = list(au.ancestors(rule, node))
     scopes = [a for a in ancestors if isinstance(a, cst.FunctionDef)]
@@ -134,6 +134,9 @@ def is_seeded(rule, node: cst.CSTNode) -> bool:
         scopes = [au.enclosing_scope_node(rule, node)]
     if any(_seeds(rule, scope) for scope in scopes):
         return True
+    cls = next((a for a in ancestors if isinstance(a, cst.ClassDef)), None)
+    if cls is not None and _seeds(rule, cls):
+        return True  # a method of the class seeds before its evaluation runs (`rd.seed(2680)` in `eval_result`)
     module = next((a for a in ancestors if isinstance(a, cst.Module)), None)
     if module is None:
         return False
@@ -141,6 +144,17 @@ def is_seeded(rule, node: cst.CSTNode) -> bool:
         "seeded at module level",
         lambda: any(_seeds(rule, s) for s in module.body if isinstance(s, cst.SimpleStatementLine)),
     )
+
+
+def is_pause_length(rule, draw: cst.Call) -> bool:
+    """The draw is how long to wait (`time.sleep(random.uniform(1, 2))` between the retries of an API
+    call, `sleep(base * random.random())`): jitter, not data."""
+    for anc in au.ancestors(rule, draw):
+        if isinstance(anc, cst.Call):
+            return au.last_identifier(anc.func) == "sleep"
+        if not isinstance(anc, (cst.Arg, cst.BinaryOperation, cst.UnaryOperation)):
+            return False
+    return False
 
 
 def _seeds(rule, scope: cst.CSTNode) -> bool:
@@ -306,6 +320,39 @@ class RandomSamplingInEvalRule(Rule):
     GENERAL = True  # a draw another rule also reports (TK131's bound, TK141's order) is that rule's one finding
 
     VALID = [
+        # A random pause between the retries of a judge-model call in an evaluation task: jitter, not data
+        # (a held-out-17 false alarm).
+        Valid(
+            """
+            import random
+            import time
+
+            def evaluate_answer(client, prompt, max_tries=5):
+                for _ in range(max_tries):
+                    try:
+                        return client.score(prompt)
+                    except ConnectionError:
+                        time.sleep(random.uniform(1, 2))
+            """
+        ),
+        # A fallback answer drawn when parsing fails, in a scorer whose entry method seeds first: the same
+        # draws on every run (a held-out-17 false alarm).
+        Valid(
+            """
+            import random as rd
+
+            class ChoiceScorer:
+                def extract_answer(self, item):
+                    parsed = self.parse(item)
+                    if parsed is None:
+                        return rd.randint(0, len(item.options) - 1)
+                    return parsed
+
+                def evaluate(self, items):
+                    rd.seed(2680)
+                    return [self.extract_answer(item) for item in items]
+            """
+        ),
         # Validation picks random examples to print through a helper named for logging (a real-code false alarm).
         Valid(
             """
@@ -700,6 +747,7 @@ class RandomSamplingInEvalRule(Rule):
             or is_seeded(self, node)
             or is_warmup_input(self, node)
             or makes_random_data(self, node, names)
+            or is_pause_length(self, node)
             or self._opt_in_shuffle(node, names)
             or self._opt_in_preview(node)
             or self._off_by_default(node)
