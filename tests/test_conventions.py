@@ -76,16 +76,26 @@ def test_bgr_reader_in_a_bgr_only_project_is_held_back(tmp_path):
         "import cv2\n\ndef load(p):\n    return cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB)\n",
         "from PIL import Image\n\ndef load(p):\n    return Image.open(p).convert('RGB')\n",
         "import decord\n\ndef load(p):\n    return decord.VideoReader(p)\n",
+        "from decord import VideoReader, cpu\n\ndef load(p):\n    return VideoReader(p, ctx=cpu(0))\n",
         "def frames(container):\n    return [f.to_ndarray(format='rgb24') for f in container.decode(video=0)]\n",
         "from torchvision.io import read_video\n\ndef load(p):\n    return read_video(p)[0]\n",
         "pipeline = [dict(type='Normalize', mean=[123.675, 116.28, 103.53], to_rgb=True)]\n",
     ],
-    ids=["cvtColor", "pil-convert", "decord", "pyav-rgb24", "read_video", "to_rgb"],
+    ids=["cvtColor", "pil-convert", "decord", "decord-from", "pyav-rgb24", "read_video", "to_rgb"],
 )
 def test_one_file_making_rgb_frames_keeps_the_finding(tmp_path, rgb_code):
     write_tree(tmp_path, {"bench/read.py": BGR_READER, "train/dataset.py": BGR_TRAINING, "data/rgb.py": rgb_code})
     result = audit(tmp_path)
     assert rules_of(result.findings) == [("read.py", "TK191")] and result.bgr_project == []
+
+
+def test_a_decord_import_nothing_reads_with_is_no_evidence(tmp_path):
+    """A loader that imports decord beside its OpenCV reader and never calls it (a self-supervised
+    project BGR from pretraining to evaluation, a held-out-17 false alarm) makes no RGB frames."""
+    leftover = "from decord import VideoReader\n# vr = VideoReader(path)  the old reader\n" + BGR_READER
+    write_tree(tmp_path, {"bench/read.py": leftover, "train/dataset.py": BGR_TRAINING})
+    result = audit(tmp_path)
+    assert rules_of(result.findings) == [] and rules_of(result.bgr_project) == [("read.py", "TK191")]
 
 
 def test_rgb_frames_outside_the_audited_folder_count(tmp_path):

@@ -2,7 +2,7 @@
 
 TK191 (OpenCV frames never converted to RGB) is a bug against a model that expects RGB, which is
 what a project expects once any of its code produces RGB frames: a `cv2.cvtColor(..., COLOR_BGR2RGB)`
-elsewhere, PIL's `.convert("RGB")`, decord, PyAV's `rgb24`, `torchvision.io.read_video`, or a
+elsewhere, PIL's `.convert("RGB")`, decord (imported and read with), PyAV's `rgb24`, `torchvision.io.read_video`, or a
 pipeline asked to swap (`bgr2rgb=True`, `to_rgb=True`, `channel_order="rgb"`). A project none of
 whose Python files does any of that reads, trains and evaluates on OpenCV's BGR throughout: its
 models were trained on BGR frames (frame interpolation and restoration code, C3D-era recognition
@@ -34,7 +34,7 @@ from temporalkit.validators.unused import bytes_if_small, project_root
 
 BGR_RULE = "TK191"
 RGB_FRAMES = re.compile(
-    rb"""COLOR_BGRA?2RGBA?\b|COLOR_YUV2RGB|\.convert\(\s*['"]RGB['"]|^\s*(?:import|from)\s+decord\b|rgb24"""
+    rb"""COLOR_BGRA?2RGBA?\b|COLOR_YUV2RGB|\.convert\(\s*['"]RGB['"]|rgb24"""
     rb"""|\bread_video\(|\bbgr2rgb\s*=\s*True|\bto_rgb\s*=\s*True|channel_order\s*=\s*['"]rgb['"]""",
     re.MULTILINE,
 )
@@ -70,5 +70,15 @@ def _project_python_files(
     return files
 
 
+# decord decodes to RGB, but only a file that imports it and reads with it makes frames: an import
+# left over beside an OpenCV reader (`from decord import VideoReader`, never called) is no evidence.
+DECORD_IMPORT = re.compile(rb"^\s*(?:import|from)\s+decord\b", re.MULTILINE)
+DECORD_READS = re.compile(rb"^[^#\n]*(?:\bdecord\.\w+|\bVideoReader)\s*\(", re.MULTILINE)
+
+
 def _makes_rgb_frames(files: Sequence[Path]) -> bool:
-    return any(RGB_FRAMES.search(data) for data in map(bytes_if_small, files) if data is not None)
+    return any(
+        RGB_FRAMES.search(data) or (DECORD_IMPORT.search(data) and DECORD_READS.search(data))
+        for data in map(bytes_if_small, files)
+        if data is not None
+    )
