@@ -63,6 +63,13 @@ one inside a branch that runs only when a parameter leaves its default (`if self
 `method="centercrop"`) where its own file never passes the parameter by keyword or sets it
 otherwise, and no other file names it.
 
+Modules are also followed through the import graph (`_modules_no_program_reaches`): a judged
+module that no chain of import statements reaches from an entry (a file that runs, a test,
+`setup.py`, each `__init__.py` of a top-level package nothing outside it imports) has every finding
+held back even when its names are used elsewhere: a fork's vendored copy of another project's
+`datasets/` package, whose `random_crop` shares its name with the fork's live one. A script nothing
+imports is judged with its own module-level code as the root.
+
 So a package's module nothing imports (vendored code, a fork's leftovers) has its findings held
 back unless something in it is run by path: a script's module-level code keeps what it calls live. A library
 whose public functions are for other projects should re-export them from its `__init__.py`, or
