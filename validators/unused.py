@@ -790,13 +790,15 @@ def _hold_back_unreached_definitions(
     if not candidates:
         return list(findings), []
 
-    def mentioned_elsewhere(stems: set[str]) -> set[str]:
+    def mentioned_elsewhere(words: set[str]) -> set[str]:
+        """Which of `words` a project file the audit did not read has (unread Python files first,
+        then, only if needed, the rest: configs, scripts, excluded folders)."""
         nonlocal extra_files
-        found = names_in_files(stems, unread)
-        if stems - found:
+        found = names_in_files(words, unread)
+        if words - found:
             if extra_files is None:
                 extra_files = project_files(directories, config_root, {os.path.abspath(p) for _, p, _ in audited})
-            found |= names_in_files(stems - found, extra_files)
+            found |= names_in_files(words - found, extra_files)
         return found
 
     extra_files: list[Path] | None = None
@@ -812,12 +814,7 @@ def _hold_back_unreached_definitions(
         if not wanted:
             break
         searched |= wanted
-        found = names_in_files(wanted, unread)
-        if wanted - found:
-            if extra_files is None:
-                read = {os.path.abspath(path) for _, path, _ in audited}
-                extra_files = project_files(directories, config_root, read)
-            found |= names_in_files(wanted - found, extra_files)
+        found = mentioned_elsewhere(wanted)
         if not found:
             break
         reach.make_live(found)
