@@ -146,13 +146,11 @@ _TRAILING_NAME = re.compile(r"(?!\d)\w+$")
 _LEADING_NAME = re.compile(r"\w+")
 # Module-level code that does something when the file is run: a `__main__` block, a loop or a
 # `with`, a statement that is a call (`main()`, `fire.Fire(...)`), arguments parsed.
-_RUNS = re.compile(r"__name__|^(?:for|while|with|async)\b|^[\w.]+(?:\[[^\]\n]*\])*[ \t]*\(|parse_args\(", re.MULTILINE)
+_DOES_WORK = r"^(?:for|while|with|async)\b|^[\w.]+(?:\[[^\]\n]*\])*[ \t]*\(|parse_args\("
+_RUNS = re.compile(r"__name__|" + _DOES_WORK, re.MULTILINE)
 # A program's entry: a `__main__` block, module-level statements that do work, arguments parsed
 # (`__name__` alone is in most library modules: `logging.getLogger(__name__)`).
-_ENTRY = re.compile(
-    r"__name__\s*==|==\s*__name__|^(?:for|while|with|async)\b|^[\w.]+(?:\[[^\]\n]*\])*[ \t]*\(|parse_args\(",
-    re.MULTILINE,
-)
+_ENTRY = re.compile(r"__name__\s*==|==\s*__name__|" + _DOES_WORK, re.MULTILINE)
 # A command-line wrapper handed no object exposes every function of the module (`fire.Fire()`).
 _EXPOSES_MODULE = re.compile(r"\bFire\(\s*\)")
 _ATTRIBUTE = re.compile(r"\.[ \t]*((?!\d)\w+)")
@@ -879,22 +877,32 @@ def _modules_no_program_reaches(
             folder = os.path.dirname(folder)
         targets.discard(display)
         edges[display] = targets
+    imported = set().union(*edges.values())
     roots = [
         display
         for display, path, facts in known
         if facts.get("entry")
         or (live_by_path(display) and os.path.basename(display) != "__init__.py")
-        or (not _in_package(path) and not any(display in targets for targets in edges.values()))
+        or (not _in_package(path) and display not in imported)
     ]
-    for top in {_top_package(folder, by_dir) for folder in by_dir}:
-        inside = top + os.sep
-        if not any(
-            not folder_of[source].startswith(inside)
-            and folder_of[source] != top
-            and any(folder_of[t] == top or folder_of[t].startswith(inside) for t in targets)
-            for source, targets in edges.items()
-        ):
-            roots += [init for folder, init in by_dir.items() if folder == top or folder.startswith(inside)]
+    tops = {_top_package(folder, by_dir) for folder in by_dir}
+    tops_holding: dict[str, frozenset[str]] = {}
+
+    def holding(folder: str) -> frozenset[str]:
+        """The top-level packages whose folder is `folder` or lies above it."""
+        if folder not in tops_holding:
+            parent = os.path.dirname(folder)
+            above = holding(parent) if parent != folder else frozenset()
+            tops_holding[folder] = above | {folder} if folder in tops else above
+        return tops_holding[folder]
+
+    imported_from_outside = {
+        top
+        for source, targets in edges.items()
+        for target in targets
+        for top in holding(folder_of[target]) - holding(folder_of[source])
+    }
+    roots += [init for folder, init in by_dir.items() if holding(folder) - imported_from_outside]
     reached: set[str] = set()
 
     def walk(starts: Iterable[str]) -> None:
